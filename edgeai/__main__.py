@@ -1,0 +1,3 @@
+from edgeai.cli.main import main
+
+main()

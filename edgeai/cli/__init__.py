@@ -1,0 +1,1 @@
+"""The `edgeai` command line."""

@@ -1,0 +1,190 @@
+"""`edgeai doctor`: is this machine ready to run edgeai, and if not, what to do about it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from enum import Enum
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from edgeai.catalog import Catalog
+from edgeai.config import Config
+from edgeai.detect import detect_profile
+from edgeai.errors import EdgeAIError
+from edgeai.hostfacts import HostFacts
+from edgeai.profiles import Profile, Profiles
+from edgeai.store import ModelStatus, ModelStore
+
+MIN_PYTHON = (3, 10)
+LOW_DISK_BYTES = 1 << 30
+
+
+class Level(str, Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    topic: str
+    level: Level
+    detail: str
+    fix: str = ""
+    """What to do about a warning or failure."""
+
+
+def run_checks(
+    config: Config, config_path: Path | None, facts: HostFacts, catalog: Catalog, profiles: Profiles
+) -> list[Check]:
+    checks = [_python(), *_packages(), _config(config_path)]
+    profile, profile_check = _profile(config, facts, profiles)
+    checks.append(profile_check)
+    store = ModelStore(config.models.store_path())
+    checks.append(_store(store.root))
+    if profile is not None:
+        checks.extend(_models(profile, catalog, store))
+        checks.extend(_accelerators(profile, facts))
+    checks.extend([_cpu(facts), _audio(facts), _camera(config, facts)])
+    return checks
+
+
+def _python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info[:2] < MIN_PYTHON:
+        return Check("python", Level.FAIL, version, "install Python 3.10 or newer")
+    return Check("python", Level.OK, f"{version} ({sys.executable})")
+
+
+def _packages() -> list[Check]:
+    """Each runtime requirement of the installed edgeai distribution, installed and in range."""
+    checks = []
+    for line in metadata.requires("edgeai") or []:
+        requirement = Requirement(line)
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue  # an extra's requirement
+        fix = f"pip install '{requirement}'"
+        try:
+            version = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            checks.append(Check(f"package {requirement.name}", Level.FAIL, "not installed", fix))
+            continue
+        if requirement.specifier and version not in requirement.specifier:
+            detail = f"{version} installed, {requirement.specifier} required"
+            checks.append(Check(f"package {requirement.name}", Level.FAIL, detail, fix))
+        else:
+            checks.append(Check(f"package {requirement.name}", Level.OK, version))
+    return checks
+
+
+def _config(path: Path | None) -> Check:
+    if path is None:
+        return Check("config", Level.OK, "no config file; built-in defaults")
+    return Check("config", Level.OK, f"{path} is valid")
+
+
+def _profile(config: Config, facts: HostFacts, profiles: Profiles) -> tuple[Profile | None, Check]:
+    try:
+        if config.profile != "auto":
+            profile = profiles.get(config.profile)
+            return profile, Check("profile", Level.OK, f"{profile.name} (from the config)")
+        detection = detect_profile(facts, profiles)
+    except EdgeAIError as e:
+        return None, Check("profile", Level.FAIL, str(e), "set `profile:` in the config")
+    why = "; ".join(detection.reasons)
+    return detection.profile, Check("profile", Level.OK, f"{detection.profile.name} ({why})")
+
+
+def _store(root: Path) -> Check:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return Check("model store", Level.FAIL, f"{root}: {e.strerror}", "set models.store")
+    if not os.access(root, os.W_OK):
+        return Check("model store", Level.FAIL, f"{root} is not writable", "fix its owner")
+    free = shutil.disk_usage(root).free
+    detail = f"{root} ({free >> 20} MiB free)"
+    if free < LOW_DISK_BYTES:
+        return Check("model store", Level.WARN, detail, "free disk space: models need ~300 MiB")
+    return Check("model store", Level.OK, detail)
+
+
+def _models(profile: Profile, catalog: Catalog, store: ModelStore) -> list[Check]:
+    checks = []
+    for name in profile.default_models():
+        status = store.status(catalog.get(name))
+        if status is ModelStatus.PRESENT:
+            checks.append(Check(f"model {name}", Level.OK, "present (sizes checked)"))
+        else:
+            fix = "run `edgeai models pull --defaults`"
+            checks.append(Check(f"model {name}", Level.FAIL, status.value, fix))
+    return checks
+
+
+def _accelerators(profile: Profile, facts: HostFacts) -> list[Check]:
+    checks = []
+    wanted = [p for p in profile.engines.onnxruntime.providers if p != "CPUExecutionProvider"]
+    for provider in wanted:
+        if provider in facts.onnxruntime_providers:
+            checks.append(Check(f"onnxruntime {provider}", Level.OK, "available"))
+        else:
+            checks.append(
+                Check(
+                    f"onnxruntime {provider}",
+                    Level.WARN,
+                    "not available: models placed there run on the CPU",
+                    "install the onnxruntime build for this device (onnxruntime-gpu on Jetson)",
+                )
+            )
+    device = profile.engines.openvino.device
+    if device != "CPU" and device not in facts.openvino_devices:
+        checks.append(
+            Check(
+                f"openvino {device}",
+                Level.WARN,
+                f"not available (OpenVINO sees {', '.join(facts.openvino_devices) or 'nothing'})",
+                "install the device driver (linux-npu-driver for the Intel NPU)",
+            )
+        )
+    if not wanted and device == "CPU":
+        seen = ", ".join(facts.openvino_devices) or "none"
+        checks.append(Check("accelerators", Level.OK, f"none needed (OpenVINO devices: {seen})"))
+    return checks
+
+
+def _cpu(facts: HostFacts) -> Check:
+    detail = f"{facts.cpu_model or 'unknown CPU'}, {facts.cpu_count} CPUs, {facts.arch}"
+    if facts.arch == "x86_64" and "avx2" not in facts.cpu_flags:
+        return Check("cpu", Level.WARN, f"{detail}, no AVX2", "expect slow inference")
+    return Check("cpu", Level.OK, detail)
+
+
+def _audio(facts: HostFacts) -> Check:
+    if not facts.sound_cards:
+        return Check(
+            "audio",
+            Level.WARN,
+            "no sound card found (/proc/asound/cards)",
+            "plug in a USB microphone and speaker, or use file sources",
+        )
+    return Check("audio", Level.OK, ", ".join(facts.sound_cards))
+
+
+def _camera(config: Config, facts: HostFacts) -> Check:
+    device = config.camera.device
+    if "://" in device:
+        return Check("camera", Level.OK, f"stream {device} (checked when the camera loop starts)")
+    if Path(device).exists():
+        return Check("camera", Level.OK, device)
+    found = ", ".join(facts.video_devices) or "none"
+    return Check(
+        "camera",
+        Level.WARN,
+        f"no camera at {device} (video devices: {found})",
+        "plug in a camera, or set camera.device to a stream URL or file",
+    )

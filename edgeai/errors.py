@@ -1,0 +1,33 @@
+"""The error hierarchy: every error a user can cause is one of these, with a one-line message."""
+
+
+class EdgeAIError(Exception):
+    """Base class: the CLI prints the message on one line and exits non-zero."""
+
+
+class ConfigError(EdgeAIError):
+    """A config, profile or catalog file is malformed or fails validation."""
+
+
+class ProfileError(EdgeAIError):
+    """No device profile fits, or the one asked for does not exist."""
+
+
+class UnknownModelError(EdgeAIError):
+    """A model name that is not in the catalog."""
+
+
+class ModelStoreError(EdgeAIError):
+    """The model store cannot fetch, verify or hold a model."""
+
+
+class IntegrityError(ModelStoreError):
+    """A file's size or sha256 differs from the catalog."""
+
+
+class SourceError(ModelStoreError):
+    """One source could not deliver a model; the store tries the next one."""
+
+
+class DiskFullError(ModelStoreError):
+    """The store's filesystem has no room for the model."""

@@ -1,0 +1,99 @@
+"""Writing and checking model files: streamed, hashed on the fly, never left half-written."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+from tqdm import tqdm
+
+from edgeai.catalog import ModelFile
+from edgeai.errors import DiskFullError, IntegrityError
+
+CHUNK_BYTES = 1 << 20
+
+
+def write_verified(chunks: Iterable[bytes], dest: Path, expected: ModelFile, label: str) -> None:
+    """Stream `chunks` into `dest`, checking size and sha256 against `expected`.
+
+    Stops reading as soon as more bytes arrive than expected; on any failure `dest` is removed.
+    """
+    digest = hashlib.sha256()
+    written = 0
+    try:
+        with _disk_full_as_error(dest), dest.open("wb") as out, _progress(expected, label) as bar:
+            for chunk in chunks:
+                written += len(chunk)
+                if written > expected.size_bytes:
+                    raise IntegrityError(
+                        f"{expected.name}: more than the expected {expected.size_bytes} bytes"
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+                bar.update(len(chunk))
+        check_digest(expected, written, digest.hexdigest())
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+
+
+def check_digest(expected: ModelFile, size: int, sha256: str) -> None:
+    if size != expected.size_bytes:
+        raise IntegrityError(
+            f"{expected.name}: size mismatch: expected {expected.size_bytes} bytes, got {size}"
+        )
+    if sha256 != expected.sha256:
+        raise IntegrityError(
+            f"{expected.name}: sha256 mismatch: expected {expected.sha256}, got {sha256}"
+        )
+
+
+def hash_file(path: Path) -> tuple[int, str]:
+    """(size, sha256) of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK_BYTES):
+            size += len(chunk)
+            digest.update(chunk)
+    return size, digest.hexdigest()
+
+
+def verify_file(path: Path, expected: ModelFile) -> None:
+    """IntegrityError unless `path` has exactly the expected size and sha256."""
+    if not path.is_file():
+        raise IntegrityError(f"{expected.name}: missing")
+    if path.stat().st_size != expected.size_bytes:  # cheap check before hashing
+        raise IntegrityError(
+            f"{expected.name}: size mismatch: expected {expected.size_bytes} bytes, "
+            f"got {path.stat().st_size}"
+        )
+    check_digest(expected, *hash_file(path))
+
+
+@contextmanager
+def _progress(expected: ModelFile, label: str) -> Iterator[tqdm[NoReturn]]:
+    with tqdm(
+        total=expected.size_bytes,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=f"{label} {expected.name}",
+        disable=None,  # only on a terminal
+        leave=False,
+    ) as bar:
+        yield bar
+
+
+@contextmanager
+def _disk_full_as_error(dest: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFullError(f"disk full while writing {dest}: free some space") from None
+        raise

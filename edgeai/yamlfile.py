@@ -1,0 +1,94 @@
+"""Strict YAML loading: a pydantic model per file, errors that name file, line, field and value."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from edgeai.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_yaml_model(path: Path, model: type[M]) -> M:
+    """Parse `path` and validate it as `model`; any problem becomes one ConfigError line each."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: {_describe_yaml_error(e)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top, got {_kind(data)}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(path, root, e)) from None
+
+
+def format_validation_error(path: Path, root: yaml.Node | None, error: ValidationError) -> str:
+    """One line per problem: `file:line: field.path: what was expected (got value)`."""
+    lines = []
+    for problem in error.errors():
+        loc = [str(part) for part in problem["loc"]]
+        line = _line_of(root, loc)
+        where = f"{path}:{line}" if line else str(path)
+        field = ".".join(loc) or "(top level)"
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling; see the example config)"
+        if problem["type"] == "missing":
+            lines.append(f"{where}: {field}: required setting is missing")
+        else:
+            lines.append(f"{where}: {field}: {message} (got {problem['input']!r})")
+    return "\n".join(lines)
+
+
+def _line_of(node: yaml.Node | None, loc: Sequence[str]) -> int | None:
+    """The 1-based line of the YAML node at `loc`, or of its closest existing parent."""
+    if node is None:
+        return None
+    best = node.start_mark.line + 1
+    for part in loc:
+        child = _child(node, part)
+        if child is None:
+            break
+        node = child
+        best = node.start_mark.line + 1
+    return best
+
+
+def _child(node: yaml.Node, part: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if str(key.value) == part:
+                # point at the key, which is where a person looks for the setting
+                return value if isinstance(value, yaml.CollectionNode) else key
+        return None
+    if isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+        child: yaml.Node = node.value[int(part)]
+        return child
+    return None
+
+
+def _describe_yaml_error(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: invalid YAML: {problem}"
+    return f"invalid YAML: {problem}"
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__

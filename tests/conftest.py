@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edgeai.catalog import CatalogEntry
+from tests.fakes import FakeServer, serve
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def edgeai_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own EDGEAI_HOME, so nothing touches the real model store."""
+    home = tmp_path / "edgeai-home"
+    monkeypatch.setenv("EDGEAI_HOME", str(home))
+    monkeypatch.delenv("EDGEAI_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+@pytest.fixture
+def hub() -> Iterator[FakeServer]:
+    with serve(FakeServer()) as server:
+        yield server
+
+
+@pytest.fixture
+def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
+    """A PyPI simple index on localhost that pip is pointed at, and only at."""
+    with serve(FakeServer()) as server:
+        monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+        monkeypatch.setenv("PIP_INDEX_URL", f"{server.url}/simple")
+        monkeypatch.setenv("PIP_TRUSTED_HOST", "127.0.0.1")
+        monkeypatch.setenv("PIP_FIND_LINKS", "")
+        monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+        yield server
+
+
+def model_file(name: str, data: bytes) -> dict[str, Any]:
+    return {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data)}
+
+
+def entry(name: str, files: dict[str, bytes], sources: list[dict[str, Any]]) -> CatalogEntry:
+    return CatalogEntry.model_validate(
+        {
+            "name": name,
+            "role": "vad",
+            "format": "onnx",
+            "precision": "fp32",
+            "description": "test model",
+            "licence": {"spdx": "MIT"},
+            "files": [model_file(n, d) for n, d in files.items()],
+            "sources": sources,
+        }
+    )

@@ -1,0 +1,89 @@
+"""Config validation: every problem is one line naming file, line, field and value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edgeai.config import Config, load_config
+from edgeai.errors import ConfigError
+from tests.conftest import REPO
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "edgeai.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_the_annotated_example_is_valid_and_equals_the_defaults():
+    config, source = load_config(REPO / "edgeai.example.yaml")
+    assert source == REPO / "edgeai.example.yaml"
+    assert config == Config()
+
+
+def test_without_a_file_the_defaults_apply_and_a_local_file_is_picked_up(tmp_path: Path):
+    assert load_config(None) == (Config(), None)  # the tests run in an empty tmp_path
+    write(tmp_path, "profile: raspberry-pi-5\n")
+    config, source = load_config(None)
+    assert config.profile == "raspberry-pi-5"
+    assert source == Path("edgeai.yaml")
+
+
+def test_misspelt_setting_is_named_with_its_line(tmp_path: Path):
+    path = write(tmp_path, "profile: auto\naudio:\n  input_devise: 2\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == (
+        f"{path}:3: audio.input_devise: unknown setting (check the spelling; "
+        "see the example config) (got 2)"
+    )
+
+
+def test_wrong_value_says_what_was_expected(tmp_path: Path):
+    path = write(tmp_path, "log_level: loud\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}:1: log_level: ")
+    assert "'debug', 'info', 'warning' or 'error'" in message
+    assert "(got 'loud')" in message
+
+
+def test_each_problem_gets_its_own_line(tmp_path: Path):
+    path = write(tmp_path, "camera:\n  device: ''\nprofile: Not A Name\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    lines = str(error.value).splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{path}:3: profile: String should match pattern")
+    assert lines[1].startswith(f"{path}:2: camera.device: String should have at least 1 character")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("audio: [1, 2\n", "line 2, column 1: invalid YAML"),
+        ("- just\n- a list\n", "expected a mapping of settings at the top, got list"),
+        ("models:\n\tstore: x\n", "line 2, column 1: invalid YAML"),
+    ],
+)
+def test_malformed_yaml_is_one_clear_line(tmp_path: Path, text: str, expected: str):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert expected in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_missing_file_is_named(tmp_path: Path):
+    with pytest.raises(ConfigError, match=r"nope\.yaml: file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_store_path_follows_edgeai_home(edgeai_home: Path, tmp_path: Path):
+    assert Config().models.store_path() == edgeai_home / "models"
+    path = write(tmp_path, "models:\n  store: /srv/models\n")
+    assert load_config(path)[0].models.store_path() == Path("/srv/models")

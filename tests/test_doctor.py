@@ -1,0 +1,69 @@
+"""`edgeai doctor` checks against fake machines: each line OK, or what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgeai.catalog import Catalog
+from edgeai.config import Config
+from edgeai.doctor import Check, Level, run_checks
+from edgeai.hostfacts import probe
+from edgeai.profiles import Profiles
+from tests.test_profiles import MACHINES, fake_root
+
+
+def checks_for(tmp_path: Path, machine: dict[str, str | bytes], config: Config) -> dict[str, Check]:
+    catalog = Catalog.load()
+    facts = probe(fake_root(tmp_path, machine))
+    return {c.topic: c for c in run_checks(config, None, facts, catalog, Profiles.load(catalog))}
+
+
+def test_jetson_without_the_gpu_build_of_onnxruntime_is_warned(tmp_path: Path):
+    checks = checks_for(tmp_path, MACHINES["jetson-orin-nano"], Config())
+    assert checks["profile"].detail.startswith("jetson-orin-nano")
+    cuda = checks["onnxruntime CUDAExecutionProvider"]
+    assert cuda.level is Level.WARN
+    assert "onnxruntime-gpu" in cuda.fix
+
+
+def test_npu_box_without_openvino_npu_device_is_warned(tmp_path: Path):
+    checks = checks_for(tmp_path, MACHINES["intel-core-ultra-npu"], Config())
+    assert checks["openvino NPU"].level is Level.WARN
+    assert "linux-npu-driver" in checks["openvino NPU"].fix
+    assert checks["cpu"].level is Level.OK  # it has AVX2
+
+
+def test_unknown_board_fails_the_profile_check_with_a_fix(tmp_path: Path):
+    machine = {"proc/cpuinfo": MACHINES["raspberry-pi-5"]["proc/cpuinfo"]}
+    checks = checks_for(tmp_path, machine, Config())
+    assert checks["profile"].level is Level.FAIL
+    assert "profile:" in checks["profile"].fix
+    assert not [t for t in checks if t.startswith("model ") and t != "model store"]
+
+
+def test_sound_card_and_camera_found(tmp_path: Path):
+    machine = {
+        **MACHINES["raspberry-pi-5"],
+        "proc/asound/cards": " 0 [Device         ]: USB-Audio - USB PnP Sound Device\n",
+    }
+    camera = tmp_path / "video0"
+    camera.write_bytes(b"")
+    checks = checks_for(
+        tmp_path, machine, Config.model_validate({"camera": {"device": str(camera)}})
+    )
+    assert checks["audio"] == Check("audio", Level.OK, "USB-Audio - USB PnP Sound Device")
+    assert checks["camera"].level is Level.OK
+
+
+def test_missing_camera_is_a_warning_naming_the_device(tmp_path: Path):
+    checks = checks_for(tmp_path, MACHINES["raspberry-pi-5"], Config())
+    assert checks["camera"].level is Level.WARN
+    assert "no camera at /dev/video0" in checks["camera"].detail
+
+
+def test_unwritable_store_fails(tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    config = Config.model_validate({"models": {"store": str(blocker / "models")}})
+    checks = checks_for(tmp_path, MACHINES["raspberry-pi-5"], config)
+    assert checks["model store"].level is Level.FAIL
