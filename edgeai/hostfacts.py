@@ -124,4 +124,3 @@ def _sound_cards(cards: str) -> list[str]:
         if sep and head.strip()[:1].isdigit():
             names.append(description.strip())
     return names
-
