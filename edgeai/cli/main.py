@@ -9,9 +9,12 @@ from typing import Any
 import click
 
 from edgeai import __version__
+from edgeai.cli.bench import bench_group
 from edgeai.cli.config import config_group
 from edgeai.cli.context import AppContext
 from edgeai.cli.doctor import doctor
+from edgeai.cli.export import export_group
+from edgeai.cli.listen import listen
 from edgeai.cli.models import models_group
 from edgeai.cli.profile import profile_group
 from edgeai.errors import EdgeAIError
@@ -49,6 +52,9 @@ cli.add_command(models_group)
 cli.add_command(profile_group)
 cli.add_command(config_group)
 cli.add_command(doctor)
+cli.add_command(export_group)
+cli.add_command(listen)
+cli.add_command(bench_group)
 
 
 def main() -> None:

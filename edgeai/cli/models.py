@@ -130,10 +130,7 @@ def verify(app: AppContext, names: tuple[str, ...], as_json: bool) -> None:
 @pass_app
 def path(app: AppContext, name: str) -> None:
     """Print the folder that holds a model's files."""
-    entry = app.catalog.get(name)
-    if app.store.status(entry) is not ModelStatus.PRESENT:
-        raise click.ClickException(f"{name} is not in the store; run `edgeai models pull {name}`")
-    click.echo(str(app.store.model_dir(entry)))
+    click.echo(str(app.store.require(app.catalog.get(name))))
 
 
 def _entries(app: AppContext, names: list[str]) -> list[CatalogEntry]:

@@ -72,6 +72,15 @@ class ModelStore:
                 return ModelStatus.DAMAGED
         return ModelStatus.PRESENT
 
+    def require(self, entry: CatalogEntry) -> Path:
+        """The folder of a model that must be present, or an error saying how to get it."""
+        if self.status(entry) is not ModelStatus.PRESENT:
+            raise ModelStoreError(
+                f"model {entry.name} is not in the store ({self.root}); "
+                f"run `edgeai models pull {entry.name}`"
+            )
+        return self.model_dir(entry)
+
     def verify(self, entry: CatalogEntry) -> list[str]:
         """Every problem with the stored copy of `entry`; empty when it is intact."""
         if not self.model_dir(entry).exists():

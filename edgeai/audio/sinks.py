@@ -1,0 +1,70 @@
+"""Audio sinks: the speaker (PortAudio) and WAV files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import soundfile
+
+from edgeai.audio.microphone import import_sounddevice
+from edgeai.errors import AudioError
+
+
+class AudioSink(Protocol):
+    def write(self, samples: np.ndarray) -> None:
+        """Play or store int16 mono samples at the rate the sink was opened with."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class WavSink:
+    """Streams into `path.partial`, renamed to `path` on close: never a half-written WAV."""
+
+    def __init__(self, path: Path, rate_hz: int) -> None:
+        self.path = path
+        self._partial = path.with_name(f".{path.name}.partial")
+        try:
+            self._file = soundfile.SoundFile(
+                self._partial, "w", samplerate=rate_hz, channels=1, subtype="PCM_16", format="WAV"
+            )
+        except (OSError, soundfile.SoundFileError) as e:
+            raise AudioError(f"{path}: cannot write WAV: {e}") from None
+
+    def write(self, samples: np.ndarray) -> None:
+        try:
+            self._file.write(np.asarray(samples, dtype=np.int16))
+        except (OSError, soundfile.SoundFileError) as e:
+            self.abort()
+            raise AudioError(f"{self.path}: cannot write WAV: {e}") from None
+
+    def close(self) -> None:
+        self._file.close()
+        self._partial.replace(self.path)
+
+    def abort(self) -> None:
+        self._file.close()
+        self._partial.unlink(missing_ok=True)
+
+
+class SpeakerSink:
+    """A PortAudio output device (name substring, index, or None for the default)."""
+
+    def __init__(self, device: str | int | None, rate_hz: int) -> None:
+        sounddevice = import_sounddevice()
+        try:
+            self._stream: Any = sounddevice.OutputStream(
+                device=device, samplerate=rate_hz, channels=1, dtype="int16"
+            )
+            self._stream.start()
+        except (sounddevice.PortAudioError, ValueError) as e:
+            raise AudioError(f"cannot open output device {device!r}: {e}") from None
+
+    def write(self, samples: np.ndarray) -> None:
+        self._stream.write(np.asarray(samples, dtype=np.int16).reshape(-1, 1))
+
+    def close(self) -> None:
+        self._stream.stop()
+        self._stream.close()

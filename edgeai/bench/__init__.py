@@ -1,0 +1,1 @@
+"""Benchmarks: measured side by side on this machine, written as JSON and markdown."""

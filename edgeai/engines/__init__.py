@@ -1,0 +1,1 @@
+"""Thin, checked wrappers around the native inference engines."""

@@ -1,0 +1,1 @@
+"""Train an openWakeWord head for any phrase, offline, from synthetic speech."""

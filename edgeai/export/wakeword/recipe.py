@@ -1,0 +1,33 @@
+"""A wake word recipe: everything that decides what the trainer builds, in one YAML file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WakeWordRecipe(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["wakeword"] = "wakeword"
+    phrase: str = Field(min_length=2, max_length=60, description="What the user says")
+    seed: int = Field(default=1, description="Same seed, same data, same head")
+    positives: int = Field(default=3000, ge=50, description="Augmented training clips")
+    negative_minutes: float = Field(default=45.0, gt=0, description="Training negatives")
+    dev_positives: int = Field(default=300, ge=20)
+    dev_negative_minutes: float = Field(
+        default=60.0, gt=0, description="Dev negatives; false accepts per hour need an hour"
+    )
+    epochs: int = Field(default=40, ge=1, le=500)
+    max_false_reject_rate: float = Field(
+        default=0.03, gt=0, lt=1, description="The threshold is the highest that keeps this"
+    )
+    out: Path | None = Field(default=None, description="Folder for <name>.onnx and <name>.json")
+
+    @property
+    def name(self) -> str:
+        """File-safe name of the phrase: 'hey jarvis' -> hey_jarvis."""
+        return re.sub(r"[^a-z0-9]+", "_", self.phrase.lower()).strip("_")

@@ -1,0 +1,161 @@
+"""Recipe in, head and manifest out: synthesize, augment, featurize, train, gate, write."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from edgeai.catalog import Catalog
+from edgeai.export.wakeword.recipe import WakeWordRecipe
+from edgeai.export.wakeword.train import (
+    WINDOW,
+    export_onnx,
+    scores,
+    train_head,
+    windows_ending_at,
+)
+from edgeai.store import ModelStore
+from edgeai.synthetic import wake_data as dataset
+from edgeai.synthetic.speech import Synthesizer
+from edgeai.wake.evaluate import WakeMetrics, evaluate, head_spec
+from edgeai.wake.frontend import BLOCK_SAMPLES, WakeFrontend
+
+log = logging.getLogger(__name__)
+
+FRONTEND = "openwakeword-frontend"
+VOICE = "piper-en-us-joe-medium"
+DEV_SEED_OFFSET = 1000
+"""The dev set draws from its own generator, so it does not change with training sizes."""
+POSITIVE_OFFSETS = (0, 1, 2, 3)
+"""Blocks after the phrase's last block at which the head should fire."""
+
+
+def build_wakeword(
+    recipe: WakeWordRecipe, store: ModelStore, catalog: Catalog, out: Path
+) -> dict[str, object]:
+    """Train and evaluate a head; write <out>/<name>.onnx and .json atomically.
+
+    Returns the manifest written beside the head.
+    """
+    frontend_dir = store.require(catalog.get(FRONTEND))
+    voice_dir = store.require(catalog.get(VOICE))
+    frontend = WakeFrontend(frontend_dir)
+    synth = Synthesizer(voice_dir / "en_US-joe-medium.onnx")
+    rng = np.random.default_rng(recipe.seed)
+    train_split, _ = dataset.make_splits(rng, with_piper=True)
+    started = time.monotonic()
+
+    train_babble = None  # training backgrounds are coloured noise only; babble is dev-only
+    log.info("synthesizing training data for %r", recipe.phrase)
+    train_pos = dataset.positives(
+        synth, recipe.phrase, train_split, recipe.positives, rng, train_babble
+    )
+    train_neg = dataset.negatives(
+        synth, recipe.phrase, train_split, recipe.negative_minutes * 60, rng, train_babble
+    )
+    pos_windows = _positive_windows(frontend, train_pos)
+    neg_windows = _negative_windows(frontend, train_neg)
+
+    # hold out a tenth of the training clips to choose the threshold
+    split_pos, split_neg = int(len(pos_windows) * 0.9), int(len(neg_windows) * 0.9)
+    train_pos_windows = pos_windows[:split_pos].reshape(-1, WINDOW, pos_windows.shape[-1])
+    model = train_head(train_pos_windows, neg_windows[:split_neg], recipe.seed, recipe.epochs)
+    held_out = pos_windows[split_pos:]
+    clip_scores = scores(model, held_out.reshape(-1, WINDOW, held_out.shape[-1]))
+    best_per_clip = clip_scores.reshape(len(held_out), -1).max(axis=1)
+    threshold = _choose_threshold(best_per_clip, recipe.max_false_reject_rate)
+
+    log.info("building the dev set (kept apart from training)")
+    dev_pos, dev_neg = dataset.dev_set(
+        Synthesizer(None), recipe.phrase, recipe.dev_positives, recipe.dev_negative_minutes * 60,
+        seed=recipe.seed + DEV_SEED_OFFSET,
+    )  # fmt: skip
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".wakeword-") as workdir:
+        head = Path(workdir) / f"{recipe.name}.onnx"
+        export_onnx(model, head)
+        metrics = evaluate(frontend, head_spec(recipe.name, head, threshold), dev_pos, dev_neg)
+        manifest = _manifest(
+            recipe, threshold, metrics, len(train_pos), len(train_neg), time.monotonic() - started
+        )
+        (Path(workdir) / f"{recipe.name}.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        for suffix in (".onnx", ".json"):
+            (Path(workdir) / f"{recipe.name}{suffix}").replace(out / f"{recipe.name}{suffix}")
+    return manifest
+
+
+def _features(frontend: WakeFrontend, clip: np.ndarray) -> np.ndarray:
+    """Embeddings of a clip, led by the WINDOW warm-up embeddings a fresh stream starts with."""
+    return np.concatenate([frontend.stream().embeddings[-WINDOW:], frontend.features(clip)])
+
+
+def _positive_windows(frontend: WakeFrontend, clips: list[dataset.Positive]) -> np.ndarray:
+    """(clips, len(POSITIVE_OFFSETS), WINDOW, 96): the windows each clip should fire on."""
+    windows = []
+    for clip in tqdm(clips, desc="features: positives", unit="clip", disable=None):
+        features = _features(frontend, clip.clip)
+        last_block = (clip.end_sample - 1) // BLOCK_SAMPLES + WINDOW  # shifted by the warm-up
+        ends = [min(last_block + k, len(features) - 1) for k in POSITIVE_OFFSETS]
+        windows.append(windows_ending_at(features, ends))
+    return np.stack(windows)
+
+
+def _negative_windows(frontend: WakeFrontend, clips: list[np.ndarray]) -> np.ndarray:
+    windows = []
+    for clip in tqdm(clips, desc="features: negatives", unit="clip", disable=None):
+        features = _features(frontend, clip)
+        windows.append(windows_ending_at(features, list(range(WINDOW, len(features)))))
+    return np.concatenate(windows)
+
+
+def _choose_threshold(positive_scores: np.ndarray, max_false_reject_rate: float) -> float:
+    """The highest threshold that still accepts all but `max_false_reject_rate` of positives.
+
+    A clip counts as accepted when any of its windows scores above the threshold. Clamped to
+    0.2-0.95 so a degenerate head cannot pick an absurd value.
+    """
+    quantile = float(np.quantile(positive_scores, max_false_reject_rate))
+    return float(np.clip(quantile, 0.2, 0.95))
+
+
+def _manifest(
+    recipe: WakeWordRecipe,
+    threshold: float,
+    metrics: WakeMetrics,
+    positives: int,
+    negatives: int,
+    seconds: float,
+) -> dict[str, object]:
+    return {
+        "name": recipe.name,
+        "phrase": recipe.phrase,
+        "kind": "openwakeword-head",
+        "format": "onnx",
+        "precision": "fp32",
+        "input": {"name": "embeddings", "shape": [1, WINDOW, 96]},
+        "frontend": FRONTEND,
+        "threshold": round(threshold, 4),
+        "refractory_s": 2.0,
+        "recipe": recipe.model_dump(mode="json", exclude={"out"}),
+        "training": {
+            "positive_clips": positives,
+            "negative_clips": negatives,
+            "build_seconds": round(seconds),
+        },
+        "dev": {
+            **asdict(metrics),
+            "false_reject_rate": round(metrics.false_reject_rate, 4),
+            "false_accepts_per_hour": round(metrics.false_accepts_per_hour, 3),
+            "kept_apart": "dev voices, variants, sentences, near misses and noises differ",
+        },
+        "licence": "Apache-2.0 (trained here from synthetic speech)",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }

@@ -1,0 +1,104 @@
+"""The ears: wake word, then endpointing of the utterance that follows."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from enum import Enum
+
+import numpy as np
+
+from edgeai.audio.sources import AudioSource
+from edgeai.catalog import Catalog
+from edgeai.config import Config
+from edgeai.messages import ListenEvent, NoSpeech, SpeechEnded, SpeechStarted
+from edgeai.profiles import Profile
+from edgeai.store import ModelStore
+from edgeai.vad.endpointer import Endpointer
+from edgeai.vad.silero import SileroVad
+from edgeai.wake.detector import BLOCK_S, WakeWordDetector
+from edgeai.wake.frontend import BLOCK_SAMPLES, WakeFrontend
+from edgeai.wake.words import resolve_wake_word
+
+LOOKBACK_BLOCKS = 3
+"""Audio from just before a detection kept as the utterance's pre-roll: the wake word fires up
+to ~240 ms after the phrase ends, and a fluent speaker may already be saying the command."""
+
+
+class Phase(str, Enum):
+    WAITING = "waiting for the wake word"
+    LISTENING = "listening to the utterance"
+
+
+class Listener:
+    """Push 80 ms blocks; get wake, speech start/end and no-speech events."""
+
+    def __init__(
+        self, detector: WakeWordDetector, endpointer: Endpointer, no_speech_timeout_s: float
+    ) -> None:
+        self.detector = detector
+        self.endpointer = endpointer
+        self.no_speech_timeout_s = no_speech_timeout_s
+        self.phase = Phase.WAITING
+        self._recent: deque[np.ndarray] = deque(maxlen=LOOKBACK_BLOCKS)
+        self._blocks = 0
+        self._listening_since_s = 0.0
+        self._speech_started = False
+
+    @property
+    def now_s(self) -> float:
+        return self._blocks * BLOCK_S
+
+    def push(self, block: np.ndarray) -> list[ListenEvent]:
+        self._blocks += 1
+        # the wake front end sees every block, so its context is current when it is needed
+        detections = self.detector.push(block)
+        events: list[ListenEvent] = []
+        if self.phase is Phase.WAITING:
+            self._recent.append(block)
+            if detections:
+                events.append(detections[0])
+                self._begin_listening()
+            return events
+        for event in self.endpointer.push(block):
+            events.append(event)
+            if isinstance(event, SpeechStarted):
+                self._speech_started = True
+            if isinstance(event, SpeechEnded):
+                self.phase = Phase.WAITING
+        if (
+            self.phase is Phase.LISTENING
+            and not self._speech_started
+            and self.now_s - self._listening_since_s >= self.no_speech_timeout_s
+        ):
+            events.append(NoSpeech(at_s=self.now_s))
+            self.phase = Phase.WAITING
+        return events
+
+    def _begin_listening(self) -> None:
+        self.phase = Phase.LISTENING
+        self._speech_started = False
+        self._listening_since_s = self.now_s
+        lookback = np.concatenate(list(self._recent))
+        self._recent.clear()
+        self.endpointer.start(at_s=self.now_s, pre_roll=lookback)
+
+    def run(self, source: AudioSource) -> Iterator[ListenEvent]:
+        for block in source.blocks(BLOCK_SAMPLES):
+            yield from self.push(block)
+
+
+def build_listener(
+    config: Config, profile: Profile, store: ModelStore, catalog: Catalog
+) -> Listener:
+    """Load the wake and VAD models the profile names, with the config's words and settings."""
+    wake_role, vad_role = profile.roles["wake"], profile.roles["vad"]
+    frontend = WakeFrontend(store.require(catalog.get(wake_role.model)), wake_role.threads)
+    words = [resolve_wake_word(word) for word in config.wake.words]
+    vad_entry = catalog.get(vad_role.model)
+    vad = SileroVad(store.require(vad_entry) / vad_entry.files[0].name, vad_role.threads)
+    return Listener(
+        WakeWordDetector(frontend, words),
+        Endpointer(vad, config.vad),
+        config.vad.no_speech_timeout_s,
+    )

@@ -1,0 +1,47 @@
+"""The typed messages stages pass to each other. Times are seconds of stream time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class WakeDetected:
+    name: str
+    score: float
+    """Head output, 0..1."""
+    at_s: float
+    """End of the audio block on which the word fired."""
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    at_s: float
+    """Start of the first speech frame (pre-roll is kept before this)."""
+
+
+@dataclass(frozen=True)
+class SpeechEnded:
+    at_s: float
+    """End of the last speech frame: the end of what was said."""
+    endpoint_at_s: float
+    """When the trailing silence was long enough to decide the utterance was over."""
+    audio: np.ndarray = field(repr=False)
+    """16 kHz mono int16: pre-roll, the speech, and the trailing silence."""
+    truncated: bool = False
+    """The utterance hit the maximum length and was cut."""
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.audio) / 16000
+
+
+@dataclass(frozen=True)
+class NoSpeech:
+    at_s: float
+    """After a wake word, nothing was said within the timeout."""
+
+
+ListenEvent = WakeDetected | SpeechStarted | SpeechEnded | NoSpeech

@@ -1,0 +1,1 @@
+"""Synthetic speech and noise: training data, dev sets and benchmark clips made offline."""

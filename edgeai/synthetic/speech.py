@@ -1,0 +1,82 @@
+"""Synthetic speech for wake word data: piper (the catalog voice) and espeak-ng voices."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from edgeai.audio.convert import to_runtime_format
+from edgeai.errors import EdgeAIError
+
+
+@dataclass(frozen=True)
+class EspeakVoice:
+    voice: str
+    """Language voice plus variant, e.g. en-us+m3."""
+    words_per_minute: int
+    pitch: int
+    """0-99."""
+
+    @property
+    def label(self) -> str:
+        return f"espeak:{self.voice}:{self.words_per_minute}:{self.pitch}"
+
+
+@dataclass(frozen=True)
+class PiperStyle:
+    length_scale: float
+    """>1 speaks slower."""
+    noise_scale: float
+    noise_w_scale: float
+
+    @property
+    def label(self) -> str:
+        return f"piper:{self.length_scale:.2f}:{self.noise_scale:.2f}:{self.noise_w_scale:.2f}"
+
+
+Voice = EspeakVoice | PiperStyle
+
+
+class Synthesizer:
+    """Speaks text in any of the voices above as 16 kHz mono int16."""
+
+    def __init__(self, piper_model: Path | None) -> None:
+        if shutil.which("espeak-ng") is None:
+            raise EdgeAIError("espeak-ng is missing: apt-get install espeak-ng")
+        self._piper = None
+        if piper_model is not None:
+            from piper import PiperVoice  # the export extra's dependency; imported on use
+
+            self._piper = PiperVoice.load(str(piper_model))
+
+    def speak(self, text: str, voice: Voice) -> np.ndarray:
+        if isinstance(voice, EspeakVoice):
+            return self._espeak(text, voice)
+        return self._piper_speak(text, voice)
+
+    def _espeak(self, text: str, voice: EspeakVoice) -> np.ndarray:
+        command = ["espeak-ng", "-v", voice.voice, "-s", str(voice.words_per_minute),
+                   "-p", str(voice.pitch), "--stdout", text]  # fmt: skip
+        wav = subprocess.run(command, capture_output=True, check=True).stdout
+        samples, rate = soundfile.read(io.BytesIO(wav), dtype="int16")
+        return to_runtime_format(samples, int(rate))
+
+    def _piper_speak(self, text: str, style: PiperStyle) -> np.ndarray:
+        if self._piper is None:
+            raise EdgeAIError("no piper voice was given to the synthesizer")
+        from piper import SynthesisConfig
+
+        config = SynthesisConfig(
+            length_scale=style.length_scale,
+            noise_scale=style.noise_scale,
+            noise_w_scale=style.noise_w_scale,
+        )
+        chunks = list(self._piper.synthesize(text, syn_config=config))
+        audio = np.concatenate([c.audio_int16_array for c in chunks])
+        return to_runtime_format(audio, chunks[0].sample_rate)

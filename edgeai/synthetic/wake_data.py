@@ -1,0 +1,216 @@
+"""Training and dev data for a wake phrase, kept apart: different voices, texts and noises.
+
+Positives are the phrase in many voices, placed in a background with its end at a known time;
+negatives are ordinary speech, near-miss phrases and noise.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.audio.convert import float_to_int16, int16_to_float
+from edgeai.synthetic.augment import augment, mix_at_snr, noise
+from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, Voice
+
+# Which espeak-ng voices and variants each split speaks with: no overlap.
+_TRAIN_LANGS = ("en-us", "en-gb", "en-gb-x-rp", "en-gb-scotland")
+_TRAIN_VARIANTS = ("m1", "m2", "m3", "m4", "f1", "f2", "f3", "klatt", "Andy", "adam", "Alex")
+_DEV_LANGS = ("en-029", "en-us-nyc", "en-gb-x-gbclan", "en-gb-x-gbcwmd")
+_DEV_VARIANTS = ("m5", "m6", "m7", "f4", "f5", "klatt3", "john", "linda", "david")
+
+_TRAIN_SENTENCE_PARTS = (
+    ("I think", "She said", "Tomorrow we", "My brother", "The neighbours", "Every morning I"),
+    ("will bake", "forgot", "painted", "ordered", "found", "carried"),
+    ("a loaf of bread", "the old bicycle", "three green apples", "the garden fence", "a new lamp"),
+    ("before lunch.", "in the kitchen.", "after the rain.", "for the children.", "at noon."),
+)
+_DEV_SENTENCE_PARTS = (
+    ("Honestly, the", "Our teacher", "Last summer the", "Maybe your", "The train driver"),
+    ("quietly opened", "washed", "borrowed", "fixed", "sold", "counted"),
+    ("the blue window", "some paper cups", "a heavy suitcase", "the football", "two tickets"),
+    ("on Sunday.", "near the station.", "without a word.", "by the river.", "last night."),
+)
+
+
+@dataclass(frozen=True)
+class Split:
+    name: str
+    voices: tuple[Voice, ...]
+    noise_kinds: tuple[str, ...]
+    sentence_parts: tuple[tuple[str, ...], ...]
+    snr_db: tuple[float, float]
+
+
+def make_splits(rng: np.random.Generator, with_piper: bool) -> tuple[Split, Split]:
+    def espeak(langs: tuple[str, ...], variants: tuple[str, ...]) -> list[Voice]:
+        return [
+            EspeakVoice(f"{lang}+{variant}", int(rng.integers(120, 200)), int(rng.integers(25, 75)))
+            for lang, variant in itertools.product(langs, variants)
+        ]
+
+    # a piper entry is one voice with random styles: list it often enough for about a quarter
+    # of the training clips to come from it
+    piper: list[Voice] = [PiperStyle(1.0, 0.667, 0.8)] * 14 if with_piper else []
+    train = Split(
+        "train",
+        tuple(espeak(_TRAIN_LANGS, _TRAIN_VARIANTS) + piper),
+        ("white", "pink", "brown"),
+        _TRAIN_SENTENCE_PARTS,
+        (0.0, 25.0),
+    )
+    dev = Split(
+        "dev",
+        tuple(espeak(_DEV_LANGS, _DEV_VARIANTS)),
+        ("hum", "fan", "babble"),
+        _DEV_SENTENCE_PARTS,
+        (5.0, 25.0),
+    )
+    return train, dev
+
+
+def near_misses(phrase: str) -> tuple[list[str], list[str]]:
+    """Phrases that sound close to the wake phrase: (training ones, dev ones).
+
+    Parts of the phrase, and each word with a letter swapped, which espeak pronounces as a
+    similar-sounding word ("jarvis" -> "carvis", "jarvas").
+    """
+    words = phrase.split()
+    variants = []
+    for index, word in enumerate(words):
+        for old, new in _SOUND_SWAPS:
+            if old in word:
+                changed = [*words[:index], word.replace(old, new, 1), *words[index + 1 :]]
+                variants.append(" ".join(changed))
+    variants = sorted(set(variants) - {phrase})
+    partial = [" ".join(words[:i]) for i in range(1, len(words))] + words[1:]
+    train = sorted(set(partial + variants[::2]) - {phrase})
+    dev = sorted(set(variants[1::2]) - {phrase} - set(train)) or [f"{phrase} {phrase.split()[-1]}"]
+    return train, dev
+
+
+# letters whose swap espeak pronounces as a similar sound
+_SOUND_SWAPS = (
+    ("j", "g"), ("j", "ch"), ("a", "o"), ("i", "e"), ("e", "a"), ("o", "u"), ("u", "o"),
+    ("v", "b"), ("s", "z"), ("c", "g"), ("t", "d"), ("p", "b"), ("r", "l"), ("m", "n"), ("h", ""),
+)  # fmt: skip
+
+
+def sentences(split: Split, rng: np.random.Generator) -> Iterator[str]:
+    """Endless ordinary sentences from the split's own word lists."""
+    while True:
+        yield " ".join(str(rng.choice(part)) for part in split.sentence_parts)
+
+
+def place(
+    speech: np.ndarray,
+    split: Split,
+    rng: np.random.Generator,
+    babble: np.ndarray | None,
+    lead_s: float,
+    tail_s: float,
+) -> tuple[np.ndarray, int]:
+    """Speech on a background: (clip, sample index where the speech ends)."""
+    lead, tail = int(lead_s * SAMPLE_RATE_HZ), int(tail_s * SAMPLE_RATE_HZ)
+    voice = int16_to_float(augment(speech, rng))
+    total = lead + len(voice) + tail
+    kind = str(rng.choice(split.noise_kinds))
+    if kind == "babble" and babble is not None and len(babble) > total:
+        start = int(rng.integers(0, len(babble) - total))
+        background = int16_to_float(babble[start : start + total])
+    else:
+        background = noise("pink" if kind == "babble" else kind, total, rng)
+    padded = np.concatenate([np.zeros(lead, np.float32), voice, np.zeros(tail, np.float32)])
+    snr = rng.uniform(*split.snr_db)
+    clip = mix_at_snr(padded, background, snr) if rng.random() < 0.85 else padded
+    return float_to_int16(clip), lead + len(voice)
+
+
+@dataclass(frozen=True)
+class Positive:
+    clip: np.ndarray
+    end_sample: int
+    """Where the phrase ends in the clip."""
+
+
+def positives(
+    synth: Synthesizer, phrase: str, split: Split, count: int, rng: np.random.Generator,
+    babble: np.ndarray | None,
+) -> list[Positive]:  # fmt: skip
+    """`count` clips, each spoken anew by a voice of the split with its own speed and pitch."""
+    texts = [phrase, f"{phrase}!", f"{phrase.capitalize()}.", f"{phrase.capitalize()}?"]
+    out = []
+    for _ in tqdm(range(count), desc=f"{split.name} positives", unit="clip", disable=None):
+        voice = jitter(split.voices[int(rng.integers(0, len(split.voices)))], rng)
+        speech = synth.speak(str(rng.choice(texts)), voice)
+        clip, end = place(speech, split, rng, babble, rng.uniform(0.6, 1.5), 0.6)
+        out.append(Positive(clip, end))
+    return out
+
+
+def jitter(voice: Voice, rng: np.random.Generator) -> Voice:
+    """The same voice at a random speaking rate and pitch (or piper's noise settings)."""
+    if isinstance(voice, EspeakVoice):
+        return EspeakVoice(voice.voice, int(rng.integers(110, 210)), int(rng.integers(20, 80)))
+    return PiperStyle(rng.uniform(0.75, 1.35), rng.uniform(0.3, 1.0), rng.uniform(0.3, 1.2))
+
+
+def negatives(
+    synth: Synthesizer, phrase: str, split: Split, seconds: float, rng: np.random.Generator,
+    babble: np.ndarray | None,
+) -> list[np.ndarray]:  # fmt: skip
+    """About `seconds` of negative clips: 55% sentences, 25% near misses, 20% noise only."""
+    train_misses, dev_misses = near_misses(phrase)
+    misses = train_misses if split.name == "train" else dev_misses
+    texts = sentences(split, rng)
+    clips: list[np.ndarray] = []
+    total = 0.0
+    while total < seconds:
+        roll = rng.random()
+        voice = jitter(split.voices[int(rng.integers(0, len(split.voices)))], rng)
+        if roll < 0.55:
+            speech = synth.speak(next(texts), voice)
+        elif roll < 0.8:
+            speech = synth.speak(str(rng.choice(misses)), voice)
+        else:
+            speech = np.zeros(int(rng.uniform(1, 4) * SAMPLE_RATE_HZ), np.int16)
+        clip, _ = place(speech, split, rng, babble, rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8))
+        clips.append(clip)
+        total += len(clip) / SAMPLE_RATE_HZ
+    return clips
+
+
+def babble_track(
+    synth: Synthesizer, split: Split, seconds: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Several overlapping talkers: the background of a busy room."""
+    texts = sentences(split, rng)
+    length = int(seconds * SAMPLE_RATE_HZ)
+    track = np.zeros(length, np.float32)
+    for _ in range(4):
+        talker: list[np.ndarray] = []
+        while sum(map(len, talker)) < length:
+            voice = split.voices[int(rng.integers(0, len(split.voices)))]
+            talker.append(int16_to_float(synth.speak(next(texts), voice)))
+        track += np.concatenate(talker)[:length]
+    return float_to_int16(track / 4)
+
+
+def dev_set(
+    synth: Synthesizer, phrase: str, positive_count: int, negative_seconds: float, seed: int
+) -> tuple[list[Positive], np.ndarray]:
+    """A dev set for `phrase`: dev voices, sentences, near misses and noises only.
+
+    Returns the positive clips and one long stream of negative audio.
+    """
+    rng = np.random.default_rng(seed)
+    _, dev = make_splits(rng, with_piper=False)
+    babble = babble_track(synth, dev, 120.0, rng)
+    found = positives(synth, phrase, dev, positive_count, rng, babble)
+    negative = np.concatenate(negatives(synth, phrase, dev, negative_seconds, rng, babble))
+    return found, negative

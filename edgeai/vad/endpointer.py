@@ -1,0 +1,107 @@
+"""Endpointing: find where an utterance starts and ends from per-frame speech probabilities."""
+
+from __future__ import annotations
+
+from collections import deque
+from enum import Enum
+
+import numpy as np
+
+from edgeai.config import VadSettings
+from edgeai.messages import SpeechEnded, SpeechStarted
+from edgeai.vad.silero import FRAME_SAMPLES, SileroVad
+
+FRAME_S = FRAME_SAMPLES / 16000
+
+
+class State(str, Enum):
+    SILENCE = "silence"
+    SPEECH = "speech"
+
+
+class Endpointer:
+    """Feed audio of any length; get SpeechStarted / SpeechEnded events in stream time."""
+
+    def __init__(self, vad: SileroVad, settings: VadSettings) -> None:
+        self.vad = vad
+        self.settings = settings
+        self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, settings.pre_roll_ms // 32))
+        self.start(at_s=0.0)
+
+    def start(self, at_s: float, pre_roll: np.ndarray | None = None) -> None:
+        """Listen afresh from stream time `at_s`, forgetting any utterance in progress.
+
+        `pre_roll` is audio from just before `at_s`, kept (not analysed) in front of the
+        utterance in case speech was already under way.
+        """
+        self._base_s = at_s
+        self._frames_seen = 0
+        self._pending = np.zeros(0, np.int16)
+        self._reset_utterance()
+        if pre_roll is not None:
+            usable = len(pre_roll) - len(pre_roll) % FRAME_SAMPLES
+            self._pre_roll.extend(pre_roll[len(pre_roll) - usable :].reshape(-1, FRAME_SAMPLES))
+
+    def _reset_utterance(self) -> None:
+        self.vad.reset()
+        self.state = State.SILENCE
+        self._speech_run: list[np.ndarray] = []
+        self._utterance: list[np.ndarray] = []
+        self._silence_frames = 0
+        self._speech_start_frame = 0
+        self._pre_roll.clear()
+
+    @property
+    def now_s(self) -> float:
+        return self._base_s + self._frames_seen * FRAME_S
+
+    def push(self, samples: np.ndarray) -> list[SpeechStarted | SpeechEnded]:
+        self._pending = np.concatenate([self._pending, samples])
+        events: list[SpeechStarted | SpeechEnded] = []
+        while len(self._pending) >= FRAME_SAMPLES:
+            frame, self._pending = self._pending[:FRAME_SAMPLES], self._pending[FRAME_SAMPLES:]
+            probability = self.vad.probability(frame)
+            self._frames_seen += 1
+            event = self._step(frame, probability)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _step(self, frame: np.ndarray, probability: float) -> SpeechStarted | SpeechEnded | None:
+        s = self.settings
+        if self.state is State.SILENCE:
+            if probability >= s.start_threshold:
+                self._speech_run.append(frame)
+                if len(self._speech_run) * FRAME_S * 1000 >= s.min_speech_ms:
+                    return self._start()
+            else:
+                self._pre_roll.extend(self._speech_run)
+                self._speech_run = []
+                self._pre_roll.append(frame)
+            return None
+        self._utterance.append(frame)
+        self._silence_frames = self._silence_frames + 1 if probability < s.end_threshold else 0
+        if self._silence_frames * FRAME_S * 1000 >= s.trailing_silence_ms:
+            return self._end(truncated=False)
+        if len(self._utterance) * FRAME_S >= s.max_utterance_s:
+            return self._end(truncated=True)
+        return None
+
+    def _start(self) -> SpeechStarted:
+        self.state = State.SPEECH
+        self._speech_start_frame = self._frames_seen - len(self._speech_run)
+        self._utterance = [*self._pre_roll, *self._speech_run]
+        self._speech_run = []
+        self._silence_frames = 0
+        return SpeechStarted(at_s=self._base_s + self._speech_start_frame * FRAME_S)
+
+    def _end(self, truncated: bool) -> SpeechEnded | None:
+        speech_end_s = self._base_s + (self._frames_seen - self._silence_frames) * FRAME_S
+        audio = np.concatenate(self._utterance)
+        speech_s = speech_end_s - self._base_s - self._speech_start_frame * FRAME_S
+        self._reset_utterance()
+        if speech_s * 1000 < self.settings.min_utterance_ms:
+            return None
+        return SpeechEnded(
+            at_s=speech_end_s, endpoint_at_s=self.now_s, audio=audio, truncated=truncated
+        )

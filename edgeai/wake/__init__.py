@@ -1,0 +1,1 @@
+"""Wake word detection in the openWakeWord model format."""

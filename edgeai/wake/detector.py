@@ -1,0 +1,40 @@
+"""Streaming wake word detection: several words at once, each with a threshold and refractory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from edgeai.messages import WakeDetected
+from edgeai.wake.frontend import BLOCK_SAMPLES, FrontendStream, WakeFrontend
+from edgeai.wake.heads import WakeHead, WakeWordSpec
+
+BLOCK_S = BLOCK_SAMPLES / 16000
+
+
+class WakeWordDetector:
+    """Feed 80 ms blocks; get a WakeDetected for each word that fires on that block."""
+
+    def __init__(self, frontend: WakeFrontend, words: Iterable[WakeWordSpec]) -> None:
+        self.heads = [WakeHead(spec) for spec in words]
+        if not self.heads:
+            raise ValueError("at least one wake word is needed")
+        self._stream: FrontendStream = frontend.stream()
+        self._blocks = 0
+        self._quiet_until_s = {head.spec.name: 0.0 for head in self.heads}
+        self.last_scores: dict[str, float] = {}
+
+    def push(self, block: np.ndarray) -> list[WakeDetected]:
+        embeddings = self._stream.push(block)
+        self._blocks += 1
+        now_s = self._blocks * BLOCK_S
+        detections = []
+        for head in self.heads:
+            score = head.score(embeddings)
+            self.last_scores[head.spec.name] = score
+            name = head.spec.name
+            if score >= head.spec.threshold and now_s >= self._quiet_until_s[name]:
+                self._quiet_until_s[name] = now_s + head.spec.refractory_s
+                detections.append(WakeDetected(name=name, score=score, at_s=now_s))
+        return detections

@@ -1,0 +1,89 @@
+"""Measure a head the way the runtime uses it: streaming, block by block, with refractory."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.synthetic.wake_data import Positive
+from edgeai.wake.detector import WakeWordDetector
+from edgeai.wake.frontend import BLOCK_SAMPLES, WakeFrontend
+from edgeai.wake.heads import WakeWordSpec
+
+EARLY_S = 0.5
+"""A detection this long before the phrase's end still counts (the head may fire early)."""
+LATE_S = 1.0
+
+
+@dataclass(frozen=True)
+class WakeMetrics:
+    positives: int
+    false_rejects: int
+    negative_hours: float
+    false_accepts: int
+    delay_ms_p50: float
+    delay_ms_p95: float
+    """Detection time after the phrase's end (block-end time, so 80 ms granular)."""
+    cpu_percent_of_one_core: float
+    """Front end and head, per stream, while processing the negative audio."""
+
+    @property
+    def false_reject_rate(self) -> float:
+        return self.false_rejects / max(1, self.positives)
+
+    @property
+    def false_accepts_per_hour(self) -> float:
+        return self.false_accepts / max(1e-9, self.negative_hours)
+
+
+def evaluate(
+    frontend: WakeFrontend, spec: WakeWordSpec, positives: list[Positive], negative: np.ndarray
+) -> WakeMetrics:
+    delays, rejects = [], 0
+    for positive in tqdm(positives, desc="dev positives", unit="clip", disable=None):
+        end_s = positive.end_sample / SAMPLE_RATE_HZ
+        hits = [
+            at_s
+            for at_s in _detections(frontend, spec, positive.clip)
+            if end_s - EARLY_S <= at_s <= end_s + LATE_S
+        ]
+        if hits:
+            delays.append(max(0.0, hits[0] - end_s) * 1000)
+        else:
+            rejects += 1
+    started = time.process_time()
+    false_accepts = len(_detections(frontend, spec, negative, progress="dev negatives"))
+    busy_s = time.process_time() - started
+    audio_s = len(negative) / SAMPLE_RATE_HZ
+    return WakeMetrics(
+        positives=len(positives),
+        false_rejects=rejects,
+        negative_hours=audio_s / 3600,
+        false_accepts=false_accepts,
+        delay_ms_p50=float(np.percentile(delays, 50)) if delays else float("nan"),
+        delay_ms_p95=float(np.percentile(delays, 95)) if delays else float("nan"),
+        cpu_percent_of_one_core=100 * busy_s / audio_s,
+    )
+
+
+def _detections(
+    frontend: WakeFrontend, spec: WakeWordSpec, audio: np.ndarray, progress: str | None = None
+) -> list[float]:
+    detector = WakeWordDetector(frontend, [spec])
+    count = len(audio) // BLOCK_SAMPLES
+    # no bar for short clips; for long runs one bar, shown only on a terminal (None)
+    disable = True if progress is None else None
+    times = []
+    for i in tqdm(range(count), desc=progress, unit="block", disable=disable, mininterval=1.0):
+        for detection in detector.push(audio[i * BLOCK_SAMPLES : (i + 1) * BLOCK_SAMPLES]):
+            times.append(detection.at_s)
+    return times
+
+
+def head_spec(name: str, path: Path, threshold: float) -> WakeWordSpec:
+    return WakeWordSpec(name=name, model=path, threshold=threshold, refractory_s=2.0)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Debian packages edgeai needs: PortAudio for microphones and speakers, espeak-ng for the
+# phonemes of synthetic test and training speech. Installs only what is missing.
+set -euo pipefail
+packages=(libportaudio2 espeak-ng)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]}; run: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"

@@ -1,0 +1,129 @@
+"""The ears end to end: wake word, then the utterance that follows, from arrays, files, stdin."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from click.testing import CliRunner
+
+from edgeai.audio.sources import ArraySource, RawPcmSource
+from edgeai.catalog import Catalog
+from edgeai.cli.main import cli
+from edgeai.config import Config, VadSettings
+from edgeai.listen import build_listener
+from edgeai.messages import NoSpeech, SpeechEnded, SpeechStarted, WakeDetected
+from edgeai.profiles import Profiles
+from tests.conftest import TEST_MODEL_STORE, silence, speak
+
+
+def listener(config: Config | None = None):
+    config = config or Config.model_validate({"models": {"store": str(TEST_MODEL_STORE)}})
+    catalog = Catalog.load()
+    from edgeai.store import ModelStore
+
+    profile = Profiles.load(catalog).get("x86-cpu")
+    return build_listener(config, profile, ModelStore(TEST_MODEL_STORE), catalog)
+
+
+@pytest.fixture(scope="module")
+def turn() -> tuple[np.ndarray, float]:
+    """'hey jarvis', a pause, 'what time is it': the audio and when the command ends (s)."""
+    command = speak("what time is it")
+    audio = np.concatenate([silence(1.5), speak("hey jarvis"), silence(0.4), command, silence(1.5)])
+    command_end_s = (len(audio) - 1.5 * 16000 - len(command)) / 16000 + np.flatnonzero(
+        np.abs(command) > 500
+    )[-1] / 16000
+    return audio, command_end_s
+
+
+def test_wake_then_the_utterance(model_store, turn):
+    audio, command_end_s = turn
+    events = list(listener().run(ArraySource(audio)))
+    assert [type(e) for e in events] == [WakeDetected, SpeechStarted, SpeechEnded]
+    wake, start, end = events
+    assert start.at_s >= wake.at_s
+    assert end.at_s == pytest.approx(command_end_s, abs=0.3)
+    assert end.duration_s < 3.0  # the command, not the whole clip
+
+
+def test_speech_without_the_wake_word_is_ignored(model_store):
+    audio = np.concatenate([silence(1.0), speak("what time is it"), silence(1.5)])
+    assert list(listener().run(ArraySource(audio))) == []
+
+
+def test_nothing_said_after_the_wake_word_times_out(model_store):
+    config = Config.model_validate(
+        {"models": {"store": str(TEST_MODEL_STORE)}, "vad": {"no_speech_timeout_s": 1.0}}
+    )
+    audio = np.concatenate([silence(1.5), speak("hey jarvis"), silence(3.0)])
+    events = list(listener(config).run(ArraySource(audio)))
+    assert [type(e) for e in events] == [WakeDetected, NoSpeech]
+    assert events[1].at_s - events[0].at_s == pytest.approx(1.0, abs=0.1)
+
+
+def test_stdin_at_another_rate_gives_the_same_events_as_the_array(model_store, turn):
+    audio, _ = turn
+    import soxr
+
+    pcm_44k = soxr.resample(audio.astype(np.float32) / 32768, 16000, 44100)
+    raw = (np.clip(pcm_44k, -1, 1) * 32767).astype("<i2").tobytes()
+    from_stdin = list(listener().run(RawPcmSource(io.BytesIO(raw), 44100, 1)))
+    from_array = list(listener().run(ArraySource(audio)))
+    assert [type(e) for e in from_stdin] == [type(e) for e in from_array]
+    for a, b in zip(from_stdin, from_array, strict=True):
+        assert a.at_s == pytest.approx(b.at_s, abs=0.1)
+
+
+def test_listen_command_prints_events_and_saves_utterances(model_store, turn, tmp_path: Path):
+    audio, _ = turn
+    wav = tmp_path / "turn.wav"
+    soundfile.write(wav, audio, 16000, subtype="PCM_16")
+    config = tmp_path / "edgeai.yaml"
+    config.write_text(f"models:\n  store: {TEST_MODEL_STORE}\nprofile: x86-cpu\n")
+    saved = tmp_path / "utterances"
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(config),
+            "listen",
+            "--source",
+            str(wav),
+            "--json",
+            "--save-dir",
+            str(saved),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.output.splitlines()]
+    assert [e["event"] for e in events] == ["wake", "speech-start", "speech-end"]
+    assert events[0]["name"] == "hey_jarvis"
+    assert len(list(saved.glob("utterance-*.wav"))) == 1
+
+
+def test_listen_on_a_bad_file_is_one_clear_error(model_store, tmp_path: Path):
+    config = tmp_path / "edgeai.yaml"
+    config.write_text(f"models:\n  store: {TEST_MODEL_STORE}\n")
+    bad = tmp_path / "song.wav"
+    bad.write_text("not audio at all")
+    result = CliRunner().invoke(cli, ["--config", str(config), "listen", "--source", str(bad)])
+    assert result.exit_code == 1
+    assert f"Error: {bad}: not a WAV file" in result.output
+
+
+def test_listen_without_models_says_which_to_pull(tmp_path: Path):
+    result = CliRunner().invoke(cli, ["listen", "--source", "x.wav"])
+    assert result.exit_code == 1
+    assert "run `edgeai models pull openwakeword-frontend`" in result.output
+
+
+def test_vad_settings_reach_the_endpointer(model_store):
+    config = Config(models={"store": TEST_MODEL_STORE}, vad=VadSettings(trailing_silence_ms=900))  # type: ignore[arg-type]
+    assert listener(config).endpointer.settings.trailing_silence_ms == 900

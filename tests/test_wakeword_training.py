@@ -1,0 +1,75 @@
+"""The wake word trainer and the wake benchmark, on tiny sizes: the mechanics, not the accuracy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from edgeai.catalog import Catalog
+from edgeai.cli.main import cli
+from edgeai.export.wakeword.recipe import WakeWordRecipe
+from edgeai.export.wakeword.trainer import build_wakeword
+from edgeai.synthetic.wake_data import near_misses
+from edgeai.wake.heads import WakeHead, WakeWordSpec
+from tests.conftest import REPO, TEST_MODEL_STORE
+
+
+def test_a_tiny_training_run_writes_a_loadable_head_and_an_honest_manifest(
+    model_store, tmp_path: Path
+):
+    recipe = WakeWordRecipe(
+        phrase="hey computer", positives=60, negative_minutes=1.0, dev_positives=20,
+        dev_negative_minutes=1.0, epochs=3,
+    )  # fmt: skip
+    manifest = build_wakeword(recipe, model_store, Catalog.load(), tmp_path)
+
+    head, written = tmp_path / "hey_computer.onnx", tmp_path / "hey_computer.json"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hey_computer.json", "hey_computer.onnx"]
+    assert json.loads(written.read_text()) == manifest
+    assert WakeHead(WakeWordSpec("hey_computer", head, 0.5, 2.0)).window == 16
+    dev = manifest["dev"]
+    assert isinstance(dev, dict)
+    assert dev["positives"] == 20
+    assert 0 <= dev["false_reject_rate"] <= 1
+    assert dev["negative_hours"] > 1 / 60
+    assert 0.2 <= manifest["threshold"] <= 0.95
+
+
+def test_near_misses_are_close_but_never_the_phrase_and_differ_between_splits():
+    train, dev = near_misses("hey jarvis")
+    assert "hey jarvis" not in train + dev
+    assert "jarvis" in train
+    assert not set(train) & set(dev)
+    assert any(m.startswith("hey ") and m != "hey" for m in dev)
+
+
+def test_the_bundled_recipe_is_valid():
+    from edgeai.yamlfile import load_yaml_model
+
+    recipe = load_yaml_model(REPO / "export" / "wakeword-hey-jarvis.yaml", WakeWordRecipe)
+    assert recipe.name == "hey_jarvis"
+    assert recipe.dev_negative_minutes >= 60  # false accepts per hour need an hour
+
+
+def test_export_wakeword_needs_a_phrase_or_a_recipe():
+    result = CliRunner().invoke(cli, ["export", "wakeword"])
+    assert result.exit_code == 2
+    assert "give a PHRASE or a --recipe" in result.output
+
+
+def test_bench_wake_smoke_run_writes_json_and_markdown(model_store, tmp_path: Path):
+    config = tmp_path / "edgeai.yaml"
+    config.write_text(f"models:\n  store: {TEST_MODEL_STORE}\nprofile: x86-cpu\n")
+    out = tmp_path / "bench"
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "bench", "wake", "--out", str(out), "--positives", "4",
+              "--negative-minutes", "0.5"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [row] = json.loads((out / "wake.json").read_text())
+    assert row["word"] == "hey_jarvis"
+    assert row["metrics"]["positives"] == 4
+    assert row["total_cpu_percent"] > 0
+    assert "| false accepts |" in (out / "wake.md").read_text()
