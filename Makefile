@@ -28,7 +28,7 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 demo: system-deps $(VENV)/.runtime
 	$(BIN)/edgeai models pull --defaults
 	$(BIN)/edgeai doctor
-	$(BIN)/edgeai listen --source samples/hey_jarvis_what_time_is_it.wav
+	$(BIN)/edgeai demo
 
 lint: system-deps $(VENV)/.test
 	$(BIN)/ruff check edgeai tests

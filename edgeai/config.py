@@ -93,6 +93,20 @@ class VadSettings(Strict):
     )
 
 
+class VoiceSettings(Strict):
+    follow_up_s: float = Field(
+        default=5.0, ge=0, le=30, description="After a reply, listen this long without a wake word"
+    )
+    max_sentences: int = Field(default=3, ge=1, le=10, description="Spoken answers are capped")
+    llm_max_tokens: int = Field(default=80, ge=8, le=1024, description="Cap on one LLM answer")
+    history_turns: int = Field(
+        default=3, ge=0, le=20, description="Earlier exchanges the LLM remembers"
+    )
+    timers_file: Path | None = Field(
+        default=None, description="Where timers survive restarts; default $EDGEAI_HOME/timers.json"
+    )
+
+
 class Config(Strict):
     profile: str = Field(
         default="auto",
@@ -104,6 +118,7 @@ class Config(Strict):
     camera: CameraSettings = CameraSettings()
     wake: WakeSettings = WakeSettings()
     vad: VadSettings = VadSettings()
+    voice: VoiceSettings = VoiceSettings()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 

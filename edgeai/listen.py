@@ -44,6 +44,15 @@ class Listener:
         self._blocks = 0
         self._listening_since_s = 0.0
         self._speech_started = False
+        self._timeout_s = no_speech_timeout_s
+        self._follow_up_s: float | None = None
+
+    def follow_up(self, seconds: float) -> None:
+        """Listen for an utterance without the wake word for `seconds` (after a reply).
+
+        Safe to call from another thread: the switch happens on the next block.
+        """
+        self._follow_up_s = seconds
 
     @property
     def now_s(self) -> float:
@@ -54,6 +63,9 @@ class Listener:
         # the wake front end sees every block, so its context is current when it is needed
         detections = self.detector.push(block)
         events: list[ListenEvent] = []
+        if self._follow_up_s is not None and self.phase is Phase.WAITING:
+            self._begin_listening(timeout_s=self._follow_up_s)
+            self._follow_up_s = None
         if self.phase is Phase.WAITING:
             self._recent.append(block)
             if detections:
@@ -69,17 +81,18 @@ class Listener:
         if (
             self.phase is Phase.LISTENING
             and not self._speech_started
-            and self.now_s - self._listening_since_s >= self.no_speech_timeout_s
+            and self.now_s - self._listening_since_s >= self._timeout_s
         ):
             events.append(NoSpeech(at_s=self.now_s))
             self.phase = Phase.WAITING
         return events
 
-    def _begin_listening(self) -> None:
+    def _begin_listening(self, timeout_s: float | None = None) -> None:
         self.phase = Phase.LISTENING
+        self._timeout_s = self.no_speech_timeout_s if timeout_s is None else timeout_s
         self._speech_started = False
         self._listening_since_s = self.now_s
-        lookback = np.concatenate(list(self._recent))
+        lookback = np.concatenate(list(self._recent)) if self._recent else None
         self._recent.clear()
         self.endpointer.start(at_s=self.now_s, pre_roll=lookback)
 
@@ -95,8 +108,7 @@ def build_listener(
     wake_role, vad_role = profile.roles["wake"], profile.roles["vad"]
     frontend = WakeFrontend(store.require(catalog.get(wake_role.model)), wake_role.threads)
     words = [resolve_wake_word(word) for word in config.wake.words]
-    vad_entry = catalog.get(vad_role.model)
-    vad = SileroVad(store.require(vad_entry) / vad_entry.files[0].name, vad_role.threads)
+    vad = SileroVad(store.main_file(catalog.get(vad_role.model)), vad_role.threads)
     return Listener(
         WakeWordDetector(frontend, words),
         Endpointer(vad, config.vad),

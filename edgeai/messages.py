@@ -23,6 +23,15 @@ class SpeechStarted:
 
 
 @dataclass(frozen=True)
+class SpeechPaused:
+    """Speech stopped; if the silence lasts, this audio is the utterance (speculative STT)."""
+
+    at_s: float
+    """End of the last speech frame."""
+    audio: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
 class SpeechEnded:
     at_s: float
     """End of the last speech frame: the end of what was said."""
@@ -44,4 +53,4 @@ class NoSpeech:
     """After a wake word, nothing was said within the timeout."""
 
 
-ListenEvent = WakeDetected | SpeechStarted | SpeechEnded | NoSpeech
+ListenEvent = WakeDetected | SpeechStarted | SpeechPaused | SpeechEnded | NoSpeech

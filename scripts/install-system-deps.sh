@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages edgeai needs: PortAudio for microphones and speakers, espeak-ng for the
-# phonemes of synthetic test and training speech. Installs only what is missing.
+# Debian packages edgeai needs: PortAudio for microphones and speakers, espeak-ng for
+# synthetic test and training speech, wamerican (a word list) for varied negative sentences.
+# Installs only what is missing.
 set -euo pipefail
-packages=(libportaudio2 espeak-ng)
+packages=(libportaudio2 espeak-ng wamerican)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

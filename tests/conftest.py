@@ -76,7 +76,10 @@ def model_store() -> ModelStore:
 
     store = ModelStore(TEST_MODEL_STORE)
     catalog = Catalog.load()
-    for name in ("openwakeword-frontend", "silero-vad", "piper-en-us-joe-medium"):
+    for name in (
+        "openwakeword-frontend", "silero-vad", "piper-en-us-joe-medium", "whisper-tiny-en-ct2",
+        "smollm2-135m-instruct-q4_1",
+    ):  # fmt: skip
         store.pull(catalog.get(name))
     return store
 

@@ -16,7 +16,7 @@ from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
 from edgeai.config import Config, VadSettings
 from edgeai.listen import build_listener
-from edgeai.messages import NoSpeech, SpeechEnded, SpeechStarted, WakeDetected
+from edgeai.messages import NoSpeech, SpeechEnded, SpeechPaused, SpeechStarted, WakeDetected
 from edgeai.profiles import Profiles
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 
@@ -28,6 +28,17 @@ def listener(config: Config | None = None):
 
     profile = Profiles.load(catalog).get("x86-cpu")
     return build_listener(config, profile, ModelStore(TEST_MODEL_STORE), catalog)
+
+
+def heard(listener, source) -> list:
+    return [e for e in listener.run(source) if not isinstance(e, SpeechPaused)]
+
+
+def test_follow_up_listens_without_the_wake_word(model_store):
+    ears = listener()
+    ears.follow_up(3.0)
+    audio = np.concatenate([silence(0.5), speak("and tomorrow"), silence(1.0)])
+    assert [type(e) for e in heard(ears, ArraySource(audio))] == [SpeechStarted, SpeechEnded]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +54,7 @@ def turn() -> tuple[np.ndarray, float]:
 
 def test_wake_then_the_utterance(model_store, turn):
     audio, command_end_s = turn
-    events = list(listener().run(ArraySource(audio)))
+    events = heard(listener(), ArraySource(audio))
     assert [type(e) for e in events] == [WakeDetected, SpeechStarted, SpeechEnded]
     wake, start, end = events
     assert start.at_s >= wake.at_s
@@ -53,7 +64,7 @@ def test_wake_then_the_utterance(model_store, turn):
 
 def test_speech_without_the_wake_word_is_ignored(model_store):
     audio = np.concatenate([silence(1.0), speak("what time is it"), silence(1.5)])
-    assert list(listener().run(ArraySource(audio))) == []
+    assert heard(listener(), ArraySource(audio)) == []
 
 
 def test_nothing_said_after_the_wake_word_times_out(model_store):
@@ -61,7 +72,7 @@ def test_nothing_said_after_the_wake_word_times_out(model_store):
         {"models": {"store": str(TEST_MODEL_STORE)}, "vad": {"no_speech_timeout_s": 1.0}}
     )
     audio = np.concatenate([silence(1.5), speak("hey jarvis"), silence(3.0)])
-    events = list(listener(config).run(ArraySource(audio)))
+    events = heard(listener(config), ArraySource(audio))
     assert [type(e) for e in events] == [WakeDetected, NoSpeech]
     assert events[1].at_s - events[0].at_s == pytest.approx(1.0, abs=0.1)
 
@@ -72,8 +83,8 @@ def test_stdin_at_another_rate_gives_the_same_events_as_the_array(model_store, t
 
     pcm_44k = soxr.resample(audio.astype(np.float32) / 32768, 16000, 44100)
     raw = (np.clip(pcm_44k, -1, 1) * 32767).astype("<i2").tobytes()
-    from_stdin = list(listener().run(RawPcmSource(io.BytesIO(raw), 44100, 1)))
-    from_array = list(listener().run(ArraySource(audio)))
+    from_stdin = heard(listener(), RawPcmSource(io.BytesIO(raw), 44100, 1))
+    from_array = heard(listener(), ArraySource(audio))
     assert [type(e) for e in from_stdin] == [type(e) for e in from_array]
     for a, b in zip(from_stdin, from_array, strict=True):
         assert a.at_s == pytest.approx(b.at_s, abs=0.1)

@@ -9,17 +9,18 @@ import pytest
 
 from edgeai.config import VadSettings
 from edgeai.errors import ModelLoadError
-from edgeai.messages import SpeechEnded, SpeechStarted
+from edgeai.messages import SpeechEnded, SpeechPaused, SpeechStarted
 from edgeai.vad.endpointer import Endpointer
 from edgeai.vad.silero import SileroVad
 from tests.conftest import silence, speak
 
 
 def run(endpointer: Endpointer, audio: np.ndarray, step: int = 1280) -> list:
+    """Start and end events (pauses are checked on their own)."""
     events = []
     for start in range(0, len(audio), step):
         events.extend(endpointer.push(audio[start : start + step]))
-    return events
+    return [e for e in events if not isinstance(e, SpeechPaused)]
 
 
 def voiced_span(speech: np.ndarray) -> tuple[float, float]:
@@ -113,3 +114,15 @@ def test_a_model_that_is_not_silero_is_refused(model_store):
     melspec = model_store.root / "openwakeword-frontend" / "melspectrogram.onnx"
     with pytest.raises(ModelLoadError, match="not a Silero VAD v5/v6 model"):
         SileroVad(melspec)
+
+
+def test_a_pause_comes_before_the_end_with_the_speech_so_far(silero_path: Path):
+    audio = np.concatenate([silence(0.5), speak("open the garage door"), silence(1.0)])
+    endpointer = Endpointer(SileroVad(silero_path), VadSettings())
+    events = [e for i in range(0, len(audio), 1280) for e in endpointer.push(audio[i : i + 1280])]
+    pauses = [e for e in events if isinstance(e, SpeechPaused)]
+    end = next(e for e in events if isinstance(e, SpeechEnded))
+    assert pauses[-1].at_s == pytest.approx(end.at_s, abs=0.001)
+    # the speculative audio is the final utterance without its trailing silence
+    assert np.array_equal(pauses[-1].audio, end.audio[: len(pauses[-1].audio)])
+    assert len(end.audio) - len(pauses[-1].audio) == pytest.approx(0.5 * 16000, abs=600)

@@ -20,6 +20,16 @@ class AudioSink(Protocol):
     def close(self) -> None: ...
 
 
+class NullSink:
+    """Discards audio: text-only chat."""
+
+    def write(self, samples: np.ndarray) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 class WavSink:
     """Streams into `path.partial`, renamed to `path` on close: never a half-written WAV."""
 

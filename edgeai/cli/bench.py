@@ -19,13 +19,23 @@ def bench_group() -> None:
 
 
 @bench_group.command("wake")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default="bench-results",
-              show_default=True, help="Folder for wake.json and wake.md.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="bench-results",
+    show_default=True,
+    help="Folder for wake.json and wake.md.",
+)
 @click.option(
     "--positives", type=int, default=300, show_default=True, help="Dev clips of the phrase."
 )
-@click.option("--negative-minutes", type=float, default=60.0, show_default=True,
-              help="Minutes of speech and noise without the phrase.")  # fmt: skip
+@click.option(
+    "--negative-minutes",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Minutes of speech and noise without the phrase.",
+)
 @click.option("--seed", type=int, default=2026, show_default=True, help="Draw of the dev set.")
 @pass_app
 def wake(app: AppContext, out: Path, positives: int, negative_minutes: float, seed: int) -> None:
@@ -37,8 +47,7 @@ def wake(app: AppContext, out: Path, positives: int, negative_minutes: float, se
     profile = app.active_profile()
     wake_role, vad_role = profile.roles["wake"], profile.roles["vad"]
     frontend = WakeFrontend(app.store.require(app.catalog.get(wake_role.model)))
-    vad_entry = app.catalog.get(vad_role.model)
-    vad_model = app.store.require(vad_entry) / vad_entry.files[0].name
+    vad_model = app.store.main_file(app.catalog.get(vad_role.model))
     out.mkdir(parents=True, exist_ok=True)
     results, markdown = [], []
     for word in app.config.wake.words:
@@ -51,3 +60,50 @@ def wake(app: AppContext, out: Path, positives: int, negative_minutes: float, se
     (out / "wake.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     (out / "wake.md").write_text("\n".join(markdown))
     click.echo(f"written: {out / 'wake.json'}, {out / 'wake.md'}")
+
+
+@bench_group.command("voice")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="bench-results",
+    show_default=True,
+    help="Folder for voice.json and voice.md.",
+)
+@pass_app
+def voice(app: AppContext, out: Path) -> None:
+    """End of speech to first reply audio, edgeai against a sequential pipeline, same clips.
+
+    Clips: 8 requests (4 local intents, 4 LLM questions) x 3 voices and noise levels, each
+    after "hey jarvis", played in real time.
+    """
+    from tqdm import tqdm
+
+    from edgeai.audio.sinks import NullSink
+    from edgeai.bench import voice as bench
+    from edgeai.synthetic.speech import Synthesizer
+    from edgeai.voice.build import build_voice_loop, load_voice_models
+    from edgeai.voice.loop import VoiceLoop
+
+    profile = app.active_profile()
+    models = load_voice_models(app.config, profile, app.store, app.catalog)
+    synth = Synthesizer(app.store.main_file(app.catalog.get(profile.roles["tts"].model)))
+
+    def make_loop() -> VoiceLoop:
+        return build_voice_loop(
+            app.config, profile, app.store, app.catalog, models, lambda rate: NullSink()
+        )
+
+    total = len(bench.REQUESTS) * len(bench.VOICES)
+    with tqdm(total=total, desc="voice turns", unit="clip", disable=None) as bar:
+        results = bench.bench_voice(
+            models, make_loop, app.config, synth, lambda _: bar.update() and None
+        )
+    totals = bench.summary(results)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "voice.json").write_text(
+        json.dumps({"summary": totals, "clips": bench.as_rows(results)}, indent=2) + "\n"
+    )
+    (out / "voice.md").write_text(bench.markdown(results, totals))
+    click.echo(bench.markdown(results, totals))
+    click.echo(f"written: {out / 'voice.json'}, {out / 'voice.md'}")

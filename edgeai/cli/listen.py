@@ -13,7 +13,14 @@ from edgeai.audio.microphone import MicrophoneSource
 from edgeai.audio.sources import AudioSource, FileSource, RawPcmSource
 from edgeai.cli.context import AppContext, json_option, pass_app
 from edgeai.listen import build_listener
-from edgeai.messages import ListenEvent, NoSpeech, SpeechEnded, SpeechStarted, WakeDetected
+from edgeai.messages import (
+    ListenEvent,
+    NoSpeech,
+    SpeechEnded,
+    SpeechPaused,
+    SpeechStarted,
+    WakeDetected,
+)
 
 
 @click.command("listen")
@@ -52,6 +59,8 @@ def listen(
     if save_dir is not None:
         save_dir.mkdir(parents=True, exist_ok=True)
     for event in listener.run(audio):
+        if isinstance(event, SpeechPaused):
+            continue  # an internal hint for speculative speech-to-text
         if isinstance(event, SpeechEnded) and save_dir is not None:
             write_wav(save_dir / f"utterance-{event.at_s:09.2f}.wav", event.audio)
         click.echo(json.dumps(_as_dict(event)) if as_json else _as_text(event))

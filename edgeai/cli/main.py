@@ -12,11 +12,13 @@ from edgeai import __version__
 from edgeai.cli.bench import bench_group
 from edgeai.cli.config import config_group
 from edgeai.cli.context import AppContext
+from edgeai.cli.demo import demo
 from edgeai.cli.doctor import doctor
 from edgeai.cli.export import export_group
 from edgeai.cli.listen import listen
 from edgeai.cli.models import models_group
 from edgeai.cli.profile import profile_group
+from edgeai.cli.voice import chat, say, transcribe
 from edgeai.errors import EdgeAIError
 
 
@@ -55,6 +57,8 @@ cli.add_command(doctor)
 cli.add_command(export_group)
 cli.add_command(listen)
 cli.add_command(bench_group)
+for command in (transcribe, say, chat, demo):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -81,6 +81,10 @@ class ModelStore:
             )
         return self.model_dir(entry)
 
+    def main_file(self, entry: CatalogEntry) -> Path:
+        """The model's first file (the one a loader opens; the rest sit beside it)."""
+        return self.require(entry) / entry.files[0].name
+
     def verify(self, entry: CatalogEntry) -> list[str]:
         """Every problem with the stored copy of `entry`; empty when it is intact."""
         if not self.model_dir(entry).exists():

@@ -51,7 +51,7 @@ class Synthesizer:
             raise EdgeAIError("espeak-ng is missing: apt-get install espeak-ng")
         self._piper = None
         if piper_model is not None:
-            from piper import PiperVoice  # the export extra's dependency; imported on use
+            from piper import PiperVoice  # imported on use: loading it costs a second
 
             self._piper = PiperVoice.load(str(piper_model))
 

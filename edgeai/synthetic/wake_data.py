@@ -7,14 +7,17 @@ negatives are ordinary speech, near-miss phrases and noise.
 from __future__ import annotations
 
 import itertools
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import float_to_int16, int16_to_float
+from edgeai.errors import EdgeAIError
 from edgeai.synthetic.augment import augment, mix_at_snr, noise
 from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, Voice
 
@@ -38,6 +41,14 @@ _DEV_SENTENCE_PARTS = (
 )
 
 
+WORD_LIST = Path("/usr/share/dict/words")
+"""Debian's wamerican: ~100k English words, so negatives are not a handful of templates."""
+_FUNCTION_WORDS = (
+    "the", "a", "to", "and", "of", "I", "you", "it", "is", "in", "that", "we", "was", "for",
+    "on", "with", "my", "your", "this", "they", "but", "not", "so", "can", "will", "just",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Split:
     name: str
@@ -45,6 +56,23 @@ class Split:
     noise_kinds: tuple[str, ...]
     sentence_parts: tuple[tuple[str, ...], ...]
     snr_db: tuple[float, float]
+    words: tuple[str, ...]
+    """Dictionary words this split's free-form sentences use; the splits share none."""
+
+
+def _split_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if not WORD_LIST.is_file():
+        raise EdgeAIError(f"{WORD_LIST} is missing: apt-get install wamerican")
+    words = sorted(
+        {
+            w
+            for w in WORD_LIST.read_text().split()
+            if w.isalpha() and w.islower() and 2 <= len(w) <= 12
+        }
+    )
+    train = tuple(w for w in words if zlib.crc32(w.encode()) % 2 == 0)
+    dev = tuple(w for w in words if zlib.crc32(w.encode()) % 2 == 1)
+    return train, dev
 
 
 def make_splits(rng: np.random.Generator, with_piper: bool) -> tuple[Split, Split]:
@@ -57,12 +85,14 @@ def make_splits(rng: np.random.Generator, with_piper: bool) -> tuple[Split, Spli
     # a piper entry is one voice with random styles: list it often enough for about a quarter
     # of the training clips to come from it
     piper: list[Voice] = [PiperStyle(1.0, 0.667, 0.8)] * 14 if with_piper else []
+    train_words, dev_words = _split_words()
     train = Split(
         "train",
         tuple(espeak(_TRAIN_LANGS, _TRAIN_VARIANTS) + piper),
-        ("white", "pink", "brown"),
+        ("white", "pink", "brown", "babble"),
         _TRAIN_SENTENCE_PARTS,
         (0.0, 25.0),
+        train_words,
     )
     dev = Split(
         "dev",
@@ -70,6 +100,7 @@ def make_splits(rng: np.random.Generator, with_piper: bool) -> tuple[Split, Spli
         ("hum", "fan", "babble"),
         _DEV_SENTENCE_PARTS,
         (5.0, 25.0),
+        dev_words,
     )
     return train, dev
 
@@ -94,17 +125,30 @@ def near_misses(phrase: str) -> tuple[list[str], list[str]]:
     return train, dev
 
 
-# letters whose swap espeak pronounces as a similar sound
+# letter swaps that change the sound a little (none that leave it the same, like hey -> hay)
 _SOUND_SWAPS = (
-    ("j", "g"), ("j", "ch"), ("a", "o"), ("i", "e"), ("e", "a"), ("o", "u"), ("u", "o"),
-    ("v", "b"), ("s", "z"), ("c", "g"), ("t", "d"), ("p", "b"), ("r", "l"), ("m", "n"), ("h", ""),
+    ("j", "g"), ("j", "ch"), ("a", "o"), ("i", "e"), ("o", "u"), ("u", "o"), ("v", "b"),
+    ("c", "g"), ("t", "d"), ("p", "b"), ("r", "l"), ("m", "n"), ("h", ""),
 )  # fmt: skip
 
 
 def sentences(split: Split, rng: np.random.Generator) -> Iterator[str]:
-    """Endless ordinary sentences from the split's own word lists."""
+    """Endless sentences: a quarter from templates, the rest free-form from the split's words
+    mixed with everyday function words (phonetically varied, if not always grammatical)."""
     while True:
-        yield " ".join(str(rng.choice(part)) for part in split.sentence_parts)
+        if rng.random() < 0.25:
+            yield " ".join(str(rng.choice(part)) for part in split.sentence_parts)
+            continue
+        length = int(rng.integers(4, 12))
+        yield (
+            " ".join(
+                str(rng.choice(_FUNCTION_WORDS))
+                if rng.random() < 0.4
+                else str(rng.choice(split.words))
+                for _ in range(length)
+            ).capitalize()
+            + "."
+        )
 
 
 def place(
@@ -160,28 +204,37 @@ def jitter(voice: Voice, rng: np.random.Generator) -> Voice:
     return PiperStyle(rng.uniform(0.75, 1.35), rng.uniform(0.3, 1.0), rng.uniform(0.3, 1.2))
 
 
+TRAIN_NEGATIVE_MIX = {"sentence": 0.55, "near_miss": 0.25, "noise": 0.2}
+ORDINARY_MIX = {"sentence": 0.75, "noise": 0.25}
+"""What false accepts per hour are counted on: ordinary speech and noise."""
+
+
 def negatives(
     synth: Synthesizer, phrase: str, split: Split, seconds: float, rng: np.random.Generator,
-    babble: np.ndarray | None,
+    babble: np.ndarray | None, mix: dict[str, float],
 ) -> list[np.ndarray]:  # fmt: skip
-    """About `seconds` of negative clips: 55% sentences, 25% near misses, 20% noise only."""
+    """About `seconds` of clips without the phrase: sentences, near misses and noise in `mix`."""
     train_misses, dev_misses = near_misses(phrase)
     misses = train_misses if split.name == "train" else dev_misses
     texts = sentences(split, rng)
+    kinds, weights = list(mix), np.array(list(mix.values())) / sum(mix.values())
     clips: list[np.ndarray] = []
     total = 0.0
+    bar = tqdm(total=round(seconds), desc=f"{split.name} negatives", unit="s", disable=None)
     while total < seconds:
-        roll = rng.random()
+        kind = kinds[int(rng.choice(len(kinds), p=weights))]
         voice = jitter(split.voices[int(rng.integers(0, len(split.voices)))], rng)
-        if roll < 0.55:
+        if kind == "sentence":
             speech = synth.speak(next(texts), voice)
-        elif roll < 0.8:
+        elif kind == "near_miss":
             speech = synth.speak(str(rng.choice(misses)), voice)
         else:
             speech = np.zeros(int(rng.uniform(1, 4) * SAMPLE_RATE_HZ), np.int16)
         clip, _ = place(speech, split, rng, babble, rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8))
         clips.append(clip)
         total += len(clip) / SAMPLE_RATE_HZ
+        bar.update(len(clip) / SAMPLE_RATE_HZ)
+    bar.close()
     return clips
 
 
@@ -201,16 +254,28 @@ def babble_track(
     return float_to_int16(track / 4)
 
 
-def dev_set(
-    synth: Synthesizer, phrase: str, positive_count: int, negative_seconds: float, seed: int
-) -> tuple[list[Positive], np.ndarray]:
-    """A dev set for `phrase`: dev voices, sentences, near misses and noises only.
+@dataclass(frozen=True)
+class DevSet:
+    positives: list[Positive]
+    ordinary: np.ndarray
+    """One long stream of ordinary speech and noise: false accepts per hour."""
+    near_misses: list[np.ndarray]
+    """Clips of phrases that sound close to the wake phrase, reported on their own."""
 
-    Returns the positive clips and one long stream of negative audio.
-    """
+
+def dev_set(
+    synth: Synthesizer, phrase: str, positive_count: int, negative_seconds: float, seed: int,
+    near_miss_count: int = 100,
+) -> DevSet:  # fmt: skip
+    """A dev set for `phrase` from dev voices, sentences, near misses and noises only."""
     rng = np.random.default_rng(seed)
     _, dev = make_splits(rng, with_piper=False)
     babble = babble_track(synth, dev, 120.0, rng)
     found = positives(synth, phrase, dev, positive_count, rng, babble)
-    negative = np.concatenate(negatives(synth, phrase, dev, negative_seconds, rng, babble))
-    return found, negative
+    ordinary = np.concatenate(
+        negatives(synth, phrase, dev, negative_seconds, rng, babble, ORDINARY_MIX)
+    )
+    misses: list[np.ndarray] = []
+    while len(misses) < near_miss_count:
+        misses += negatives(synth, phrase, dev, 1.0, rng, babble, {"near_miss": 1.0})
+    return DevSet(found, ordinary, misses[:near_miss_count])

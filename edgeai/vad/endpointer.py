@@ -8,7 +8,7 @@ from enum import Enum
 import numpy as np
 
 from edgeai.config import VadSettings
-from edgeai.messages import SpeechEnded, SpeechStarted
+from edgeai.messages import SpeechEnded, SpeechPaused, SpeechStarted
 from edgeai.vad.silero import FRAME_SAMPLES, SileroVad
 
 FRAME_S = FRAME_SAMPLES / 16000
@@ -55,9 +55,9 @@ class Endpointer:
     def now_s(self) -> float:
         return self._base_s + self._frames_seen * FRAME_S
 
-    def push(self, samples: np.ndarray) -> list[SpeechStarted | SpeechEnded]:
+    def push(self, samples: np.ndarray) -> list[SpeechStarted | SpeechPaused | SpeechEnded]:
         self._pending = np.concatenate([self._pending, samples])
-        events: list[SpeechStarted | SpeechEnded] = []
+        events: list[SpeechStarted | SpeechPaused | SpeechEnded] = []
         while len(self._pending) >= FRAME_SAMPLES:
             frame, self._pending = self._pending[:FRAME_SAMPLES], self._pending[FRAME_SAMPLES:]
             probability = self.vad.probability(frame)
@@ -67,7 +67,9 @@ class Endpointer:
                 events.append(event)
         return events
 
-    def _step(self, frame: np.ndarray, probability: float) -> SpeechStarted | SpeechEnded | None:
+    def _step(
+        self, frame: np.ndarray, probability: float
+    ) -> SpeechStarted | SpeechPaused | SpeechEnded | None:
         s = self.settings
         if self.state is State.SILENCE:
             if probability >= s.start_threshold:
@@ -81,6 +83,10 @@ class Endpointer:
             return None
         self._utterance.append(frame)
         self._silence_frames = self._silence_frames + 1 if probability < s.end_threshold else 0
+        if self._silence_frames == 1:
+            return SpeechPaused(
+                at_s=self.now_s - FRAME_S, audio=np.concatenate(self._utterance[:-1])
+            )
         if self._silence_frames * FRAME_S * 1000 >= s.trailing_silence_ms:
             return self._end(truncated=False)
         if len(self._utterance) * FRAME_S >= s.max_utterance_s:

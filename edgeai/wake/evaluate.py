@@ -10,7 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from edgeai.audio import SAMPLE_RATE_HZ
-from edgeai.synthetic.wake_data import Positive
+from edgeai.synthetic.wake_data import DevSet
 from edgeai.wake.detector import WakeWordDetector
 from edgeai.wake.frontend import BLOCK_SAMPLES, WakeFrontend
 from edgeai.wake.heads import WakeWordSpec
@@ -31,6 +31,9 @@ class WakeMetrics:
     """Detection time after the phrase's end (block-end time, so 80 ms granular)."""
     cpu_percent_of_one_core: float
     """Front end and head, per stream, while processing the negative audio."""
+    near_misses: int
+    near_miss_accepts: int
+    """Near-miss clips ("hey garvis") the word fired on: a stress test, not false accepts."""
 
     @property
     def false_reject_rate(self) -> float:
@@ -41,11 +44,9 @@ class WakeMetrics:
         return self.false_accepts / max(1e-9, self.negative_hours)
 
 
-def evaluate(
-    frontend: WakeFrontend, spec: WakeWordSpec, positives: list[Positive], negative: np.ndarray
-) -> WakeMetrics:
+def evaluate(frontend: WakeFrontend, spec: WakeWordSpec, dev: DevSet) -> WakeMetrics:
     delays, rejects = [], 0
-    for positive in tqdm(positives, desc="dev positives", unit="clip", disable=None):
+    for positive in tqdm(dev.positives, desc="dev positives", unit="clip", disable=None):
         end_s = positive.end_sample / SAMPLE_RATE_HZ
         hits = [
             at_s
@@ -56,18 +57,21 @@ def evaluate(
             delays.append(max(0.0, hits[0] - end_s) * 1000)
         else:
             rejects += 1
+    near_miss_accepts = sum(bool(_detections(frontend, spec, clip)) for clip in dev.near_misses)
     started = time.process_time()
-    false_accepts = len(_detections(frontend, spec, negative, progress="dev negatives"))
+    false_accepts = len(_detections(frontend, spec, dev.ordinary, progress="dev negatives"))
     busy_s = time.process_time() - started
-    audio_s = len(negative) / SAMPLE_RATE_HZ
+    audio_s = len(dev.ordinary) / SAMPLE_RATE_HZ
     return WakeMetrics(
-        positives=len(positives),
+        positives=len(dev.positives),
         false_rejects=rejects,
         negative_hours=audio_s / 3600,
         false_accepts=false_accepts,
         delay_ms_p50=float(np.percentile(delays, 50)) if delays else float("nan"),
         delay_ms_p95=float(np.percentile(delays, 95)) if delays else float("nan"),
         cpu_percent_of_one_core=100 * busy_s / audio_s,
+        near_misses=len(dev.near_misses),
+        near_miss_accepts=near_miss_accepts,
     )
 
 

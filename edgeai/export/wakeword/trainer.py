@@ -52,14 +52,15 @@ def build_wakeword(
     train_split, _ = dataset.make_splits(rng, with_piper=True)
     started = time.monotonic()
 
-    train_babble = None  # training backgrounds are coloured noise only; babble is dev-only
     log.info("synthesizing training data for %r", recipe.phrase)
+    train_babble = dataset.babble_track(synth, train_split, 120.0, rng)
     train_pos = dataset.positives(
         synth, recipe.phrase, train_split, recipe.positives, rng, train_babble
     )
     train_neg = dataset.negatives(
-        synth, recipe.phrase, train_split, recipe.negative_minutes * 60, rng, train_babble
-    )
+        synth, recipe.phrase, train_split, recipe.negative_minutes * 60, rng, train_babble,
+        dataset.TRAIN_NEGATIVE_MIX,
+    )  # fmt: skip
     pos_windows = _positive_windows(frontend, train_pos)
     neg_windows = _negative_windows(frontend, train_neg)
 
@@ -73,7 +74,7 @@ def build_wakeword(
     threshold = _choose_threshold(best_per_clip, recipe.max_false_reject_rate)
 
     log.info("building the dev set (kept apart from training)")
-    dev_pos, dev_neg = dataset.dev_set(
+    dev = dataset.dev_set(
         Synthesizer(None), recipe.phrase, recipe.dev_positives, recipe.dev_negative_minutes * 60,
         seed=recipe.seed + DEV_SEED_OFFSET,
     )  # fmt: skip
@@ -82,7 +83,7 @@ def build_wakeword(
     with tempfile.TemporaryDirectory(dir=out, prefix=".wakeword-") as workdir:
         head = Path(workdir) / f"{recipe.name}.onnx"
         export_onnx(model, head)
-        metrics = evaluate(frontend, head_spec(recipe.name, head, threshold), dev_pos, dev_neg)
+        metrics = evaluate(frontend, head_spec(recipe.name, head, threshold), dev)
         manifest = _manifest(
             recipe, threshold, metrics, len(train_pos), len(train_neg), time.monotonic() - started
         )

@@ -1,0 +1,218 @@
+"""Voice benchmark: end of speech to first reply audio, edgeai's streamed loop against a
+sequential pipeline (transcribe, then the complete LLM reply, then the complete synthesis),
+on the same spoken clips in the same run."""
+
+from __future__ import annotations
+
+import re
+import resource
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from edgeai.audio.convert import float_to_int16, int16_to_float
+from edgeai.audio.sinks import NullSink
+from edgeai.audio.sources import ArraySource
+from edgeai.config import Config
+from edgeai.synthetic.augment import mix_at_snr, noise
+from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, Voice
+from edgeai.voice.build import VoiceModels
+from edgeai.voice.loop import VoiceLoop
+
+# (what is said, "intent" or "llm")
+REQUESTS = [
+    ("What time is it?", "intent"),
+    ("Set a timer for five minutes.", "intent"),
+    ("What is the date today?", "intent"),
+    ("Cancel the timer.", "intent"),
+    ("Why is the sky blue?", "llm"),
+    ("Tell me a fun fact about cats.", "llm"),
+    ("What is the capital of France?", "llm"),
+    ("How do I boil an egg?", "llm"),
+]
+VOICES: list[tuple[Voice, float | None]] = [
+    (PiperStyle(1.0, 0.667, 0.8), None),
+    (EspeakVoice("en-us+m3", 160, 50), 20.0),
+    (EspeakVoice("en-gb+f2", 150, 60), 10.0),
+]
+"""(voice, SNR of pink noise in dB or None for clean)."""
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    text: str
+    kind: str
+    voice: str
+    snr_db: float | None
+    transcript: str
+    word_errors: int
+    words: int
+    route: str
+    latency_s: float | None
+    """edgeai: end of speech to first reply audio."""
+    stages_s: dict[str, float | None]
+    sequential_latency_s: float
+    sequential_stages_s: dict[str, float]
+
+
+def make_clip(
+    synth: Synthesizer, text: str, voice: Voice, snr_db: float | None, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """'hey jarvis', a pause, the request, then silence; pink noise at `snr_db` if given.
+
+    Returns the clip and the request alone (what a sequential pipeline transcribes).
+    """
+
+    def gap(seconds: float) -> np.ndarray:
+        return np.zeros(int(seconds * 16000), np.int16)
+
+    lead = [gap(1.0), synth.speak("Hey Jarvis.", voice), gap(0.4)]
+    request = synth.speak(text, voice)
+    clip = np.concatenate([*lead, request, gap(1.8)])
+    if snr_db is not None:
+        audio = int16_to_float(clip)
+        clip = float_to_int16(mix_at_snr(audio, noise("pink", len(audio), rng), snr_db))
+    start = sum(len(part) for part in lead)
+    return clip, clip[start : start + len(request)]
+
+
+def bench_voice(
+    models: VoiceModels,
+    make_loop: Callable[[], VoiceLoop],
+    config: Config,
+    synth: Synthesizer,
+    progress: Callable[[str], object],
+) -> list[ClipResult]:
+    rng = np.random.default_rng(7)
+    results = []
+    for voice, snr in VOICES:
+        for text, kind in REQUESTS:
+            progress(f"{voice.label} {snr} {text}")
+            clip, request = make_clip(synth, text, voice, snr, rng)
+            timelines = make_loop().run(ArraySource(clip, realtime=True))
+            if not timelines:
+                continue  # the wake word was missed: counted by the wake benchmark
+            timeline = timelines[0]
+            trailing_s = config.vad.trailing_silence_ms / 1000
+            sequential, stages = _sequential(models, request, trailing_s)
+            errors, words = word_errors(text, timeline.transcript)
+            origin = timeline.speech_end_s or 0.0
+            results.append(
+                ClipResult(
+                    text=text,
+                    kind=kind,
+                    voice=voice.label,
+                    snr_db=snr,
+                    transcript=timeline.transcript,
+                    word_errors=errors,
+                    words=words,
+                    route=timeline.route,
+                    latency_s=timeline.latency_s,
+                    stages_s={
+                        "endpoint": _since(timeline.endpoint_s, origin),
+                        "stt_done": _since(timeline.stt_done_s, origin),
+                        "first_token": _since(timeline.first_token_s, origin),
+                        "first_audio": _since(timeline.first_audio_s, origin),
+                    },
+                    sequential_latency_s=sequential,
+                    sequential_stages_s=stages,
+                )
+            )
+    return results
+
+
+def _sequential(
+    models: VoiceModels, request: np.ndarray, trailing_s: float
+) -> tuple[float, dict[str, float]]:
+    """The same request the usual way: each stage waits for the previous one to finish."""
+    started = time.monotonic()
+    transcript = models.stt.transcribe(request)
+    stt_s = time.monotonic() - started
+    reply = "".join(models.llm.stream(transcript, threading.Event(), remember=False))
+    llm_s = time.monotonic() - started - stt_s
+    sink = NullSink()
+    for audio in models.tts.synthesize(reply or "Sorry."):
+        sink.write(audio)
+    tts_s = time.monotonic() - started - stt_s - llm_s
+    stages = {"endpoint": trailing_s, "stt": stt_s, "llm": llm_s, "tts": tts_s}
+    return trailing_s + stt_s + llm_s + tts_s, stages
+
+
+def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(word edits, reference words): the numerator and denominator of the word error rate."""
+    ref = re.findall(r"[a-z0-9']+", reference.lower())
+    hyp = re.findall(r"[a-z0-9']+", hypothesis.lower())
+    row = list(range(len(hyp) + 1))
+    for i, word in enumerate(ref, 1):
+        previous, row[0] = row[0], i
+        for j, other in enumerate(hyp, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (word != other))
+    return row[-1], len(ref)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _since(value: float | None, origin: float) -> float | None:
+    return None if value is None else value - origin
+
+
+def summary(results: list[ClipResult]) -> dict[str, object]:
+    def p(values: list[float], q: float) -> float:
+        return float(np.percentile(values, q)) if values else float("nan")
+
+    out: dict[str, object] = {"clips": len(results), "peak_rss_mb": peak_rss_mb()}
+    for kind in ("intent", "llm"):
+        chosen = [r for r in results if r.kind == kind and r.latency_s is not None]
+        ours = [r.latency_s for r in chosen if r.latency_s is not None]
+        theirs = [r.sequential_latency_s for r in chosen]
+        out[kind] = {
+            "clips": len(chosen),
+            "latency_p50_s": p(ours, 50),
+            "latency_p95_s": p(ours, 95),
+            "sequential_p50_s": p(theirs, 50),
+            "sequential_p95_s": p(theirs, 95),
+            "speedup_p50": p(theirs, 50) / p(ours, 50) if ours else float("nan"),
+        }
+    errors = sum(r.word_errors for r in results)
+    words = sum(r.words for r in results)
+    out["word_error_rate"] = errors / max(1, words)
+    out["routed_as_expected"] = sum((r.route == "llm") == (r.kind == "llm") for r in results) / max(
+        1, len(results)
+    )
+    return out
+
+
+def as_rows(results: list[ClipResult]) -> list[dict[str, object]]:
+    return [asdict(r) for r in results]
+
+
+def markdown(results: list[ClipResult], totals: dict[str, object]) -> str:
+    lines = [
+        "### Voice turn: end of speech to first reply audio",
+        "",
+        "| requests | clips | edgeai p50 | edgeai p95 | sequential p50 | sequential p95 "
+        "| speed-up (p50) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for kind in ("intent", "llm"):
+        row = totals[kind]
+        assert isinstance(row, dict)
+        lines.append(
+            f"| {'local intents' if kind == 'intent' else 'LLM answers'} | {row['clips']} "
+            f"| {row['latency_p50_s'] * 1000:.0f} ms | {row['latency_p95_s'] * 1000:.0f} ms "
+            f"| {row['sequential_p50_s'] * 1000:.0f} ms | {row['sequential_p95_s'] * 1000:.0f} ms "
+            f"| {row['speedup_p50']:.1f}x |"
+        )
+    lines += [
+        "",
+        f"Word error rate {totals['word_error_rate']:.1%} over {totals['clips']} clips "
+        f"(3 voices: piper joe clean, espeak en-us 20 dB, espeak en-gb 10 dB pink noise); "
+        f"peak resident memory {totals['peak_rss_mb']:.0f} MB.",
+        "",
+    ]
+    return "\n".join(lines)

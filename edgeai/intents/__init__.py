@@ -1,0 +1,1 @@
+"""Local intents: the commands a home device gets, understood without the LLM."""

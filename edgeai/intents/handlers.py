@@ -1,0 +1,153 @@
+"""What each local intent does and says."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from edgeai.intents.grammar import IntentMatch
+from edgeai.intents.timers import Timer, TimerStore
+
+
+@dataclass
+class Volume:
+    """Output level 0-10, applied as gain to everything spoken."""
+
+    level: int = 7
+
+    def set(self, level: int) -> None:
+        self.level = max(0, min(10, level))
+
+    @property
+    def gain(self) -> float:
+        return self.level / 10
+
+
+@dataclass
+class IntentContext:
+    timers: TimerStore
+    volume: Volume = field(default_factory=Volume)
+    now: Callable[[], dt.datetime] = dt.datetime.now
+    describe_camera: Callable[[], str] | None = None
+    """The camera loop's latest detections in words; None while there is no camera loop."""
+
+
+@dataclass(frozen=True)
+class IntentReply:
+    text: str
+    """What to say; empty to say nothing."""
+    stop: bool = False
+    """Stop speaking and generating now (barge-in)."""
+
+
+def handle(found: IntentMatch, ctx: IntentContext) -> IntentReply:
+    return _HANDLERS[found.intent](found, ctx)
+
+
+def _time(found: IntentMatch, ctx: IntentContext) -> IntentReply:
+    now = ctx.now()
+    return IntentReply(f"It's {now.strftime('%I:%M %p').lstrip('0')}.")
+
+
+def _date(found: IntentMatch, ctx: IntentContext) -> IntentReply:
+    now = ctx.now()
+    return IntentReply(f"Today is {now.strftime('%A, %B')} {now.day}, {now.year}.")
+
+
+def _timer_set(found: IntentMatch, ctx: IntentContext) -> IntentReply:
+    seconds = int(found.slots["seconds"])
+    name = found.slots.get("name")
+    timer = ctx.timers.add(seconds, str(name) if name else None)
+    return IntentReply(f"{_title(timer).capitalize()} set for {say_duration(seconds)}.")
+
+
+def _timer_cancel(found: IntentMatch, ctx: IntentContext) -> IntentReply:
+    name = str(found.slots["name"]) if "name" in found.slots else None
+    cancelled = ctx.timers.cancel(name)
+    if not cancelled:
+        return IntentReply(f"There's no {name + ' ' if name else ''}timer running.")
+    return IntentReply(f"Cancelled the {_title(cancelled[0])}.")
+
+
+def _timer_cancel_all(found: IntentMatch, ctx: IntentContext) -> IntentReply:
+    count = len(ctx.timers.cancel_all())
+    return IntentReply(
+        "There are no timers running."
+        if not count
+        else f"Cancelled {count} timers."
+        if count > 1
+        else "Cancelled the timer."
+    )
+
+
+def _timer_list(found: IntentMatch, ctx: IntentContext) -> IntentReply:
+    timers = ctx.timers.active()
+    if not timers:
+        return IntentReply("There are no timers running.")
+    now = ctx.now().timestamp()
+    parts = [f"the {_title(t)} has {say_duration(round(t.remaining_s(now)))} left" for t in timers]
+    return IntentReply(_join(parts).capitalize() + ".")
+
+
+def _camera(found: IntentMatch, ctx: IntentContext) -> IntentReply:
+    if ctx.describe_camera is None:
+        return IntentReply("I can't see anything: the camera isn't running.")
+    return IntentReply(ctx.describe_camera())
+
+
+def _volume(found: IntentMatch, ctx: IntentContext) -> IntentReply:
+    changes = {
+        "volume.up": ctx.volume.level + 2,
+        "volume.down": ctx.volume.level - 2,
+        "volume.mute": 0,
+    }
+    level = int(found.slots["level"]) if found.intent == "volume.set" else changes[found.intent]
+    ctx.volume.set(level)
+    return IntentReply("" if ctx.volume.level == 0 else f"Volume {ctx.volume.level}.")
+
+
+def _stop(found: IntentMatch, ctx: IntentContext) -> IntentReply:
+    return IntentReply("", stop=True)
+
+
+_HANDLERS: dict[str, Callable[[IntentMatch, IntentContext], IntentReply]] = {
+    "time": _time,
+    "date": _date,
+    "timer.set": _timer_set,
+    "timer.cancel": _timer_cancel,
+    "timer.cancel_all": _timer_cancel_all,
+    "timer.list": _timer_list,
+    "camera.describe": _camera,
+    "volume.set": _volume,
+    "volume.up": _volume,
+    "volume.down": _volume,
+    "volume.mute": _volume,
+    "stop": _stop,
+}
+
+
+def say_duration(seconds: int) -> str:
+    """4810 -> '1 hour, 20 minutes and 10 seconds'."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{value} {unit}{'s' if value != 1 else ''}"
+        for value, unit in ((hours, "hour"), (minutes, "minute"), (secs, "second"))
+        if value
+    ]
+    return _join(parts) or "0 seconds"
+
+
+def _title(timer: Timer) -> str:
+    return f"{timer.name} timer" if timer.name else "timer"
+
+
+def _join(parts: list[str]) -> str:
+    return (
+        parts[0]
+        if len(parts) == 1
+        else ", ".join(parts[:-1]) + " and " + parts[-1]
+        if parts
+        else ""
+    )

@@ -1,0 +1,1 @@
+"""The voice turn: speech to text, intents or the LLM, and speech back, streamed."""

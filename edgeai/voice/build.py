@@ -1,0 +1,86 @@
+"""Assemble the voice loop from the config, the device profile and the model store."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from edgeai.audio.sinks import AudioSink
+from edgeai.catalog import Catalog
+from edgeai.config import Config
+from edgeai.intents.handlers import IntentContext
+from edgeai.intents.timers import TimerStore
+from edgeai.listen import build_listener
+from edgeai.paths import edgeai_home
+from edgeai.profiles import Profile
+from edgeai.store import ModelStore
+from edgeai.voice.llm import LocalLLM
+from edgeai.voice.loop import StreamClock, VoiceLoop
+from edgeai.voice.respond import Responder
+from edgeai.voice.stt import SpeechToText, load_stt
+from edgeai.voice.tts import PiperTTS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class VoiceModels:
+    """The loaded, warmed-up models of a voice turn."""
+
+    stt: SpeechToText
+    llm: LocalLLM
+    tts: PiperTTS
+
+
+def load_voice_models(
+    config: Config, profile: Profile, store: ModelStore, catalog: Catalog
+) -> VoiceModels:
+    """Load and warm up STT, LLM and TTS now, so the first turn is as fast as the rest."""
+    started = time.monotonic()
+    roles = profile.roles
+    stt_dir = store.require(catalog.get(roles["stt"].model))
+    stt = load_stt(roles["stt"].engine, stt_dir, roles["stt"].threads)
+    llm_entry, tts_entry = catalog.get(roles["llm"].model), catalog.get(roles["tts"].model)
+    llm = LocalLLM(
+        store.main_file(llm_entry),
+        threads=roles["llm"].threads,
+        n_gpu_layers=profile.engines.llama_cpp.n_gpu_layers if roles["llm"].device == "gpu" else 0,
+        max_tokens=config.voice.llm_max_tokens,
+        history_turns=config.voice.history_turns,
+    )
+    tts = PiperTTS(store.main_file(tts_entry), roles["tts"].threads)
+    stt.warm_up()
+    llm.warm_up()
+    tts.warm_up()
+    log.info("voice models loaded and warm in %.1f s", time.monotonic() - started)
+    return VoiceModels(stt, llm, tts)
+
+
+def intent_context(config: Config) -> IntentContext:
+    return IntentContext(
+        timers=TimerStore(config.voice.timers_file or edgeai_home() / "timers.json")
+    )
+
+
+def build_voice_loop(
+    config: Config,
+    profile: Profile,
+    store: ModelStore,
+    catalog: Catalog,
+    models: VoiceModels,
+    open_sink: Callable[[int], AudioSink],
+) -> VoiceLoop:
+    intents = intent_context(config)
+
+    def make_responder(clock: StreamClock) -> Responder:
+        return Responder(models.tts, models.llm, intents, clock, config.voice.max_sentences)
+
+    return VoiceLoop(
+        build_listener(config, profile, store, catalog),
+        models.stt,
+        make_responder,
+        open_sink,
+        config.voice.follow_up_s,
+    )

@@ -1,0 +1,120 @@
+"""The assistant loop: ears on one thread, turns on another, barge-in between them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from queue import Queue
+
+from edgeai.audio.sinks import AudioSink
+from edgeai.audio.sources import AudioSource
+from edgeai.listen import Listener
+from edgeai.messages import SpeechEnded, SpeechPaused, WakeDetected
+from edgeai.voice.respond import Responder
+from edgeai.voice.stt import SpeechToText
+from edgeai.voice.timeline import TurnTimeline
+from edgeai.wake.frontend import BLOCK_SAMPLES
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Turn:
+    ended: SpeechEnded
+    speculative: Future[str] | None
+    """Speech-to-text started during the trailing silence on this same utterance."""
+
+
+class StreamClock:
+    """Seconds of stream time, running on between blocks: equal to the wall clock when audio
+    arrives in real time, and still consistent when a file is read faster than that."""
+
+    def __init__(self) -> None:
+        self._block_s = 0.0
+        self._block_wall = time.monotonic()
+
+    def tick(self, stream_s: float) -> None:
+        self._block_s, self._block_wall = stream_s, time.monotonic()
+
+    def __call__(self) -> float:
+        return self._block_s + time.monotonic() - self._block_wall
+
+
+class VoiceLoop:
+    def __init__(
+        self,
+        listener: Listener,
+        stt: SpeechToText,
+        make_responder: Callable[[StreamClock], Responder],
+        open_sink: Callable[[int], AudioSink],
+        follow_up_s: float,
+    ) -> None:
+        self.listener = listener
+        self.stt = stt
+        self.clock = StreamClock()
+        self.responder = make_responder(self.clock)
+        self.open_sink = open_sink
+        self.follow_up_s = follow_up_s
+        self.cancel = threading.Event()
+        self.speaking = threading.Event()
+        self.timelines: list[TurnTimeline] = []
+        self._stt_pool = ThreadPoolExecutor(1, thread_name_prefix="stt")
+        self._turns: Queue[_Turn | None] = Queue(maxsize=4)
+
+    def run(self, source: AudioSource) -> list[TurnTimeline]:
+        """Listen to `source` until it ends; returns the timeline of every turn taken."""
+        worker = threading.Thread(target=self._take_turns, name="turns", daemon=True)
+        worker.start()
+        speculative: tuple[float, Future[str]] | None = None
+        for block in source.blocks(BLOCK_SAMPLES):
+            events = self.listener.push(block)
+            self.clock.tick(self.listener.now_s)
+            for event in events:
+                if isinstance(event, WakeDetected) and self.speaking.is_set():
+                    log.info("barge-in: %s while speaking", event.name)
+                    self.cancel.set()
+                elif isinstance(event, SpeechPaused):
+                    speculative = (
+                        event.at_s,
+                        self._stt_pool.submit(self.stt.transcribe, event.audio),
+                    )
+                elif isinstance(event, SpeechEnded):
+                    same = speculative is not None and speculative[0] == event.at_s
+                    self._turns.put(_Turn(event, speculative[1] if same and speculative else None))
+                    speculative = None
+        self._turns.put(None)
+        worker.join()
+        self._stt_pool.shutdown()
+        return self.timelines
+
+    def _take_turns(self) -> None:
+        while (turn := self._turns.get()) is not None:
+            try:
+                self.timelines.append(self._turn(turn))
+            except Exception:
+                log.exception("the turn failed; listening again")
+
+    def _turn(self, turn: _Turn) -> TurnTimeline:
+        timeline = TurnTimeline(speech_end_s=turn.ended.at_s, endpoint_s=turn.ended.endpoint_at_s)
+        if turn.speculative is not None:
+            transcript = turn.speculative.result()
+            timeline.speculative_stt = True
+        else:
+            transcript = self.stt.transcribe(turn.ended.audio)
+        timeline.stt_done_s = self.clock()
+        self.cancel.clear()
+        self.speaking.set()
+        sink = self.open_sink(self.responder.tts.sample_rate_hz)
+        try:
+            self.responder.respond(transcript, sink, timeline, self.cancel)
+        finally:
+            sink.close()
+            self.speaking.clear()
+        if timeline.route not in ("stop", "not understood") and not self.cancel.is_set():
+            self.listener.follow_up(self.follow_up_s)
+        log.info("turn: %r -> %r (%s)", timeline.transcript, timeline.reply, timeline.route)
+        return timeline

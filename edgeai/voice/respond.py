@@ -1,0 +1,155 @@
+"""From a transcript to spoken audio: a local intent or the LLM, streamed sentence by sentence."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from edgeai.audio.sinks import AudioSink
+from edgeai.intents.grammar import match
+from edgeai.intents.handlers import IntentContext, IntentReply, handle
+from edgeai.voice.llm import Flag, LocalLLM
+from edgeai.voice.sentences import SentenceSplitter, clean
+from edgeai.voice.timeline import TurnTimeline
+from edgeai.voice.tools import looks_like_tool_call, parse_tool_call
+from edgeai.voice.tts import PiperTTS
+
+log = logging.getLogger(__name__)
+
+NOT_CAUGHT = "Sorry, I didn't catch that."
+CANNOT = "Sorry, I can't do that."
+CHUNK_MS = 50
+"""Audio is written in pieces this long, so a cancel takes effect within one piece."""
+
+
+class AnyOf:
+    """Set when any of its flags is set."""
+
+    def __init__(self, *flags: Flag) -> None:
+        self.flags = flags
+
+    def is_set(self) -> bool:
+        return any(flag.is_set() for flag in self.flags)
+
+
+class Responder:
+    def __init__(
+        self,
+        tts: PiperTTS,
+        llm: LocalLLM | None,
+        intents: IntentContext,
+        clock: Callable[[], float],
+        max_sentences: int = 3,
+    ) -> None:
+        self.tts = tts
+        self.llm = llm
+        self.intents = intents
+        self.clock = clock
+        self.max_sentences = max_sentences
+
+    def respond(
+        self, transcript: str, sink: AudioSink, timeline: TurnTimeline, cancel: threading.Event
+    ) -> None:
+        """Speak the answer to `transcript` into `sink`, filling in the timeline as it goes."""
+        timeline.transcript = transcript
+        if not _understandable(transcript):
+            timeline.route = "not understood"
+            self._speak(iter([NOT_CAUGHT]), sink, timeline, cancel)
+            return
+        found = match(transcript)
+        if found is not None:
+            timeline.route = found.intent
+            reply = handle(found, self.intents)
+            self._speak(iter([reply.text] if reply.text else []), sink, timeline, cancel)
+            return
+        timeline.route = "llm"
+        if self.llm is None:
+            self._speak(iter([CANNOT]), sink, timeline, cancel)
+            return
+        self._speak(self._llm_sentences(transcript, timeline, cancel), sink, timeline, cancel)
+
+    def _speak(
+        self,
+        sentences: Iterator[str],
+        sink: AudioSink,
+        timeline: TurnTimeline,
+        cancel: threading.Event,
+    ) -> None:
+        spoken: list[str] = []
+        chunk = self.tts.sample_rate_hz * CHUNK_MS // 1000
+        gain = self.intents.volume.gain
+        for sentence in sentences:
+            for audio in self.tts.synthesize(sentence):
+                for start in range(0, len(audio), chunk):
+                    if cancel.is_set():
+                        timeline.route += " (cancelled)"
+                        timeline.reply = " ".join(spoken)
+                        return
+                    piece = (audio[start : start + chunk] * gain).astype(np.int16)
+                    sink.write(piece)
+                    if timeline.first_audio_s is None:
+                        timeline.first_audio_s = self.clock()
+            spoken.append(sentence)
+        timeline.last_audio_s = self.clock()
+        timeline.reply = " ".join(spoken)
+
+    def _llm_sentences(
+        self, transcript: str, timeline: TurnTimeline, cancel: threading.Event
+    ) -> Iterator[str]:
+        """Sentences of the LLM's answer as they form; generation runs in its own thread."""
+        assert self.llm is not None
+        llm = self.llm
+        sentences: queue.Queue[str | None] = queue.Queue()
+        enough = threading.Event()
+
+        def produce() -> None:
+            splitter, raw, count = SentenceSplitter(), [], 0
+            try:
+                for piece in llm.stream(transcript, AnyOf(cancel, enough)):
+                    if timeline.first_token_s is None:
+                        timeline.first_token_s = self.clock()
+                    raw.append(piece)
+                    if looks_like_tool_call("".join(raw)):
+                        continue  # a tool call is judged whole, never spoken
+                    for sentence in splitter.push(piece):
+                        sentences.put(sentence)
+                        count += 1
+                        if count >= self.max_sentences:
+                            enough.set()  # answers are capped: stop generating
+                if looks_like_tool_call("".join(raw)):
+                    sentences.put(self._tool_reply("".join(raw), timeline).text or CANNOT)
+                elif count < self.max_sentences:
+                    for sentence in splitter.flush():
+                        sentences.put(sentence)
+            except Exception:
+                log.exception("the LLM failed mid-answer")
+            finally:
+                sentences.put(None)
+
+        threading.Thread(target=produce, name="llm", daemon=True).start()
+        seen: set[str] = set()
+        while (sentence := sentences.get()) is not None:
+            if sentence in seen:  # a rambling model repeats itself: stop there
+                enough.set()
+                break
+            seen.add(sentence)
+            yield sentence
+
+    def _tool_reply(self, text: str, timeline: TurnTimeline) -> IntentReply:
+        found = parse_tool_call(text)
+        if found is None:
+            log.warning("the LLM produced an invalid tool call: %.80s", text)
+            return IntentReply(CANNOT)
+        timeline.route = f"llm tool {found.intent}"
+        return handle(found, self.intents)
+
+
+def _understandable(transcript: str) -> bool:
+    """At least one real word: not empty, not just punctuation or a filler sound."""
+    words = re.findall(r"[a-z']+", clean(transcript).lower())
+    return any(word not in {"uh", "um", "hmm", "mm", "ah", "oh"} for word in words)

@@ -1,0 +1,26 @@
+"""Speech-to-text backends behind one interface, chosen by the profile's stt engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+class SpeechToText(Protocol):
+    def warm_up(self) -> None:
+        """Run once at load, so the first real utterance is not the slow one."""
+        ...
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        """Text of 16 kHz mono int16 speech; empty when nothing intelligible was said."""
+        ...
+
+
+def load_stt(engine: str, model_dir: Path, threads: int) -> SpeechToText:
+    if engine == "ctranslate2":
+        from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
+
+        return FasterWhisperSTT(model_dir, threads)
+    raise ValueError(f"no speech-to-text backend for engine {engine!r}; available: ctranslate2")

@@ -1,0 +1,46 @@
+"""The timeline of one voice turn: when each stage finished, in seconds of stream time."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class TurnTimeline:
+    speech_end_s: float | None = None
+    """The user stopped speaking (the VAD's last speech frame)."""
+    endpoint_s: float | None = None
+    """The trailing silence was long enough: the turn is the assistant's."""
+    stt_done_s: float | None = None
+    first_token_s: float | None = None
+    """The LLM's first token (None when a local intent answered)."""
+    first_audio_s: float | None = None
+    last_audio_s: float | None = None
+    transcript: str = ""
+    reply: str = ""
+    route: str = ""
+    """The local intent that answered, 'llm', 'not understood', or 'cancelled'."""
+    speculative_stt: bool = False
+    """Speech-to-text ran during the trailing silence and its result was used."""
+
+    @property
+    def latency_s(self) -> float | None:
+        """End of the user's speech to the first reply audio: what the user waits."""
+        if self.first_audio_s is None or self.speech_end_s is None:
+            return None
+        return self.first_audio_s - self.speech_end_s
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "latency_s": self.latency_s}
+
+    def describe(self) -> str:
+        """One line per stage, relative to the end of speech."""
+        origin = self.speech_end_s or 0.0
+        stages = [
+            ("end of speech", self.speech_end_s), ("VAD endpoint", self.endpoint_s),
+            ("STT done", self.stt_done_s), ("first LLM token", self.first_token_s),
+            ("first audio out", self.first_audio_s), ("last audio out", self.last_audio_s),
+        ]  # fmt: skip
+        lines = [f"  {name:<16} {'+' if t >= origin else ''}{(t - origin) * 1000:6.0f} ms"
+                 for name, t in stages if t is not None]  # fmt: skip
+        return "\n".join(lines)

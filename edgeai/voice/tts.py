@@ -1,0 +1,46 @@
+"""Piper text-to-speech: one sentence at a time, so the first is heard while the rest is made."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from edgeai.engines.onnx import open_session
+from edgeai.errors import ModelLoadError
+from edgeai.voice.sentences import clean
+
+log = logging.getLogger(__name__)
+
+
+class PiperTTS:
+    def __init__(self, model: Path, threads: int = 1) -> None:
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+
+        config_path = model.with_name(model.name + ".json")
+        try:
+            config = PiperConfig.from_dict(json.loads(config_path.read_text()))
+        except (OSError, ValueError, KeyError) as e:
+            raise ModelLoadError(f"{config_path}: not a piper voice config: {e}") from None
+        self._voice = PiperVoice(config=config, session=open_session(model, threads))
+        self.sample_rate_hz = int(config.sample_rate)
+
+    def warm_up(self) -> None:
+        """The first synthesis pays for phonemizer and session start-up: pay it at load."""
+        for _ in self.synthesize("Ready."):
+            pass
+
+    def synthesize(self, text: str) -> Iterator[np.ndarray]:
+        """int16 audio at `sample_rate_hz`; text piper cannot speak yields nothing."""
+        speakable = clean(text)
+        if not speakable:
+            return
+        try:
+            for chunk in self._voice.synthesize(speakable):
+                yield chunk.audio_int16_array
+        except Exception as e:  # piper's phonemizer raises assorted errors on odd text
+            log.warning("could not speak %r: %s", speakable[:60], e)

@@ -1,0 +1,71 @@
+"""Cutting LLM output into sentences, cleaning it, and validating tool calls."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from edgeai.intents.grammar import IntentMatch
+from edgeai.voice.sentences import SentenceSplitter, clean
+from edgeai.voice.tools import parse_tool_call
+
+
+def split_streamed(text: str) -> list[str]:
+    splitter = SentenceSplitter()
+    out = []
+    for token in re.findall(r"\S+\s*", text):  # token by token, as an LLM streams
+        out += splitter.push(token)
+    return out + splitter.flush()
+
+
+def test_sentences_come_out_as_they_complete():
+    splitter = SentenceSplitter()
+    assert splitter.push("The capital of France ") == []
+    assert splitter.push("is Paris. It ") == ["The capital of France is Paris."]
+    assert splitter.push("is big.") == []  # the last '.' may still become '...' or '3.5'
+    assert splitter.flush() == ["It is big."]
+
+
+def test_decimals_and_abbreviations_do_not_end_sentences():
+    assert split_streamed("It weighs 2.5 kilos, e.g. a melon. Dr. Who agrees.") == [
+        "It weighs 2.5 kilos, e.g. a melon.",
+        "Dr. Who agrees.",
+    ]
+
+
+def test_markdown_links_and_emoji_are_not_spoken():
+    assert clean("**Sure!** See [the docs](https://x.y) 😀 ### now") == "Sure! See the docs now"
+    assert clean("😀😀 ***") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"tool": "set_timer", "seconds": 300}', IntentMatch("timer.set", {"seconds": 300})),
+        (
+            '{"tool": "cancel_timer", "name": "pasta"}',
+            IntentMatch("timer.cancel", {"name": "pasta"}),
+        ),
+        ('{"tool": "get_time"}', IntentMatch("time", {})),
+        ('{"tool": "set_timer", "seconds": -5}', None),
+        ('{"tool": "rm_rf", "path": "/"}', None),
+        ('{"tool": "get_time", "extra": 1}', None),
+        ('{"tool": "set_timer", "seconds": 60, "name": "$(reboot)"}', None),
+        ("[1, 2]", None),
+        ("{broken", None),
+    ],
+)
+def test_tool_calls_are_validated_against_intent_schemas(text: str, expected):
+    assert parse_tool_call(text) == expected
+
+
+def test_a_long_first_sentence_is_spoken_from_its_first_clause():
+    parts = split_streamed(
+        "The sky is blue because of scattering, which sends blue light everywhere. It is pretty, too."
+    )
+    assert parts == [
+        "The sky is blue because of scattering,",
+        "which sends blue light everywhere.",
+        "It is pretty, too.",
+    ]

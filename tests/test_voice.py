@@ -1,0 +1,250 @@
+"""The voice turn with the real models: faster-whisper, llama.cpp (SmolLM2) and piper."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from edgeai.audio.sinks import WavSink
+from edgeai.audio.sources import ArraySource
+from edgeai.catalog import Catalog
+from edgeai.config import Config
+from edgeai.errors import ModelLoadError
+from edgeai.intents.handlers import IntentContext
+from edgeai.intents.timers import TimerStore
+from edgeai.profiles import Profiles
+from edgeai.voice.build import VoiceModels, build_voice_loop, load_voice_models
+from edgeai.voice.llm import LocalLLM
+from edgeai.voice.respond import NOT_CAUGHT, Responder
+from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
+from edgeai.voice.timeline import TurnTimeline
+from tests.conftest import TEST_MODEL_STORE, silence, speak
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory) -> Config:
+    timers = tmp_path_factory.mktemp("state") / "timers.json"
+    return Config.model_validate(
+        {"models": {"store": str(TEST_MODEL_STORE)}, "profile": "x86-cpu",
+         "voice": {"timers_file": str(timers)}}
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def models(model_store, config: Config) -> VoiceModels:
+    catalog = Catalog.load()
+    return load_voice_models(config, Profiles.load(catalog).get("x86-cpu"), model_store, catalog)
+
+
+def responder(models: VoiceModels, tmp_path: Path, max_sentences: int = 2) -> Responder:
+    started = time.monotonic()
+    intents = IntentContext(timers=TimerStore(tmp_path / "timers.json"))
+    return Responder(
+        models.tts, models.llm, intents, lambda: time.monotonic() - started, max_sentences
+    )
+
+
+def test_transcribes_speech_and_returns_nothing_for_silence(models: VoiceModels):
+    text = models.stt.transcribe(
+        np.concatenate([silence(0.3), speak("what time is it"), silence(0.3)])
+    )
+    assert "time" in text.lower()
+    assert models.stt.transcribe(silence(2.0)) == ""
+
+
+def test_a_broken_whisper_folder_is_refused_before_ctranslate2_reads_it(tmp_path: Path):
+    for name in ("config.json", "tokenizer.json"):
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "model.bin").write_bytes(b"\xff" * 64)
+    with pytest.raises(ModelLoadError, match=r"model\.bin: not a CTranslate2 model file"):
+        FasterWhisperSTT(tmp_path, threads=1)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"PK\x03\x04 a zip file" * 100, "not a GGUF file"),
+        (b"GGUF\x09\x00\x00\x00", "GGUF version 9"),
+    ],
+)
+def test_a_bad_gguf_is_refused_before_llama_cpp_reads_it(
+    tmp_path: Path, content: bytes, expected: str
+):
+    path = tmp_path / "model.gguf"
+    path.write_bytes(content)
+    with pytest.raises(ModelLoadError, match=expected):
+        LocalLLM(path, threads=1)
+
+
+def test_the_llm_streams_and_stops_when_cancelled(models: VoiceModels):
+    pieces = list(models.llm.stream("Name three colours.", threading.Event(), remember=False))
+    assert "".join(pieces).strip()
+    cancel = threading.Event()
+    stopped = []
+    for piece in models.llm.stream("Tell me a long story about a dragon.", cancel, remember=False):
+        stopped.append(piece)
+        cancel.set()
+    assert len(stopped) == 1
+
+
+def test_a_local_intent_is_answered_without_the_llm(models: VoiceModels, tmp_path: Path):
+    timeline = TurnTimeline(speech_end_s=0.0)
+    wav = tmp_path / "reply.wav"
+    sink = WavSink(wav, models.tts.sample_rate_hz)
+    responder(models, tmp_path).respond(
+        "Set a timer for 5 minutes.", sink, timeline, threading.Event()
+    )
+    sink.close()
+    assert timeline.route == "timer.set"
+    assert timeline.reply == "Timer set for 5 minutes."
+    assert timeline.first_token_s is None
+    assert soundfile.info(wav).duration > 1.0
+
+
+def test_other_questions_go_to_the_llm_capped_in_sentences(models: VoiceModels, tmp_path: Path):
+    timeline = TurnTimeline(speech_end_s=0.0)
+    wav = tmp_path / "reply.wav"
+    sink = WavSink(wav, models.tts.sample_rate_hz)
+    responder(models, tmp_path, max_sentences=2).respond(
+        "Why is the sky blue?", sink, timeline, threading.Event()
+    )
+    sink.close()
+    assert timeline.route == "llm"
+    assert timeline.reply
+    assert timeline.first_token_s is not None and timeline.first_audio_s is not None
+    assert timeline.first_token_s <= timeline.first_audio_s <= timeline.last_audio_s
+    assert timeline.reply.count(".") + timeline.reply.count("!") + timeline.reply.count("?") <= 3
+
+
+@pytest.mark.parametrize("transcript", ["", "   ", "...", "Hmm."])
+def test_nothing_useful_gets_sorry_i_didnt_catch_that(
+    models: VoiceModels, tmp_path: Path, transcript: str
+):
+    timeline = TurnTimeline()
+    sink = WavSink(tmp_path / "reply.wav", models.tts.sample_rate_hz)
+    responder(models, tmp_path).respond(transcript, sink, timeline, threading.Event())
+    sink.close()
+    assert (timeline.route, timeline.reply) == ("not understood", NOT_CAUGHT)
+
+
+class CancellingSink:
+    """Records writes; sets `cancel` after the first one, as a barge-in would."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self.cancel, self.writes = cancel, 0
+
+    def write(self, samples: np.ndarray) -> None:
+        self.writes += 1
+        self.cancel.set()
+
+    def close(self) -> None:
+        pass
+
+
+def test_cancel_stops_speech_within_one_chunk(models: VoiceModels, tmp_path: Path):
+    cancel = threading.Event()
+    sink = CancellingSink(cancel)
+    timeline = TurnTimeline()
+    responder(models, tmp_path).respond("What is the date?", sink, timeline, cancel)
+    assert sink.writes == 1
+    assert timeline.route.endswith("(cancelled)")
+
+
+class RealtimeWavSink(WavSink):
+    """A WAV file that takes as long to write as a speaker takes to play."""
+
+    def write(self, samples: np.ndarray) -> None:
+        super().write(samples)
+        time.sleep(len(samples) / 22050)
+
+
+def loop_for(config: Config, models: VoiceModels, tmp_path: Path, realtime: bool = False):
+    catalog = Catalog.load()
+    replies: list[Path] = []
+
+    def open_sink(rate: int) -> WavSink:
+        replies.append(tmp_path / f"reply-{len(replies) + 1}.wav")
+        return (RealtimeWavSink if realtime else WavSink)(replies[-1], rate)
+
+    profile = Profiles.load(catalog).get("x86-cpu")
+    from edgeai.store import ModelStore
+
+    return build_voice_loop(
+        config, profile, ModelStore(TEST_MODEL_STORE), catalog, models, open_sink
+    ), replies
+
+
+def test_the_whole_loop_wake_stt_intent_tts(config: Config, models: VoiceModels, tmp_path: Path):
+    audio = np.concatenate(
+        [silence(1.5), speak("hey jarvis"), silence(0.4), speak("what time is it"), silence(1.5)]
+    )
+    loop, replies = loop_for(config, models, tmp_path)
+    [timeline] = loop.run(ArraySource(audio, realtime=True))
+    assert timeline.route == "time"
+    assert timeline.speculative_stt  # speech-to-text ran in the trailing silence
+    assert timeline.reply.startswith("It's ")
+    assert soundfile.info(replies[0]).duration > 0.5
+    assert (
+        timeline.speech_end_s < timeline.endpoint_s <= timeline.stt_done_s <= timeline.first_audio_s
+    )
+
+
+def test_the_wake_word_during_a_reply_cancels_it(
+    config: Config, models: VoiceModels, tmp_path: Path
+):
+    question = speak("tell me about the history of the roman empire")
+    audio = np.concatenate(
+        [silence(1.5), speak("hey jarvis"), silence(0.3), question, silence(2.5),
+         speak("hey jarvis"), silence(3.0)]
+    )  # fmt: skip
+    loop, _ = loop_for(config, models, tmp_path, realtime=True)
+    timelines = loop.run(ArraySource(audio, realtime=True))
+    assert timelines[0].route == "llm (cancelled)"
+
+
+def run_cli(tmp_path: Path, *args: str):
+    from click.testing import CliRunner
+
+    from edgeai.cli.main import cli
+
+    config = tmp_path / "edgeai.yaml"
+    config.write_text(
+        f"models:\n  store: {TEST_MODEL_STORE}\nprofile: x86-cpu\n"
+        f"voice:\n  timers_file: {tmp_path / 'timers.json'}\n"
+    )
+    return CliRunner().invoke(cli, ["--config", str(config), *args])
+
+
+def test_transcribe_say_and_chat_commands(model_store, tmp_path: Path):
+    wav = tmp_path / "question.wav"
+    soundfile.write(
+        wav, np.concatenate([silence(0.3), speak("set a timer for ten minutes")]), 16000
+    )
+    transcribed = run_cli(tmp_path, "transcribe", str(wav))
+    assert transcribed.exit_code == 0, transcribed.output
+    assert "timer" in transcribed.output.lower()
+
+    spoken = tmp_path / "hello.wav"
+    said = run_cli(tmp_path, "say", "Hello there.", "-o", str(spoken))
+    assert said.exit_code == 0, said.output
+    assert soundfile.info(spoken).samplerate == 22050
+
+    nothing = run_cli(tmp_path, "say", "😀 ***", "-o", str(tmp_path / "x.wav"))
+    assert nothing.exit_code == 1 and "nothing speakable" in nothing.output
+
+    chatted = run_cli(tmp_path, "chat", "--voice", str(wav), "-o", str(tmp_path / "replies"))
+    assert chatted.exit_code == 0, chatted.output
+    assert "Timer set for 10 minutes." in chatted.output
+    assert (tmp_path / "replies" / "reply-1.wav").is_file()
+
+
+def test_demo_runs_the_bundled_sample(model_store, tmp_path: Path):
+    result = run_cli(tmp_path, "demo", "--fast", "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "edgeai: It's " in result.output
+    assert (tmp_path / "out" / "reply-1.wav").is_file()
