@@ -248,3 +248,11 @@ def test_demo_runs_the_bundled_sample(model_store, tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "edgeai: It's " in result.output
     assert (tmp_path / "out" / "reply-1.wav").is_file()
+
+
+def test_a_timer_that_rings_is_announced(config: Config, models: VoiceModels, tmp_path: Path):
+    loop, replies = loop_for(config, models, tmp_path)
+    loop.responder.intents.timers.add(1, "tea")
+    timelines = loop.run(ArraySource(silence(2.5), realtime=True))
+    assert [(t.route, t.reply) for t in timelines] == [("announcement", "Your tea timer is done.")]
+    assert soundfile.info(replies[0]).duration > 0.5

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from queue import Queue
 
@@ -27,6 +28,15 @@ class _Turn:
     ended: SpeechEnded
     speculative: Future[str] | None
     """Speech-to-text started during the trailing silence on this same utterance."""
+
+
+@dataclass(frozen=True)
+class _Announcement:
+    text: str
+
+
+TIMER_CHECK_BLOCKS = 12
+"""Due timers are looked for about once a second."""
 
 
 class StreamClock:
@@ -63,16 +73,20 @@ class VoiceLoop:
         self.speaking = threading.Event()
         self.timelines: list[TurnTimeline] = []
         self._stt_pool = ThreadPoolExecutor(1, thread_name_prefix="stt")
-        self._turns: Queue[_Turn | None] = Queue(maxsize=4)
+        self._turns: Queue[_Turn | _Announcement | None] = Queue(maxsize=8)
 
     def run(self, source: AudioSource) -> list[TurnTimeline]:
         """Listen to `source` until it ends; returns the timeline of every turn taken."""
         worker = threading.Thread(target=self._take_turns, name="turns", daemon=True)
         worker.start()
         speculative: tuple[float, Future[str]] | None = None
-        for block in source.blocks(BLOCK_SAMPLES):
+        for index, block in enumerate(source.blocks(BLOCK_SAMPLES)):
             events = self.listener.push(block)
             self.clock.tick(self.listener.now_s)
+            if index % TIMER_CHECK_BLOCKS == 0:
+                for timer in self.responder.intents.timers.pop_due():
+                    name = f"{timer.name} timer" if timer.name else "timer"
+                    self._turns.put(_Announcement(f"Your {name} is done."))
             for event in events:
                 if isinstance(event, WakeDetected) and self.speaking.is_set():
                     log.info("barge-in: %s while speaking", event.name)
@@ -92,11 +106,32 @@ class VoiceLoop:
         return self.timelines
 
     def _take_turns(self) -> None:
-        while (turn := self._turns.get()) is not None:
+        while (item := self._turns.get()) is not None:
             try:
-                self.timelines.append(self._turn(turn))
+                if isinstance(item, _Announcement):
+                    self.timelines.append(self._announce(item.text))
+                else:
+                    self.timelines.append(self._turn(item))
             except Exception:
                 log.exception("the turn failed; listening again")
+
+    def _announce(self, text: str) -> TurnTimeline:
+        timeline = TurnTimeline(reply=text)
+        with self._speaking() as sink:
+            self.responder.announce(text, sink, timeline, self.cancel)
+        return timeline
+
+    @contextmanager
+    def _speaking(self) -> Iterator[AudioSink]:
+        """A fresh sink, with barge-in armed while it is open."""
+        sink = self.open_sink(self.responder.tts.sample_rate_hz)
+        self.cancel.clear()
+        self.speaking.set()
+        try:
+            yield sink
+        finally:
+            sink.close()
+            self.speaking.clear()
 
     def _turn(self, turn: _Turn) -> TurnTimeline:
         timeline = TurnTimeline(speech_end_s=turn.ended.at_s, endpoint_s=turn.ended.endpoint_at_s)
@@ -106,14 +141,8 @@ class VoiceLoop:
         else:
             transcript = self.stt.transcribe(turn.ended.audio)
         timeline.stt_done_s = self.clock()
-        self.cancel.clear()
-        self.speaking.set()
-        sink = self.open_sink(self.responder.tts.sample_rate_hz)
-        try:
+        with self._speaking() as sink:
             self.responder.respond(transcript, sink, timeline, self.cancel)
-        finally:
-            sink.close()
-            self.speaking.clear()
         if timeline.route not in ("stop", "not understood") and not self.cancel.is_set():
             self.listener.follow_up(self.follow_up_s)
         log.info("turn: %r -> %r (%s)", timeline.transcript, timeline.reply, timeline.route)

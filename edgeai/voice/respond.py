@@ -73,6 +73,13 @@ class Responder:
             return
         self._speak(self._llm_sentences(transcript, timeline, cancel), sink, timeline, cancel)
 
+    def announce(
+        self, text: str, sink: AudioSink, timeline: TurnTimeline, cancel: threading.Event
+    ) -> None:
+        """Say something nobody asked for just now: a timer that rang, a camera event."""
+        timeline.route = "announcement"
+        self._speak(iter([text]), sink, timeline, cancel)
+
     def _speak(
         self,
         sentences: Iterator[str],
