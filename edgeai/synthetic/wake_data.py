@@ -204,7 +204,7 @@ def jitter(voice: Voice, rng: np.random.Generator) -> Voice:
     return PiperStyle(rng.uniform(0.75, 1.35), rng.uniform(0.3, 1.0), rng.uniform(0.3, 1.2))
 
 
-TRAIN_NEGATIVE_MIX = {"sentence": 0.55, "near_miss": 0.25, "noise": 0.2}
+TRAIN_NEGATIVE_MIX = {"sentence": 0.7, "near_miss": 0.15, "noise": 0.15}
 ORDINARY_MIX = {"sentence": 0.75, "noise": 0.25}
 """What false accepts per hour are counted on: ordinary speech and noise."""
 

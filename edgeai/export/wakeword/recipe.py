@@ -16,14 +16,19 @@ class WakeWordRecipe(BaseModel):
     phrase: str = Field(min_length=2, max_length=60, description="What the user says")
     seed: int = Field(default=1, description="Same seed, same data, same head")
     positives: int = Field(default=3000, ge=50, description="Augmented training clips")
-    negative_minutes: float = Field(default=45.0, gt=0, description="Training negatives")
+    negative_minutes: float = Field(
+        default=150.0, gt=0, description="Training negatives: more means fewer false accepts"
+    )
     dev_positives: int = Field(default=300, ge=20)
     dev_negative_minutes: float = Field(
         default=60.0, gt=0, description="Dev negatives; false accepts per hour need an hour"
     )
-    epochs: int = Field(default=40, ge=1, le=500)
+    epochs: int = Field(default=30, ge=1, le=500)
     max_false_reject_rate: float = Field(
-        default=0.03, gt=0, lt=1, description="The threshold is the highest that keeps this"
+        default=0.02,
+        gt=0,
+        lt=1,
+        description="On held-out training clips; the threshold is the highest that keeps this",
     )
     out: Path | None = Field(default=None, description="Folder for <name>.onnx and <name>.json")
 

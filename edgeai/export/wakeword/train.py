@@ -13,7 +13,12 @@ WINDOW = 16
 """Embeddings the head looks at: 16 x 80 ms = 1.28 s, as openWakeWord's heads."""
 
 
-def train_head(positives: np.ndarray, negatives: np.ndarray, seed: int, epochs: int = 40) -> object:
+NEGATIVE_WEIGHT = 10.0
+"""False accepts cost more than false rejects: negatives weigh this much more, in total."""
+DROPOUT = 0.3
+
+
+def train_head(positives: np.ndarray, negatives: np.ndarray, seed: int, epochs: int = 30) -> object:
     """A torch module mapping (n, WINDOW, 96) embeddings to a 0..1 score."""
     import torch
     from torch import nn
@@ -24,25 +29,27 @@ def train_head(positives: np.ndarray, negatives: np.ndarray, seed: int, epochs: 
         nn.Linear(WINDOW * EMBEDDING_DIM, 64),
         nn.LayerNorm(64),
         nn.ReLU(),
+        nn.Dropout(DROPOUT),
         nn.Linear(64, 64),
         nn.LayerNorm(64),
         nn.ReLU(),
+        nn.Dropout(DROPOUT),
         nn.Linear(64, 1),
         nn.Sigmoid(),
     )
     x = torch.from_numpy(np.concatenate([positives, negatives]).astype(np.float32))
     y = torch.cat([torch.ones(len(positives)), torch.zeros(len(negatives))])
-    # false accepts cost more than false rejects: weigh negatives up, then balance class sizes
     weight = torch.cat(
         [
             torch.full((len(positives),), 1.0 / len(positives)),
-            torch.full((len(negatives),), 3.0 / len(negatives)),
+            torch.full((len(negatives),), NEGATIVE_WEIGHT / len(negatives)),
         ]
     )
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-3)
     generator = torch.Generator().manual_seed(seed)
     batch = 512
     for _ in tqdm(range(epochs), desc="training the head", unit="epoch", disable=None):
+        model.train()
         order = torch.randperm(len(x), generator=generator)
         for start in range(0, len(x), batch):
             index = order[start : start + batch]
