@@ -50,10 +50,7 @@ class WakeBench:
                 f"{m.false_accepts_per_hour:.2f} per hour ({m.false_accepts} in "
                 f"{m.negative_hours:.2f} h of ordinary speech and noise)",
             ),
-            (
-                "detection delay after the phrase",
-                f"p50 {m.delay_ms_p50:.0f} ms, p95 {m.delay_ms_p95:.0f} ms",
-            ),
+            ("detection delay after the phrase", _delays(m)),
             ("CPU, wake (front end + head)", f"{m.cpu_percent_of_one_core:.2f}% of one core"),
             ("CPU, VAD on every frame", f"{self.vad_cpu_percent_of_one_core:.2f}% of one core"),
             ("CPU, wake + VAD", f"{self.total_cpu_percent:.2f}% of one core"),
@@ -66,6 +63,12 @@ class WakeBench:
             *[f"| {name} | {value} |" for name, value in rows],
         ]
         return "\n".join(lines) + "\n"
+
+
+def _delays(m: WakeMetrics) -> str:
+    if m.delay_ms_p50 is None or m.delay_ms_p95 is None:
+        return "no detections"
+    return f"p50 {m.delay_ms_p50:.0f} ms, p95 {m.delay_ms_p95:.0f} ms"
 
 
 def bench_wake(

@@ -66,7 +66,11 @@ def wakeword(
             f"false rejects {dev['false_reject_rate']:.1%}, "
             f"false accepts {dev['false_accepts_per_hour']:.2f}/h "
             f"over {dev['negative_hours']:.2f} h, "
-            f"delay p50 {dev['delay_ms_p50']:.0f} ms"
+            + (
+                f"delay p50 {dev['delay_ms_p50']:.0f} ms"
+                if dev["delay_ms_p50"] is not None
+                else "no detections"
+            )
         )
 
     emit(manifest, as_json, render)

@@ -26,9 +26,10 @@ class WakeMetrics:
     false_rejects: int
     negative_hours: float
     false_accepts: int
-    delay_ms_p50: float
-    delay_ms_p95: float
-    """Detection time after the phrase's end (block-end time, so 80 ms granular)."""
+    delay_ms_p50: float | None
+    delay_ms_p95: float | None
+    """Detection time after the phrase's end (block-end time, so 80 ms granular); None when
+    nothing was detected."""
     cpu_percent_of_one_core: float
     """Front end and head, per stream, while processing the negative audio."""
     near_misses: int
@@ -67,8 +68,8 @@ def evaluate(frontend: WakeFrontend, spec: WakeWordSpec, dev: DevSet) -> WakeMet
         false_rejects=rejects,
         negative_hours=audio_s / 3600,
         false_accepts=false_accepts,
-        delay_ms_p50=float(np.percentile(delays, 50)) if delays else float("nan"),
-        delay_ms_p95=float(np.percentile(delays, 95)) if delays else float("nan"),
+        delay_ms_p50=float(np.percentile(delays, 50)) if delays else None,
+        delay_ms_p95=float(np.percentile(delays, 95)) if delays else None,
         cpu_percent_of_one_core=100 * busy_s / audio_s,
         near_misses=len(dev.near_misses),
         near_miss_accepts=near_miss_accepts,
