@@ -50,6 +50,10 @@ class WakeBench:
                 f"{m.false_accepts_per_hour:.2f} per hour ({m.false_accepts} in "
                 f"{m.negative_hours:.2f} h of ordinary speech and noise)",
             ),
+            (
+                "near-miss phrases accepted (a stress test)",
+                f"{m.near_miss_accepts} of {m.near_misses} (e.g. 'hey garvis', 'hey jarbis')",
+            ),
             ("detection delay after the phrase", _delays(m)),
             ("CPU, wake (front end + head)", f"{m.cpu_percent_of_one_core:.2f}% of one core"),
             ("CPU, VAD on every frame", f"{self.vad_cpu_percent_of_one_core:.2f}% of one core"),
