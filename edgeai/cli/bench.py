@@ -86,12 +86,16 @@ def voice(app: AppContext, out: Path) -> None:
     from edgeai.voice.loop import VoiceLoop
 
     profile = app.active_profile()
-    models = load_voice_models(app.config, profile, app.store, app.catalog)
+    # the clips set and cancel timers: keep them out of the user's own timers
+    out.mkdir(parents=True, exist_ok=True)
+    voice_settings = app.config.voice.model_copy(update={"timers_file": out / "bench-timers.json"})
+    config = app.config.model_copy(update={"voice": voice_settings})
+    models = load_voice_models(config, profile, app.store, app.catalog)
     synth = Synthesizer(app.store.main_file(app.catalog.get(profile.roles["tts"].model)))
 
     def make_loop() -> VoiceLoop:
         return build_voice_loop(
-            app.config, profile, app.store, app.catalog, models, lambda rate: NullSink()
+            config, profile, app.store, app.catalog, models, lambda rate: NullSink()
         )
 
     total = len(bench.REQUESTS) * len(bench.VOICES)
@@ -100,7 +104,6 @@ def voice(app: AppContext, out: Path) -> None:
             models, make_loop, app.config, synth, lambda _: bar.update() and None
         )
     totals = bench.summary(results)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "voice.json").write_text(
         json.dumps({"summary": totals, "clips": bench.as_rows(results)}, indent=2) + "\n"
     )

@@ -84,9 +84,9 @@ class Endpointer:
         self._utterance.append(frame)
         self._silence_frames = self._silence_frames + 1 if probability < s.end_threshold else 0
         if self._silence_frames == 1:
-            return SpeechPaused(
-                at_s=self.now_s - FRAME_S, audio=np.concatenate(self._utterance[:-1])
-            )
+            # the same expression as SpeechEnded.at_s, so the two compare equal
+            at_s = self._base_s + (self._frames_seen - self._silence_frames) * FRAME_S
+            return SpeechPaused(at_s=at_s, audio=np.concatenate(self._utterance[:-1]))
         if self._silence_frames * FRAME_S * 1000 >= s.trailing_silence_ms:
             return self._end(truncated=False)
         if len(self._utterance) * FRAME_S >= s.max_utterance_s:

@@ -97,7 +97,7 @@ class VoiceLoop:
                         self._stt_pool.submit(self.stt.transcribe, event.audio),
                     )
                 elif isinstance(event, SpeechEnded):
-                    same = speculative is not None and speculative[0] == event.at_s
+                    same = speculative is not None and abs(speculative[0] - event.at_s) < 1e-6
                     self._turns.put(_Turn(event, speculative[1] if same and speculative else None))
                     speculative = None
         self._turns.put(None)
