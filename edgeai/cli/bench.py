@@ -100,9 +100,7 @@ def voice(app: AppContext, out: Path) -> None:
 
     total = len(bench.REQUESTS) * len(bench.VOICES)
     with tqdm(total=total, desc="voice turns", unit="clip", disable=None) as bar:
-        results = bench.bench_voice(
-            models, make_loop, app.config, synth, lambda _: bar.update() and None
-        )
+        results = bench.bench_voice(models, make_loop, config, synth, lambda _: bar.update())
     totals = bench.summary(results)
     (out / "voice.json").write_text(
         json.dumps({"summary": totals, "clips": bench.as_rows(results)}, indent=2) + "\n"

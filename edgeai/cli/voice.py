@@ -6,6 +6,7 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -92,17 +93,22 @@ def chat(
     )
     if out:
         out.mkdir(parents=True, exist_ok=True)
-    requests = [text] if text else [] if voice else (line.strip() for line in sys.stdin)
-    if voice:
-        audio = read_audio(voice)
-        timeline = TurnTimeline(speech_end_s=responder.clock())
-        requests = [models.stt.transcribe(audio)]
-    for number, request in enumerate(requests, 1):
-        if not request and not voice:
-            continue
-        if not voice:
-            timeline = TurnTimeline(speech_end_s=responder.clock())
-        timeline.stt_done_s = responder.clock()
+
+    def requests() -> Iterator[tuple[str, float]]:
+        """(request, when the user finished it): a spoken one may transcribe to nothing."""
+        if voice:
+            audio = read_audio(voice)
+            finished = responder.clock()
+            yield models.stt.transcribe(audio), finished
+        elif text:
+            yield text, responder.clock()
+        else:
+            for line in sys.stdin:
+                if line.strip():
+                    yield line.strip(), responder.clock()
+
+    for number, (request, finished) in enumerate(requests(), 1):
+        timeline = TurnTimeline(speech_end_s=finished, stt_done_s=responder.clock())
         sink: AudioSink = (
             WavSink(out / f"reply-{number}.wav", models.tts.sample_rate_hz) if out else NullSink()
         )

@@ -23,7 +23,6 @@ class WakeWordDetector:
         self._stream: FrontendStream = frontend.stream()
         self._blocks = 0
         self._quiet_until_s = {head.spec.name: 0.0 for head in self.heads}
-        self.last_scores: dict[str, float] = {}
 
     def push(self, block: np.ndarray) -> list[WakeDetected]:
         embeddings = self._stream.push(block)
@@ -32,7 +31,6 @@ class WakeWordDetector:
         detections = []
         for head in self.heads:
             score = head.score(embeddings)
-            self.last_scores[head.spec.name] = score
             name = head.spec.name
             if score >= head.spec.threshold and now_s >= self._quiet_until_s[name]:
                 self._quiet_until_s[name] = now_s + head.spec.refractory_s

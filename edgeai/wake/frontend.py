@@ -33,6 +33,10 @@ class WakeFrontend:
         )
         self._mel_input = self._mel.get_inputs()[0].name
         self._embed_input = self._embed.get_inputs()[0].name
+        # what a stream starts from, as if silence came before it: computed once, not per stream
+        silence = np.zeros(MEL_CONTEXT_SAMPLES + BLOCK_SAMPLES * 12, np.int16)
+        self.silence_mel = self.melspectrogram(silence)[-EMBEDDING_WINDOW_FRAMES:]
+        self.silence_embedding = self.embed(self.silence_mel[None])
 
     def melspectrogram(self, samples: np.ndarray) -> np.ndarray:
         """(frames, 32) mel features of int16 audio, scaled as openWakeWord trains on."""
@@ -61,10 +65,6 @@ class WakeFrontend:
     def stream(self) -> FrontendStream:
         return FrontendStream(self)
 
-    def _silence_mel(self) -> np.ndarray:
-        silence = np.zeros(MEL_CONTEXT_SAMPLES + BLOCK_SAMPLES * 12, np.int16)
-        return self.melspectrogram(silence)
-
 
 class FrontendStream:
     """One audio stream through the front end: push 80 ms blocks, get one embedding each."""
@@ -72,9 +72,9 @@ class FrontendStream:
     def __init__(self, frontend: WakeFrontend) -> None:
         self._frontend = frontend
         self._audio = np.zeros(MEL_CONTEXT_SAMPLES, np.int16)
-        self._mel = frontend._silence_mel()[-EMBEDDING_WINDOW_FRAMES:]
+        self._mel = frontend.silence_mel
         # a stream starts as if silence came before it, so heads score from the first block
-        self.embeddings = np.repeat(frontend.embed(self._mel[None]), MAX_WINDOW, axis=0)
+        self.embeddings = np.repeat(frontend.silence_embedding, MAX_WINDOW, axis=0)
         """The latest embeddings, newest last; heads read their window from the end."""
 
     def push(self, block: np.ndarray) -> np.ndarray:

@@ -44,10 +44,8 @@ def build_wakeword(
 
     Returns the manifest written beside the head.
     """
-    frontend_dir = store.require(catalog.get(FRONTEND))
-    voice_dir = store.require(catalog.get(VOICE))
-    frontend = WakeFrontend(frontend_dir)
-    synth = Synthesizer(voice_dir / "en_US-joe-medium.onnx")
+    frontend = WakeFrontend(store.require(catalog.get(FRONTEND)))
+    synth = Synthesizer(store.main_file(catalog.get(VOICE)))
     rng = np.random.default_rng(recipe.seed)
     train_split, _ = dataset.make_splits(rng, with_piper=True)
     started = time.monotonic()
@@ -95,7 +93,8 @@ def build_wakeword(
 
 def _features(frontend: WakeFrontend, clip: np.ndarray) -> np.ndarray:
     """Embeddings of a clip, led by the WINDOW warm-up embeddings a fresh stream starts with."""
-    return np.concatenate([frontend.stream().embeddings[-WINDOW:], frontend.features(clip)])
+    warm_up = np.repeat(frontend.silence_embedding, WINDOW, axis=0)
+    return np.concatenate([warm_up, frontend.features(clip)])
 
 
 def _positive_windows(frontend: WakeFrontend, clips: list[dataset.Positive]) -> np.ndarray:
