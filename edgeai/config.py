@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from edgeai.paths import LOCAL_CONFIG, default_model_store
+from edgeai.paths import LOCAL_CONFIG, default_model_store, edgeai_home
 from edgeai.yamlfile import load_yaml_model
 
 
@@ -34,10 +34,76 @@ class AudioSettings(Strict):
     )
 
 
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Polygon = Annotated[
+    list[tuple[Fraction, Fraction]],
+    Field(min_length=3, description="Corners [x, y] as fractions (0..1) of width and height"),
+]
+
+
+class MotionConfig(Strict):
+    pixel_threshold: int = Field(
+        default=18, ge=1, le=255, description="Grey-level change that counts; above sensor noise"
+    )
+    min_area: float = Field(
+        default=0.004, gt=0, lt=1, description="Fraction of the picture that must change"
+    )
+    masks: list[Polygon] = Field(default=[], description="Areas where change never counts")
+
+
+class CameraRule(Strict):
+    on: Literal["person_entered", "person_left", "fall_detected"]
+    zone: str | None = Field(default=None, description="Only in this zone; null: anywhere")
+    say: str | None = Field(default=None, min_length=1, description="Spoken by the voice loop")
+    cooldown_s: float = Field(default=30.0, ge=0, le=86400, description="Not again for this long")
+
+
+class EventStorage(Strict):
+    folder: Path | None = Field(default=None, description="Default $EDGEAI_HOME/events")
+    keep: int = Field(default=1000, ge=1, le=1_000_000, description="Newest events kept")
+    keep_days: float = Field(default=7.0, gt=0, le=3650, description="Older events are deleted")
+
+    def folder_path(self) -> Path:
+        return (self.folder or edgeai_home() / "events").expanduser()
+
+
 class CameraSettings(Strict):
     device: str = Field(
-        default="/dev/video0", min_length=1, description="V4L2 device path, or a stream URL"
+        default="/dev/video0",
+        min_length=1,
+        description="V4L2 device path, stream URL, video file or image folder",
     )
+    width: int | None = Field(default=None, ge=64, le=7680, description="null: the profile's")
+    height: int | None = Field(default=None, ge=64, le=4320, description="null: the profile's")
+    fps: int | None = Field(default=None, ge=1, le=120, description="null: the profile's")
+    detect_fps: float = Field(
+        default=5.0, gt=0, le=60, description="Most detector runs per second while things move"
+    )
+    recheck_s: float = Field(
+        default=10.0, gt=0, le=3600, description="Look again this often at people standing still"
+    )
+    min_score: float = Field(default=0.45, gt=0, lt=1, description="Detector confidence")
+    stall_s: float = Field(
+        default=5.0, ge=1, le=300, description="A live camera silent this long is reopened"
+    )
+    motion: MotionConfig = MotionConfig()
+    zones: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], Polygon] = Field(
+        default={}, description="Named areas; a person is in one when their feet are"
+    )
+    rules: list[CameraRule] = Field(default=[], description="What to do when an event happens")
+    events: EventStorage = EventStorage()
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_name_known_zones(
+        cls, rules: list[CameraRule], info: ValidationInfo
+    ) -> list[CameraRule]:
+        zones = info.data.get("zones", {})
+        for rule in rules:
+            if rule.zone is not None and rule.zone not in zones:
+                known = ", ".join(sorted(zones)) or "none defined"
+                raise ValueError(f"rule zone {rule.zone!r} is not a zone (zones: {known})")
+        return rules
 
 
 class WakeWordSettings(Strict):

@@ -37,5 +37,9 @@ class AudioError(EdgeAIError):
     """An audio file or device cannot be read or written as expected."""
 
 
+class CameraError(EdgeAIError):
+    """A camera, stream, video file or image cannot be opened or read."""
+
+
 class ModelLoadError(EdgeAIError):
     """A model file exists but is not what the role expects (shape, format, header)."""

@@ -25,14 +25,28 @@ class DropOldestQueue(Generic[T]):
             if len(self._items) == self._items.maxlen:
                 self.dropped += 1
             self._items.append(item)
-            self._ready.notify()
+            self._ready.notify_all()
+
+    def put_when_room(self, item: T, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for room, then add `item` without dropping anything; False
+        if there was no room. For sources read as fast as possible, where every item counts."""
+        with self._ready:
+            if not self._ready.wait_for(
+                lambda: len(self._items) < (self._items.maxlen or 0), timeout=timeout_s
+            ):
+                return False
+            self._items.append(item)
+            self._ready.notify_all()
+            return True
 
     def get(self, timeout_s: float | None = None) -> T | None:
         """The oldest item, or None if nothing arrived within `timeout_s`."""
         with self._ready:
             if not self._ready.wait_for(lambda: bool(self._items), timeout=timeout_s):
                 return None
-            return self._items.popleft()
+            item = self._items.popleft()
+            self._ready.notify_all()
+            return item
 
     def __len__(self) -> int:
         return len(self._items)

@@ -32,6 +32,9 @@ def main() -> None:
     turn = [pause("lead"), synth.speak("Hey Jarvis.", style), pause("short"),
             synth.speak("What time is it?", style), pause("tail")]  # fmt: skip
     write_wav(SAMPLES / "hey_jarvis_what_time_is_it.wav", np.concatenate(turn))
+    turn = [pause("lead"), synth.speak("Hey Jarvis.", style), pause("short"),
+            synth.speak("What do you see?", style), pause("tail")]  # fmt: skip
+    write_wav(SAMPLES / "hey_jarvis_what_do_you_see.wav", np.concatenate(turn))
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def model_store() -> ModelStore:
     catalog = Catalog.load()
     for name in (
         "openwakeword-frontend", "silero-vad", "piper-en-us-joe-medium", "whisper-tiny-en-ct2",
-        "smollm2-135m-instruct-q4_1",
+        "smollm2-135m-instruct-q4_1", "yolov8-fall-fp16", "blazeface-short-range",
     ):  # fmt: skip
         store.pull(catalog.get(name))
     return store

@@ -270,6 +270,13 @@ def test_demo_runs_the_bundled_sample(model_store, tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "edgeai: It's " in result.output
     assert (tmp_path / "out" / "reply-1.wav").is_file()
+    # the second question goes to the camera loop running beside the voice loop
+    assert "you:    What do you see?" in result.output
+    assert "[camera.describe]" in result.output
+    # the sample scene: a person walks to the door and falls; the rules speak both events
+    assert "person entered (door)" in result.output and "fall detected" in result.output
+    assert "(announcement): Someone is at the door." in result.output
+    assert list((tmp_path / "out" / "events").glob("*fall_detected*.jpg"))
 
 
 def test_a_timer_that_rings_is_announced(config: Config, models: VoiceModels, tmp_path: Path):

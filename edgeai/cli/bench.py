@@ -108,3 +108,37 @@ def voice(app: AppContext, out: Path) -> None:
     (out / "voice.md").write_text(bench.markdown(results, totals))
     click.echo(bench.markdown(results, totals))
     click.echo(f"written: {out / 'voice.json'}, {out / 'voice.md'}")
+
+
+@bench_group.command("vision")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="bench-results",
+    show_default=True,
+    help="Folder for vision.json, vision.md and the generated clip.",
+)
+@click.option("--seconds", type=float, default=36.0, show_default=True, help="Clip length.")
+@pass_app
+def vision(app: AppContext, out: Path, seconds: float) -> None:
+    """Camera loop CPU (still, light change, cat, person), detector speed and event latency,
+    on a generated front-door clip with ground truth, played in real time at 640x480, 15 fps."""
+    from tqdm import tqdm
+
+    from edgeai.bench.vision import bench_vision
+    from edgeai.synthetic.scene import SceneScript
+    from edgeai.vision.build import default_detector
+
+    detector = default_detector(app.config, app.active_profile(), app.store, app.catalog)
+    out.mkdir(parents=True, exist_ok=True)
+    script = SceneScript(seconds=max(seconds, 36.0))
+    with tqdm(total=round(script.seconds), unit="s", desc="clip played") as bar:
+
+        def advance(t: float) -> None:
+            bar.update(max(0, int(t) - bar.n))
+
+        result = bench_vision(detector, out, script, progress=advance)
+    (out / "vision.json").write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+    (out / "vision.md").write_text(result.markdown())
+    click.echo(result.markdown())
+    click.echo(f"written: {out / 'vision.json'}, {out / 'vision.md'}")

@@ -18,6 +18,7 @@ from edgeai.cli.export import export_group
 from edgeai.cli.listen import listen
 from edgeai.cli.models import models_group
 from edgeai.cli.profile import profile_group
+from edgeai.cli.vision import detect, watch
 from edgeai.cli.voice import chat, say, transcribe
 from edgeai.errors import EdgeAIError
 
@@ -57,7 +58,7 @@ cli.add_command(doctor)
 cli.add_command(export_group)
 cli.add_command(listen)
 cli.add_command(bench_group)
-for command in (transcribe, say, chat, demo):
+for command in (transcribe, say, chat, detect, watch, demo):
     cli.add_command(command)
 
 

@@ -58,9 +58,12 @@ def load_voice_models(
     return VoiceModels(stt, llm, tts)
 
 
-def intent_context(config: Config) -> IntentContext:
+def intent_context(
+    config: Config, describe_camera: Callable[[], str] | None = None
+) -> IntentContext:
     return IntentContext(
-        timers=TimerStore(config.voice.timers_file or edgeai_home() / "timers.json")
+        timers=TimerStore(config.voice.timers_file or edgeai_home() / "timers.json"),
+        describe_camera=describe_camera,
     )
 
 
@@ -71,8 +74,10 @@ def build_voice_loop(
     catalog: Catalog,
     models: VoiceModels,
     open_sink: Callable[[int], AudioSink],
+    describe_camera: Callable[[], str] | None = None,
 ) -> VoiceLoop:
-    intents = intent_context(config)
+    """The loop; `describe_camera` answers "what do you see" when a camera loop runs beside it."""
+    intents = intent_context(config, describe_camera)
 
     def make_responder(clock: StreamClock) -> Responder:
         return Responder(models.tts, models.llm, intents, clock, config.voice.max_sentences)

@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from queue import Queue
+from queue import Full, Queue
 
 from edgeai.audio.sinks import AudioSink
 from edgeai.audio.sources import AudioSource
-from edgeai.listen import Listener
+from edgeai.listen import Listener, Phase
 from edgeai.messages import SpeechEnded, SpeechPaused, WakeDetected
 from edgeai.voice.respond import Responder
 from edgeai.voice.stt import SpeechToText
@@ -71,6 +71,7 @@ class VoiceLoop:
         self.follow_up_s = follow_up_s
         self.cancel = threading.Event()
         self.speaking = threading.Event()
+        self._in_turn = threading.Event()
         self.timelines: list[TurnTimeline] = []
         self._stt_pool = ThreadPoolExecutor(1, thread_name_prefix="stt")
         self._turns: Queue[_Turn | _Announcement | None] = Queue(maxsize=8)
@@ -86,7 +87,7 @@ class VoiceLoop:
             if index % TIMER_CHECK_BLOCKS == 0:
                 for timer in self.responder.intents.timers.pop_due():
                     name = f"{timer.name} timer" if timer.name else "timer"
-                    self._turns.put(_Announcement(f"Your {name} is done."))
+                    self.announce(f"Your {name} is done.")
             for event in events:
                 if isinstance(event, WakeDetected) and self.speaking.is_set():
                     log.info("barge-in: %s while speaking", event.name)
@@ -105,8 +106,22 @@ class VoiceLoop:
         self._stt_pool.shutdown()
         return self.timelines
 
+    def busy(self) -> bool:
+        """True from the wake word until the reply is spoken: other loops (the camera) slow
+        down meanwhile, so the turn gets the CPU."""
+        return self.listener.phase is Phase.LISTENING or self._in_turn.is_set()
+
+    def announce(self, text: str) -> None:
+        """Speak `text` between turns (a camera rule, say); dropped with a log line if too many
+        announcements are already waiting."""
+        try:
+            self._turns.put_nowait(_Announcement(text))
+        except Full:
+            log.warning("announcement dropped, %d already waiting: %r", self._turns.qsize(), text)
+
     def _take_turns(self) -> None:
         while (item := self._turns.get()) is not None:
+            self._in_turn.set()
             try:
                 if isinstance(item, _Announcement):
                     self.timelines.append(self._announce(item.text))
@@ -114,6 +129,8 @@ class VoiceLoop:
                     self.timelines.append(self._turn(item))
             except Exception:
                 log.exception("the turn failed; listening again")
+            finally:
+                self._in_turn.clear()
 
     def _announce(self, text: str) -> TurnTimeline:
         timeline = TurnTimeline(reply=text)

@@ -1,0 +1,223 @@
+"""Vision benchmark: the camera loop on a generated front-door clip with ground truth, in real
+time: CPU while nothing moves and while things do, detector runs per phase, event latency, and
+events that should not have happened (the cat, the light)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from edgeai.config import CameraSettings
+from edgeai.synthetic.scene import (
+    DOOR_ZONE,
+    GroundTruth,
+    SceneScript,
+    Sprites,
+    ground_truth,
+    write_clip,
+)
+from edgeai.vision.build import build_camera_loop
+from edgeai.vision.camera import Camera, CameraTiming
+from edgeai.vision.detection import Detector
+from edgeai.vision.events import CameraEvent
+from edgeai.vision.loop import CameraLoop
+from edgeai.vision.sources import CaptureSource, Frame, FrameSource
+
+PHASES = ("still", "light change", "cat", "person")
+
+
+@dataclass
+class PhaseCost:
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    frames: int = 0
+    detector_runs: int = 0
+
+    @property
+    def cpu_percent_of_one_core(self) -> float:
+        return 100 * self.cpu_s / self.wall_s if self.wall_s else 0.0
+
+
+@dataclass
+class VisionBench:
+    clip_s: float
+    width: int
+    height: int
+    fps: int
+    phases: dict[str, PhaseCost]
+    detector_ms: float
+    """Mean time of one detector run."""
+    person_event_latency_s: float | None
+    """From the first frame any part of the person shows."""
+    person_event_latency_from_half_s: float | None
+    """From the first frame half of the person is in view."""
+    fall_event_latency_s: float | None
+    events: list[dict[str, object]] = field(default_factory=list)
+    false_events: list[str] = field(default_factory=list)
+    dropped_frames: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        for name, cost in self.phases.items():
+            data["phases"][name]["cpu_percent_of_one_core"] = cost.cpu_percent_of_one_core
+        return data
+
+    def markdown(self) -> str:
+        lines = [
+            f"### vision: {self.width}x{self.height} at {self.fps} fps, {self.clip_s:.0f} s clip, "
+            "real time",
+            "",
+            "| phase | seconds | CPU (% of one core) | detector runs |",
+            "| --- | --- | --- | --- |",
+        ]
+        for name, cost in self.phases.items():
+            lines.append(
+                f"| {name} | {cost.wall_s:.1f} | {cost.cpu_percent_of_one_core:.1f} | "
+                f"{cost.detector_runs} |"
+            )
+        lines += [
+            "",
+            f"- detector: {self.detector_ms:.0f} ms per run ({1000 / self.detector_ms:.1f} runs/s)"
+            if self.detector_ms
+            else "- detector: never ran",
+            f"- person event {_latency(self.person_event_latency_s)} after the first pixel of the "
+            f"person showed, {_latency(self.person_event_latency_from_half_s)} after half of "
+            "them was in view",
+            f"- fall event {_latency(self.fall_event_latency_s)} after the fall",
+            f"- false events (cat, light, nobody there): {len(self.false_events)}"
+            + (f" ({'; '.join(self.false_events)})" if self.false_events else ""),
+            f"- frames dropped by a busy loop: {self.dropped_frames}",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def bench_vision(
+    detector: Detector,
+    workdir: Path,
+    script: SceneScript | None = None,
+    realtime: bool = True,
+    progress: Callable[[float], None] | None = None,
+) -> VisionBench:
+    """Write the clip, play it at its frame rate through the camera loop, and score it."""
+    script = script or SceneScript()
+    sprites = Sprites.load()
+    truth = ground_truth(script, sprites)
+    clip = workdir / "bench-scene.avi"
+    write_clip(clip, script, sprites)
+    settings = CameraSettings(zones={"door": [list(c) for c in DOOR_ZONE]})
+    loop = build_camera_loop(settings, detector, "bench", None)
+    events: list[CameraEvent] = []
+    loop.bus.subscribe(events.append)
+    phases = {name: PhaseCost() for name in PHASES}
+    meter = _PhaseMeter(loop, truth, phases, progress)
+
+    def opener() -> FrameSource:
+        return CaptureSource(str(clip), realtime=realtime)
+
+    camera = Camera(opener, CameraTiming(), live=False, lossless=not realtime)
+    loop.frame_done = meter.frame_done
+    loop.run(camera, threading.Event())
+    return VisionBench(
+        clip_s=script.seconds,
+        width=script.width,
+        height=script.height,
+        fps=script.fps,
+        phases=phases,
+        detector_ms=1000 * loop.stats.detector_s / loop.stats.detector_runs
+        if loop.stats.detector_runs
+        else 0.0,
+        person_event_latency_s=_first_latency(
+            events, "person_entered", truth.person_visible[0], meter
+        ),
+        person_event_latency_from_half_s=_first_latency(
+            events, "person_entered", truth.person_half_in_view, meter
+        ),
+        fall_event_latency_s=_first_latency(events, "fall_detected", truth.person_fallen[0], meter),
+        events=[{"kind": e.kind, "zone": e.zone, "frame_t": e.frame_t} for e in events],
+        false_events=_false_events(events, truth),
+        dropped_frames=camera.dropped_frames,
+    )
+
+
+class _PhaseMeter:
+    """Charges the wall and CPU time between frames to the phase the frame belongs to."""
+
+    def __init__(
+        self,
+        loop: CameraLoop,
+        truth: GroundTruth,
+        phases: dict[str, PhaseCost],
+        progress: Callable[[float], None] | None,
+    ) -> None:
+        self.loop = loop
+        self.truth = truth
+        self.phases = phases
+        self.progress = progress
+        self.event_wall: dict[int, float] = {}
+        """Seconds into the playback (the clip's clock) when each event was raised."""
+        self._playback_start: float | None = None
+        self._last = (0.0, 0.0)
+        self._runs = 0
+
+    def frame_done(self, frame: Frame, events: list[CameraEvent]) -> None:
+        now, cpu = time.monotonic(), time.process_time()
+        if self._playback_start is None:  # the first frame: the clock starts here
+            self._playback_start = now - frame.t
+            self._last = (now, cpu)
+            return
+        cost = self.phases[_phase(frame.t, self.truth)]
+        cost.wall_s += now - self._last[0]
+        cost.cpu_s += cpu - self._last[1]
+        cost.frames += 1
+        cost.detector_runs += self.loop.stats.detector_runs - self._runs
+        self._runs = self.loop.stats.detector_runs
+        self._last = (now, cpu)
+        for event in events:
+            self.event_wall[id(event)] = now - self._playback_start
+        if self.progress is not None:
+            self.progress(frame.t)
+
+
+def _phase(t: float, truth: GroundTruth) -> str:
+    def within(span: tuple[float, float], slack: float = 0.0) -> bool:
+        return span[0] <= t < span[1] + slack
+
+    # a ghost of what left lingers in the motion gate's background for a few seconds
+    if within(truth.person_visible, slack=4.0):
+        return "person"
+    if within(truth.cat_visible, slack=4.0):
+        return "cat"
+    if any(within(span, slack=1.0) for span in truth.light_changes):
+        return "light change"
+    return "still"
+
+
+def _first_latency(
+    events: list[CameraEvent], kind: str, truth_t: float, meter: _PhaseMeter
+) -> float | None:
+    """Wall-clock seconds from the moment (in the real-time playback) the thing happened to
+    the moment the event was raised."""
+    for event in events:
+        if event.kind == kind:
+            return round(meter.event_wall[id(event)] - truth_t, 3)
+    return None
+
+
+def _false_events(events: list[CameraEvent], truth: GroundTruth) -> list[str]:
+    start, end = truth.person_visible
+    wrong = []
+    for event in events:
+        if not start <= event.frame_t <= end + 1.0:
+            wrong.append(f"{event.kind} at {event.frame_t:.1f} s")
+        elif event.kind == "fall_detected" and not (
+            truth.person_fallen[0] <= event.frame_t <= truth.person_fallen[1]
+        ):
+            wrong.append(f"fall at {event.frame_t:.1f} s while standing")
+    return wrong
+
+
+def _latency(value: float | None) -> str:
+    return "never raised" if value is None else f"{value * 1000:.0f} ms"

@@ -1,0 +1,94 @@
+"""Assemble the camera loop (and any detector) from the config, the profile and the model store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgeai.catalog import Catalog
+from edgeai.config import CameraSettings, Config
+from edgeai.engines.tensor import Engine as TensorEngine
+from edgeai.engines.tensor import open_tensor_model
+from edgeai.errors import ModelLoadError
+from edgeai.profiles import Profile, RoleAssignment
+from edgeai.store import ModelStore
+from edgeai.vision.blazeface import BlazeFaceDetector
+from edgeai.vision.camera import Camera, CameraTiming
+from edgeai.vision.detection import Detector
+from edgeai.vision.events import EventBus, EventStore
+from edgeai.vision.loop import CameraLoop, DetectPacing
+from edgeai.vision.motion import MotionGate, MotionSettings
+from edgeai.vision.people import PeopleSettings, PeopleWatcher
+from edgeai.vision.sources import FrameSource, is_live, open_source
+from edgeai.vision.tracker import Tracker, TrackerSettings
+from edgeai.vision.yolo import YoloDetector
+from edgeai.vision.zones import Zone
+
+
+def load_detector(
+    path: Path, role: RoleAssignment, profile: Profile, min_score: float | None = None
+) -> Detector:
+    """A YOLO or BlazeFace detector, told apart by the model's input layout (NCHW or NHWC)."""
+    device = "CPU" if role.device == "cpu" else role.device.upper()
+    engine: TensorEngine = "openvino" if role.engine == "openvino" else "onnxruntime"
+    model = open_tensor_model(
+        path, engine, role.threads, profile.engines.onnxruntime.providers, device
+    )
+    shape = model.input_shape
+    if len(shape) == 4 and shape[-1] == 3:
+        face = BlazeFaceDetector(model, path)
+        face.score_threshold = min_score or face.score_threshold
+        return face
+    if len(shape) == 4 and shape[1] == 3:
+        yolo = YoloDetector(model, path)
+        yolo.score_threshold = min_score or yolo.score_threshold
+        return yolo
+    raise ModelLoadError(
+        f"{path}: not a detector: input shape {list(shape)}; expected [1, 3, S, S] (YOLO) "
+        "or [1, S, S, 3] (BlazeFace)"
+    )
+
+
+def default_detector(
+    config: Config, profile: Profile, store: ModelStore, catalog: Catalog
+) -> Detector:
+    role = profile.roles["detector"]
+    path = store.main_file(catalog.get(role.model))
+    return load_detector(path, role, profile, config.camera.min_score)
+
+
+def build_camera_loop(
+    settings: CameraSettings, detector: Detector, name: str, events_folder: Path | None
+) -> CameraLoop:
+    """The loop for one camera; events are stored in `events_folder` unless it is None."""
+    motion = MotionSettings(
+        pixel_threshold=settings.motion.pixel_threshold, min_area=settings.motion.min_area
+    )
+    zones = [Zone(zone, tuple(corners)) for zone, corners in settings.zones.items()]
+    return CameraLoop(
+        name=name,
+        gate=MotionGate(motion, settings.motion.masks),
+        detector=detector,
+        tracker=Tracker(TrackerSettings()),
+        people=PeopleWatcher(PeopleSettings(), zones),
+        bus=EventBus(),
+        store=EventStore(events_folder, settings.events.keep, settings.events.keep_days)
+        if events_folder is not None
+        else None,
+        pacing=DetectPacing(1.0 / settings.detect_fps, settings.recheck_s),
+    )
+
+
+def build_camera(
+    target: str, settings: CameraSettings, profile: Profile, realtime: bool = True
+) -> Camera:
+    """The capture side for `target` (device, URL, file or folder), sized by config or profile."""
+    width = settings.width or profile.camera.width
+    height = settings.height or profile.camera.height
+    fps = settings.fps or profile.camera.fps
+
+    def opener() -> FrameSource:
+        return open_source(target, width, height, fps, realtime=realtime)
+
+    live = is_live(target)
+    timing = CameraTiming(stall_s=settings.stall_s)
+    return Camera(opener, timing, live=live, lossless=not live and not realtime)

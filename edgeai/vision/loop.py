@@ -1,0 +1,150 @@
+"""The camera loop: frames -> motion gate -> detector (only when something moved) -> tracker ->
+people and zones -> events (stored with a snapshot, then published)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from edgeai.errors import CameraError
+from edgeai.vision.camera import Camera, CameraState
+from edgeai.vision.detection import Detection, Detector, draw_detections
+from edgeai.vision.events import CameraEvent, EventBus, EventStore, make_event
+from edgeai.vision.motion import MotionGate
+from edgeai.vision.people import PeopleWatcher
+from edgeai.vision.sources import Frame
+from edgeai.vision.tracker import Tracker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CameraStats:
+    frames: int = 0
+    motion_frames: int = 0
+    detector_runs: int = 0
+    detector_s: float = 0.0
+    """Time spent inside the detector."""
+    events: int = 0
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DetectPacing:
+    interval_s: float = 0.2
+    """At most one detector run per this much source time while things move."""
+    recheck_s: float = 10.0
+    """While people are tracked, run the detector this often even without motion."""
+    yielding_interval_s: float = 1.0
+    """The slower rate while another loop has priority (a voice turn)."""
+
+
+class CameraLoop:
+    def __init__(
+        self,
+        name: str,
+        gate: MotionGate,
+        detector: Detector,
+        tracker: Tracker,
+        people: PeopleWatcher,
+        bus: EventBus,
+        store: EventStore | None,
+        pacing: DetectPacing,
+    ) -> None:
+        self.name = name
+        self.gate = gate
+        self.detector = detector
+        self.tracker = tracker
+        self.people = people
+        self.bus = bus
+        self.store = store
+        self.pacing = pacing
+        self.stats = CameraStats()
+        self.latest: list[Detection] = []
+        self.camera: Camera | None = None
+        self.yield_to: Callable[[], bool] | None = None
+        """While this returns True (a voice turn is on), the detector runs less often."""
+        self.frame_done: Callable[[Frame, list[CameraEvent]], None] | None = None
+        """Called after each frame in `run` (benchmarks measure with it)."""
+        self._last_detect_t: float | None = None
+
+    def process(self, frame: Frame) -> list[CameraEvent]:
+        """One frame through the whole chain; returns the events it raised."""
+        self.stats.frames += 1
+        moved = bool(self.gate.update(frame.image))
+        self.stats.motion_frames += moved
+        if not self._detector_due(frame.t, moved):
+            return []
+        self._last_detect_t = frame.t
+        started = time.perf_counter()
+        wanted = self.people.settings.labels
+        seen = [d for d in self.detector.detect(frame.image) if d.label in wanted]
+        self.stats.detector_s += time.perf_counter() - started
+        self.stats.detector_runs += 1
+        self.latest = seen
+        height, width = frame.image.shape[:2]
+        changes = self.people.update(self.tracker.update(seen, frame.t), width, height)
+        events = []
+        for change in changes:
+            latest = change.track.recent[-1]
+            event = make_event(
+                change.kind, change.zone, self.name, change.track.id, frame.t, latest, seen
+            )
+            if self.store is not None:
+                picture = draw_detections(frame.image, seen, latest.box, event.describe())
+                event = self.store.save(event, picture)
+            log.info("camera %s: %s", self.name, event.describe())
+            self.stats.events += 1
+            self.bus.publish(event)
+            events.append(event)
+        return events
+
+    def run(self, camera: Camera, stop: threading.Event) -> None:
+        """Process the camera's frames until it ends, fails for good, or `stop` is set."""
+        self.camera = camera
+        camera.start()
+        try:
+            while not stop.is_set():
+                frame = camera.get(timeout_s=0.5)
+                if frame is not None:
+                    events = self.process(frame)
+                    if self.frame_done is not None:
+                        self.frame_done(frame, events)
+                elif camera.state is CameraState.FAILED:
+                    raise CameraError(camera.problem)
+                elif camera.state is CameraState.ENDED:
+                    return
+        finally:
+            camera.stop()
+
+    def describe(self) -> str:
+        """What the camera sees now, in a sentence, for "what do you see"."""
+        if self.camera is not None and self.camera.state is CameraState.REOPENING:
+            return f"I can't see right now: {self.camera.problem}."
+        present = self.people.present()
+        if not present:
+            return "I don't see anyone."
+        count = "one person" if len(present) == 1 else f"{len(present)} people"
+        parts = [f"I see {count}."]
+        for _, fallen, zones in present:
+            where = f" in the {zones[0].replace('_', ' ')} zone" if zones else ""
+            if fallen:
+                parts.append(f"Someone{where} seems to have fallen.")
+            elif zones:
+                parts.append(f"Someone is{where}.")
+        return " ".join(parts)
+
+    def _detector_due(self, t: float, moved: bool) -> bool:
+        if self._last_detect_t is None:
+            return moved
+        since = t - self._last_detect_t
+        if moved:
+            yielding = self.yield_to is not None and self.yield_to()
+            interval = self.pacing.yielding_interval_s if yielding else self.pacing.interval_s
+            return since >= interval
+        return bool(self.tracker.tracks) and since >= self.pacing.recheck_s

@@ -1,0 +1,99 @@
+"""A light IoU tracker: one person walking through the picture is one track, not one per frame.
+
+Greedy matching by box overlap is enough at camera rates (boxes move little between detector
+runs); a track is confirmed after a few hits and dropped after a few detector runs without one.
+Misses only count when the detector ran, so a person standing still while nothing moves (and the
+detector rests) keeps their track.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+
+from edgeai.vision.detection import Box, Detection
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    match_iou: float = 0.25
+    """Overlap a detection needs with a track's last box to continue it."""
+    confirm_hits: int = 2
+    """Detections before a track counts (one stray detection is not an event)."""
+    lost_after_misses: int = 3
+    """Detector runs without a match before the track is dropped."""
+    history: int = 5
+
+
+@dataclass
+class Track:
+    id: int
+    box: Box
+    label: str
+    score: float
+    first_seen: float
+    last_seen: float
+    hits: int = 1
+    misses: int = 0
+    recent: deque[Detection] = field(default_factory=deque)
+    """The last few detections, newest last."""
+
+    def add(self, detection: Detection, t: float, history: int) -> None:
+        self.box, self.label, self.score = detection.box, detection.label, detection.score
+        self.last_seen = t
+        self.hits += 1
+        self.misses = 0
+        self.recent.append(detection)
+        while len(self.recent) > history:
+            self.recent.popleft()
+
+
+@dataclass(frozen=True)
+class TrackUpdate:
+    updated: list[Track]
+    """Tracks that got a detection this run."""
+    lost: list[Track]
+    """Tracks dropped this run."""
+
+
+class Tracker:
+    def __init__(self, settings: TrackerSettings) -> None:
+        self.settings = settings
+        self.tracks: list[Track] = []
+        self._ids = itertools.count(1)
+
+    def update(self, detections: list[Detection], t: float) -> TrackUpdate:
+        pairs = sorted(
+            (
+                (track.box.iou(d.box), ti, di)
+                for ti, track in enumerate(self.tracks)
+                for di, d in enumerate(detections)
+            ),
+            reverse=True,
+        )
+        used_tracks: set[int] = set()
+        used_detections: set[int] = set()
+        for overlap, ti, di in pairs:
+            if overlap < self.settings.match_iou:
+                break
+            if ti in used_tracks or di in used_detections:
+                continue
+            used_tracks.add(ti)
+            used_detections.add(di)
+            self.tracks[ti].add(detections[di], t, self.settings.history)
+        updated = [self.tracks[i] for i in sorted(used_tracks)]
+        for i, track in enumerate(self.tracks):
+            if i not in used_tracks:
+                track.misses += 1
+        lost = [tr for tr in self.tracks if tr.misses >= self.settings.lost_after_misses]
+        self.tracks = [tr for tr in self.tracks if tr.misses < self.settings.lost_after_misses]
+        for di, detection in enumerate(detections):
+            if di not in used_detections:
+                track = Track(
+                    next(self._ids), detection.box, detection.label, detection.score, t, t
+                )
+                track.recent.append(detection)
+                self.tracks.append(track)
+                updated.append(track)
+        return TrackUpdate(updated, lost)

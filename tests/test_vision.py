@@ -1,0 +1,356 @@
+"""The camera half: motion gate, tracker, people and zones, events, detectors, sources, the loop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edgeai.catalog import Catalog
+from edgeai.config import CameraRule, CameraSettings
+from edgeai.errors import CameraError, ModelLoadError
+from edgeai.profiles import Profiles
+from edgeai.store import ModelStore
+from edgeai.synthetic.scene import (
+    DEMO_SCENE,
+    DOOR_ZONE,
+    SceneScript,
+    Sprites,
+    ground_truth,
+    render,
+    write_clip,
+)
+from edgeai.vision.build import build_camera_loop, load_detector
+from edgeai.vision.camera import Camera, CameraState, CameraTiming
+from edgeai.vision.detection import Box, Detection, Detector
+from edgeai.vision.events import EventStore, make_event
+from edgeai.vision.motion import MotionGate, MotionSettings
+from edgeai.vision.people import PeopleSettings, PeopleWatcher
+from edgeai.vision.rules import RuleRunner
+from edgeai.vision.sources import (
+    ArrayFrameSource,
+    CaptureSource,
+    Frame,
+    ImageFolderSource,
+    open_source,
+)
+from edgeai.vision.tracker import Tracker, TrackerSettings
+from edgeai.vision.zones import Zone
+from tests.conftest import REPO, TEST_MODEL_STORE
+
+W, H = 640, 480
+
+
+def plain(level: int = 120, seed: int = 0, noise: float = 2.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    base = np.full((H, W, 3), level, np.float32)
+    base[:, : W // 2] += 40  # some structure, so brightness scaling is not trivial
+    return np.clip(base + rng.normal(0, noise, base.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def profile():
+    return Profiles.load(Catalog.load()).get("x86-cpu")
+
+
+@pytest.fixture(scope="session")
+def detector(model_store: ModelStore, profile) -> Detector:
+    path = TEST_MODEL_STORE / "yolov8-fall-fp16" / "best_fp16.onnx"
+    return load_detector(path, profile.roles["detector"], profile)
+
+
+# --- motion gate ---------------------------------------------------------------------------
+
+
+def test_motion_gate_ignores_sensor_noise_and_global_light_changes():
+    gate = MotionGate(MotionSettings())
+    for i in range(20):
+        assert not gate.update(plain(seed=i))
+    for i, level in enumerate(np.linspace(120, 70, 8)):  # a cloud: the whole picture dims
+        motion = gate.update(plain(int(level), seed=100 + i))
+        assert not motion, f"dimming to {level} counted as motion"
+    sudden = gate.update(plain(200, seed=200))  # a lamp switched on: one big step
+    assert not sudden and gate.lighting_changes <= 1
+
+
+def test_motion_gate_finds_a_moving_object_where_it_is_unless_masked():
+    gate = MotionGate(MotionSettings())
+    masked = MotionGate(MotionSettings(), masks=[[(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)]])
+    for i in range(5):
+        gate.update(plain(seed=i))
+        masked.update(plain(seed=i))
+    frame = plain(seed=9)
+    cv2.rectangle(frame, (400, 200), (480, 320), (10, 10, 10), -1)
+    motion = gate.update(frame)
+    assert motion
+    box = max(motion.boxes, key=lambda b: b.area)
+    assert box.x1 <= 400 + 8 and box.x2 >= 480 - 8 and box.y1 <= 208 and box.y2 >= 312
+    assert not masked.update(frame), "motion inside a mask counted"
+
+
+# --- tracker, people, zones ----------------------------------------------------------------
+
+
+def det(label: str, x1: float, y1: float, x2: float, y2: float, score: float = 0.8) -> Detection:
+    return Detection(label, score, Box(x1, y1, x2, y2))
+
+
+def test_tracker_keeps_one_track_for_one_moving_person_and_drops_it_after_misses():
+    tracker = Tracker(TrackerSettings(lost_after_misses=2))
+    ids = set()
+    for step in range(6):
+        update = tracker.update([det("Normal", 100 + 30 * step, 100, 220 + 30 * step, 400)], step)
+        ids |= {t.id for t in update.updated}
+    assert len(ids) == 1
+    assert tracker.update([], 7).lost == []
+    assert [t.id for t in tracker.update([], 8).lost] == list(ids)
+
+
+def watcher_run(detections_per_run: list[list[Detection]]) -> list[tuple[str, str | None]]:
+    tracker = Tracker(TrackerSettings())
+    door = Zone("door", DOOR_ZONE)
+    watcher = PeopleWatcher(PeopleSettings(), [door])
+    changes = []
+    for t, seen in enumerate(detections_per_run):
+        changes += watcher.update(tracker.update(seen, t), W, H)
+    return [(c.kind, c.zone) for c in changes]
+
+
+def test_a_person_walks_to_the_door_falls_and_leaves():
+    walking = [[det("Normal", x, 150, x + 150, 420)] for x in (450, 350, 250)]
+    at_door = [[det("Normal", 20, 150, 170, 460)]] * 2
+    lying = [[det("Normal", 10, 330, 330, 460)], [det("Fall", 10, 330, 330, 460)]]
+    gone = [[]] * 3
+    assert watcher_run(walking + at_door + lying + gone) == [
+        ("person_entered", None),
+        ("person_entered", "door"),
+        ("fall_detected", "door"),
+        ("person_left", "door"),
+        ("person_left", None),
+    ]
+
+
+def test_a_cat_that_the_detector_calls_fallen_is_not_a_person():
+    cat = [[det("Fall", x, 380, x + 150, 470, 0.7)] for x in range(0, 600, 60)]
+    assert watcher_run(cat + [[]] * 3) == []
+
+
+# --- events and rules ----------------------------------------------------------------------
+
+
+def an_event(kind: str = "person_entered", zone: str | None = "door"):
+    d = det("Normal", 10, 20, 110, 220)
+    return make_event(kind, zone, "cam", 1, 1.5, d, [d])  # type: ignore[arg-type]
+
+
+def test_event_store_writes_json_and_snapshot_and_keeps_only_the_newest(tmp_path: Path):
+    store = EventStore(tmp_path / "events", keep=3)
+    saved = [store.save(an_event(), plain()) for _ in range(5)]
+    assert all(e.snapshot and Path(e.snapshot).is_file() for e in saved[-3:])
+    assert [e.id for e in store.recent()] == [e.id for e in saved[-3:]]
+    assert len(list((tmp_path / "events").glob("*.jpg"))) == 3
+    assert not list((tmp_path / "events").glob(".*tmp"))
+
+
+def test_event_store_that_cannot_write_still_returns_the_event(tmp_path: Path):
+    blocked = tmp_path / "events"
+    blocked.write_text("a file where the folder should be")
+    store = EventStore(blocked)
+    event = store.save(an_event(), plain())
+    assert event.snapshot is None and store.failed_writes == 1
+
+
+def test_rules_match_kind_and_zone_and_respect_their_cooldown():
+    said: list[str] = []
+    rules = RuleRunner(
+        [
+            CameraRule(
+                on="person_entered", zone="door", say="Someone is at the door.", cooldown_s=60
+            )
+        ],
+        said.append,
+    )
+    rules(an_event("person_entered", None))
+    rules(an_event("fall_detected", "door"))
+    rules(an_event("person_entered", "door"))
+    rules(an_event("person_entered", "door"))  # within the cooldown
+    assert said == ["Someone is at the door."]
+
+
+def test_a_rule_naming_an_unknown_zone_is_a_config_error():
+    with pytest.raises(ValueError, match="rule zone 'dor' is not a zone"):
+        CameraSettings(
+            zones={"door": list(DOOR_ZONE)}, rules=[{"on": "person_entered", "zone": "dor"}]
+        )
+
+
+# --- detectors -----------------------------------------------------------------------------
+
+
+def scene_frame(t: float) -> np.ndarray:
+    script = SceneScript(noise_sigma=0)
+    frames = render(script, Sprites.load())
+    return next(f for i, f in enumerate(frames) if i >= round(t * script.fps))
+
+
+def test_yolo_detector_finds_the_person_and_reads_its_classes_from_the_model(detector):
+    assert detector.labels == ("Normal", "Fall")
+    found = detector.detect(scene_frame(20.0))  # standing at the door
+    assert len(found) == 1 and found[0].label == "Normal"
+    box = found[0].box
+    assert box.x1 < 60 and 200 < box.x2 < 300 and box.y2 > 420 and box.height > box.width
+
+
+def test_blazeface_finds_the_face_of_the_person(model_store, profile):
+    path = TEST_MODEL_STORE / "blazeface-short-range" / "face_detection_short_range.tflite"
+    faces = load_detector(path, profile.roles["detector"], profile)
+    assert faces.labels == ("face",)
+    person = cv2.imread(str(REPO / "samples" / "scene" / "person.png"), cv2.IMREAD_COLOR)
+    found = faces.detect(person)
+    assert len(found) == 1
+    assert found[0].box.y2 < person.shape[0] / 2, "the face is in the upper half"
+
+
+def test_a_model_that_is_not_a_detector_is_refused_at_load(model_store, profile, tmp_path: Path):
+    role = profile.roles["detector"]
+    with pytest.raises(ModelLoadError, match="not a detector: input shape"):
+        load_detector(TEST_MODEL_STORE / "silero-vad" / "silero_vad.onnx", role, profile)
+    junk = tmp_path / "model.onnx"
+    junk.write_bytes(b"GIF89a" + bytes(200))
+    with pytest.raises(ModelLoadError, match="not an ONNX file"):
+        load_detector(junk, role, profile)
+    fake_tflite = tmp_path / "face.tflite"
+    fake_tflite.write_bytes(bytes(64))
+    with pytest.raises(ModelLoadError, match="not a TFLite file"):
+        load_detector(fake_tflite, role, profile)
+
+
+# --- the loop on a scene with ground truth -------------------------------------------------
+
+
+def test_camera_loop_reports_the_person_and_the_fall_but_not_the_cat_or_the_light(
+    detector, tmp_path: Path
+):
+    settings = CameraSettings(zones={"door": [list(c) for c in DOOR_ZONE]})
+    loop = build_camera_loop(settings, detector, "scene", tmp_path / "events")
+    sprites = Sprites.load()
+    truth = ground_truth(DEMO_SCENE, sprites)
+    events, runs_while_still, described = [], 0, {}
+    for frame in ArrayFrameSource(render(DEMO_SCENE, sprites), DEMO_SCENE.fps).frames():
+        runs = loop.stats.detector_runs
+        events += loop.process(frame)
+        if frame.t < truth.cat_visible[0]:  # nothing but noise and the light change
+            runs_while_still += loop.stats.detector_runs - runs
+        if abs(frame.t - 11.0) < 1e-6:
+            described["at door"] = loop.describe()
+    assert runs_while_still == 0, "the detector ran although nothing moved"
+    assert [(e.kind, e.zone) for e in events] == [
+        ("person_entered", None),
+        ("person_entered", "door"),
+        ("fall_detected", "door"),
+        ("person_left", "door"),
+        ("person_left", None),
+    ]
+    entered, _, fell, *_ = events
+    assert truth.person_visible[0] <= entered.frame_t <= truth.person_visible[0] + 0.5
+    assert truth.person_fallen[0] <= fell.frame_t <= truth.person_fallen[0] + 0.5
+    assert described["at door"] == "I see one person. Someone is in the door zone."
+    assert loop.describe() == "I don't see anyone."
+    assert all(Path(str(e.snapshot)).is_file() for e in events)
+
+
+# --- sources and the capture thread --------------------------------------------------------
+
+
+def test_capture_source_reads_a_video_file_and_refuses_what_is_not_one(tmp_path: Path):
+    clip = tmp_path / "clip.avi"
+    write_clip(clip, SceneScript(seconds=1.0), Sprites.load())
+    frames = list(CaptureSource(str(clip)).frames())
+    assert len(frames) == 15 and frames[0].image.shape == (H, W, 3)
+    assert frames[-1].t == pytest.approx(14 / 15)
+    not_video = tmp_path / "notes.avi"
+    not_video.write_text("hello")
+    with pytest.raises(CameraError, match=r"notes\.avi: cannot open the video file"):
+        CaptureSource(str(not_video))
+    with pytest.raises(CameraError, match="no such video file"):
+        open_source(str(tmp_path / "missing.mp4"))
+
+
+def test_image_folder_skips_and_counts_unreadable_images(tmp_path: Path):
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i}.jpg"), plain(seed=i))
+    (tmp_path / "1b.jpg").write_bytes(b"\xff\xd8 truncated")
+    source = ImageFolderSource(tmp_path, fps=2)
+    frames = list(source.frames())
+    assert [f.t for f in frames] == [0.0, 0.5, 1.0] and source.corrupt_frames == 1
+
+
+class FlakySource:
+    """A live camera that is missing, then delivers, then stalls forever."""
+
+    live = True
+    corrupt_frames = 0
+    name = "/dev/video9"
+
+    def __init__(self, opened: list[int], stall: threading.Event) -> None:
+        self.opened = opened
+        self.stall = stall
+        opened.append(1)
+        if len(opened) == 1:
+            raise CameraError("/dev/video9: cannot open the camera (not present or not a video)")
+
+    def frames(self) -> Iterator[Frame]:
+        for i in range(3):
+            yield Frame(plain(seed=i), time.monotonic(), i)
+        self.stall.wait(30)  # a stream that stops sending without closing
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_missing_then_stalling_live_camera_is_reopened_and_the_outage_reported():
+    opened: list[int] = []
+    stall = threading.Event()
+    camera = Camera(
+        lambda: FlakySource(opened, stall),
+        CameraTiming(stall_s=0.5, backoff_s=(0.05, 0.1)),
+        live=True,
+    )
+    camera.start()
+    try:
+        frames = [camera.get(2.0) for _ in range(3)]
+        assert all(f is not None for f in frames)
+        deadline = time.monotonic() + 5
+        while len(opened) < 3 and time.monotonic() < deadline:
+            camera.get(0.1)
+        assert len(opened) >= 3, "the stalled stream was not reopened"
+        assert (
+            camera.outages >= 2 and "stalled" in camera.problem
+        ) or camera.state is CameraState.OPEN
+    finally:
+        stall.set()
+        camera.stop()
+
+
+def test_a_video_file_read_fast_loses_no_frame_and_a_bad_one_fails_for_good(tmp_path: Path):
+    images = [plain(seed=i) for i in range(30)]
+    camera = Camera(lambda: ArrayFrameSource(images, 15), CameraTiming(queue_frames=2), False, True)
+    camera.start()
+    got = []
+    while (frame := camera.get(2.0)) is not None:
+        got.append(frame.index)
+        time.sleep(0.002)  # a consumer slower than the reader
+    assert got == list(range(30)) and camera.state is CameraState.ENDED
+
+    def missing() -> CaptureSource:
+        return CaptureSource(str(tmp_path / "gone.mp4"))
+
+    failed = Camera(missing, CameraTiming(), live=False)
+    failed.start()
+    assert failed.get(2.0) is None
+    assert failed.state is CameraState.FAILED and "gone.mp4: no such video file" in failed.problem
