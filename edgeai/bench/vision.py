@@ -26,7 +26,7 @@ from edgeai.vision.events import CameraEvent
 from edgeai.vision.loop import CameraLoop
 from edgeai.vision.sources import CaptureSource, Frame, FrameSource
 
-PHASES = ("still", "light change", "cat", "person")
+PHASES = ("still", "light change", "cat", "person", "after the person left")
 
 
 @dataclass
@@ -188,6 +188,8 @@ def _phase(t: float, truth: GroundTruth) -> str:
     # a ghost of what left lingers in the motion gate's background for a few seconds
     if within(truth.person_visible, slack=4.0):
         return "person"
+    if t >= truth.person_visible[1]:
+        return "after the person left"
     if within(truth.cat_visible, slack=4.0):
         return "cat"
     if any(within(span, slack=1.0) for span in truth.light_changes):
