@@ -46,6 +46,7 @@ class Listener:
         self._speech_started = False
         self._timeout_s = no_speech_timeout_s
         self._follow_up_s: float | None = None
+        self._woken = False
 
     def follow_up(self, seconds: float) -> None:
         """Listen for an utterance without the wake word for `seconds` (after a reply).
@@ -53,6 +54,12 @@ class Listener:
         Safe to call from another thread: the switch happens on the next block.
         """
         self._follow_up_s = seconds
+
+    @property
+    def engaged(self) -> bool:
+        """Someone is talking to us: after a wake word, or once speech is heard in a follow-up
+        window (an idle follow-up window is not engagement)."""
+        return self.phase is Phase.LISTENING and (self._woken or self._speech_started)
 
     @property
     def now_s(self) -> float:
@@ -89,6 +96,7 @@ class Listener:
 
     def _begin_listening(self, timeout_s: float | None = None) -> None:
         self.phase = Phase.LISTENING
+        self._woken = timeout_s is None
         self._timeout_s = self.no_speech_timeout_s if timeout_s is None else timeout_s
         self._speech_started = False
         self._listening_since_s = self.now_s

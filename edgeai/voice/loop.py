@@ -13,7 +13,7 @@ from queue import Full, Queue
 
 from edgeai.audio.sinks import AudioSink
 from edgeai.audio.sources import AudioSource
-from edgeai.listen import Listener, Phase
+from edgeai.listen import Listener
 from edgeai.messages import SpeechEnded, SpeechPaused, WakeDetected
 from edgeai.voice.respond import Responder
 from edgeai.voice.stt import SpeechToText
@@ -109,7 +109,7 @@ class VoiceLoop:
     def busy(self) -> bool:
         """True from the wake word until the reply is spoken: other loops (the camera) slow
         down meanwhile, so the turn gets the CPU."""
-        return self.listener.phase is Phase.LISTENING or self._in_turn.is_set()
+        return self.listener.engaged or self._in_turn.is_set()
 
     def announce(self, text: str) -> None:
         """Speak `text` between turns (a camera rule, say); dropped with a log line if too many
