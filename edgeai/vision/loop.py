@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from edgeai.errors import CameraError
 from edgeai.vision.camera import Camera, CameraState
-from edgeai.vision.detection import Detection, Detector, draw_detections
+from edgeai.vision.detection import Detector, draw_detections
 from edgeai.vision.events import CameraEvent, EventBus, EventStore, make_event
 from edgeai.vision.motion import MotionGate
 from edgeai.vision.people import PeopleWatcher
@@ -65,7 +65,6 @@ class CameraLoop:
         self.store = store
         self.pacing = pacing
         self.stats = CameraStats()
-        self.latest: list[Detection] = []
         self.camera: Camera | None = None
         self.yield_to: Callable[[], bool] | None = None
         """While this returns True (a voice turn is on), the detector runs less often."""
@@ -86,7 +85,6 @@ class CameraLoop:
         seen = [d for d in self.detector.detect(frame.image) if d.label in wanted]
         self.stats.detector_s += time.perf_counter() - started
         self.stats.detector_runs += 1
-        self.latest = seen
         height, width = frame.image.shape[:2]
         changes = self.people.update(self.tracker.update(seen, frame.t), width, height)
         events = []

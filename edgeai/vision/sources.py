@@ -70,25 +70,26 @@ class CaptureSource:
         self.fps = float(reported) if reported and 1 <= reported <= 240 else float(fps or 15)
 
     def frames(self) -> Iterator[Frame]:
-        start = time.monotonic()
+        if not self.live:
+            yield from _paced(self, self._file_images())
+            return
         index = 0
         while True:
             ok, image = self._capture.read()
             if not ok:
-                if self.live:
-                    raise CameraError(f"{self.name}: no more frames (camera or stream lost)")
-                return
+                raise CameraError(f"{self.name}: no more frames (camera or stream lost)")
             if not _looks_like_frame(image):
                 self.corrupt_frames += 1
                 continue
-            if self.live:
-                t = time.monotonic()
-            else:
-                t = index / self.fps
-                if self.realtime:
-                    _sleep_until(start + t)
-            yield Frame(image, t, index)
+            yield Frame(image, time.monotonic(), index)
             index += 1
+
+    def _file_images(self) -> Iterator[np.ndarray | None]:
+        while True:
+            ok, image = self._capture.read()
+            if not ok:
+                return
+            yield image
 
     def close(self) -> None:
         self._capture.release()
@@ -108,19 +109,14 @@ class ImageFolderSource:
         self.realtime = realtime
 
     def frames(self) -> Iterator[Frame]:
-        start = time.monotonic()
-        index = 0
+        yield from _paced(self, self._images())
+
+    def _images(self) -> Iterator[np.ndarray | None]:
         for path in self._paths:
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is None or not _looks_like_frame(image):
-                self.corrupt_frames += 1
                 log.warning("%s: not a readable image; skipped", path)
-                continue
-            t = index / self.fps
-            if self.realtime:
-                _sleep_until(start + t)
-            yield Frame(image, t, index)
-            index += 1
+            yield image
 
     def close(self) -> None:
         pass
@@ -140,15 +136,7 @@ class ArrayFrameSource:
         self._images = images
 
     def frames(self) -> Iterator[Frame]:
-        start = time.monotonic()
-        for index, image in enumerate(self._images):
-            t = index / self.fps
-            if self.realtime:
-                _sleep_until(start + t)
-            if not _looks_like_frame(image):
-                self.corrupt_frames += 1
-                continue
-            yield Frame(image, t, index)
+        yield from _paced(self, iter(self._images))
 
     def close(self) -> None:
         pass
@@ -186,6 +174,28 @@ def _request_mode(
         capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
     if fps:
         capture.set(cv2.CAP_PROP_FPS, fps)
+
+
+class _PacedSource(Protocol):
+    fps: float
+    realtime: bool
+    corrupt_frames: int
+
+
+def _paced(source: _PacedSource, images: Iterator[np.ndarray | None]) -> Iterator[Frame]:
+    """Frames of a file, folder or array at the source's rate: unreadable images are skipped
+    and counted, and `realtime` sleeps so frame i leaves at i / fps."""
+    start = time.monotonic()
+    index = 0
+    for image in images:
+        if image is None or not _looks_like_frame(image):
+            source.corrupt_frames += 1
+            continue
+        t = index / source.fps
+        if source.realtime:
+            _sleep_until(start + t)
+        yield Frame(image, t, index)
+        index += 1
 
 
 def _looks_like_frame(image: np.ndarray | None) -> bool:
