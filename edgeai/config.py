@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import socket
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from edgeai.paths import LOCAL_CONFIG, default_model_store, edgeai_home
 from edgeai.yamlfile import load_yaml_model
@@ -68,6 +79,7 @@ class EventStorage(Strict):
 
 
 class CameraSettings(Strict):
+    enabled: bool = Field(default=True, description="false: the service runs without a camera")
     device: str = Field(
         default="/dev/video0",
         min_length=1,
@@ -173,6 +185,73 @@ class VoiceSettings(Strict):
     )
 
 
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses: nothing off this machine can connect there."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ApiSettings(Strict):
+    enabled: bool = True
+    host: str = Field(default="127.0.0.1", min_length=1, description="Address to listen on")
+    port: int = Field(default=8765, ge=0, le=65535, description="0 picks a free port")
+    token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token every request must carry; required off loopback",
+    )
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> ApiSettings:
+        if not is_loopback(self.host) and self.token is None:
+            raise ValueError(
+                f"host {self.host!r} is reachable from other machines: set api.token "
+                "(any long random string) or bind 127.0.0.1"
+            )
+        return self
+
+
+class MqttSettings(Strict):
+    enabled: bool = False
+    host: str = Field(default="localhost", min_length=1, description="Broker address")
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    node_id: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9_]+$",
+        description="This device in topic names; null: the host name",
+    )
+    topic_prefix: str = Field(default="edgeai", pattern=r"^[^#+]+$")
+    discovery_prefix: str = Field(
+        default="homeassistant", pattern=r"^[^#+]+$", description="Home Assistant discovery"
+    )
+    buffer: int = Field(
+        default=1000, ge=1, le=100_000, description="Events kept while the broker is away"
+    )
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+
+    def node(self) -> str:
+        if self.node_id:
+            return self.node_id
+        return re.sub(r"[^a-z0-9_]+", "_", socket.gethostname().lower()).strip("_") or "edgeai"
+
+
+class ServiceSettings(Strict):
+    watchdog_stall_s: float = Field(
+        default=15.0,
+        ge=2,
+        le=600,
+        description="A loop without progress this long stops feeding the systemd watchdog",
+    )
+    stop_timeout_s: float = Field(
+        default=4.0, gt=0, le=60, description="SIGTERM: loops get this long to finish"
+    )
+
+
 class Config(Strict):
     profile: str = Field(
         default="auto",
@@ -185,6 +264,9 @@ class Config(Strict):
     wake: WakeSettings = WakeSettings()
     vad: VadSettings = VadSettings()
     voice: VoiceSettings = VoiceSettings()
+    api: ApiSettings = ApiSettings()
+    mqtt: MqttSettings = MqttSettings()
+    service: ServiceSettings = ServiceSettings()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 

@@ -33,6 +33,10 @@ class HostFacts:
     video_devices: list[str] = field(default_factory=list)
     openvino_devices: list[str] = field(default_factory=list)
     onnxruntime_providers: list[str] = field(default_factory=list)
+    llama_gpu_offload: bool = False
+    """llama.cpp was built with a GPU backend (CUDA, Metal, Vulkan ...)."""
+    cuda_devices: int = 0
+    """CUDA devices CTranslate2 (faster-whisper) can use."""
 
 
 def probe(root: Path = REAL_ROOT) -> HostFacts:
@@ -55,6 +59,8 @@ def probe(root: Path = REAL_ROOT) -> HostFacts:
         video_devices=sorted(str(p) for p in (root / "dev").glob("video*")),
         openvino_devices=openvino_devices() if real else [],
         onnxruntime_providers=onnxruntime_providers() if real else [],
+        llama_gpu_offload=llama_gpu_offload() if real else False,
+        cuda_devices=ctranslate2_cuda_devices() if real else 0,
     )
 
 
@@ -77,6 +83,22 @@ def onnxruntime_providers() -> list[str]:
     except ImportError:
         return []
     return list(onnxruntime.get_available_providers())
+
+
+def llama_gpu_offload() -> bool:
+    try:
+        import llama_cpp
+    except ImportError:
+        return False
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+def ctranslate2_cuda_devices() -> int:
+    try:
+        import ctranslate2
+    except ImportError:
+        return 0
+    return int(ctranslate2.get_cuda_device_count())
 
 
 def _read(path: Path) -> str | None:

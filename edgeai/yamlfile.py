@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +14,22 @@ from edgeai.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 
+BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true and false. YAML 1.1 also reads on/off/yes/no as booleans,
+    which turns a camera rule's `on: person_entered` into `True: person_entered`."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
 
 def load_yaml_model(path: Path, model: type[M]) -> M:
     """Parse `path` and validate it as `model`; any problem becomes one ConfigError line each."""
@@ -23,8 +40,8 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read: {e}") from None
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no object tags
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: {_describe_yaml_error(e)}") from None
     if data is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import Rechunker, StreamConverter
 from edgeai.errors import AudioError
 from edgeai.queues import DropOldestQueue
@@ -60,12 +62,16 @@ class MicrophoneSource:
         self.state = MicState.STARTING
         self.outages = 0
         """How many times the device was lost and reopened."""
+        self.problem = ""
+        """Why the device is unavailable, while it is."""
         self.dropped_pieces = 0
 
     def stop(self) -> None:
         self._stop.set()
 
     def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
+        """Live blocks; while the device is gone, silence at the same pace, so the loop reading
+        this (timers, the watchdog's progress check) goes on while the device is retried."""
         delay = self._backoff_s[0]
         while not self._stop.is_set():
             try:
@@ -74,12 +80,28 @@ class MicrophoneSource:
             except AudioError as e:
                 self.outages += 1
                 self.state = MicState.REOPENING
-                log.warning(
-                    "microphone %s unavailable (%s); retrying in %.1f s", self.device, e, delay
+                # the first failure is a warning; the same one again while retrying is not news
+                level = logging.DEBUG if str(e) == self.problem else logging.WARNING
+                self.problem = str(e)
+                log.log(
+                    level,
+                    "microphone %s unavailable (%s); retrying in %.1f s",
+                    self.device,
+                    e,
+                    delay,
                 )
-                self._stop.wait(delay)
+                yield from self._silence(delay, block_samples)
                 delay = min(delay * 2, self._backoff_s[1])
         self.state = MicState.STOPPED
+
+    def _silence(self, seconds: float, block_samples: int) -> Iterator[np.ndarray]:
+        block_s = block_samples / SAMPLE_RATE_HZ
+        silence = np.zeros(block_samples, np.int16)
+        until = time.monotonic() + seconds
+        while not self._stop.wait(block_s):  # at least one block: retries never spin
+            yield silence
+            if time.monotonic() >= until:
+                return
 
     def _blocks_from_one_stream(self, block_samples: int) -> Iterator[np.ndarray]:
         pieces: DropOldestQueue[np.ndarray] = DropOldestQueue(QUEUE_PIECES)
@@ -99,6 +121,7 @@ class MicrophoneSource:
                 self.dropped_pieces = pieces.dropped
                 if piece is None:
                     raise AudioError(f"no audio for {SILENT_DEVICE_S:.0f} s")
+                self.problem = ""
                 yield from rechunker.push(converter.convert(piece))
 
 

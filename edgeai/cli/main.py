@@ -18,9 +18,11 @@ from edgeai.cli.export import export_group
 from edgeai.cli.listen import listen
 from edgeai.cli.models import models_group
 from edgeai.cli.profile import profile_group
+from edgeai.cli.run import run
 from edgeai.cli.vision import detect, watch
 from edgeai.cli.voice import chat, say, transcribe
 from edgeai.errors import EdgeAIError
+from edgeai.logs import configure_logging
 
 
 class EdgeAIGroup(click.Group):
@@ -47,7 +49,7 @@ class EdgeAIGroup(click.Group):
 def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     """edgeai: a private, offline voice and vision assistant for small computers."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(level)
     ctx.obj = AppContext(config_path)
 
 
@@ -58,7 +60,7 @@ cli.add_command(doctor)
 cli.add_command(export_group)
 cli.add_command(listen)
 cli.add_command(bench_group)
-for command in (transcribe, say, chat, detect, watch, demo):
+for command in (transcribe, say, chat, detect, watch, demo, run):
     cli.add_command(command)
 
 

@@ -70,6 +70,10 @@ class CameraLoop:
         """While this returns True (a voice turn is on), the detector runs less often."""
         self.frame_done: Callable[[Frame, list[CameraEvent]], None] | None = None
         """Called after each frame in `run` (benchmarks measure with it)."""
+        self.heartbeat: Callable[[], None] | None = None
+        """Called on every pass of `run`, frame or not: the service's watchdog listens to it."""
+        self.latest_frame: Frame | None = None
+        """The last frame processed (the service's /snapshot)."""
         self._last_detect_t: float | None = None
 
     def process(self, frame: Frame) -> list[CameraEvent]:
@@ -108,8 +112,11 @@ class CameraLoop:
         camera.start()
         try:
             while not stop.is_set():
+                if self.heartbeat is not None:
+                    self.heartbeat()
                 frame = camera.get(timeout_s=0.5)
                 if frame is not None:
+                    self.latest_frame = frame
                     events = self.process(frame)
                     if self.frame_done is not None:
                         self.frame_done(frame, events)

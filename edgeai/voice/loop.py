@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from edgeai.audio.sinks import AudioSink
 from edgeai.audio.sources import AudioSource
 from edgeai.listen import Listener
 from edgeai.messages import SpeechEnded, SpeechPaused, WakeDetected
-from edgeai.voice.respond import Responder
+from edgeai.voice.respond import AnyOf, Responder
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnTimeline
 from edgeai.wake.frontend import BLOCK_SAMPLES
@@ -37,6 +38,8 @@ class _Announcement:
 
 TIMER_CHECK_BLOCKS = 12
 """Due timers are looked for about once a second."""
+KEPT_TIMELINES = 1000
+"""A service runs for months: only the latest turns' timelines are kept."""
 
 
 class StreamClock:
@@ -72,7 +75,10 @@ class VoiceLoop:
         self.cancel = threading.Event()
         self.speaking = threading.Event()
         self._in_turn = threading.Event()
-        self.timelines: list[TurnTimeline] = []
+        self._stopped = threading.Event()
+        self.timelines: deque[TurnTimeline] = deque(maxlen=KEPT_TIMELINES)
+        self.turn_done: Callable[[TurnTimeline], None] | None = None
+        """Called with each finished turn or announcement (the service publishes them)."""
         self._stt_pool = ThreadPoolExecutor(1, thread_name_prefix="stt")
         self._turns: Queue[_Turn | _Announcement | None] = Queue(maxsize=8)
 
@@ -104,7 +110,13 @@ class VoiceLoop:
         self._turns.put(None)
         worker.join()
         self._stt_pool.shutdown()
-        return self.timelines
+        return list(self.timelines)
+
+    def stop(self) -> None:
+        """Cut any speech or generation short and take no more turns; `run` returns once its
+        source ends (the service ends the source too)."""
+        self._stopped.set()
+        self.cancel.set()
 
     def busy(self) -> bool:
         """True from the wake word until the reply is spoken: other loops (the camera) slow
@@ -121,12 +133,17 @@ class VoiceLoop:
 
     def _take_turns(self) -> None:
         while (item := self._turns.get()) is not None:
+            if self._stopped.is_set():
+                continue
             self._in_turn.set()
             try:
                 if isinstance(item, _Announcement):
-                    self.timelines.append(self._announce(item.text))
+                    timeline = self._announce(item.text)
                 else:
-                    self.timelines.append(self._turn(item))
+                    timeline = self._turn(item)
+                self.timelines.append(timeline)
+                if self.turn_done is not None:
+                    self.turn_done(timeline)
             except Exception:
                 log.exception("the turn failed; listening again")
             finally:
@@ -135,8 +152,13 @@ class VoiceLoop:
     def _announce(self, text: str) -> TurnTimeline:
         timeline = TurnTimeline(reply=text)
         with self._speaking() as sink:
-            self.responder.announce(text, sink, timeline, self.cancel)
+            self.responder.announce(text, sink, timeline, self._cancelled)
         return timeline
+
+    @property
+    def _cancelled(self) -> AnyOf:
+        """Barge-in or stop: speech and generation end on either."""
+        return AnyOf(self.cancel, self._stopped)
 
     @contextmanager
     def _speaking(self) -> Iterator[AudioSink]:
@@ -159,7 +181,7 @@ class VoiceLoop:
             transcript = self.stt.transcribe(turn.ended.audio)
         timeline.stt_done_s = self.clock()
         with self._speaking() as sink:
-            self.responder.respond(transcript, sink, timeline, self.cancel)
+            self.responder.respond(transcript, sink, timeline, self._cancelled)
         if timeline.route not in ("stop", "not understood") and not self.cancel.is_set():
             self.listener.follow_up(self.follow_up_s)
         log.info("turn: %r -> %r (%s)", timeline.transcript, timeline.reply, timeline.route)

@@ -53,7 +53,7 @@ class Responder:
         self.max_sentences = max_sentences
 
     def respond(
-        self, transcript: str, sink: AudioSink, timeline: TurnTimeline, cancel: threading.Event
+        self, transcript: str, sink: AudioSink, timeline: TurnTimeline, cancel: Flag
     ) -> None:
         """Speak the answer to `transcript` into `sink`, filling in the timeline as it goes."""
         timeline.transcript = transcript
@@ -73,9 +73,7 @@ class Responder:
             return
         self._speak(self._llm_sentences(transcript, timeline, cancel), sink, timeline, cancel)
 
-    def announce(
-        self, text: str, sink: AudioSink, timeline: TurnTimeline, cancel: threading.Event
-    ) -> None:
+    def announce(self, text: str, sink: AudioSink, timeline: TurnTimeline, cancel: Flag) -> None:
         """Say something nobody asked for just now: a timer that rang, a camera event."""
         timeline.route = "announcement"
         self._speak(iter([text]), sink, timeline, cancel)
@@ -85,7 +83,7 @@ class Responder:
         sentences: Iterator[str],
         sink: AudioSink,
         timeline: TurnTimeline,
-        cancel: threading.Event,
+        cancel: Flag,
     ) -> None:
         spoken: list[str] = []
         chunk = self.tts.sample_rate_hz * CHUNK_MS // 1000
@@ -106,7 +104,7 @@ class Responder:
         timeline.reply = " ".join(spoken)
 
     def _llm_sentences(
-        self, transcript: str, timeline: TurnTimeline, cancel: threading.Event
+        self, transcript: str, timeline: TurnTimeline, cancel: Flag
     ) -> Iterator[str]:
         """Sentences of the LLM's answer as they form; generation runs in its own thread."""
         assert self.llm is not None

@@ -1,0 +1,1 @@
+"""`edgeai run`: the loops composed into one long-running, supervised system service."""

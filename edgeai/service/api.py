@@ -1,0 +1,204 @@
+"""The local HTTP API (Starlette on uvicorn, in its own thread):
+
+  GET  /health    200 with the service's state, 503 while a loop is stalled or it is stopping
+  GET  /metrics   Prometheus text format
+  GET  /events    server-sent events: camera events, turns, state changes as they happen
+  POST /say       {"text": "..."}: spoken by the voice loop between turns
+  GET  /snapshot  the camera's latest picture (JPEG)
+
+It listens on 127.0.0.1 unless configured otherwise; with a token configured (required off
+loopback, see config) every request must carry `Authorization: Bearer <token>`, else 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+import uvicorn
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from edgeai.config import ApiSettings
+from edgeai.service.hub import EventHub, ServiceEvent
+
+log = logging.getLogger(__name__)
+
+SSE_QUEUE = 100
+"""Events a slow /events client may fall behind by before it misses the oldest."""
+SSE_KEEPALIVE_S = 15.0
+MAX_SAY_CHARS = 500
+
+
+class ServiceView(Protocol):
+    """What the API reads from and asks of the running service."""
+
+    hub: EventHub
+
+    def health(self) -> tuple[bool, dict[str, Any]]: ...
+
+    def metrics(self) -> bytes: ...
+
+    def say(self, text: str) -> bool: ...
+
+    def snapshot_jpeg(self) -> bytes | None: ...
+
+
+class SayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=MAX_SAY_CHARS)
+
+
+class BearerToken:
+    """ASGI middleware: every HTTP request must carry the token."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                response = JSONResponse(
+                    {"error": "missing or wrong token: send 'Authorization: Bearer <token>'"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def build_app(view: ServiceView, closing: threading.Event) -> Starlette:
+    async def health(request: Request) -> Response:
+        ok, body = view.health()
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(view.metrics(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def say(request: Request) -> Response:
+        try:
+            spoken = SayRequest.model_validate_json(await request.body())
+        except ValidationError as e:
+            problem = e.errors()[0]
+            where = ".".join(str(p) for p in problem["loc"]) or "body"
+            return JSONResponse(
+                {"error": f'{where}: {problem["msg"]}; expected {{"text": "..."}}'},
+                status_code=422,
+            )
+        if not view.say(spoken.text):
+            return JSONResponse({"error": "the voice loop is not running"}, status_code=503)
+        return JSONResponse({"queued": spoken.text}, status_code=202)
+
+    async def snapshot(request: Request) -> Response:
+        picture = view.snapshot_jpeg()
+        if picture is None:
+            return JSONResponse({"error": "no camera picture yet"}, status_code=503)
+        return Response(picture, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+    async def events(request: Request) -> Response:
+        return StreamingResponse(
+            _event_stream(view.hub, closing),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    return Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/metrics", metrics),
+            Route("/events", events),
+            Route("/say", say, methods=["POST"]),
+            Route("/snapshot", snapshot),
+        ]
+    )
+
+
+async def _event_stream(hub: EventHub, closing: threading.Event) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[ServiceEvent] = asyncio.Queue(maxsize=SSE_QUEUE)
+
+    def enqueue(event: ServiceEvent) -> None:
+        if queue.full():  # a slow client misses the oldest, never stalls the service
+            queue.get_nowait()
+        queue.put_nowait(event)
+
+    def from_service_thread(event: ServiceEvent) -> None:
+        loop.call_soon_threadsafe(enqueue, event)
+
+    unsubscribe = hub.subscribe(from_service_thread)
+    try:
+        yield ": connected\n\n"
+        idle_s = 0.0
+        while not closing.is_set():
+            try:
+                event = await asyncio.wait_for(queue.get(), timeout=1.0)
+            except asyncio.TimeoutError:
+                idle_s += 1.0
+                if idle_s >= SSE_KEEPALIVE_S:
+                    idle_s = 0.0
+                    yield ": keepalive\n\n"
+                continue
+            idle_s = 0.0
+            data = json.dumps(event.as_dict(), default=str)
+            yield f"id: {event.seq}\nevent: {event.kind}\ndata: {data}\n\n"
+    finally:
+        unsubscribe()
+
+
+class ApiServer:
+    def __init__(self, settings: ApiSettings, view: ServiceView) -> None:
+        self.settings = settings
+        self._closing = threading.Event()
+        app: ASGIApp = build_app(view, self._closing)
+        if settings.token is not None:
+            app = BearerToken(app, settings.token.get_secret_value())
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=settings.host,
+                port=settings.port,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=1,
+            )
+        )
+        self._thread = threading.Thread(target=self._server.run, name="http-api", daemon=True)
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        self._thread.start()
+        waited = 0.0
+        while not self._server.started and self._thread.is_alive() and waited < timeout_s:
+            self._thread.join(0.02)
+            waited += 0.02
+        if not self._server.started:
+            raise OSError(
+                f"the HTTP API could not listen on {self.settings.host}:{self.settings.port} "
+                "(in use, or not an address of this machine?)"
+            )
+        log.info("HTTP API on http://%s:%d", self.settings.host, self.port)
+
+    @property
+    def port(self) -> int:
+        """The bound port (the configured one, or the one picked for port 0)."""
+        for server in self._server.servers:
+            for sock in server.sockets:
+                return int(sock.getsockname()[1])
+        return self.settings.port
+
+    def stop(self) -> None:
+        self._closing.set()
+        self._server.should_exit = True
+        self._thread.join(timeout=3.0)
