@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages edgeai needs: PortAudio for microphones and speakers, espeak-ng for
-# synthetic test and training speech, wamerican (a word list) for varied negative sentences.
+# synthetic test and training speech, wamerican (a word list) for varied negative sentences,
+# mosquitto (the MQTT broker the tests start; Home Assistant users have their own).
 # Installs only what is missing.
 set -euo pipefail
-packages=(libportaudio2 espeak-ng wamerican)
+packages=(libportaudio2 espeak-ng wamerican mosquitto)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -1,0 +1,243 @@
+"""The service's parts on their own: config rules, placement, sd_notify, the watchdog feeder,
+journald log lines, the systemd unit."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from edgeai.catalog import Catalog
+from edgeai.config import ApiSettings, Config, load_config
+from edgeai.errors import ConfigError
+from edgeai.hostfacts import HostFacts
+from edgeai.logs import JournalFormatter, logfmt
+from edgeai.placement import place
+from edgeai.profiles import Profiles
+from edgeai.service.health import LoopHealth, WatchdogFeeder
+from edgeai.service.systemd import SystemdNotifier
+from tests.conftest import REPO
+
+
+class NotifyListener:
+    """The receiving end of sd_notify, as systemd holds it: a bound AF_UNIX datagram socket."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "notify.sock"
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(self.path))
+        self.messages: list[dict[str, str]] = []
+
+    def receive(self, timeout_s: float) -> dict[str, str] | None:
+        self.sock.settimeout(timeout_s)
+        try:
+            data = self.sock.recv(4096).decode()
+        except TimeoutError:
+            return None
+        message = dict(line.split("=", 1) for line in data.splitlines())
+        self.messages.append(message)
+        return message
+
+    def wait_for(self, key: str, timeout_s: float, value: str | None = None) -> dict[str, str]:
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            message = self.receive(left)
+            if message and key in message and (value is None or message[key] == value):
+                return message
+        raise AssertionError(f"no {key}={value or '*'} within {timeout_s} s: {self.messages}")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def notify_listener(tmp_path: Path):
+    listener = NotifyListener(tmp_path)
+    yield listener
+    listener.close()
+
+
+def facts(**overrides) -> HostFacts:
+    base = dict(
+        arch="x86_64",
+        cpu_model="test",
+        cpu_flags=frozenset(),
+        cpu_count=2,
+        memory_mb=4096,
+        device_tree_model=None,
+        tegra_release=None,
+        intel_npu=False,
+        nvidia_gpu=False,
+    )
+    return HostFacts(**(base | overrides))
+
+
+# --- config ---------------------------------------------------------------------------------
+
+
+def test_api_off_loopback_needs_a_token(tmp_path: Path):
+    assert ApiSettings(host="::1").token is None  # loopback: fine without
+    path = tmp_path / "edgeai.yaml"
+    path.write_text("api:\n  host: 0.0.0.0\n")
+    with pytest.raises(ConfigError, match=r"edgeai.yaml:2: api: .*reachable from other machines"):
+        load_config(path)
+    path.write_text("api:\n  host: 0.0.0.0\n  token: s3cret-long-enough\n")
+    assert load_config(path)[0].api.token.get_secret_value() == "s3cret-long-enough"
+    assert "s3cret" not in repr(load_config(path)[0])  # never printed by accident
+
+
+def test_a_rules_on_key_is_a_key_not_a_yaml_boolean(tmp_path: Path):
+    path = tmp_path / "edgeai.yaml"
+    path.write_text(
+        "camera:\n  zones: {door: [[0, 0], [1, 0], [1, 1]]}\n"
+        "  rules:\n    - {on: person_entered, zone: door, say: Hello}\n"
+        "mqtt: {enabled: true}\n"
+    )
+    config, _ = load_config(path)
+    assert config.camera.rules[0].on == "person_entered"
+    assert config.mqtt.enabled is True
+
+
+def test_mqtt_node_defaults_to_a_topic_safe_host_name(monkeypatch):
+    monkeypatch.setattr(socket, "gethostname", lambda: "Kitchen-Pi.local")
+    assert Config().mqtt.node() == "kitchen_pi_local"
+
+
+# --- placement ------------------------------------------------------------------------------
+
+
+def test_missing_accelerators_fall_back_to_the_cpu_with_one_log_line(caplog):
+    profiles = Profiles.load(Catalog.load())
+    npu_box = profiles.get("intel-core-ultra-npu")  # detector on the NPU, 4 STT threads
+    with caplog.at_level(logging.WARNING):
+        placed, placements = place(npu_box, facts(openvino_devices=["CPU"]))
+    assert placed.roles["detector"].device == "cpu"
+    assert placed.roles["stt"].threads == 2  # capped at the cores there are
+    detector = next(p for p in placements if p.role == "detector")
+    assert (detector.wanted, detector.device) == ("npu", "cpu")
+    assert detector.fallback == "no NPU for openvino on this machine"
+    assert [r.getMessage() for r in caplog.records] == [
+        "detector (yolov8-fall-fp16) runs on the CPU: no NPU for openvino on this machine"
+    ]
+    kept, _ = place(npu_box, facts(openvino_devices=["CPU", "NPU"], cpu_count=16))
+    assert kept.roles["detector"].device == "npu"
+    assert kept.roles["stt"].threads == 4
+
+
+def test_the_llm_leaves_the_gpu_when_llama_cpp_has_no_gpu_backend():
+    jetson = Profiles.load(Catalog.load()).get("jetson-orin-nano")
+    assert jetson.roles["llm"].device == "gpu"
+    placed, _ = place(jetson, facts(cpu_count=6))
+    assert placed.roles["llm"].device == "cpu"
+    assert placed.engines.llama_cpp.n_gpu_layers == 0
+    offloaded, _ = place(jetson, facts(cpu_count=6, llama_gpu_offload=True))
+    assert offloaded.roles["llm"].device == "gpu"
+    assert offloaded.engines.llama_cpp.n_gpu_layers == jetson.engines.llama_cpp.n_gpu_layers
+
+
+# --- systemd notification and watchdog ------------------------------------------------------
+
+
+def test_sd_notify_sends_one_datagram_per_call(notify_listener: NotifyListener):
+    notifier = SystemdNotifier({"NOTIFY_SOCKET": str(notify_listener.path)})
+    assert notifier.active and notifier.watchdog_s is None
+    notifier.notify(READY=1, STATUS="running")
+    assert notify_listener.receive(1.0) == {"READY": "1", "STATUS": "running"}
+    SystemdNotifier({}).notify(READY=1)  # outside systemd: nothing, no error
+    assert notify_listener.receive(0.1) is None
+
+
+def test_the_watchdog_is_fed_only_while_every_loop_moves(notify_listener: NotifyListener):
+    env = {"NOTIFY_SOCKET": str(notify_listener.path), "WATCHDOG_USEC": "200000"}
+    notifier = SystemdNotifier(env)
+    assert notifier.watchdog_s == pytest.approx(0.2)
+    health = LoopHealth()
+    health.watch("audio")
+    health.watch("camera")
+    feeder = WatchdogFeeder(notifier, health, stall_s=0.3)
+    feeder.start()
+    try:
+        end = time.monotonic() + 0.6
+        while time.monotonic() < end:
+            health.beat("audio")
+            health.beat("camera")
+            time.sleep(0.02)
+        assert notify_listener.wait_for("WATCHDOG", 0.5) == {"WATCHDOG": "1"}
+        while notify_listener.receive(0.01):  # drain
+            pass
+        # the camera loop keeps going; the audio loop hangs
+        stalled_at = time.monotonic()
+        while time.monotonic() < stalled_at + 1.2:
+            health.beat("camera")
+            notify_listener.receive(0.02)
+        reported = [m for m in notify_listener.messages if "STATUS" in m]
+        assert reported[0]["STATUS"].startswith("stalled: audio loop for ")
+        after = notify_listener.messages[notify_listener.messages.index(reported[0]) :]
+        assert not any("WATCHDOG" in m for m in after)  # systemd will restart it
+        # a loop that ended on purpose (its file ran out) no longer has to beat
+        health.finish("audio")
+        end = time.monotonic() + 0.4
+        while time.monotonic() < end:
+            health.beat("camera")
+            time.sleep(0.02)
+        assert notify_listener.wait_for("WATCHDOG", 0.5) == {"WATCHDOG": "1"}
+    finally:
+        feeder.stop()
+
+
+def test_watchdog_pid_of_another_process_means_no_watchdog_here():
+    assert SystemdNotifier({"WATCHDOG_USEC": "1000000", "WATCHDOG_PID": "1"}).watchdog_s is None
+
+
+# --- logs -----------------------------------------------------------------------------------
+
+
+def test_journal_lines_carry_the_syslog_priority_and_stay_on_one_line():
+    record = logging.LogRecord("edgeai.x", logging.ERROR, __file__, 1, "a\nb", None, None)
+    assert JournalFormatter("%(message)s").format(record) == "<3>edgeai.x: a | b"
+    assert logfmt(kind="turn", reply='It\'s "3" PM', zone=None, n=2) == (
+        'kind=turn reply="It\'s \\"3\\" PM" n=2'
+    )
+
+
+# --- the unit file --------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path):
+    edgeai = shutil.which("edgeai") or str(REPO / ".venv" / "bin" / "edgeai")
+    rendered = subprocess.run(
+        [str(REPO / "systemd" / "install.sh"), "--render-unit", edgeai],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"ExecStart={edgeai} --config /etc/edgeai/edgeai.yaml run" in rendered
+    for setting in (
+        "Type=notify",
+        "WatchdogSec=",
+        "User=edgeai",
+        "SupplementaryGroups=audio video",
+        "ProtectSystem=strict",
+        "StateDirectory=edgeai",
+        "NoNewPrivileges=yes",
+        "PrivateTmp=yes",
+        "RestrictAddressFamilies=",
+        "MemoryMax=",
+    ):
+        assert f"\n{setting}" in rendered, setting
+    unit = tmp_path / "edgeai.service"
+    unit.write_text(rendered)
+    checked = subprocess.run(
+        ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True
+    )
+    # verify exits 0 on unknown keys too, with a warning: a clean unit has no output at all
+    assert (checked.returncode, checked.stderr.strip()) == (0, "")
+    unit.write_text(rendered.replace("WatchdogSec=", "WatchdogSecs="))
+    typo = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
+    assert "Unknown key 'WatchdogSecs'" in typo.stderr  # the check above can fail
