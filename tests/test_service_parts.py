@@ -44,10 +44,11 @@ class NotifyListener:
         return message
 
     def wait_for(self, key: str, timeout_s: float, value: str | None = None) -> dict[str, str]:
+        """The next message with `key` (whose value starts with `value`, if given)."""
         deadline = time.monotonic() + timeout_s
         while (left := deadline - time.monotonic()) > 0:
             message = self.receive(left)
-            if message and key in message and (value is None or message[key] == value):
+            if message and key in message and message[key].startswith(value or ""):
                 return message
         raise AssertionError(f"no {key}={value or '*'} within {timeout_s} s: {self.messages}")
 

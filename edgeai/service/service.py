@@ -214,9 +214,14 @@ class Service:
         return self.metrics_registry.exposition()
 
     def say(self, text: str) -> bool:
-        if self.loops is None or self.stopping:
+        """Queue `text` to be spoken; False when no voice loop is listening to speak it."""
+        loops = self.loops
+        listening = loops is not None and any(
+            t.name == "audio-loop" and t.is_alive() for t in loops.threads
+        )
+        if loops is None or not listening or self.stopping:
             return False
-        self.loops.voice.announce(text)
+        loops.voice.announce(text)
         return True
 
     def snapshot_jpeg(self) -> bytes | None:
@@ -384,7 +389,8 @@ class Service:
             for device in ("camera", "microphone"):
                 if state[device] != last.get(device):
                     self.hub.publish(device, {"state": state[device]})
-            if state != last:
+            stalled = self._watchdog is not None and self._watchdog.stalled
+            if state != last and not stalled:  # a stall's STATUS stays up until the restart
                 self.notifier.notify(STATUS=", ".join(f"{k} {v}" for k, v in state.items()))
             last = state
 

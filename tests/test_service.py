@@ -1,0 +1,288 @@
+"""The service with the real models: the HTTP API while the loops run, and `edgeai run` as a
+process under a stand-in for systemd (READY, reload on SIGHUP, stop on SIGTERM, watchdog)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+import pytest
+import yaml
+
+from edgeai.audio.files import read_audio
+from edgeai.audio.sinks import WavSink
+from edgeai.audio.sources import ArraySource
+from edgeai.paths import bundled_data_dir
+from edgeai.service.service import Inputs, Service
+from edgeai.synthetic.scene import SceneScript, Sprites, write_clip
+from edgeai.vision.build import build_camera
+from tests.conftest import TEST_MODEL_STORE
+from tests.test_mqtt import free_port
+from tests.test_service_parts import NotifyListener
+
+TOKEN = "a-long-random-test-token"
+SHORT_SCENE = SceneScript(
+    seconds=4.0,
+    fps=5,
+    light_dims=(90.0, 91.0),
+    light_returns=(92.0, 93.0),
+    cat_crosses=(94.0, 95.0),
+    person_enters=0.2,
+    person_at_door=1.5,
+    person_falls=80.0,
+    person_gets_up=81.0,
+    person_leaves=82.0,
+)
+"""A person walks to the door and stays: an event within a few detector runs."""
+
+
+def write_config(folder: Path, **sections: object) -> Path:
+    config = {
+        "profile": "x86-cpu",
+        "models": {"store": str(TEST_MODEL_STORE)},
+        "camera": {
+            "zones": {"door": [[0.0, 0.55], [0.45, 0.55], [0.45, 1.0], [0.0, 1.0]]},
+            "rules": [{"on": "person_entered", "zone": "door", "say": "Someone is at the door."}],
+            "events": {"folder": str(folder / "events")},
+        },
+        "voice": {"timers_file": str(folder / "timers.json")},
+    } | sections
+    path = folder / "edgeai.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def sample(name: str) -> np.ndarray:
+    return read_audio(bundled_data_dir("samples") / name)
+
+
+def test_the_api_serves_health_metrics_events_say_and_snapshots_while_the_loops_run(
+    model_store, tmp_path: Path
+):
+    clip = tmp_path / "door.avi"
+    write_clip(clip, SHORT_SCENE, Sprites.load())
+    config = write_config(tmp_path, api={"host": "0.0.0.0", "port": 0, "token": TOKEN})
+    audio = np.concatenate(
+        [
+            np.zeros(16000 * 2, np.int16),
+            sample("hey_jarvis_what_time_is_it.wav"),
+            np.zeros(16000 * 40, np.int16),  # the voice loop keeps listening meanwhile
+        ]
+    )
+    replies: list[Path] = []
+
+    def open_sink(rate_hz: int) -> WavSink:
+        replies.append(tmp_path / f"reply-{len(replies) + 1}.wav")
+        return WavSink(replies[-1], rate_hz)
+
+    inputs = Inputs(
+        audio=lambda: ArraySource(audio, realtime=True),
+        camera=lambda settings, profile: build_camera(str(clip), settings, profile, False),
+        open_sink=open_sink,
+    )
+    service = Service(config, inputs)
+    seen: list[dict] = []
+    service.start()
+    try:
+        assert service.api is not None
+        base = f"http://127.0.0.1:{service.api.port}"
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        assert httpx.get(f"{base}/health").status_code == 401  # off loopback: token required
+        assert (
+            httpx.get(f"{base}/health", headers={"Authorization": "Bearer wrong"}).status_code
+            == 401
+        )
+
+        def follow_events() -> None:
+            with httpx.stream("GET", f"{base}/events", headers=auth, timeout=30) as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("data: "):
+                        seen.append(json.loads(line[6:]))
+                        if "person_entered" in kinds(seen) and spoken_turns(seen):
+                            return
+
+        follower = threading.Thread(target=follow_events, daemon=True)
+        follower.start()
+        follower.join(timeout=40)
+        assert "person_entered" in kinds(seen) and spoken_turns(seen), kinds(seen)
+        entered = next(e for e in seen if e["kind"] == "person_entered")
+        assert Path(entered["snapshot"]).is_file()
+        assert spoken_turns(seen)[0]["transcript"].lower().startswith("what time")
+
+        health = httpx.get(f"{base}/health", headers=auth).json()
+        assert health["profile"] == "x86-cpu"
+        assert health["microphone"]["state"] in ("file", "ended")
+        assert {p["role"] for p in health["placement"]} >= {"stt", "llm", "detector"}
+
+        said = httpx.post(f"{base}/say", headers=auth, json={"text": "The API says hello."})
+        assert said.status_code == 202
+        bad = httpx.post(f"{base}/say", headers=auth, json={"words": "x"})
+        assert bad.status_code == 422 and "text" in bad.json()["error"]
+
+        picture = httpx.get(f"{base}/snapshot", headers=auth)
+        assert picture.headers["content-type"] == "image/jpeg"
+        image = cv2.imdecode(np.frombuffer(picture.content, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape == (480, 640, 3)
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            timelines = list(service.loops.voice.timelines) if service.loops else []
+            if any(t.reply == "The API says hello." and t.last_audio_s for t in timelines):
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the /say text was not spoken")
+
+        metrics = httpx.get(f"{base}/metrics", headers=auth).text
+        frames = next(
+            float(line.split()[-1])
+            for line in metrics.splitlines()
+            if line.startswith("edgeai_camera_frames_total")
+        )
+        assert frames == SHORT_SCENE.seconds * SHORT_SCENE.fps
+        assert 'edgeai_turn_first_audio_seconds_count{route="time"} 1.0' in metrics
+        assert "process_resident_memory_bytes" in metrics
+    finally:
+        service.stop()
+    assert service.loops is None
+
+
+def kinds(events: list[dict]) -> list[str]:
+    return [e["kind"] for e in events]
+
+
+def spoken_turns(events: list[dict]) -> list[dict]:
+    return [e for e in events if e["kind"] == "turn" and e["route"] != "announcement"]
+
+
+def edgeai_command() -> list[str]:
+    return [sys.executable, "-m", "edgeai"]
+
+
+class Supervised:
+    """`edgeai run` started the way systemd starts it: $NOTIFY_SOCKET, $WATCHDOG_USEC, raw
+    audio on a pipe (the fake microphone), its stderr kept for the failure message."""
+
+    def __init__(self, config: Path, notify: NotifyListener, watchdog_s: float | None) -> None:
+        env = os.environ | {"NOTIFY_SOCKET": str(notify.path)}
+        if watchdog_s is not None:
+            env["WATCHDOG_USEC"] = str(int(watchdog_s * 1e6))
+        self.log = config.parent / "service.log"
+        self.process = subprocess.Popen(
+            [*edgeai_command(), "--config", str(config), "run", "--audio", "-"],
+            stdin=subprocess.PIPE,
+            stderr=self.log.open("wb"),
+            env=env,
+        )
+        self._feeding = threading.Event()
+        self._feeding.set()
+        threading.Thread(target=self._feed, daemon=True).start()
+
+    def _feed(self) -> None:
+        """Silence in real time while feeding; then nothing, with the pipe left open: the
+        service's read blocks forever, as on a wedged driver."""
+        block = np.zeros(1280, np.int16).tobytes()
+        assert self.process.stdin is not None
+        try:
+            while self._feeding.is_set():
+                self.process.stdin.write(block)
+                self.process.stdin.flush()
+                time.sleep(0.08)
+        except (BrokenPipeError, ValueError):
+            pass
+
+    def hang_audio(self) -> None:
+        self._feeding.clear()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
+def test_run_reports_ready_keeps_its_config_on_a_bad_reload_and_stops_on_sigterm(
+    model_store, tmp_path: Path
+):
+    notify = NotifyListener(tmp_path)
+    port = free_port()
+    config = write_config(tmp_path, camera={"enabled": False}, api={"port": port})
+    service = Supervised(config, notify, watchdog_s=None)
+    try:
+        notify.wait_for("READY", 120, "1")
+        health = httpx.get(f"http://127.0.0.1:{port}/health").json()
+        assert health["status"] == "ok", health
+
+        config.write_text(config.read_text() + "vad: {trailing_silence_ms: 5}\n")
+        service.process.send_signal(signal.SIGHUP)
+        status = notify.wait_for("STATUS", 30)["STATUS"]
+        assert status.startswith("reload rejected: ") and "vad.trailing_silence_ms" in status
+        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["status"] == "ok"
+
+        write_config(tmp_path, camera={"enabled": False}, api={"port": port}, log_level="debug")
+        service.process.send_signal(signal.SIGHUP)
+        assert notify.wait_for("RELOADING", 30) == {"RELOADING": "1", "STATUS": "reloading"}
+        notify.wait_for("READY", 60, "1")
+        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["status"] == "ok"
+
+        started = time.monotonic()
+        service.process.send_signal(signal.SIGTERM)
+        assert service.process.wait(timeout=10) == 0, service.output()
+        stopped_in_s = time.monotonic() - started
+        assert notify.wait_for("STOPPING", 1)["STOPPING"] == "1"
+        print(f"stopped {stopped_in_s:.2f} s after SIGTERM")
+        assert "reload rejected, the running config stays" in service.output()
+    finally:
+        service.stop()
+        notify.close()
+
+
+def test_a_hung_audio_loop_starves_the_watchdog_and_the_restart_comes_up_again(
+    model_store, tmp_path: Path
+):
+    """The test plays systemd's part: WATCHDOG_USEC set, SIGABRT when the pings stop, start
+    again (Restart=on-failure)."""
+    notify = NotifyListener(tmp_path)
+    config = write_config(
+        tmp_path,
+        camera={"enabled": False},
+        api={"enabled": False},
+        service={"watchdog_stall_s": 2.0},
+    )
+    watchdog_s = 3.0
+    first = Supervised(config, notify, watchdog_s)
+    try:
+        notify.wait_for("READY", 120, "1")
+        notify.wait_for("WATCHDOG", 2 * watchdog_s)  # fed while audio flows
+        first.hang_audio()
+        notify.wait_for("STATUS", 3 * watchdog_s, "stalled: audio loop for ")
+        last_ping = time.monotonic()
+        while notify.receive(max(0.0, last_ping + watchdog_s - time.monotonic())):
+            assert "WATCHDOG" not in notify.messages[-1], "fed the watchdog while stalled"
+        # no ping for a whole WatchdogSec: systemd's WatchdogSignal, then the restart
+        assert first.process.poll() is None  # still up: it is the watchdog's call, not a crash
+        first.process.send_signal(signal.SIGABRT)
+        assert first.process.wait(timeout=10) == -signal.SIGABRT
+        assert "no progress in the audio loop" in first.output()
+    finally:
+        first.stop()
+    second = Supervised(config, notify, watchdog_s)
+    try:
+        notify.wait_for("READY", 120, "1")
+        notify.wait_for("WATCHDOG", 2 * watchdog_s)
+    finally:
+        second.process.send_signal(signal.SIGTERM)
+        second.process.wait(timeout=10)
+        second.stop()
+        notify.close()
