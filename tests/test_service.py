@@ -286,3 +286,30 @@ def test_a_hung_audio_loop_starves_the_watchdog_and_the_restart_comes_up_again(
         second.process.wait(timeout=10)
         second.stop()
         notify.close()
+
+
+def test_bench_service_smoke_run(model_store, tmp_path: Path):
+    from edgeai.bench.service import bench_service
+    from edgeai.cli.demo import demo_audio
+    from edgeai.config import load_config
+
+    config, source = load_config(write_config(tmp_path))
+    phases: set[str] = set()
+    result = bench_service(
+        config,
+        source,
+        tmp_path / "bench",
+        demo_audio(None),
+        api_seconds=1.0,
+        soak_seconds=6.0,
+        progress=lambda phase, fraction: phases.add(phase),
+        scene=SHORT_SCENE,
+    )
+    assert phases == {"api", "soak"}
+    assert result.api.requests == 100 and result.api.errors == 0
+    assert result.api.p99_ms > 0
+    assert result.soak.audio_s > 6.0  # faster than real time
+    assert result.soak.video_s > 0
+    assert len(result.soak.rss_mb) >= 3
+    assert "| requests | errors |" in result.markdown()
+    assert (tmp_path / "bench" / "bench-config.yaml").is_file()

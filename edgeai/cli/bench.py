@@ -142,3 +142,43 @@ def vision(app: AppContext, out: Path, seconds: float) -> None:
     (out / "vision.md").write_text(result.markdown())
     click.echo(result.markdown())
     click.echo(f"written: {out / 'vision.json'}, {out / 'vision.md'}")
+
+
+@bench_group.command("service")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="bench-results",
+    show_default=True,
+    help="Folder for service.json, service.md and the generated scene.",
+)
+@click.option(
+    "--api-seconds", type=float, default=60.0, show_default=True, help="API load phase length."
+)
+@click.option(
+    "--soak-minutes", type=float, default=10.0, show_default=True, help="Soak phase length."
+)
+@pass_app
+def service(app: AppContext, out: Path, api_seconds: float, soak_minutes: float) -> None:
+    """The whole service on the default models: API latency at 100 requests/s while the loops
+    run in real time, then resident memory over a soak with the sources as fast as they go."""
+    from tqdm import tqdm
+
+    from edgeai.bench.service import bench_service
+    from edgeai.cli.demo import demo_audio
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tqdm(total=2.0, desc="api, then soak", bar_format="{l_bar}{bar}| {elapsed}") as bar:
+
+        def advance(phase: str, fraction: float) -> None:
+            bar.n = min(1.0, fraction) + (1.0 if phase == "soak" else 0.0)
+            bar.refresh()
+
+        result = bench_service(
+            app.config, app.config_source, out, demo_audio(None), api_seconds,
+            soak_minutes * 60, advance,
+        )  # fmt: skip
+    (out / "service.json").write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+    (out / "service.md").write_text(result.markdown())
+    click.echo(result.markdown())
+    click.echo(f"written: {out / 'service.json'}, {out / 'service.md'}")

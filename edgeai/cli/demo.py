@@ -73,7 +73,7 @@ def demo(
     )
     clip = clip or _scene_clip(out)
     camera = build_camera(str(clip), camera_settings, profile, realtime=not fast)
-    audio = ArraySource(_demo_audio(source), realtime=not fast)
+    audio = ArraySource(demo_audio(source), realtime=not fast)
     run = run_assistant(voice, audio, camera_loop, camera, camera_settings.rules)
     if as_json:
         click.echo(json.dumps(_as_dict(run, replies), indent=2))
@@ -101,7 +101,7 @@ def _scene_clip(out: Path) -> Path:
     return clip
 
 
-def _demo_audio(source: Path | None) -> np.ndarray:
+def demo_audio(source: Path | None) -> np.ndarray:
     if source is not None:
         return read_audio(source)
     first, second = (read_audio(bundled_data_dir("samples") / name) for name in SAMPLES)

@@ -175,6 +175,7 @@ class Service:
             self._watchdog.stop()
         self._stop_loops()
         self._stop_links()
+        self._models = None  # the models go with the service
         log.info("edgeai stopped")
 
     # ServiceView, for the HTTP API
