@@ -178,6 +178,7 @@ def bench_service(
     scene: SceneScript = SOAK_SCENE,
 ) -> ServiceBench:
     """Run both phases; `progress(phase, fraction)` is called as they go."""
+    out.mkdir(parents=True, exist_ok=True)
     clip = out / f"soak-scene-{scene.seconds:.0f}s.avi"
     if not clip.is_file():
         write_clip(clip, scene, Sprites.load())
