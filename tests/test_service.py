@@ -22,7 +22,8 @@ from edgeai.audio.files import read_audio
 from edgeai.audio.sinks import WavSink
 from edgeai.audio.sources import ArraySource
 from edgeai.paths import bundled_data_dir
-from edgeai.service.service import Inputs, Service
+from edgeai.service.loops import Inputs
+from edgeai.service.service import Service
 from edgeai.synthetic.scene import SceneScript, Sprites, write_clip
 from edgeai.vision.build import build_camera
 from tests.conftest import TEST_MODEL_STORE
@@ -313,3 +314,19 @@ def test_bench_service_smoke_run(model_store, tmp_path: Path):
     assert len(result.soak.rss_mb) >= 3
     assert "| requests | errors |" in result.markdown()
     assert (tmp_path / "bench" / "bench-config.yaml").is_file()
+
+
+def assert_png(path: Path) -> None:
+    image = cv2.imread(str(path))
+    assert image is not None and image.shape[0] > 200 and image.shape[1] > 400, path
+    assert len(np.unique(image.reshape(-1, 3), axis=0)) > 8  # something was drawn
+
+
+def test_the_service_plot_shows_memory_and_api_latency(tmp_path: Path):
+    from edgeai.bench.plots import service_behaviour
+    from edgeai.bench.service import ApiLoad, ServiceBench, Soak
+
+    soak = Soak(60.0, 3600.0, 600.0, 4, 6, [(t, 800.0 + t / 10) for t in range(0, 61, 2)])
+    result = ServiceBench(ApiLoad(10, 1000, 0, 3.0, 8.0, 12.0, 40.0), soak)
+    assert result.soak.growth_after_warm_up == pytest.approx((805.9 - 801.3) / 801.3, abs=1e-3)
+    assert_png(service_behaviour(result, tmp_path / "service.png"))

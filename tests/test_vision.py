@@ -354,3 +354,21 @@ def test_a_video_file_read_fast_loses_no_frame_and_a_bad_one_fails_for_good(tmp_
     failed.start()
     assert failed.get(2.0) is None
     assert failed.state is CameraState.FAILED and "gone.mp4: no such video file" in failed.problem
+
+
+def test_bench_vision_smoke_run_scores_a_short_scene_and_plots_it(detector, tmp_path: Path):
+    from edgeai.bench.plots import vision_costs
+    from edgeai.bench.vision import bench_vision
+    from tests.test_service import assert_png
+
+    script = SceneScript(
+        seconds=6.0, fps=5, light_dims=(0.5, 0.8), light_returns=(1.0, 1.3),
+        cat_crosses=(1.5, 2.5), person_enters=3.0, person_at_door=4.0, person_falls=50.0,
+        person_gets_up=51.0, person_leaves=52.0,
+    )  # fmt: skip
+    result = bench_vision(detector, tmp_path, script, realtime=False)
+    assert sum(p.frames for p in result.phases.values()) == 30 - 1  # the first starts the clock
+    assert result.person_event_latency_s is not None
+    assert result.false_events == []
+    assert "| phase | seconds |" in result.markdown()
+    assert_png(vision_costs(result, tmp_path / "vision.png"))

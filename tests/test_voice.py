@@ -285,3 +285,33 @@ def test_a_timer_that_rings_is_announced(config: Config, models: VoiceModels, tm
     timelines = loop.run(ArraySource(silence(2.5), realtime=True))
     assert [(t.route, t.reply) for t in timelines] == [("announcement", "Your tea timer is done.")]
     assert soundfile.info(replies[0]).duration > 0.5
+
+
+def test_bench_voice_smoke_run_compares_with_the_sequential_pipeline_and_plots_it(
+    config: Config, models: VoiceModels, tmp_path: Path
+):
+    from edgeai.bench import voice as bench
+    from edgeai.bench.plots import voice_breakdown
+    from edgeai.synthetic.speech import Synthesizer
+    from tests.test_service import assert_png
+
+    synth = Synthesizer(TEST_MODEL_STORE / "piper-en-us-joe-medium" / "en_US-joe-medium.onnx")
+    clean_piper = bench.VOICES[:1]
+    results = bench.bench_voice(
+        models,
+        lambda: loop_for(config, models, tmp_path)[0],
+        config,
+        synth,
+        lambda _: None,
+        requests=[("What time is it?", "intent"), ("Why is the sky blue?", "llm")],
+        voices=clean_piper,
+    )
+    assert [r.kind for r in results] == ["intent", "llm"]
+    intent, llm = results
+    assert intent.route == "time" and llm.route == "llm"
+    for result in results:
+        assert result.latency_s is not None and result.sequential_latency_s > 0
+        assert set(result.sequential_stages_s) == {"endpoint", "stt", "llm", "tts"}
+    totals = bench.summary(results)
+    assert "| local intents |" in bench.markdown(results, totals)
+    assert_png(voice_breakdown(results, tmp_path / "voice.png"))

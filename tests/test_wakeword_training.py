@@ -74,3 +74,4 @@ def test_bench_wake_smoke_run_writes_json_and_markdown(model_store, tmp_path: Pa
     assert row["total_cpu_percent"] > 0
     report = (out / "wake.md").read_text()
     assert "| false accepts |" in report and "| near-miss phrases accepted" in report
+    assert (out / "wake.png").stat().st_size > 10_000

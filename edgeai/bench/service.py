@@ -13,7 +13,7 @@ import gc
 import statistics
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -27,8 +27,9 @@ from edgeai.audio.sources import ArraySource
 from edgeai.config import CameraSettings, Config
 from edgeai.profiles import Profile
 from edgeai.service.hub import ServiceEvent
-from edgeai.service.service import Inputs, Service
-from edgeai.synthetic.scene import DOOR_ZONE, SceneScript, Sprites, write_clip
+from edgeai.service.loops import Inputs
+from edgeai.service.service import Service
+from edgeai.synthetic.scene import DEMO_SCENE, DOOR_ZONE, SceneScript, Sprites, write_clip
 from edgeai.vision.camera import Camera, CameraTiming
 from edgeai.vision.sources import CaptureSource, Frame, FrameSource
 
@@ -38,17 +39,7 @@ WARM_UP_SHARE = 0.2
 """Memory samples before this share of the soak are warm-up (caches, allocator pools)."""
 QUIET_AUDIO_S = 120.0
 """After each pass of the two questions: two minutes of room noise, no wake word."""
-SOAK_SCENE = SceneScript(
-    seconds=120.0,
-    light_dims=(1.0, 1.5),
-    light_returns=(2.5, 3.0),
-    cat_crosses=(3.0, 5.5),
-    person_enters=6.0,
-    person_at_door=8.0,
-    person_falls=14.0,
-    person_gets_up=16.0,
-    person_leaves=17.0,
-)
+SOAK_SCENE = replace(DEMO_SCENE, seconds=120.0)
 """The demo scene's 20 eventful seconds, then 100 s of an empty hallway."""
 
 
@@ -73,15 +64,30 @@ class Soak:
     rss_mb: list[tuple[float, float]] = field(default_factory=list)
     """(seconds since start, resident MB) samples."""
 
+    def _after_warm_up(self) -> tuple[float, float]:
+        """Medians of the first and the last tenth of the samples after warm-up: single
+        samples land on the short peaks of an LLM turn."""
+        after = [mb for t, mb in self.rss_mb if t >= WARM_UP_SHARE * self.wall_s]
+        if len(after) < 2:
+            return float("nan"), float("nan")
+        tenth = max(1, len(after) // 10)
+        return statistics.median(after[:tenth]), statistics.median(after[-tenth:])
+
+    @property
+    def start_mb(self) -> float:
+        return self._after_warm_up()[0]
+
+    @property
+    def end_mb(self) -> float:
+        return self._after_warm_up()[1]
+
+    @property
+    def peak_mb(self) -> float:
+        return max((mb for _, mb in self.rss_mb), default=float("nan"))
+
     @property
     def growth_after_warm_up(self) -> float:
-        """Relative change from the first to the last tenth of the samples after warm-up."""
-        after = [mb for t, mb in self.rss_mb if t >= WARM_UP_SHARE * self.wall_s]
-        tenth = max(1, len(after) // 10)
-        if len(after) < 2:
-            return float("nan")
-        start, end = statistics.median(after[:tenth]), statistics.median(after[-tenth:])
-        return (end - start) / start
+        return (self.end_mb - self.start_mb) / self.start_mb
 
 
 @dataclass
@@ -90,11 +96,15 @@ class ServiceBench:
     soak: Soak
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self) | {"soak_growth_after_warm_up": self.soak.growth_after_warm_up}
+        soak = self.soak
+        return asdict(self) | {
+            "soak_memory_mb": {"after_warm_up": soak.start_mb, "end": soak.end_mb},
+            "soak_peak_mb": soak.peak_mb,
+            "soak_growth_after_warm_up": soak.growth_after_warm_up,
+        }
 
     def markdown(self) -> str:
         api, soak = self.api, self.soak
-        peak = max((mb for _, mb in soak.rss_mb), default=float("nan"))
         return "\n".join(
             [
                 "### Service: API under load, memory over a soak",
@@ -111,17 +121,16 @@ class ServiceBench:
                 f"{soak.audio_s / 3600:.2f} h of audio, {soak.video_s / 3600:.2f} h of video, "
                 f"{soak.turns} voice turns, {soak.camera_events} camera events.",
                 "",
-                "| resident memory | after warm-up | at the end | peak | growth after warm-up |",
-                "| --- | --- | --- | --- | --- |",
-                f"| | {_after_warm_up(soak):.0f} MB | {soak.rss_mb[-1][1]:.0f} MB "
-                f"| {peak:.0f} MB | {100 * soak.growth_after_warm_up:+.1f}% |",
+                "Resident memory of the whole process (medians of the first and last tenth of "
+                f"the samples after the first {WARM_UP_SHARE:.0%} of the soak):",
+                "",
+                "| after warm-up | at the end | growth | peak (during an LLM turn) |",
+                "| --- | --- | --- | --- |",
+                f"| {soak.start_mb:.0f} MB | {soak.end_mb:.0f} MB "
+                f"| {100 * soak.growth_after_warm_up:+.1f}% | {soak.peak_mb:.0f} MB |",
                 "",
             ]
         )
-
-
-def _after_warm_up(soak: Soak) -> float:
-    return next((mb for t, mb in soak.rss_mb if t >= WARM_UP_SHARE * soak.wall_s), float("nan"))
 
 
 class LoopedAudio:
@@ -182,10 +191,10 @@ def bench_service(
     clip = out / f"soak-scene-{scene.seconds:.0f}s.avi"
     if not clip.is_file():
         write_clip(clip, scene, Sprites.load())
-    config_path = _bench_config(config, config_source, out)
-    api = _api_phase(config_path, speech, clip, scene.fps, api_seconds, progress)
+    setup = _Setup(_bench_config(config, config_source, out), speech, clip, scene.fps, progress)
+    api = _api_phase(setup, api_seconds)
     gc.collect()  # the first service's models are gone before the soak measures memory
-    soak = _soak_phase(config_path, speech, clip, scene.fps, soak_seconds, progress)
+    soak = _soak_phase(setup, soak_seconds)
     return ServiceBench(api, soak)
 
 
@@ -205,12 +214,25 @@ def _bench_config(config: Config, source: Path | None, out: Path) -> Path:
     return path
 
 
-def _inputs(speech: np.ndarray, clip: Path, fps: int, realtime: bool) -> tuple[Inputs, LoopedAudio]:
-    audio = LoopedAudio(speech, QUIET_AUDIO_S, realtime)
+@dataclass(frozen=True)
+class _Setup:
+    config_path: Path
+    speech: np.ndarray
+    clip: Path
+    fps: int
+    progress: Callable[[str, float], None] | None
+
+    def report(self, phase: str, fraction: float) -> None:
+        if self.progress is not None:
+            self.progress(phase, fraction)
+
+
+def _inputs(setup: _Setup, realtime: bool) -> tuple[Inputs, LoopedAudio]:
+    audio = LoopedAudio(setup.speech, QUIET_AUDIO_S, realtime)
 
     def open_camera(settings: CameraSettings, profile: Profile) -> Camera:
         def opener() -> FrameSource:
-            return LoopedClip(clip, fps, realtime)
+            return LoopedClip(setup.clip, setup.fps, realtime)
 
         return Camera(opener, CameraTiming(), live=False, lossless=not realtime)
 
@@ -220,16 +242,9 @@ def _inputs(speech: np.ndarray, clip: Path, fps: int, realtime: bool) -> tuple[I
     return Inputs(audio=lambda: audio, camera=open_camera, open_sink=silent), audio
 
 
-def _api_phase(
-    config_path: Path,
-    speech: np.ndarray,
-    clip: Path,
-    fps: int,
-    seconds: float,
-    progress: Callable[[str, float], None] | None,
-) -> ApiLoad:
-    inputs, _ = _inputs(speech, clip, fps, realtime=True)
-    service = Service(config_path, inputs)
+def _api_phase(setup: _Setup, seconds: float) -> ApiLoad:
+    inputs, _ = _inputs(setup, realtime=True)
+    service = Service(setup.config_path, inputs)
     service.start()
     latencies: list[float] = []
     errors = 0
@@ -249,8 +264,8 @@ def _api_phase(
                     ok = False
                 latencies.append(time.perf_counter() - sent)
                 errors += not ok
-                if progress is not None and n % REQUESTS_PER_S == 0:
-                    progress("api", (time.monotonic() - started) / seconds)
+                if n % REQUESTS_PER_S == 0:
+                    setup.report("api", (time.monotonic() - started) / seconds)
     finally:
         service.stop()
     ms = np.array(latencies) * 1000
@@ -265,16 +280,9 @@ def _api_phase(
     )
 
 
-def _soak_phase(
-    config_path: Path,
-    speech: np.ndarray,
-    clip: Path,
-    fps: int,
-    seconds: float,
-    progress: Callable[[str, float], None] | None,
-) -> Soak:
-    inputs, audio = _inputs(speech, clip, fps, realtime=False)
-    service = Service(config_path, inputs)
+def _soak_phase(setup: _Setup, seconds: float) -> Soak:
+    inputs, audio = _inputs(setup, realtime=False)
+    service = Service(setup.config_path, inputs)
     counts = {"turns": 0, "camera events": 0}
 
     def count(event: ServiceEvent) -> None:
@@ -291,8 +299,7 @@ def _soak_phase(
     try:
         while (elapsed := time.monotonic() - started) < seconds:
             samples.append((elapsed, process.memory_info().rss / 2**20))
-            if progress is not None:
-                progress("soak", elapsed / seconds)
+            setup.report("soak", elapsed / seconds)
             time.sleep(SAMPLE_EVERY_S)
         loops = service.loops
         frames = loops.camera_loop.stats.frames if loops and loops.camera_loop else 0
@@ -301,7 +308,7 @@ def _soak_phase(
     return Soak(
         wall_s=time.monotonic() - started,
         audio_s=audio.seconds,
-        video_s=frames / fps,
+        video_s=frames / setup.fps,
         turns=counts["turns"],
         camera_events=counts["camera events"],
         rss_mb=samples,

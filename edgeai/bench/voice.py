@@ -85,11 +85,14 @@ def bench_voice(
     config: Config,
     synth: Synthesizer,
     progress: Callable[[str], object],
+    requests: list[tuple[str, str]] = REQUESTS,
+    voices: list[tuple[Voice, float | None]] = VOICES,
 ) -> list[ClipResult]:
+    """Every request in every voice (a smoke run passes fewer)."""
     rng = np.random.default_rng(7)
     results = []
-    for voice, snr in VOICES:
-        for text, kind in REQUESTS:
+    for voice, snr in voices:
+        for text, kind in requests:
             progress(f"{voice.label} {snr} {text}")
             clip, request = make_clip(synth, text, voice, snr, rng)
             timelines = make_loop().run(ArraySource(clip, realtime=True))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -12,20 +14,39 @@ from edgeai.cli.context import AppContext, pass_app
 from edgeai.wake.frontend import WakeFrontend
 from edgeai.wake.words import resolve_wake_word
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def out_option(contents: str) -> Callable[[F], F]:
+    return click.option(
+        "--out",
+        type=click.Path(path_type=Path, file_okay=False),
+        default="bench-results",
+        show_default=True,
+        help=f"Folder for {contents}.",
+    )
+
+
+def write_results(
+    out: Path, name: str, data: object, markdown: str, plot: Callable[[Path], Path]
+) -> str:
+    """`name`.json, `name`.md and `name`.png in `out`; echoes the table; returns the markdown
+    with the plot linked, for the summary of `bench all`."""
+    (out / f"{name}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+    (out / f"{name}.md").write_text(markdown)
+    picture = plot(out / f"{name}.png")
+    click.echo(markdown)
+    click.echo(f"written: {out / name}.json, .md, .png")
+    return f"{markdown}\n![{name}]({picture.name})\n"
+
 
 @click.group("bench")
 def bench_group() -> None:
-    """Benchmarks: wake word accuracy and cost."""
+    """Benchmarks: wake word, voice turn, camera loop, the whole service."""
 
 
 @bench_group.command("wake")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default="bench-results",
-    show_default=True,
-    help="Folder for wake.json and wake.md.",
-)
+@out_option("wake.json and wake.md")
 @click.option(
     "--positives", type=int, default=300, show_default=True, help="Dev clips of the phrase."
 )
@@ -44,32 +65,40 @@ def wake(app: AppContext, out: Path, positives: int, negative_minutes: float, se
     The dev set uses espeak-ng voices, sentences, near-miss phrases and noises that the
     trainer never uses for training.
     """
+    run_wake(app, out, positives, negative_minutes, seed)
+
+
+def run_wake(app: AppContext, out: Path, positives: int, negative_minutes: float, seed: int) -> str:
+    from edgeai.bench.plots import wake_summary
+
     profile = app.active_profile()
     wake_role, vad_role = profile.roles["wake"], profile.roles["vad"]
     frontend = WakeFrontend(app.store.require(app.catalog.get(wake_role.model)))
     vad_model = app.store.main_file(app.catalog.get(vad_role.model))
     out.mkdir(parents=True, exist_ok=True)
-    results, markdown = [], []
-    for word in app.config.wake.words:
-        spec = resolve_wake_word(word)
-        phrase = word.name.replace("_", " ")
-        result = bench_wake(frontend, spec, vad_model, phrase, positives, negative_minutes, seed)
-        results.append(result.as_dict())
-        markdown.append(result.markdown())
-        click.echo(result.markdown())
-    (out / "wake.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (out / "wake.md").write_text("\n".join(markdown))
-    click.echo(f"written: {out / 'wake.json'}, {out / 'wake.md'}")
+    results = [
+        bench_wake(
+            frontend,
+            resolve_wake_word(word),
+            vad_model,
+            word.name.replace("_", " "),
+            positives,
+            negative_minutes,
+            seed,
+        )
+        for word in app.config.wake.words
+    ]
+    return write_results(
+        out,
+        "wake",
+        [r.as_dict() for r in results],
+        "\n".join(r.markdown() for r in results),
+        lambda path: wake_summary(results, path),
+    )
 
 
 @bench_group.command("voice")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default="bench-results",
-    show_default=True,
-    help="Folder for voice.json and voice.md.",
-)
+@out_option("voice.json and voice.md")
 @pass_app
 def voice(app: AppContext, out: Path) -> None:
     """End of speech to first reply audio, edgeai against a sequential pipeline, same clips.
@@ -77,10 +106,15 @@ def voice(app: AppContext, out: Path) -> None:
     Clips: 8 requests (4 local intents, 4 LLM questions) x 3 voices and noise levels, each
     after "hey jarvis", played in real time.
     """
+    run_voice(app, out)
+
+
+def run_voice(app: AppContext, out: Path) -> str:
     from tqdm import tqdm
 
     from edgeai.audio.sinks import NullSink
     from edgeai.bench import voice as bench
+    from edgeai.bench.plots import voice_breakdown
     from edgeai.synthetic.speech import Synthesizer
     from edgeai.voice.build import build_voice_loop, load_voice_models
     from edgeai.voice.loop import VoiceLoop
@@ -102,29 +136,29 @@ def voice(app: AppContext, out: Path) -> None:
     with tqdm(total=total, desc="voice turns", unit="clip", disable=None) as bar:
         results = bench.bench_voice(models, make_loop, config, synth, lambda _: bar.update())
     totals = bench.summary(results)
-    (out / "voice.json").write_text(
-        json.dumps({"summary": totals, "clips": bench.as_rows(results)}, indent=2) + "\n"
+    return write_results(
+        out,
+        "voice",
+        {"summary": totals, "clips": bench.as_rows(results)},
+        bench.markdown(results, totals),
+        lambda path: voice_breakdown(results, path),
     )
-    (out / "voice.md").write_text(bench.markdown(results, totals))
-    click.echo(bench.markdown(results, totals))
-    click.echo(f"written: {out / 'voice.json'}, {out / 'voice.md'}")
 
 
 @bench_group.command("vision")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default="bench-results",
-    show_default=True,
-    help="Folder for vision.json, vision.md and the generated clip.",
-)
+@out_option("vision.json, vision.md and the generated clip")
 @click.option("--seconds", type=float, default=36.0, show_default=True, help="Clip length.")
 @pass_app
 def vision(app: AppContext, out: Path, seconds: float) -> None:
     """Camera loop CPU (still, light change, cat, person), detector speed and event latency,
     on a generated front-door clip with ground truth, played in real time at 640x480, 15 fps."""
+    run_vision(app, out, seconds)
+
+
+def run_vision(app: AppContext, out: Path, seconds: float) -> str:
     from tqdm import tqdm
 
+    from edgeai.bench.plots import vision_costs
     from edgeai.bench.vision import bench_vision
     from edgeai.synthetic.scene import SceneScript
     from edgeai.vision.build import default_detector
@@ -138,20 +172,13 @@ def vision(app: AppContext, out: Path, seconds: float) -> None:
             bar.update(max(0, int(t) - bar.n))
 
         result = bench_vision(detector, out, script, progress=advance)
-    (out / "vision.json").write_text(json.dumps(result.as_dict(), indent=2) + "\n")
-    (out / "vision.md").write_text(result.markdown())
-    click.echo(result.markdown())
-    click.echo(f"written: {out / 'vision.json'}, {out / 'vision.md'}")
+    return write_results(
+        out, "vision", result.as_dict(), result.markdown(), lambda p: vision_costs(result, p)
+    )
 
 
 @bench_group.command("service")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default="bench-results",
-    show_default=True,
-    help="Folder for service.json, service.md and the generated scene.",
-)
+@out_option("service.json, service.md and the generated scene")
 @click.option(
     "--api-seconds", type=float, default=60.0, show_default=True, help="API load phase length."
 )
@@ -162,8 +189,13 @@ def vision(app: AppContext, out: Path, seconds: float) -> None:
 def service(app: AppContext, out: Path, api_seconds: float, soak_minutes: float) -> None:
     """The whole service on the default models: API latency at 100 requests/s while the loops
     run in real time, then resident memory over a soak with the sources as fast as they go."""
+    run_service(app, out, api_seconds, soak_minutes)
+
+
+def run_service(app: AppContext, out: Path, api_seconds: float, soak_minutes: float) -> str:
     from tqdm import tqdm
 
+    from edgeai.bench.plots import service_behaviour
     from edgeai.bench.service import bench_service
     from edgeai.cli.demo import demo_audio
 
@@ -178,7 +210,38 @@ def service(app: AppContext, out: Path, api_seconds: float, soak_minutes: float)
             app.config, app.config_source, out, demo_audio(None), api_seconds,
             soak_minutes * 60, advance,
         )  # fmt: skip
-    (out / "service.json").write_text(json.dumps(result.as_dict(), indent=2) + "\n")
-    (out / "service.md").write_text(result.markdown())
-    click.echo(result.markdown())
-    click.echo(f"written: {out / 'service.json'}, {out / 'service.md'}")
+    return write_results(
+        out,
+        "service",
+        result.as_dict(),
+        result.markdown(),
+        lambda path: service_behaviour(result, path),
+    )
+
+
+@bench_group.command("all")
+@out_option("every benchmark's files and summary.md")
+@click.option(
+    "--negative-minutes",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Wake: minutes of audio without the phrase.",
+)
+@click.option("--soak-minutes", type=float, default=10.0, show_default=True, help="Service soak.")
+@pass_app
+def all_benchmarks(
+    app: AppContext, out: Path, negative_minutes: float, soak_minutes: float
+) -> None:
+    """Wake, voice, vision and service one after another; summary.md links every table and plot
+    (this is how BENCHMARKS.md is made)."""
+    out.mkdir(parents=True, exist_ok=True)
+    parts = [
+        run_wake(app, out, 300, negative_minutes, 2026),
+        run_voice(app, out),
+        run_vision(app, out, 36.0),
+        run_service(app, out, 60.0, soak_minutes),
+    ]
+    summary = out / "summary.md"
+    summary.write_text("# edgeai benchmarks\n\n" + "\n".join(parts))
+    click.echo(f"written: {summary}")

@@ -15,7 +15,8 @@ from edgeai.audio.sources import AudioSource, FileSource, RawPcmSource
 from edgeai.cli.context import AppContext, pass_app
 from edgeai.config import CameraSettings
 from edgeai.profiles import Profile
-from edgeai.service.service import Inputs, Service
+from edgeai.service.loops import Inputs
+from edgeai.service.service import Service
 from edgeai.vision.build import build_camera
 from edgeai.vision.camera import Camera
 

@@ -11,19 +11,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 
 from edgeai.audio.microphone import MicrophoneSource
 from edgeai.audio.sinks import AudioSink, NullSink, SpeakerSink
-from edgeai.audio.sources import AudioSource
 from edgeai.cli.context import AppContext
-from edgeai.config import CameraSettings, Config
+from edgeai.config import Config
 from edgeai.errors import AudioError, EdgeAIError
 from edgeai.hostfacts import probe
 from edgeai.logs import logfmt
@@ -32,64 +29,21 @@ from edgeai.profiles import Profile
 from edgeai.service.api import ApiServer
 from edgeai.service.health import LoopHealth, WatchdogFeeder
 from edgeai.service.hub import EventHub, ServiceEvent
+from edgeai.service.loops import AUDIO_THREAD, CAMERA_THREAD, Inputs, Loops, WatchedSource
 from edgeai.service.metrics import ServiceMetrics
 from edgeai.service.mqtt import MqttLink
 from edgeai.service.systemd import SystemdNotifier
 from edgeai.vision.build import build_camera, build_camera_loop, default_detector
-from edgeai.vision.camera import Camera
 from edgeai.vision.detection import Detector
 from edgeai.vision.events import CameraEvent
 from edgeai.vision.loop import CameraLoop
 from edgeai.vision.rules import RuleRunner
 from edgeai.voice.build import VoiceModels, build_voice_loop, load_voice_models
-from edgeai.voice.loop import VoiceLoop
 from edgeai.voice.timeline import TurnTimeline
 
 log = logging.getLogger(__name__)
 
 STATUS_EVERY_S = 2.0
-
-
-@dataclass
-class Inputs:
-    """Where sound and pictures come from and where replies go. None means the real devices of
-    the config (microphone, camera, speaker); tests and benchmarks pass files instead."""
-
-    audio: Callable[[], AudioSource] | None = None
-    camera: Callable[[CameraSettings, Profile], Camera] | None = None
-    open_sink: Callable[[int], AudioSink] | None = None
-
-
-@dataclass
-class Loops:
-    """What one config runs; replaced as a whole on reload."""
-
-    config: Config
-    profile: Profile
-    voice: VoiceLoop
-    camera_loop: CameraLoop | None
-    stop: threading.Event = field(default_factory=threading.Event)
-    threads: list[threading.Thread] = field(default_factory=list)
-    microphone: MicrophoneSource | None = None
-    camera: Camera | None = None
-    problems: dict[str, str] = field(default_factory=dict)
-    """Loops that ended with an error, and the error."""
-
-
-class _Watched:
-    """An audio source that reports progress on every block and ends when told to stop."""
-
-    def __init__(self, inner: AudioSource, stop: threading.Event, beat: Callable[[], None]):
-        self.inner = inner
-        self.stop = stop
-        self.beat = beat
-
-    def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
-        for block in self.inner.blocks(block_samples):
-            self.beat()
-            if self.stop.is_set():
-                return
-            yield block
 
 
 class Service:
@@ -111,6 +65,7 @@ class Service:
         self.loops: Loops | None = None
         self.api: ApiServer | None = None
         self.mqtt: MqttLink | None = None
+        self._unsubscribe_mqtt: Callable[[], None] | None = None
         self.stopping = False
         self._models: tuple[tuple[Any, ...], VoiceModels, Detector | None] | None = None
         self._watchdog: WatchdogFeeder | None = None
@@ -192,8 +147,8 @@ class Service:
         if loops is not None:
             body["profile"] = loops.profile.name
             body["placement"] = [p.as_dict() for p in self.placements]
-            body["microphone"] = self._microphone_state(loops)
-            body["camera"] = self._camera_state(loops)
+            body["microphone"] = loops.microphone_state()
+            body["camera"] = loops.camera_state()
             for name, state in (("microphone", body["microphone"]), ("camera", body["camera"])):
                 if state.get("problem"):
                     problems.append(f"{name}: {state['problem']}")
@@ -206,7 +161,15 @@ class Service:
             if not self.mqtt.connected:
                 problems.append(f"MQTT broker {self.mqtt.settings.host} not connected")
         healthy = not stalled and not self.stopping and loops is not None
-        status = "stopping" if self.stopping else "stalled" if stalled else "ok"
+        status = (
+            "stopping"
+            if self.stopping
+            else "starting"
+            if loops is None
+            else "stalled"
+            if stalled
+            else "ok"
+        )
         if status == "ok" and problems:
             status = "degraded"
         return healthy, {"status": status, "problems": problems} | body
@@ -217,10 +180,7 @@ class Service:
     def say(self, text: str) -> bool:
         """Queue `text` to be spoken; False when no voice loop is listening to speak it."""
         loops = self.loops
-        listening = loops is not None and any(
-            t.name == "audio-loop" and t.is_alive() for t in loops.threads
-        )
-        if loops is None or not listening or self.stopping:
+        if loops is None or not loops.listening() or self.stopping:
             return False
         loops.voice.announce(text)
         return True
@@ -292,7 +252,7 @@ class Service:
             loops.microphone = MicrophoneSource(loops.config.audio.input_device)
             source = loops.microphone
         self.health_of_loops.watch("audio")
-        watched = _Watched(source, loops.stop, lambda: self.health_of_loops.beat("audio"))
+        watched = WatchedSource(source, loops.stop, lambda: self.health_of_loops.beat("audio"))
 
         def listen() -> None:
             try:
@@ -304,7 +264,7 @@ class Service:
             finally:
                 self.health_of_loops.finish("audio")
 
-        self._spawn(loops, listen, "audio-loop")
+        loops.spawn(listen, AUDIO_THREAD)
 
     def _start_camera(self, loops: Loops, camera_loop: CameraLoop) -> None:
         settings = loops.config.camera
@@ -327,13 +287,7 @@ class Service:
             finally:
                 self.health_of_loops.finish("camera")
 
-        self._spawn(loops, watch, "camera-loop")
-
-    @staticmethod
-    def _spawn(loops: Loops, target: Callable[[], None], name: str) -> None:
-        thread = threading.Thread(target=target, name=name, daemon=True)
-        loops.threads.append(thread)
-        thread.start()
+        loops.spawn(watch, CAMERA_THREAD)
 
     def _stop_loops(self) -> None:
         loops = self.loops
@@ -358,15 +312,17 @@ class Service:
         if config.mqtt.enabled:
             profile = self.loops.profile.name if self.loops else "unknown"
             self.mqtt = MqttLink(config.mqtt, profile)
-            self.hub_unsubscribe_mqtt = self.hub.subscribe(self.mqtt.publish)
+            self._unsubscribe_mqtt = self.hub.subscribe(self.mqtt.publish)
             self.mqtt.start()
 
     def _stop_links(self) -> None:
         if self.api is not None:
             self.api.stop()
             self.api = None
+        if self._unsubscribe_mqtt is not None:
+            self._unsubscribe_mqtt()
+            self._unsubscribe_mqtt = None
         if self.mqtt is not None:
-            self.hub_unsubscribe_mqtt()
             self.mqtt.stop()
             self.mqtt = None
 
@@ -384,7 +340,7 @@ class Service:
             loops = self.loops
             if loops is None:
                 continue
-            state = self._device_state(loops)
+            state = loops.device_state()
             if self.mqtt is not None:
                 self.mqtt.set_state(state)
             for device in ("camera", "microphone"):
@@ -394,41 +350,6 @@ class Service:
             if state != last and not stalled:  # a stall's STATUS stays up until the restart
                 self.notifier.notify(STATUS=", ".join(f"{k} {v}" for k, v in state.items()))
             last = state
-
-    def _device_state(self, loops: Loops) -> dict[str, str]:
-        present = loops.camera_loop.people.present() if loops.camera_loop else []
-        return {
-            "person": "ON" if present else "OFF",
-            "fall": "ON" if any(fallen for _, fallen, _ in present) else "OFF",
-            "camera": str(self._camera_state(loops)["state"]),
-            "microphone": str(self._microphone_state(loops)["state"]),
-        }
-
-    @staticmethod
-    def _camera_state(loops: Loops) -> dict[str, object]:
-        camera = loops.camera
-        if camera is None:
-            return {"state": "disabled"}
-        problem = camera.problem if camera.state.value in ("reopening", "failed") else ""
-        return {
-            "state": camera.state.value,
-            "problem": loops.problems.get("camera") or problem,
-            "outages": camera.outages,
-            "dropped_frames": camera.dropped_frames,
-        }
-
-    @staticmethod
-    def _microphone_state(loops: Loops) -> dict[str, object]:
-        mic = loops.microphone
-        if mic is None:
-            ended = any(t.name == "audio-loop" and not t.is_alive() for t in loops.threads)
-            return {"state": "ended" if ended else "file", "problem": loops.problems.get("audio")}
-        return {
-            "state": mic.state.value,
-            "problem": mic.problem if mic.state.value == "reopening" else "",
-            "outages": mic.outages,
-            "dropped_pieces": mic.dropped_pieces,
-        }
 
 
 def _speaker(config: Config) -> Callable[[int], AudioSink]:

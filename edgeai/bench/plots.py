@@ -1,0 +1,159 @@
+"""PNG plots of benchmark results (matplotlib, drawn off-screen): where the time of a voice turn
+goes, what the camera loop costs per phase, how the service's memory and API latency behave."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from edgeai.bench.service import ServiceBench
+    from edgeai.bench.vision import VisionBench
+    from edgeai.bench.voice import ClipResult
+    from edgeai.bench.wake import WakeBench
+
+STAGE_COLOURS = ("#9e9e9e", "#4c72b0", "#dd8452", "#55a868")
+
+
+def _figure(width: float = 9.0, height: float = 4.5, columns: int = 1) -> tuple[Figure, list[Axes]]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a service machine
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, columns, figsize=(width, height), squeeze=False)
+    return figure, list(axes[0])
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def voice_breakdown(results: list[ClipResult], path: Path) -> Path:
+    """Per request kind: median time from end of speech to each stage, edgeai (stacked) beside
+    the sequential pipeline on the same clips; whiskers mark p95 of the first audio."""
+    figure, (axis,) = _figure()
+    rows: list[tuple[str, list[float], float]] = []
+    for kind, label in (("intent", "local intents"), ("llm", "LLM answers")):
+        chosen = [r for r in results if r.kind == kind and r.latency_s is not None]
+        if not chosen:
+            continue
+        ours = _stage_medians(
+            [r.stages_s for r in chosen], ("endpoint", "stt_done", "first_token", "first_audio")
+        )
+        theirs = _stage_medians(
+            [_cumulative(r.sequential_stages_s) for r in chosen], ("endpoint", "stt", "llm", "tts")
+        )
+        rows.append((f"edgeai\n{label}", ours, _p95([r.latency_s for r in chosen])))
+        rows.append(
+            (f"sequential\n{label}", theirs, _p95([r.sequential_latency_s for r in chosen]))
+        )
+    names = ("end-of-speech wait (VAD)", "speech-to-text", "LLM / intent", "text-to-speech")
+    for y, (_, bounds, p95) in enumerate(rows):
+        start = 0.0
+        for stage, (end, colour) in enumerate(zip(bounds, STAGE_COLOURS, strict=True)):
+            axis.barh(y, max(0.0, end - start), left=start, color=colour,
+                      label=names[stage] if y == 0 else None)  # fmt: skip
+            start = max(start, end)
+        whisker = np.array([[0.0], [max(0.0, p95 - start)]])
+        axis.errorbar(start, y, xerr=whisker, color="black", capsize=4)
+        axis.text(start + 0.03, y + 0.25, f"{start * 1000:.0f} ms", fontsize=8)
+    axis.set_yticks(range(len(rows)), [name for name, _, _ in rows])
+    axis.invert_yaxis()
+    axis.set_xlabel("seconds from the end of speech to the first reply audio (p50; whisker p95)")
+    axis.set_title("Voice turn: where the time goes")
+    axis.legend(loc="lower right", fontsize=8)
+    return _save(figure, path)
+
+
+def wake_summary(results: list[WakeBench], path: Path) -> Path:
+    figure, (rejects, accepts, cpu) = _figure(columns=3, height=3.5)
+    words = [r.word for r in results]
+    rejects.bar(words, [100 * r.metrics.false_reject_rate for r in results], color="#4c72b0")
+    rejects.axhline(5, color="red", linestyle="--", label="target 5%")
+    rejects.set_title("false rejects (%)")
+    accepts.bar(words, [r.metrics.false_accepts_per_hour for r in results], color="#dd8452")
+    accepts.axhline(0.5, color="red", linestyle="--", label="target 0.5/h")
+    accepts.set_title("false accepts per hour")
+    cpu.bar(words, [r.total_cpu_percent for r in results], color="#55a868")
+    cpu.axhline(3, color="red", linestyle="--", label="target 3%")
+    cpu.set_title("CPU, wake + VAD (% of one core)")
+    for axis in (rejects, accepts, cpu):
+        axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def vision_costs(result: VisionBench, path: Path) -> Path:
+    figure, (axis,) = _figure(height=3.8)
+    names = list(result.phases)
+    cpu = [result.phases[n].cpu_percent_of_one_core for n in names]
+    bars = axis.bar(names, cpu, color="#4c72b0")
+    for bar, phase in zip(bars, names, strict=True):
+        runs = result.phases[phase].detector_runs
+        axis.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{runs} detector runs",
+                  ha="center", va="bottom", fontsize=8)  # fmt: skip
+    axis.axhline(10, color="red", linestyle="--", label="target while still: 10%")
+    axis.set_ylabel("CPU, % of one core")
+    axis.set_title(
+        f"Camera loop at {result.width}x{result.height}, {result.fps} fps, by what is in view"
+    )
+    axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def service_behaviour(result: ServiceBench, path: Path) -> Path:
+    from edgeai.bench.service import WARM_UP_SHARE
+
+    figure, (memory, latency) = _figure(width=11, columns=2)
+    minutes = [t / 60 for t, _ in result.soak.rss_mb]
+    memory.plot(minutes, [mb for _, mb in result.soak.rss_mb], color="#4c72b0")
+    warm_up_min = WARM_UP_SHARE * result.soak.wall_s / 60
+    memory.axvspan(0, warm_up_min, color="#dddddd", label="warm-up")
+    memory.legend(fontsize=8, loc="lower right")
+    memory.set_xlabel("soak minutes (sources as fast as they go)")
+    memory.set_ylabel("resident memory (MB)")
+    memory.set_ylim(bottom=0)
+    memory.set_title(f"Memory: {100 * result.soak.growth_after_warm_up:+.1f}% after warm-up")
+    api = result.api
+    names = ["p50", "p95", "p99", "max"]
+    values = [api.p50_ms, api.p95_ms, api.p99_ms, api.max_ms]
+    latency.bar(names, values, color="#55a868")
+    latency.axhline(50, color="red", linestyle="--", label="target p99: 50 ms")
+    latency.set_ylabel("ms")
+    latency.set_title(f"API at 100 requests/s, {api.requests} requests")
+    latency.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def _stage_medians(stages: list[dict[str, float | None]], keys: tuple[str, ...]) -> list[float]:
+    """Median of each stage's time from the end of speech; a stage a turn skipped (no LLM token
+    for an intent) takes the previous stage's time."""
+    medians, previous = [], 0.0
+    for key in keys:
+        values = [v for s in stages if (v := s.get(key)) is not None]
+        previous = float(np.median(values)) if values else previous
+        medians.append(previous)
+    return medians
+
+
+def _cumulative(durations: dict[str, float]) -> dict[str, float | None]:
+    total, out = 0.0, {}
+    for key, value in durations.items():
+        total += value
+        out[key] = total
+    return dict(out)
+
+
+def _p95(values: list[float | None] | list[float]) -> float:
+    present = [v for v in values if v is not None]
+    return float(np.percentile(present, 95)) if present else 0.0
