@@ -3,6 +3,7 @@ state, and a broker outage that buffers events and delivers them after the recon
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -34,10 +35,8 @@ class Broker:
     def __init__(self, folder: Path) -> None:
         self.port = free_port()
         self.conf = folder / "mosquitto.conf"
-        # persistence: a listener's session (and what is queued for it) survives a restart
         self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-            f"persistence true\npersistence_location {folder}/\n"
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
         )
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -71,16 +70,71 @@ def broker(tmp_path: Path):
     running.stop()
 
 
+class NetworkGate:
+    """A TCP forwarder in front of the broker: `cut()` drops every connection through it and
+    refuses new ones (the broker is away for the client behind it), `restore()` lets them in
+    again. Clients connected to the broker directly are not affected."""
+
+    def __init__(self, broker_port: int) -> None:
+        self.broker_port = broker_port
+        self.port = free_port()
+        self._server: socket.socket | None = None
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def restore(self) -> None:
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        server.listen()
+        self._server = server
+        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self._lock:
+            if self._server is not None:
+                with contextlib.suppress(OSError):  # wakes the accept() blocked on it
+                    self._server.shutdown(socket.SHUT_RDWR)
+                self._server.close()
+                self._server = None
+            for sock in self._open:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self._open.clear()
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return  # cut
+            upstream = socket.create_connection(("127.0.0.1", self.broker_port))
+            with self._lock:
+                self._open += [client, upstream]
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pipe, args=(source, target), daemon=True).start()
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (source, target):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
 class Listener:
     """A plain paho client subscribed to everything, as Home Assistant would be."""
 
     def __init__(self, port: int) -> None:
         self.messages: list[tuple[str, str, bool]] = []
         self.arrived = threading.Condition()
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id="test-listener", clean_session=False
-        )
-        self.client.reconnect_delay_set(min_delay=1, max_delay=1)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="test-listener")
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *_: c.subscribe("#", qos=1)
         self.client.connect("127.0.0.1", port)
@@ -146,14 +200,18 @@ def test_discovery_state_and_events_reach_home_assistant(broker: Broker):
 
 
 def test_a_broker_outage_buffers_events_and_delivers_them_after_the_reconnect(broker: Broker):
-    listener = Listener(broker.port)
-    link = MqttLink(settings(broker.port, buffer=3), model="x86-cpu")
+    listener = Listener(broker.port)  # Home Assistant's side stays connected throughout
+    gate = NetworkGate(broker.port)
+    gate.restore()
+    link = MqttLink(settings(gate.port, buffer=3), model="x86-cpu")
     hub = EventHub()
     hub.subscribe(link.publish)
     link.start()
     try:
         listener.wait_for("edgeai/hall/availability")
-        broker.stop()
+        gate.cut()
+        # the broker publishes the link's last will once it notices the dead connection
+        assert listener.wait_for("edgeai/hall/availability", count=2)[-1] == "offline"
         deadline = time.monotonic() + 10
         while link.connected and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -161,15 +219,17 @@ def test_a_broker_outage_buffers_events_and_delivers_them_after_the_reconnect(br
         for track in range(1, 6):  # five events while the broker is away; room for three
             hub.publish("person_entered", {"zone": "door", "track_id": track})
         assert (link.buffered, link.dropped) == (3, 2)
-        broker.start()
-        # both clients retry with backoff (the link up to 30 s apart), so allow for it
+        assert listener.payloads("edgeai/hall/event") == []
+        gate.restore()
+        # the link retries with backoff (up to 30 s apart), so allow for it
         events = listener.wait_for("edgeai/hall/event", count=3, timeout_s=45)
-        delivered = [json.loads(p) for p in events]
-        assert [e["track_id"] for e in delivered] == [3, 4, 5]  # the oldest two were dropped
+        assert [json.loads(p)["track_id"] for p in events] == [3, 4, 5]  # the oldest dropped
         assert link.buffered == 0 and link.connects == 2
+        assert listener.payloads("edgeai/hall/availability")[-1] == "online"
     finally:
         link.stop()
         listener.close()
+        gate.cut()
 
 
 def test_a_broker_that_is_not_there_at_start_is_retried_not_fatal():

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from edgeai.intents.grammar import IntentMatch
-from edgeai.voice.sentences import SentenceSplitter, clean
+from edgeai.voice.sentences import SentenceSplitter, clean, speakable_pieces
 from edgeai.voice.tools import parse_tool_call
 
 
@@ -69,3 +69,18 @@ def test_a_long_first_sentence_is_spoken_from_its_first_clause():
         "which sends blue light everywhere.",
         "It is pretty, too.",
     ]
+
+
+def test_long_sentences_reach_text_to_speech_in_pieces_split_where_a_speaker_would_pause():
+    sentence = (
+        "When the kettle boils, pour the water over the tea leaves, wait three minutes, "
+        "then take the leaves out so that the tea does not turn bitter."
+    )  # 29 words
+    pieces = speakable_pieces(f"Here is how. {sentence}", max_words=12)
+    assert pieces[0] == "Here is how."
+    assert " ".join(pieces[1:]) == sentence
+    assert all(len(p.split()) <= 12 for p in pieces)
+    assert pieces[1].endswith(",")  # cut after a comma, not in the middle of a clause
+    unbroken = " ".join(["word"] * 30)
+    assert [len(p.split()) for p in speakable_pieces(unbroken, 12)] == [12, 12, 6]
+    assert speakable_pieces("", 12) == []

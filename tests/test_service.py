@@ -152,6 +152,7 @@ def test_the_api_serves_health_metrics_events_say_and_snapshots_while_the_loops_
         assert frames == SHORT_SCENE.seconds * SHORT_SCENE.fps
         assert 'edgeai_turn_first_audio_seconds_count{route="time"} 1.0' in metrics
         assert "process_resident_memory_bytes" in metrics
+        assert "edgeai_api_events_dropped_total 0.0" in metrics
     finally:
         service.stop()
     assert service.loops is None

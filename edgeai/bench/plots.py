@@ -58,7 +58,12 @@ def voice_breakdown(results: list[ClipResult], path: Path) -> Path:
         rows.append(
             (f"sequential\n{label}", theirs, _p95([r.sequential_latency_s for r in chosen]))
         )
-    names = ("end-of-speech wait (VAD)", "speech-to-text", "LLM / intent", "text-to-speech")
+    names = (
+        "end-of-speech wait (VAD)",
+        "speech-to-text",
+        "reply text (intent; LLM first token)",
+        "speech out (edgeai: first sentence)",
+    )
     for y, (_, bounds, p95) in enumerate(rows):
         start = 0.0
         for stage, (end, colour) in enumerate(zip(bounds, STAGE_COLOURS, strict=True)):
@@ -72,7 +77,7 @@ def voice_breakdown(results: list[ClipResult], path: Path) -> Path:
     axis.invert_yaxis()
     axis.set_xlabel("seconds from the end of speech to the first reply audio (p50; whisker p95)")
     axis.set_title("Voice turn: where the time goes")
-    axis.legend(loc="lower right", fontsize=8)
+    axis.legend(loc="upper right", fontsize=8)
     return _save(figure, path)
 
 

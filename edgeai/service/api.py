@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import uvicorn
@@ -53,6 +54,15 @@ class ServiceView(Protocol):
     def snapshot_jpeg(self) -> bytes | None: ...
 
 
+@dataclass
+class StreamStats:
+    """The /events clients, for /metrics."""
+
+    clients: int = 0
+    dropped: int = 0
+    """Events a slow client missed because its queue was full."""
+
+
 class SayRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=MAX_SAY_CHARS)
@@ -79,7 +89,7 @@ class BearerToken:
         await self.app(scope, receive, send)
 
 
-def build_app(view: ServiceView, closing: threading.Event) -> Starlette:
+def build_app(view: ServiceView, closing: threading.Event, streams: StreamStats) -> Starlette:
     async def health(request: Request) -> Response:
         ok, body = view.health()
         return JSONResponse(body, status_code=200 if ok else 503)
@@ -109,7 +119,7 @@ def build_app(view: ServiceView, closing: threading.Event) -> Starlette:
 
     async def events(request: Request) -> Response:
         return StreamingResponse(
-            _event_stream(view.hub, closing),
+            _event_stream(view.hub, closing, streams),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
@@ -125,19 +135,23 @@ def build_app(view: ServiceView, closing: threading.Event) -> Starlette:
     )
 
 
-async def _event_stream(hub: EventHub, closing: threading.Event) -> AsyncIterator[str]:
+async def _event_stream(
+    hub: EventHub, closing: threading.Event, streams: StreamStats
+) -> AsyncIterator[str]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[ServiceEvent] = asyncio.Queue(maxsize=SSE_QUEUE)
 
     def enqueue(event: ServiceEvent) -> None:
         if queue.full():  # a slow client misses the oldest, never stalls the service
             queue.get_nowait()
+            streams.dropped += 1
         queue.put_nowait(event)
 
     def from_service_thread(event: ServiceEvent) -> None:
         loop.call_soon_threadsafe(enqueue, event)
 
     unsubscribe = hub.subscribe(from_service_thread)
+    streams.clients += 1
     try:
         yield ": connected\n\n"
         idle_s = 0.0
@@ -155,13 +169,15 @@ async def _event_stream(hub: EventHub, closing: threading.Event) -> AsyncIterato
             yield f"id: {event.seq}\nevent: {event.kind}\ndata: {data}\n\n"
     finally:
         unsubscribe()
+        streams.clients -= 1
 
 
 class ApiServer:
     def __init__(self, settings: ApiSettings, view: ServiceView) -> None:
         self.settings = settings
         self._closing = threading.Event()
-        app: ASGIApp = build_app(view, self._closing)
+        self.streams = StreamStats()
+        app: ASGIApp = build_app(view, self._closing, self.streams)
         if settings.token is not None:
             app = BearerToken(app, settings.token.get_secret_value())
         self._server = uvicorn.Server(

@@ -66,6 +66,12 @@ class _LoopCollector:
             events.add_metric([kind], count)
         yield events
         yield from _loop_metrics(service)
+        if service.api is not None:
+            streams = service.api.streams
+            yield GaugeMetricFamily("edgeai_api_event_clients", "/events clients", streams.clients)
+            yield CounterMetricFamily(
+                "edgeai_api_events_dropped", "Events a slow /events client missed", streams.dropped
+            )
         if service.mqtt is not None:
             mqtt = service.mqtt
             yield GaugeMetricFamily("edgeai_mqtt_connected", "1 while connected", mqtt.connected)

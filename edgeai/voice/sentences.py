@@ -73,3 +73,28 @@ def clean(text: str) -> str:
 def _ends_in_abbreviation(text: str) -> bool:
     words = text.strip().rstrip(".").split()
     return bool(words) and text.strip().endswith(".") and words[-1].lower() in _ABBREVIATIONS
+
+
+def speakable_pieces(text: str, max_words: int) -> list[str]:
+    """`text` in pieces of at most `max_words` words: split after sentence ends, then at commas
+    and semicolons, then between words. Text-to-speech memory grows with the longest piece it
+    is given and is kept, so the cap bounds it; shorter pieces also start sounding sooner."""
+    pieces: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        for clause in _clauses(sentence, max_words):
+            words = clause.split()
+            pieces += [" ".join(words[i : i + max_words]) for i in range(0, len(words), max_words)]
+    return [piece for piece in pieces if piece]
+
+
+def _clauses(sentence: str, max_words: int) -> list[str]:
+    """Clauses after commas and semicolons, joined back up while they fit in `max_words`."""
+    if len(sentence.split()) <= max_words:
+        return [sentence]
+    clauses: list[str] = []
+    for part in re.split(r"(?<=[,;:])\s+", sentence):
+        if clauses and len(clauses[-1].split()) + len(part.split()) <= max_words:
+            clauses[-1] += " " + part
+        else:
+            clauses.append(part)
+    return clauses

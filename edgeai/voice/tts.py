@@ -11,9 +11,12 @@ import numpy as np
 
 from edgeai.engines.onnx import open_session
 from edgeai.errors import ModelLoadError
-from edgeai.voice.sentences import clean
+from edgeai.voice.sentences import clean, speakable_pieces
 
 log = logging.getLogger(__name__)
+
+MAX_WORDS_PER_PIECE = 24
+"""onnxruntime keeps the memory of the longest input it has run: long sentences are split."""
 
 
 class PiperTTS:
@@ -36,11 +39,9 @@ class PiperTTS:
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
         """int16 audio at `sample_rate_hz`; text piper cannot speak yields nothing."""
-        speakable = clean(text)
-        if not speakable:
-            return
-        try:
-            for chunk in self._voice.synthesize(speakable):
-                yield chunk.audio_int16_array
-        except Exception as e:  # piper's phonemizer raises assorted errors on odd text
-            log.warning("could not speak %r: %s", speakable[:60], e)
+        for piece in speakable_pieces(clean(text), MAX_WORDS_PER_PIECE):
+            try:
+                for chunk in self._voice.synthesize(piece):
+                    yield chunk.audio_int16_array
+            except Exception as e:  # piper's phonemizer raises assorted errors on odd text
+                log.warning("could not speak %r: %s", piece[:60], e)
