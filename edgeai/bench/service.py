@@ -124,7 +124,7 @@ class ServiceBench:
                 "Resident memory of the whole process (medians of the first and last tenth of "
                 f"the samples after the first {WARM_UP_SHARE:.0%} of the soak):",
                 "",
-                "| after warm-up | at the end | growth | peak (during an LLM turn) |",
+                "| after warm-up | at the end | growth | peak (during a turn) |",
                 "| --- | --- | --- | --- |",
                 f"| {soak.start_mb:.0f} MB | {soak.end_mb:.0f} MB "
                 f"| {100 * soak.growth_after_warm_up:+.1f}% | {soak.peak_mb:.0f} MB |",
