@@ -26,6 +26,7 @@ HANDLED = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 @click.command("run")
 @click.option(
     "--audio",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
     help="Listen to this WAV/FLAC file, or '-' for raw 16-bit PCM on stdin, not the microphone.",
 )
 @click.option("--pcm-rate", default=16000, show_default=True, help="Sample rate of '--audio -'.")
