@@ -43,3 +43,7 @@ class CameraError(EdgeAIError):
 
 class ModelLoadError(EdgeAIError):
     """A model file exists but is not what the role expects (shape, format, header)."""
+
+
+class ServiceError(EdgeAIError):
+    """The service cannot start a part it needs (the API's port is taken, say)."""

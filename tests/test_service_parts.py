@@ -242,3 +242,22 @@ def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path):
     unit.write_text(rendered.replace("WatchdogSec=", "WatchdogSecs="))
     typo = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
     assert "Unknown key 'WatchdogSecs'" in typo.stderr  # the check above can fail
+
+
+def test_an_api_port_in_use_is_a_one_line_error(monkeypatch):
+    from edgeai.errors import ServiceError
+    from edgeai.service.api import ApiServer
+    from edgeai.service.hub import EventHub
+
+    class NoService:
+        hub = EventHub()
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = ApiServer(ApiSettings(port=port), NoService())  # type: ignore[arg-type]
+        with pytest.raises(
+            ServiceError, match=rf"cannot listen on 127.0.0.1:{port}: Address already in use"
+        ):
+            server.start()

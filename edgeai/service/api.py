@@ -16,7 +16,9 @@ import asyncio
 import hmac
 import json
 import logging
+import socket
 import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -30,6 +32,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from edgeai.config import ApiSettings
+from edgeai.errors import ServiceError
 from edgeai.service.hub import EventHub, ServiceEvent
 
 log = logging.getLogger(__name__)
@@ -191,30 +194,45 @@ class ApiServer:
                 timeout_graceful_shutdown=1,
             )
         )
-        self._thread = threading.Thread(target=self._server.run, name="http-api", daemon=True)
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
 
     def start(self, timeout_s: float = 10.0) -> None:
+        """Bind here, so a taken port is a clear error now, then serve in a thread."""
+        host, port = self.settings.host, self.settings.port
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as e:
+            sock.close()
+            raise ServiceError(
+                f"the HTTP API cannot listen on {host}:{port}: {e.strerror} "
+                "(set api.host / api.port)"
+            ) from None
+        self._socket = sock
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="http-api", daemon=True
+        )
         self._thread.start()
-        waited = 0.0
-        while not self._server.started and self._thread.is_alive() and waited < timeout_s:
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started and self._thread.is_alive():
+            if time.monotonic() > deadline:
+                raise ServiceError(f"the HTTP API did not start within {timeout_s:.0f} s")
             self._thread.join(0.02)
-            waited += 0.02
-        if not self._server.started:
-            raise OSError(
-                f"the HTTP API could not listen on {self.settings.host}:{self.settings.port} "
-                "(in use, or not an address of this machine?)"
-            )
-        log.info("HTTP API on http://%s:%d", self.settings.host, self.port)
+        log.info("HTTP API on http://%s:%d", host, self.port)
 
     @property
     def port(self) -> int:
         """The bound port (the configured one, or the one picked for port 0)."""
-        for server in self._server.servers:
-            for sock in server.sockets:
-                return int(sock.getsockname()[1])
-        return self.settings.port
+        if self._socket is None:
+            return self.settings.port
+        return int(self._socket.getsockname()[1])
 
     def stop(self) -> None:
         self._closing.set()
         self._server.should_exit = True
-        self._thread.join(timeout=3.0)
+        if self._thread is not None:
+            self._thread.join(timeout=3.0)
+        if self._socket is not None:
+            self._socket.close()
