@@ -59,6 +59,19 @@ class WavSink:
         self._partial.unlink(missing_ok=True)
 
 
+class ReplyFiles:
+    """Spoken replies as reply-1.wav, reply-2.wav, ... in a folder, instead of a speaker."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.paths: list[Path] = []
+
+    def open(self, rate_hz: int) -> WavSink:
+        """The next reply's file: the voice loop's `open_sink`."""
+        self.paths.append(self.folder / f"reply-{len(self.paths) + 1}.wav")
+        return WavSink(self.paths[-1], rate_hz)
+
+
 class SpeakerSink:
     """A PortAudio output device (name substring, index, or None for the default)."""
 

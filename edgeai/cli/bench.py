@@ -16,6 +16,23 @@ from edgeai.wake.words import resolve_wake_word
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# defaults of each benchmark, shared by its own command and `bench all`
+WAKE_POSITIVES = 300
+WAKE_SEED = 2026
+VISION_CLIP_S = 36.0
+API_SECONDS = 60.0
+
+negative_minutes_option = click.option(
+    "--negative-minutes",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Wake: minutes of speech and noise without the phrase.",
+)
+soak_minutes_option = click.option(
+    "--soak-minutes", type=float, default=10.0, show_default=True, help="Service soak length."
+)
+
 
 def out_option(contents: str) -> Callable[[F], F]:
     return click.option(
@@ -48,16 +65,14 @@ def bench_group() -> None:
 @bench_group.command("wake")
 @out_option("wake.json and wake.md")
 @click.option(
-    "--positives", type=int, default=300, show_default=True, help="Dev clips of the phrase."
-)
-@click.option(
-    "--negative-minutes",
-    type=float,
-    default=60.0,
+    "--positives",
+    type=int,
+    default=WAKE_POSITIVES,
     show_default=True,
-    help="Minutes of speech and noise without the phrase.",
+    help="Dev clips of the phrase.",
 )
-@click.option("--seed", type=int, default=2026, show_default=True, help="Draw of the dev set.")
+@negative_minutes_option
+@click.option("--seed", type=int, default=WAKE_SEED, show_default=True, help="Draw of the dev set.")
 @pass_app
 def wake(app: AppContext, out: Path, positives: int, negative_minutes: float, seed: int) -> None:
     """False-reject rate, false accepts per hour, delay and CPU of each configured wake word.
@@ -147,7 +162,9 @@ def run_voice(app: AppContext, out: Path) -> str:
 
 @bench_group.command("vision")
 @out_option("vision.json, vision.md and the generated clip")
-@click.option("--seconds", type=float, default=36.0, show_default=True, help="Clip length.")
+@click.option(
+    "--seconds", type=float, default=VISION_CLIP_S, show_default=True, help="Clip length."
+)
 @pass_app
 def vision(app: AppContext, out: Path, seconds: float) -> None:
     """Camera loop CPU (still, light change, cat, person), detector speed and event latency,
@@ -180,11 +197,13 @@ def run_vision(app: AppContext, out: Path, seconds: float) -> str:
 @bench_group.command("service")
 @out_option("service.json, service.md and the generated scene")
 @click.option(
-    "--api-seconds", type=float, default=60.0, show_default=True, help="API load phase length."
+    "--api-seconds",
+    type=float,
+    default=API_SECONDS,
+    show_default=True,
+    help="API load phase length.",
 )
-@click.option(
-    "--soak-minutes", type=float, default=10.0, show_default=True, help="Soak phase length."
-)
+@soak_minutes_option
 @pass_app
 def service(app: AppContext, out: Path, api_seconds: float, soak_minutes: float) -> None:
     """The whole service on the default models: API latency at 100 requests/s while the loops
@@ -221,14 +240,8 @@ def run_service(app: AppContext, out: Path, api_seconds: float, soak_minutes: fl
 
 @bench_group.command("all")
 @out_option("every benchmark's files and summary.md")
-@click.option(
-    "--negative-minutes",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Wake: minutes of audio without the phrase.",
-)
-@click.option("--soak-minutes", type=float, default=10.0, show_default=True, help="Service soak.")
+@negative_minutes_option
+@soak_minutes_option
 @pass_app
 def all_benchmarks(
     app: AppContext, out: Path, negative_minutes: float, soak_minutes: float
@@ -237,10 +250,10 @@ def all_benchmarks(
     (this is how BENCHMARKS.md is made)."""
     out.mkdir(parents=True, exist_ok=True)
     parts = [
-        run_wake(app, out, 300, negative_minutes, 2026),
+        run_wake(app, out, WAKE_POSITIVES, negative_minutes, WAKE_SEED),
         run_voice(app, out),
-        run_vision(app, out, 36.0),
-        run_service(app, out, 60.0, soak_minutes),
+        run_vision(app, out, VISION_CLIP_S),
+        run_service(app, out, API_SECONDS, soak_minutes),
     ]
     summary = out / "summary.md"
     summary.write_text("# edgeai benchmarks\n\n" + "\n".join(parts))

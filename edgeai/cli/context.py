@@ -13,7 +13,7 @@ import click
 from edgeai.catalog import Catalog
 from edgeai.config import Config, load_config
 from edgeai.detect import detect_profile
-from edgeai.hostfacts import probe
+from edgeai.hostfacts import HostFacts, probe
 from edgeai.profiles import Profile, Profiles
 from edgeai.store import ModelStore
 
@@ -46,11 +46,16 @@ class AppContext:
     def store(self) -> ModelStore:
         return ModelStore(self.config.models.store_path())
 
+    @cached_property
+    def host(self) -> HostFacts:
+        """What this machine is: probed once (it imports the engines and asks them)."""
+        return probe()
+
     def active_profile(self) -> Profile:
         """The profile named in the config, or the detected one for `auto`."""
         if self.config.profile != "auto":
             return self.profiles.get(self.config.profile)
-        return detect_profile(probe(), self.profiles).profile
+        return detect_profile(self.host, self.profiles).profile
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -12,7 +12,7 @@ import numpy as np
 from edgeai.assistant import AssistantRun, run_assistant
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.files import read_audio
-from edgeai.audio.sinks import WavSink
+from edgeai.audio.sinks import ReplyFiles
 from edgeai.audio.sources import ArraySource
 from edgeai.cli.context import AppContext, json_option, pass_app
 from edgeai.config import CameraRule, CameraSettings
@@ -62,23 +62,18 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     camera_settings = _demo_camera_settings(app.config.camera)
     camera_loop = build_camera_loop(camera_settings, detector, "demo", out / "events")
-    replies: list[Path] = []
-
-    def open_sink(rate_hz: int) -> WavSink:
-        replies.append(out / f"reply-{len(replies) + 1}.wav")
-        return WavSink(replies[-1], rate_hz)
-
+    replies = ReplyFiles(out)
     voice = build_voice_loop(
-        app.config, profile, app.store, app.catalog, models, open_sink, camera_loop.describe
+        app.config, profile, app.store, app.catalog, models, replies.open, camera_loop.describe
     )
     clip = clip or _scene_clip(out)
     camera = build_camera(str(clip), camera_settings, profile, realtime=not fast)
     audio = ArraySource(demo_audio(source), realtime=not fast)
     run = run_assistant(voice, audio, camera_loop, camera, camera_settings.rules)
     if as_json:
-        click.echo(json.dumps(_as_dict(run, replies), indent=2))
+        click.echo(json.dumps(_as_dict(run, replies.paths), indent=2))
         return
-    _print_run(run, replies, clip)
+    _print_run(run, replies.paths, clip)
 
 
 def _demo_camera_settings(settings: CameraSettings) -> CameraSettings:

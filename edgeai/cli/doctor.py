@@ -6,7 +6,6 @@ import click
 
 from edgeai.cli.context import AppContext, emit, json_option, pass_app
 from edgeai.doctor import Level, run_checks
-from edgeai.hostfacts import probe
 
 MARKS = {Level.OK: "ok  ", Level.WARN: "WARN", Level.FAIL: "FAIL"}
 
@@ -16,7 +15,7 @@ MARKS = {Level.OK: "ok  ", Level.WARN: "WARN", Level.FAIL: "FAIL"}
 @pass_app
 def doctor(app: AppContext, as_json: bool) -> None:
     """Check Python, packages, config, profile, model store, audio, camera and accelerators."""
-    checks = run_checks(app.config, app.config_source, probe(), app.catalog, app.profiles)
+    checks = run_checks(app.config, app.config_source, app.host, app.catalog, app.profiles)
     data = [
         {"topic": c.topic, "level": c.level.value, "detail": c.detail, "fix": c.fix} for c in checks
     ]

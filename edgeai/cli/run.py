@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from edgeai.audio.sinks import AudioSink, WavSink
+from edgeai.audio.sinks import AudioSink, ReplyFiles
 from edgeai.audio.sources import AudioSource, FileSource, RawPcmSource
 from edgeai.cli.context import AppContext, pass_app
 from edgeai.config import CameraSettings
@@ -88,11 +88,4 @@ def _reply_files(folder: Path | None) -> Callable[[int], AudioSink] | None:
     if folder is None:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    count = 0
-
-    def open_sink(rate_hz: int) -> AudioSink:
-        nonlocal count
-        count += 1
-        return WavSink(folder / f"reply-{count}.wav", rate_hz)
-
-    return open_sink
+    return ReplyFiles(folder).open

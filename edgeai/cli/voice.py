@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from edgeai.audio.files import read_audio
-from edgeai.audio.sinks import AudioSink, NullSink, SpeakerSink, WavSink
+from edgeai.audio.sinks import AudioSink, NullSink, ReplyFiles, SpeakerSink, WavSink
 from edgeai.cli.context import AppContext, json_option, pass_app
 from edgeai.voice.build import intent_context, load_voice_models
 from edgeai.voice.respond import Responder
@@ -107,11 +107,11 @@ def chat(
                 if line.strip():
                     yield line.strip(), responder.clock()
 
-    for number, (request, finished) in enumerate(requests(), 1):
+    replies = ReplyFiles(out) if out else None
+    for request, finished in requests():
         timeline = TurnTimeline(speech_end_s=finished, stt_done_s=responder.clock())
-        sink: AudioSink = (
-            WavSink(out / f"reply-{number}.wav", models.tts.sample_rate_hz) if out else NullSink()
-        )
+        rate_hz = models.tts.sample_rate_hz
+        sink: AudioSink = replies.open(rate_hz) if replies else NullSink()
         try:
             responder.respond(request, sink, timeline, threading.Event())
         finally:

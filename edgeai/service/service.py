@@ -22,7 +22,6 @@ from edgeai.audio.sinks import AudioSink, NullSink, SpeakerSink
 from edgeai.cli.context import AppContext
 from edgeai.config import Config
 from edgeai.errors import AudioError, EdgeAIError
-from edgeai.hostfacts import probe
 from edgeai.logs import logfmt
 from edgeai.placement import Placement, place
 from edgeai.profiles import Profile
@@ -160,18 +159,15 @@ class Service:
             }
             if not self.mqtt.connected:
                 problems.append(f"MQTT broker {self.mqtt.settings.host} not connected")
-        healthy = not stalled and not self.stopping and loops is not None
-        status = (
-            "stopping"
-            if self.stopping
-            else "starting"
-            if loops is None
-            else "stalled"
-            if stalled
-            else "ok"
-        )
-        if status == "ok" and problems:
-            status = "degraded"
+        if self.stopping:
+            status = "stopping"
+        elif loops is None:
+            status = "starting"
+        elif stalled:
+            status = "stalled"
+        else:
+            status = "degraded" if problems else "ok"
+        healthy = status in ("ok", "degraded")
         return healthy, {"status": status, "problems": problems} | body
 
     def metrics(self) -> bytes:
@@ -197,7 +193,7 @@ class Service:
 
     def _start_loops(self, app: AppContext) -> None:
         config = app.config
-        profile, self.placements = place(app.active_profile(), probe())
+        profile, self.placements = place(app.active_profile(), app.host)
         models, detector = self._load_models(app, config, profile)
         camera_loop = (
             build_camera_loop(config.camera, detector, "camera", config.camera.events.folder_path())
