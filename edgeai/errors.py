@@ -45,5 +45,15 @@ class ModelLoadError(EdgeAIError):
     """A model file exists but is not what the role expects (shape, format, header)."""
 
 
+class ExportError(EdgeAIError):
+    """An export cannot start or a conversion failed; nothing half-written is left behind."""
+
+
 class ServiceError(EdgeAIError):
     """The service cannot start a part it needs (the API's port is taken, say)."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of a (often multi-line, native) library error, for a one-line message."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

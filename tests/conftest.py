@@ -101,3 +101,12 @@ def speak(text: str, voice: str = "en-us+m3", words_per_minute: int = 150) -> np
 
 def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * 16000), np.int16)
+
+
+def assert_png(path: Path) -> None:
+    """A benchmark plot: a PNG of a readable size with something drawn on it."""
+    import cv2
+
+    image = cv2.imread(str(path))
+    assert image is not None and image.shape[0] > 200 and image.shape[1] > 400, path
+    assert len(np.unique(image.reshape(-1, 3), axis=0)) > 8

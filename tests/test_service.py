@@ -26,7 +26,7 @@ from edgeai.service.loops import Inputs
 from edgeai.service.service import Service
 from edgeai.synthetic.scene import SceneScript, Sprites, write_clip
 from edgeai.vision.build import build_camera
-from tests.conftest import TEST_MODEL_STORE
+from tests.conftest import TEST_MODEL_STORE, assert_png
 from tests.test_mqtt import free_port
 from tests.test_service_parts import NotifyListener
 
@@ -315,12 +315,6 @@ def test_bench_service_smoke_run(model_store, tmp_path: Path):
     assert len(result.soak.rss_mb) >= 3
     assert "| requests | errors |" in result.markdown()
     assert (tmp_path / "bench" / "bench-config.yaml").is_file()
-
-
-def assert_png(path: Path) -> None:
-    image = cv2.imread(str(path))
-    assert image is not None and image.shape[0] > 200 and image.shape[1] > 400, path
-    assert len(np.unique(image.reshape(-1, 3), axis=0)) > 8  # something was drawn
 
 
 def test_the_service_plot_shows_memory_and_api_latency(tmp_path: Path):

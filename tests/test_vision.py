@@ -240,10 +240,12 @@ def test_camera_loop_reports_the_person_and_the_fall_but_not_the_cat_or_the_ligh
     loop = build_camera_loop(settings, detector, "scene", tmp_path / "events")
     sprites = Sprites.load()
     truth = ground_truth(DEMO_SCENE, sprites)
-    events, runs_while_still, described = [], 0, {}
+    events, runs_while_still, described, run_times = [], 0, {}, []
     for frame in ArrayFrameSource(render(DEMO_SCENE, sprites), DEMO_SCENE.fps).frames():
         runs = loop.stats.detector_runs
         events += loop.process(frame)
+        if loop.stats.detector_runs > runs:
+            run_times.append(frame.t)
         if frame.t < truth.cat_visible[0]:  # nothing but noise and the light change
             runs_while_still += loop.stats.detector_runs - runs
         if abs(frame.t - 11.0) < 1e-6:
@@ -258,6 +260,9 @@ def test_camera_loop_reports_the_person_and_the_fall_but_not_the_cat_or_the_ligh
     ]
     entered, _, fell, *_ = events
     assert truth.person_visible[0] <= entered.frame_t <= truth.person_visible[0] + 0.5
+    # the look that confirms the person comes on the next frame, not a pacing interval later
+    confirming = int(np.argmin([abs(t - entered.frame_t) for t in run_times]))
+    assert run_times[confirming] - run_times[confirming - 1] == pytest.approx(1 / DEMO_SCENE.fps)
     assert truth.person_fallen[0] <= fell.frame_t <= truth.person_fallen[0] + 0.5
     assert described["at door"] == "I see one person. Someone is in the door zone."
     assert loop.describe() == "I don't see anyone."
@@ -359,7 +364,7 @@ def test_a_video_file_read_fast_loses_no_frame_and_a_bad_one_fails_for_good(tmp_
 def test_bench_vision_smoke_run_scores_a_short_scene_and_plots_it(detector, tmp_path: Path):
     from edgeai.bench.plots import vision_costs
     from edgeai.bench.vision import bench_vision
-    from tests.test_service import assert_png
+    from tests.conftest import assert_png
 
     script = SceneScript(
         seconds=6.0, fps=5, light_dims=(0.5, 0.8), light_returns=(1.0, 1.3),

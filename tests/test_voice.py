@@ -293,7 +293,7 @@ def test_bench_voice_smoke_run_compares_with_the_sequential_pipeline_and_plots_i
     from edgeai.bench import voice as bench
     from edgeai.bench.plots import voice_breakdown
     from edgeai.synthetic.speech import Synthesizer
-    from tests.test_service import assert_png
+    from tests.conftest import assert_png
 
     synth = Synthesizer(TEST_MODEL_STORE / "piper-en-us-joe-medium" / "en_US-joe-medium.onnx")
     clean_piper = bench.VOICES[:1]

@@ -1,5 +1,6 @@
 """PNG plots of benchmark results (matplotlib, drawn off-screen): where the time of a voice turn
-goes, what the camera loop costs per phase, how the service's memory and API latency behave."""
+goes, what the camera loop costs per phase, how the service's memory and API latency behave,
+what each exported artifact gains and loses."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from edgeai.bench.export import ExportBench
     from edgeai.bench.service import ServiceBench
     from edgeai.bench.vision import VisionBench
     from edgeai.bench.voice import ClipResult
@@ -162,3 +164,27 @@ def _cumulative(durations: dict[str, float]) -> dict[str, float | None]:
 def _p95(values: list[float | None] | list[float]) -> float:
     present = [v for v in values if v is not None]
     return float(np.percentile(present, 95)) if present else 0.0
+
+
+def export_tradeoffs(result: ExportBench, path: Path) -> Path:
+    """Speed-up and mAP of each artifact beside its source's."""
+    from edgeai.bench.export import speedup
+
+    figure, (speed, accuracy) = _figure(width=11.0, height=4.2, columns=2)
+    manifests = result.manifests
+    names = [f"{m.format} {m.precision}" for m in manifests]
+    colours = ["#55a868" if m.usable else "#c44e52" for m in manifests]
+    speed.barh(names, [speedup(m) or 0.0 for m in manifests], color=colours)
+    speed.axvline(1.0, color="grey", linestyle=":", label="the source")
+    speed.axvline(1.5, color="red", linestyle="--", label="int8 target: 1.5x")
+    speed.set_xlabel("speed-up over the source (taking turns, same run)")
+    speed.legend(fontsize=8)
+    positions = np.arange(len(manifests))
+    accuracy.barh(positions + 0.2, [m.gate.value for m in manifests], 0.4, label="artifact")
+    accuracy.barh(positions - 0.2, [m.gate.reference for m in manifests], 0.4, label="source",
+                  color="#9e9e9e")  # fmt: skip
+    accuracy.set_yticks(positions, names)
+    accuracy.set_xlabel("mAP@0.5 on labelled pictures")
+    accuracy.legend(fontsize=8)
+    figure.suptitle(f"{result.recipe}: artifacts against their source (red: failed its gate)")
+    return _save(figure, path)

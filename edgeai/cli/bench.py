@@ -21,6 +21,7 @@ WAKE_POSITIVES = 300
 WAKE_SEED = 2026
 VISION_CLIP_S = 36.0
 API_SECONDS = 60.0
+EXPORT_RECIPE = "yolov8-fall"
 
 negative_minutes_option = click.option(
     "--negative-minutes",
@@ -59,7 +60,7 @@ def write_results(
 
 @click.group("bench")
 def bench_group() -> None:
-    """Benchmarks: wake word, voice turn, camera loop, the whole service."""
+    """Benchmarks: wake word, voice turn, camera loop, the whole service, exported models."""
 
 
 @bench_group.command("wake")
@@ -238,6 +239,57 @@ def run_service(app: AppContext, out: Path, api_seconds: float, soak_minutes: fl
     )
 
 
+@bench_group.command("export")
+@out_option("export.json, export.md, export.png and the artifacts built")
+@click.option("--recipe", default=EXPORT_RECIPE, show_default=True, help="A detector recipe.")
+@click.option("--calibration", type=int, help="Calibration pictures (default: the recipe's).")
+@click.option("--evaluation", type=int, help="Evaluation pictures (default: the recipe's).")
+@pass_app
+def export(
+    app: AppContext, out: Path, recipe: str, calibration: int | None, evaluation: int | None
+) -> None:
+    """Every artifact of a detector recipe against its source, in one run: size, latency
+    (taking turns with the source), mAP@0.5 and box agreement. Needs the export extra.
+
+    The artifacts are built under --out; the ones the runtime loads are not touched."""
+    run_export(app, out, recipe, calibration, evaluation)
+
+
+def run_export(
+    app: AppContext,
+    out: Path,
+    recipe: str,
+    calibration: int | None = None,
+    evaluation: int | None = None,
+) -> str:
+    from edgeai.cli.export import require_export_extra
+
+    require_export_extra("onnx", "nncf")
+    from edgeai.bench.export import ExportBench
+    from edgeai.bench.plots import export_tradeoffs
+    from edgeai.export.detector import ExportContext, export_detector
+    from edgeai.export.recipe import DetectorRecipe, load_recipe, recipe_path
+
+    spec = load_recipe(recipe_path(recipe))
+    if not isinstance(spec, DetectorRecipe):
+        raise click.UsageError(
+            f"bench export measures detector recipes; {recipe} trains a wake word "
+            "(its manifest holds its own dev-set figures)"
+        )
+    spec = spec.with_counts(calibration, evaluation)
+    out.mkdir(parents=True, exist_ok=True)
+    context = ExportContext(
+        app.store, app.catalog, app.profiles, app.active_profile(), out / "artifacts"
+    )
+    manifests = export_detector(spec, context)
+    result = ExportBench(
+        spec.name, manifests[0].source.size_bytes, spec.evaluation.synthetic or 0, manifests
+    )
+    return write_results(
+        out, "export", result.as_dict(), result.markdown(), lambda p: export_tradeoffs(result, p)
+    )
+
+
 @bench_group.command("all")
 @out_option("every benchmark's files and summary.md")
 @negative_minutes_option
@@ -246,14 +298,15 @@ def run_service(app: AppContext, out: Path, api_seconds: float, soak_minutes: fl
 def all_benchmarks(
     app: AppContext, out: Path, negative_minutes: float, soak_minutes: float
 ) -> None:
-    """Wake, voice, vision and service one after another; summary.md links every table and plot
-    (this is how BENCHMARKS.md is made)."""
+    """Wake, voice, vision, service and export one after another; summary.md links every table
+    and plot (this is how BENCHMARKS.md is made)."""
     out.mkdir(parents=True, exist_ok=True)
     parts = [
         run_wake(app, out, WAKE_POSITIVES, negative_minutes, WAKE_SEED),
         run_voice(app, out),
         run_vision(app, out, VISION_CLIP_S),
         run_service(app, out, API_SECONDS, soak_minutes),
+        run_export(app, out, EXPORT_RECIPE),
     ]
     summary = out / "summary.md"
     summary.write_text("# edgeai benchmarks\n\n" + "\n".join(parts))

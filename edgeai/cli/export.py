@@ -7,15 +7,114 @@ from pathlib import Path
 
 import click
 
+from edgeai.artifacts import ArtifactIndex, Manifest
 from edgeai.cli.context import AppContext, emit, json_option, pass_app
-from edgeai.errors import EdgeAIError
+from edgeai.errors import EdgeAIError, ExportError
+from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.paths import user_data_dir
 from edgeai.yamlfile import load_yaml_model
 
+RECIPE_COMMAND = "recipe"
 
-@click.group("export")
+
+class RecipeGroup(click.Group):
+    """`edgeai export RECIPE ...` runs a recipe; `edgeai export wakeword|list ...` as named."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return RECIPE_COMMAND, self.commands[RECIPE_COMMAND], args
+        return super().resolve_command(ctx, args)
+
+
+@click.group("export", cls=RecipeGroup)
 def export_group() -> None:
-    """Build model artifacts: wake word heads."""
+    """Build model artifacts: edgeai export RECIPE [--profile P].
+
+    RECIPE is a YAML file or the name of a bundled recipe in export/ (yolov8-fall,
+    wakeword-hey-jarvis). Each artifact gets a folder under $EDGEAI_HOME/artifacts with its
+    manifest; one that fails its accuracy gate is kept but not used, and the command says by how
+    much it failed.
+    """
+
+
+def require_export_extra(*modules: str) -> None:
+    if any(importlib.util.find_spec(module) is None for module in modules):
+        raise EdgeAIError("exporting needs the export extra: pip install 'edgeai[export]'")
+
+
+@export_group.command(RECIPE_COMMAND)
+@click.argument("recipe")
+@click.option("--profile", help="Build only the targets meant for this device profile.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Artifacts folder (default $EDGEAI_HOME/artifacts).",
+)
+@json_option
+@pass_app
+def run_recipe(
+    app: AppContext, /, recipe: str, profile: str | None, out: Path | None, as_json: bool
+) -> None:
+    """Run RECIPE (a YAML file or a bundled recipe's name)."""
+    from edgeai.export.recipe import DetectorRecipe, load_recipe, recipe_path
+
+    spec = load_recipe(recipe_path(recipe))
+    if not isinstance(spec, DetectorRecipe):
+        _train_wakeword(app, spec, None, as_json)
+        return
+    require_export_extra("onnx", "nncf")
+    from edgeai.export.detector import ExportContext, export_detector
+
+    context = ExportContext(
+        app.store,
+        app.catalog,
+        app.profiles,
+        app.active_profile(),
+        out or user_data_dir("artifacts"),
+    )
+    manifests = export_detector(spec, context, profile)
+    emit([m.model_dump(mode="json") for m in manifests], as_json, lambda: _print(manifests))
+    failed = [m for m in manifests if not m.usable]
+    if failed:
+        raise ExportError(
+            f"{len(failed)} of {len(manifests)} artifacts failed their gate and will not be used: "
+            + "; ".join(f"{m.name}: {_gate_text(m)}" for m in failed)
+        )
+
+
+@export_group.command("list")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Artifacts folder.")
+@json_option
+def list_artifacts(out: Path | None, as_json: bool) -> None:
+    """The artifacts built so far, with their gates and the profiles that load them."""
+    manifests = [artifact.manifest for artifact in ArtifactIndex.load(out)]
+    emit([m.model_dump(mode="json") for m in manifests], as_json, lambda: _print(manifests))
+
+
+def _print(manifests: list[Manifest]) -> None:
+    if not manifests:
+        click.echo("no artifacts yet: edgeai export RECIPE")
+    for m in manifests:
+        speed = (
+            f"{m.latency_ms:.0f} ms ({m.reference_latency_ms / m.latency_ms:.2f}x the source)"
+            if m.latency_ms and m.reference_latency_ms
+            else "latency not measured"
+        )
+        state = "usable" if m.usable else "NOT USABLE"
+        click.echo(
+            f"{m.name:<28} {m.format:<8} {m.precision:<5} {m.size_bytes / 1e6:7.1f} MB  {speed}  "
+            f"{_gate_text(m)}  {state}  profiles: {', '.join(m.profiles) or '-'}"
+        )
+
+
+def _gate_text(m: Manifest) -> str:
+    gate = m.gate
+    text = f"{gate.metric} {gate.value:.3f} vs {gate.reference:.3f}"
+    if not gate.passed:
+        text += f" (allowed drop {gate.max_drop:.3f}, short by {gate.shortfall:.3f})"
+    return text
 
 
 @export_group.command("wakeword")
@@ -43,18 +142,17 @@ def wakeword(
     Writes NAME.onnx and NAME.json (threshold, false-reject rate and false accepts per hour
     measured on a dev set kept apart from training) to --out, default $EDGEAI_HOME/wakewords.
     """
-    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("piper") is None:
-        raise EdgeAIError(
-            "the wake word trainer needs the export extra: pip install 'edgeai[export]'"
-        )
-    from edgeai.export.wakeword.recipe import WakeWordRecipe
-    from edgeai.export.wakeword.trainer import build_wakeword
-
     if (phrase is None) == (recipe is None):
         raise click.UsageError("give a PHRASE or a --recipe, not both")
     base = load_yaml_model(recipe, WakeWordRecipe) if recipe else WakeWordRecipe(phrase=str(phrase))
     changes = {key: value for key, value in overrides.items() if value is not None}
-    spec = base.model_copy(update=changes)
+    _train_wakeword(app, base.model_copy(update=changes), out, as_json)
+
+
+def _train_wakeword(app: AppContext, spec: WakeWordRecipe, out: Path | None, as_json: bool) -> None:
+    require_export_extra("torch", "piper")
+    from edgeai.export.wakeword.trainer import build_wakeword
+
     target = out or spec.out or user_data_dir("wakewords")
     manifest = build_wakeword(spec, app.store, app.catalog, target)
 

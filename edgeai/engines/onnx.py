@@ -7,7 +7,7 @@ from typing import Any
 
 import onnxruntime
 
-from edgeai.errors import ModelLoadError
+from edgeai.errors import ModelLoadError, first_line
 
 MIN_ONNX_BYTES = 64
 
@@ -37,7 +37,7 @@ def open_session(
             str(path), sess_options=options, providers=chosen or ["CPUExecutionProvider"]
         )
     except Exception as e:  # onnxruntime raises its own exception types for bad graphs
-        raise ModelLoadError(f"{path}: not a loadable ONNX model: {_first_line(e)}") from None
+        raise ModelLoadError(f"{path}: not a loadable ONNX model: {first_line(e)}") from None
 
 
 def check_onnx_file(path: Path) -> None:
@@ -56,7 +56,3 @@ def check_onnx_file(path: Path) -> None:
 def input_shape(session: onnxruntime.InferenceSession, index: int = 0) -> list[Any]:
     """The declared shape of an input: ints for fixed sizes, strings or None for free ones."""
     return list(session.get_inputs()[index].shape)
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

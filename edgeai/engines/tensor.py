@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from edgeai.engines.onnx import check_onnx_file, open_session
-from edgeai.errors import ModelLoadError
+from edgeai.errors import ModelLoadError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class OpenVinoTensorModel:
         try:
             model = core.read_model(str(path))
         except Exception as e:  # OpenVINO raises RuntimeError subclasses for bad files
-            raise ModelLoadError(f"{path}: OpenVINO cannot read it: {_first_line(e)}") from None
+            raise ModelLoadError(f"{path}: OpenVINO cannot read it: {first_line(e)}") from None
         if device not in core.available_devices:
             log.warning("OpenVINO device %s not present; %s runs on the CPU", device, path.name)
             device = "CPU"
@@ -120,8 +120,3 @@ def _framework_metadata(model: object) -> dict[str, str]:
         str(key): model.get_rt_info(["framework", key]).astype(str)  # type: ignore[attr-defined]
         for key in keys
     }
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

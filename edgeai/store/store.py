@@ -19,6 +19,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from edgeai.atomic import replace_dir
 from edgeai.catalog import CatalogEntry, HuggingFaceSource, PyPISource
 from edgeai.errors import DiskFullError, IntegrityError, ModelStoreError, SourceError
 from edgeai.store.files import verify_file
@@ -136,7 +137,7 @@ class ModelStore:
             }
             (workdir / PULL_RECORD).write_text(json.dumps(record, indent=2) + "\n")
             workdir.chmod(0o755)  # mkdtemp makes it private; models are not secrets
-            self._replace(workdir, self.model_dir(entry))
+            replace_dir(workdir, self.model_dir(entry))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -144,16 +145,6 @@ class ModelStore:
         """Folders a killed pull left behind; safe to remove while holding the lock."""
         for leftover in [*self.root.glob(".pull-*"), *self.root.glob(".old-*")]:
             shutil.rmtree(leftover, ignore_errors=True)
-
-    @staticmethod
-    def _replace(new: Path, final: Path) -> None:
-        """Swap `new` in for `final` with renames, so readers see the old or the new folder."""
-        old = final.with_name(f".old-{final.name}")
-        shutil.rmtree(old, ignore_errors=True)
-        if final.exists():
-            final.rename(old)
-        new.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
 
     def _check_space(self, entry: CatalogEntry, factor: int) -> None:
         needed = entry.size_bytes * factor + DISK_MARGIN_BYTES

@@ -100,7 +100,7 @@ class Sprites:
 
 def render(script: SceneScript, sprites: Sprites) -> Iterator[np.ndarray]:
     """The clip's frames, BGR uint8, in order."""
-    background = _background(script, sprites)
+    background = draw_background(script.width, script.height, sprites)
     rng = np.random.default_rng(script.seed)
     for t in _frame_times(script):
         frame = background.astype(np.float32)
@@ -135,8 +135,8 @@ def _read(path: Path, flags: int) -> np.ndarray:
     return image
 
 
-def _background(script: SceneScript, sprites: Sprites) -> np.ndarray:
-    w, h = script.width, script.height
+def draw_background(w: int, h: int, sprites: Sprites) -> np.ndarray:
+    """The wall with its door over the floor, BGR uint8."""
     floor_top = round(FLOOR_TOP * h)
     wall = cv2.resize(sprites.wall, (w, floor_top))
     floor = cv2.resize(sprites.floor, (w, h - floor_top))
@@ -168,7 +168,7 @@ def _person_box(
     if not script.person_enters <= t < script.person_leaves + 2.0:
         return None
     w, h = script.width, script.height
-    standing = _scaled(sprites.person, 0.62 * h)
+    standing = scaled(sprites.person, 0.62 * h)
     sw, sh = standing.shape[1], standing.shape[0]
     feet_y = round(0.94 * h)
     door_x = round(0.04 * w)
@@ -191,26 +191,26 @@ def _person_box(
 def _paste_person(frame: np.ndarray, script: SceneScript, sprites: Sprites, t: float) -> None:
     placed = _person_box(script, sprites, t)
     if placed is not None:
-        _paste(frame, *placed)
+        paste(frame, *placed)
 
 
 def _paste_cat(frame: np.ndarray, script: SceneScript, sprites: Sprites, t: float) -> None:
     start, end = script.cat_crosses
     if not start <= t < end:
         return
-    cat = _scaled(sprites.cat, 0.2 * script.height)
+    cat = scaled(sprites.cat, 0.2 * script.height)
     progress = (t - start) / (end - start)
     x = round(-cat.shape[1] + (script.width + cat.shape[1]) * progress)
-    _paste(frame, cat, x, round(0.97 * script.height) - cat.shape[0])
+    paste(frame, cat, x, round(0.97 * script.height) - cat.shape[0])
 
 
-def _scaled(sprite: np.ndarray, height: float) -> np.ndarray:
+def scaled(sprite: np.ndarray, height: float) -> np.ndarray:
     scale = height / sprite.shape[0]
     size = (max(1, round(sprite.shape[1] * scale)), max(1, round(height)))
     return cv2.resize(sprite, size, interpolation=cv2.INTER_AREA)
 
 
-def _paste(frame: np.ndarray, sprite: np.ndarray, x: int, y: int) -> None:
+def paste(frame: np.ndarray, sprite: np.ndarray, x: int, y: int) -> None:
     """Alpha-blend a BGRA sprite onto `frame` with its top-left corner at (x, y), clipped."""
     h, w = frame.shape[:2]
     left, top = max(x, 0), max(y, 0)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from edgeai.artifacts import ArtifactIndex
 from edgeai.catalog import Catalog
 from edgeai.config import CameraSettings, Config
 from edgeai.engines.tensor import Engine as TensorEngine
@@ -22,6 +24,8 @@ from edgeai.vision.sources import FrameSource, is_live, open_source
 from edgeai.vision.tracker import Tracker, TrackerSettings
 from edgeai.vision.yolo import YoloDetector
 from edgeai.vision.zones import Zone
+
+log = logging.getLogger(__name__)
 
 
 def load_detector(
@@ -49,11 +53,32 @@ def load_detector(
 
 
 def default_detector(
-    config: Config, profile: Profile, store: ModelStore, catalog: Catalog
+    config: Config,
+    profile: Profile,
+    store: ModelStore,
+    catalog: Catalog,
+    artifacts: ArtifactIndex | None = None,
 ) -> Detector:
+    """The profile's detector: an exported artifact meant for this profile that passed its
+    gate (`edgeai export`), else the catalog model the profile names."""
     role = profile.roles["detector"]
-    path = store.main_file(catalog.get(role.model))
-    return load_detector(path, role, profile, config.camera.min_score)
+    artifact = (artifacts or ArtifactIndex.load()).pick(profile.name, "detector", role.model)
+    if artifact is None:
+        return load_detector(
+            store.main_file(catalog.get(role.model)), role, profile, config.camera.min_score
+        )
+    manifest = artifact.manifest
+    log.info(
+        "detector: exported artifact %s (%s %s, %s %.3f, source %.3f)",
+        manifest.name,
+        manifest.format,
+        manifest.precision,
+        manifest.gate.metric,
+        manifest.gate.value,
+        manifest.gate.reference,
+    )
+    role = role.model_copy(update={"engine": manifest.engine})
+    return load_detector(artifact.main_file, role, profile, config.camera.min_score)
 
 
 def build_camera_loop(

@@ -42,6 +42,9 @@ class DetectPacing:
     """While people are tracked, run the detector this often even without motion."""
     yielding_interval_s: float = 1.0
     """The slower rate while another loop has priority (a voice turn)."""
+    confirming_interval_s: float = 0.0
+    """While a person or a fall seen once awaits the look that confirms it, the detector runs
+    this soon again (0: on the next frame): that look decides how late the event is."""
 
 
 class CameraLoop:
@@ -148,8 +151,10 @@ class CameraLoop:
         if self._last_detect_t is None:
             return moved
         since = t - self._last_detect_t
+        yielding = self.yield_to is not None and self.yield_to()
+        if self.people.awaiting_confirmation() and not yielding:
+            return since >= self.pacing.confirming_interval_s
         if moved:
-            yielding = self.yield_to is not None and self.yield_to()
             interval = self.pacing.yielding_interval_s if yielding else self.pacing.interval_s
             return since >= interval
         return bool(self.tracker.tracks) and since >= self.pacing.recheck_s

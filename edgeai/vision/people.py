@@ -78,6 +78,14 @@ class PeopleWatcher:
                 changes.append(PersonChange("person_left", None, track))
         return changes
 
+    def awaiting_confirmation(self) -> bool:
+        """Someone seen upright (or lying) once whose event waits for one more look."""
+        return any(
+            (not p.reported and p.upright_hits > 0)
+            or (p.reported and not p.fallen and p.lying_streak > 0)
+            for p in self._people.values()
+        )
+
     def present(self) -> list[tuple[Track, bool, list[str]]]:
         """Reported people now: their track, whether they are down, and their zones."""
         return [

@@ -26,13 +26,16 @@ from edgeai.vision.detection import (
     non_max_suppression,
 )
 
+DEFAULT_SCORE = 0.45
+"""A box below this score is not reported (config: camera.min_score)."""
+
 
 class YoloDetector:
     def __init__(
         self,
         model: TensorModel,
         path: Path,
-        score_threshold: float = 0.45,
+        score_threshold: float = DEFAULT_SCORE,
         iou_threshold: float = 0.5,
     ) -> None:
         self._model = model

@@ -1,0 +1,142 @@
+"""Export recipes: one YAML file in `export/` says what to convert, into what, and how to check it.
+
+`kind` picks the toolchain: `detector` (a YOLOv8-style ONNX detector to ONNX fp32/fp16, static
+int8 QDQ, OpenVINO IR fp16 and NNCF int8) or `wakeword` (the wake word trainer).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+
+from edgeai.errors import ConfigError
+from edgeai.export.wakeword.recipe import WakeWordRecipe
+from edgeai.paths import bundled_data_dir
+from edgeai.synthetic.people_images import POSTURES
+from edgeai.yamlfile import load_yaml_model
+
+NAME = r"^[a-z0-9][a-z0-9._-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceSpec(Strict):
+    """The model to convert: a catalog model (pulled into the store) or a file."""
+
+    model: str | None = Field(default=None, description="Catalog name")
+    path: Path | None = Field(default=None, description="A local file instead of a catalog model")
+    sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="Pinned: a changed source is refused, not exported"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SourceSpec:
+        if (self.model is None) == (self.path is None):
+            raise ValueError("give exactly one of model (a catalog name) or path (a file)")
+        return self
+
+
+class ImageSet(Strict):
+    """Pictures for calibration or evaluation: generated with exact labels, or a folder."""
+
+    synthetic: int | None = Field(
+        default=None, ge=4, le=5000, description="How many labelled people pictures to generate"
+    )
+    images: Path | None = Field(
+        default=None, description="A folder of .jpg/.png pictures (calibration only: no labels)"
+    )
+    seed: int = Field(default=0, description="Generated sets with different seeds are disjoint")
+    count: int = Field(default=64, ge=4, description="At most this many pictures from a folder")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ImageSet:
+        if (self.synthetic is None) == (self.images is None):
+            raise ValueError("give exactly one of synthetic (a count) or images (a folder)")
+        return self
+
+
+class DetectorGate(Strict):
+    max_map_drop: float = Field(
+        default=0.01, ge=0, le=1, description="mAP@0.5 an artifact may lose against its source"
+    )
+
+
+class DetectorTarget(Strict):
+    name: str = Field(pattern=NAME, description="The artifact's folder name")
+    format: Literal["onnx", "openvino"]
+    precision: Literal["fp32", "fp16", "int8"]
+    engine: Literal["onnxruntime", "openvino"] | None = Field(
+        default=None, description="Default: onnxruntime for ONNX, openvino for IR"
+    )
+    profiles: list[str] = Field(default=[], description="Device profiles that should load it")
+
+    @property
+    def runtime_engine(self) -> Literal["onnxruntime", "openvino"]:
+        if self.engine is not None:
+            return self.engine
+        return "onnxruntime" if self.format == "onnx" else "openvino"
+
+
+class DetectorRecipe(Strict):
+    kind: Literal["detector"]
+    name: str = Field(pattern=NAME)
+    source: SourceSpec
+    classes: dict[str, str] = Field(
+        description="Labelled posture (upright, fallen) -> the model's class name"
+    )
+    keep_float: list[str] = Field(
+        default=[],
+        description="Regular expressions of node names left in float by int8 quantization",
+    )
+    calibration: ImageSet
+    evaluation: ImageSet
+    gate: DetectorGate = DetectorGate()
+    licence_note: str = ""
+    targets: list[DetectorTarget] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DetectorRecipe:
+        if self.evaluation.synthetic is None:
+            raise ValueError("evaluation: needs labelled pictures: give synthetic: COUNT")
+        unknown = sorted(set(self.classes) - set(POSTURES))
+        if unknown:
+            raise ValueError(f"classes: unknown posture {unknown}; known: {list(POSTURES)}")
+        names = [t.name for t in self.targets]
+        if len(set(names)) != len(names):
+            raise ValueError("targets: names must be unique")
+        return self
+
+    def with_counts(self, calibration: int | None, evaluation: int | None) -> DetectorRecipe:
+        """The same recipe on fewer (or more) generated pictures: quick runs, smoke tests."""
+        changes: dict[str, ImageSet] = {}
+        if calibration is not None:
+            changes["calibration"] = self.calibration.model_copy(
+                update={"synthetic": calibration, "images": None}
+            )
+        if evaluation is not None:
+            changes["evaluation"] = self.evaluation.model_copy(update={"synthetic": evaluation})
+        return self.model_copy(update=changes)
+
+
+class AnyRecipe(RootModel[Annotated[DetectorRecipe | WakeWordRecipe, Field(discriminator="kind")]]):
+    """Whichever recipe `kind` names; an unknown kind is refused with the supported ones."""
+
+
+def recipe_path(name_or_path: str) -> Path:
+    """A recipe file given as a path, or by name from the bundled `export/` folder."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    bundled = bundled_data_dir("export") / f"{name_or_path}.yaml"
+    if not bundled.is_file():
+        known = sorted(p.stem for p in bundled.parent.glob("*.yaml"))
+        raise ConfigError(f"no recipe {name_or_path!r}: give a YAML file or one of {known}")
+    return bundled
+
+
+def load_recipe(path: Path) -> DetectorRecipe | WakeWordRecipe:
+    return load_yaml_model(path, AnyRecipe).root

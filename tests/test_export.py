@@ -1,0 +1,392 @@
+"""The export toolchain: recipes, conversions, accuracy gates, manifests, and the runtime's pick."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from click.testing import CliRunner
+from onnx import TensorProto, helper, numpy_helper
+
+from edgeai.artifacts import ArtifactIndex, Gate
+from edgeai.catalog import Catalog
+from edgeai.cli.main import cli
+from edgeai.config import Config
+from edgeai.errors import ConfigError, ExportError, ModelLoadError
+from edgeai.export import image_model_convert
+from edgeai.export.detection_metrics import box_agreement, mean_average_precision
+from edgeai.export.detector import ExportContext, export_detector
+from edgeai.export.recipe import DetectorRecipe, load_recipe, recipe_path
+from edgeai.profiles import Profiles, RoleAssignment
+from edgeai.store import ModelStore
+from edgeai.synthetic.people_images import FALLEN, UPRIGHT, labelled_people_images
+from edgeai.vision.build import default_detector, load_detector
+from edgeai.vision.detection import Box, Detection
+from edgeai.vision.yolo import YoloDetector
+from tests.conftest import REPO, assert_png
+
+REAL_SOURCE_SHA = "eee43d6844141b8f3b9cea25dbb4faa9f6bfde117d49329a3be43cbfd42c2ac7"
+
+
+def det(label: str, x1: float, y1: float, x2: float, y2: float, score: float = 0.9) -> Detection:
+    return Detection(label, score, Box(x1, y1, x2, y2))
+
+
+# --- measures -------------------------------------------------------------------------------
+
+
+def test_map_is_one_for_exact_boxes_and_falls_with_misses_and_false_boxes():
+    truth = [[("person", Box(0, 0, 10, 20))], [("person", Box(50, 50, 70, 90))]]
+    exact = [[det("person", 0, 0, 10, 20)], [det("person", 50, 50, 70, 90)]]
+    assert mean_average_precision(exact, truth)[0] == pytest.approx(1.0)
+
+    one_missed = [[det("person", 0, 0, 10, 20)], []]
+    assert mean_average_precision(one_missed, truth)[0] == pytest.approx(0.5)
+
+    # a confident box where nobody is, ranked above the right ones, costs precision
+    false_first = [[det("person", 0, 0, 10, 20, 0.5), det("person", 100, 100, 120, 140)], exact[1]]
+    assert 0.5 < mean_average_precision(false_first, truth)[0] < 1.0
+
+    wrong_class = [[det("fall", 0, 0, 10, 20)], [det("fall", 50, 50, 70, 90)]]
+    mean, per_class = mean_average_precision(wrong_class, truth)
+    assert mean == 0.0 and per_class == {"person": 0.0}
+
+
+def test_box_agreement_counts_matching_boxes_of_the_same_class():
+    reference = [[det("a", 0, 0, 10, 10), det("a", 20, 20, 30, 30)]]
+    assert box_agreement(reference, reference) == 1.0
+    assert box_agreement([[det("a", 0, 0, 10, 10)]], reference) == pytest.approx(2 / 3)
+    assert box_agreement([[det("b", 0, 0, 10, 10)]], [[det("a", 0, 0, 10, 10)]]) == 0.0
+    assert box_agreement([[]], [[]]) == 1.0
+
+
+def test_gate_says_by_how_much_an_artifact_fails():
+    gate = Gate(metric="map50", reference=0.80, value=0.77, max_drop=0.01)
+    assert not gate.passed and gate.shortfall == pytest.approx(0.02)
+    assert Gate(metric="map50", reference=0.80, value=0.795, max_drop=0.01).passed
+    wer = Gate(metric="wer", reference=0.10, value=0.12, max_drop=0.01, higher_is_better=False)
+    assert not wer.passed and wer.shortfall == pytest.approx(0.01)
+
+
+def test_labelled_pictures_are_repeatable_per_seed_and_boxes_lie_in_the_picture():
+    first = list(labelled_people_images(12, seed=3))
+    again = list(labelled_people_images(12, seed=3))
+    other = list(labelled_people_images(12, seed=4))
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(first, again, strict=True))
+    assert not all(np.array_equal(a.image, b.image) for a, b in zip(first, other, strict=True))
+    postures = {p for picture in first + other for p in picture.postures}
+    assert postures == {UPRIGHT, FALLEN}
+    for picture in first:
+        assert picture.image.shape == (480, 640, 3)
+        assert len(picture.boxes) == len(picture.postures)
+        if len(picture.boxes):
+            assert (picture.boxes[:, :2] >= 0).all() and (picture.boxes[:, 2] <= 640).all()
+            assert (picture.boxes[:, 2:] > picture.boxes[:, :2]).all()
+
+
+# --- recipes --------------------------------------------------------------------------------
+
+
+def test_bundled_recipes_load_and_an_unknown_kind_names_the_supported_ones(tmp_path: Path):
+    detector = load_recipe(recipe_path("yolov8-fall"))
+    assert isinstance(detector, DetectorRecipe)
+    assert detector.source.sha256 == REAL_SOURCE_SHA
+    assert load_recipe(recipe_path("wakeword-hey-jarvis")).kind == "wakeword"
+
+    odd = tmp_path / "odd.yaml"
+    odd.write_text("kind: segmenter\nname: x\n")
+    with pytest.raises(ConfigError, match="'detector', 'wakeword'"):
+        load_recipe(odd)
+    with pytest.raises(ConfigError, match="no recipe 'nope'"):
+        recipe_path("nope")
+
+    both = tmp_path / "both.yaml"
+    text = (REPO / "export" / "yolov8-fall.yaml").read_text()
+    both.write_text(text.replace("  model: yolov8-fall-fp16\n", "  model: x\n  path: /m.onnx\n"))
+    with pytest.raises(ConfigError, match="exactly one of model"):
+        load_recipe(both)
+
+
+# --- the mechanics of every conversion on a tiny random detector ----------------------------
+
+
+def tiny_detector(path: Path, size: int = 64, weights: type = np.float32) -> str:
+    """A random YOLO-shaped ONNX model: (1, 3, S, S) in, (1, 4 + 2, anchors) out, class names in
+    its metadata. Returns its sha256."""
+    rng = np.random.default_rng(0)
+    w1 = rng.normal(0, 0.3, (8, 3, 3, 3)).astype(weights)
+    w2 = rng.normal(0, 0.3, (6, 8, 1, 1)).astype(weights)
+    anchors = (size // 2) ** 2
+    nodes = [
+        helper.make_node(
+            "Conv",
+            ["images", "w1"],
+            ["c1"],
+            "/model.0/conv/Conv",
+            strides=[2, 2],
+            pads=[1, 1, 1, 1],
+        ),
+        helper.make_node("Sigmoid", ["c1"], ["s1"], "/model.0/act/Sigmoid"),
+        helper.make_node("Mul", ["c1", "s1"], ["a1"], "/model.0/act/Mul"),
+        helper.make_node("Conv", ["a1", "w2"], ["c2"], "/model.22/cv2.0/cv2.0.2/Conv"),
+        helper.make_node("Reshape", ["c2", "shape"], ["flat"], "/model.22/Reshape"),
+        helper.make_node("Sigmoid", ["flat"], ["squashed"], "/model.22/Sigmoid"),
+        helper.make_node("Mul", ["squashed", "scale"], ["output0"], "/model.22/Mul"),
+    ]
+    scale = np.array([size, size, size / 2, size / 2, 1, 1], np.float32).reshape(1, 6, 1)
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, 6, anchors])],
+        [
+            numpy_helper.from_array(w1, "w1"),
+            numpy_helper.from_array(w2, "w2"),
+            numpy_helper.from_array(np.array([1, 6, anchors], np.int64), "shape"),
+            numpy_helper.from_array(scale, "scale"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    helper.set_model_props(model, {"names": "{0: 'Normal', 1: 'Fall'}"})
+    onnx.save(model, str(path))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tiny_recipe(path: Path, sha256: str, **changes: object) -> DetectorRecipe:
+    data: dict[str, object] = {
+        "kind": "detector",
+        "name": "tiny",
+        "source": {"path": str(path), "sha256": sha256},
+        "classes": {"upright": "Normal", "fallen": "Fall"},
+        "keep_float": [r"^/model\.22/(?!cv[23]\.)"],
+        "calibration": {"synthetic": 4, "seed": 1},
+        "evaluation": {"synthetic": 4, "seed": 2},
+        "gate": {"max_map_drop": 1.0},
+        "targets": [
+            {"name": "int8", "format": "onnx", "precision": "int8", "profiles": ["x86-cpu"]},
+            {
+                "name": "fp16",
+                "format": "onnx",
+                "precision": "fp16",
+                "profiles": ["jetson-orin-nano"],
+            },
+            {"name": "fp32", "format": "onnx", "precision": "fp32"},
+            {"name": "ov-fp16", "format": "openvino", "precision": "fp16", "profiles": ["x86-cpu"]},
+            {
+                "name": "ov-int8",
+                "format": "openvino",
+                "precision": "int8",
+                "profiles": ["intel-core-ultra-npu"],
+            },
+        ],
+    }
+    data.update(changes)
+    return DetectorRecipe.model_validate(data)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog.load()
+
+
+@pytest.fixture(scope="module")
+def profiles(catalog: Catalog) -> Profiles:
+    return Profiles.load(catalog)
+
+
+def context(store: ModelStore, catalog: Catalog, profiles: Profiles, out: Path) -> ExportContext:
+    return ExportContext(store, catalog, profiles, profiles.get("x86-cpu"), out)
+
+
+def test_every_conversion_of_a_tiny_detector_gets_a_manifest_and_loads(
+    tmp_path: Path, catalog: Catalog, profiles: Profiles
+):
+    source = tmp_path / "tiny.onnx"
+    recipe = tiny_recipe(source, tiny_detector(source))
+    out = tmp_path / "artifacts"
+    manifests = export_detector(recipe, context(ModelStore(tmp_path / "s"), catalog, profiles, out))
+
+    assert [m.target for m in manifests] == ["int8", "fp16", "fp32", "ov-fp16", "ov-int8"]
+    for m in manifests:
+        folder = out / "tiny" / m.target
+        written = json.loads((folder / "manifest.json").read_text())
+        assert written["source"]["sha256"] == recipe.source.sha256
+        assert written["gate"]["metric"] == "map50" and m.usable
+        assert m.latency_ms and m.latency_ms > 0 and m.reference_latency_ms
+        assert set(m.accuracy) >= {"map50", "reference_map50", "box_agreement"}
+        assert sorted(p.name for p in folder.iterdir()) == sorted(
+            ["manifest.json", *(f.name for f in m.files)]
+        )
+        role = RoleAssignment(model="tiny", engine=m.engine, threads=1)
+        loaded = load_detector(folder / m.files[0].name, role, profiles.get("x86-cpu"))
+        assert isinstance(loaded, YoloDetector) and loaded.labels == ("Normal", "Fall")
+    by_target = {m.target: m for m in manifests}
+    assert by_target["ov-fp16"].files[0].name == "model.xml"
+    assert [f.name for f in by_target["ov-fp16"].files] == ["model.xml", "model.bin"]
+    assert by_target["ov-int8"].engine == "openvino" and by_target["int8"].engine == "onnxruntime"
+    assert not list(out.glob("tiny/.partial-*"))
+
+    index = ArtifactIndex.load(out)
+    assert index.pick("x86-cpu", "detector", "anything") is None  # made from a file, not a model
+    listed = CliRunner().invoke(cli, ["export", "list", "--out", str(out)])
+    assert listed.exit_code == 0, listed.output
+    assert "tiny/int8" in listed.output and "usable" in listed.output
+
+
+def test_a_failing_gate_keeps_the_artifact_unused_and_says_by_how_much(tmp_path: Path):
+    source = tmp_path / "tiny.onnx"
+    sha = tiny_detector(source)
+    recipe_file = tmp_path / "tiny.yaml"
+    recipe = tiny_recipe(
+        source,
+        sha,
+        targets=[{"name": "fp32", "format": "onnx", "precision": "fp32", "profiles": ["x86-cpu"]}],
+    ).model_dump(mode="json")
+    recipe_file.write_text(json.dumps(recipe))  # JSON is YAML
+    out = tmp_path / "art"
+    result = CliRunner().invoke(cli, ["export", str(recipe_file), "--out", str(out)])
+    assert result.exit_code == 0, result.output  # a random model scores 0 and so does its copy
+
+    # the same copy held to a reference it cannot reach: rewrite the manifest's figures
+    manifest_path = out / "tiny" / "fp32" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["gate"].update(reference=0.9, value=0.5, max_drop=0.01)
+    manifest_path.write_text(json.dumps(manifest))
+    assert ArtifactIndex.load(out).pick("x86-cpu", "detector", "x") is None
+    listed = CliRunner().invoke(cli, ["export", "list", "--out", str(out)])
+    assert "short by 0.390" in listed.output and "NOT USABLE" in listed.output
+
+
+def test_a_changed_source_a_missing_calibration_folder_and_a_failed_conversion_leave_nothing(
+    tmp_path: Path, catalog: Catalog, profiles: Profiles
+):
+    source = tmp_path / "tiny.onnx"
+    sha = tiny_detector(source)
+    out = tmp_path / "artifacts"
+    ctx = context(ModelStore(tmp_path / "s"), catalog, profiles, out)
+
+    with pytest.raises(ExportError, match="the source changed"):
+        export_detector(tiny_recipe(source, "0" * 64), ctx)
+
+    no_pictures = tiny_recipe(source, sha, calibration={"images": str(tmp_path / "none")})
+    with pytest.raises(ExportError, match=r"calibration: .*none has no \.jpg or \.png pictures"):
+        export_detector(no_pictures, ctx)
+
+    with pytest.raises(ExportError, match="no target is meant for profile raspberry-pi-4"):
+        export_detector(tiny_recipe(source, sha), ctx, profile="raspberry-pi-4")
+    with pytest.raises(ExportError, match="unknown profile"):
+        bad = tiny_recipe(
+            source,
+            sha,
+            targets=[{"name": "a", "format": "onnx", "precision": "fp32", "profiles": ["toaster"]}],
+        )
+        export_detector(bad, ctx)
+
+    half = tmp_path / "half.onnx"
+    with pytest.raises(ModelLoadError, match=r"half\.onnx: not a loadable ONNX model"):
+        export_detector(tiny_recipe(half, tiny_detector(half, weights=np.float16)), ctx)
+    assert not out.exists()
+
+
+def test_a_conversion_that_fails_midway_leaves_no_partial_artifact(
+    tmp_path: Path, catalog: Catalog, profiles: Profiles, monkeypatch: pytest.MonkeyPatch
+):
+    def crashing_converter(fp32: Path, out: Path, fp16: bool) -> Path:
+        (out / "model.xml").write_text("<half written")
+        raise RuntimeError("converter crashed\nwith a long native trace")
+
+    monkeypatch.setattr(image_model_convert, "openvino_ir", crashing_converter)
+    source = tmp_path / "tiny.onnx"
+    out = tmp_path / "artifacts"
+    ctx = context(ModelStore(tmp_path / "s"), catalog, profiles, out)
+    with pytest.raises(
+        ExportError, match=r"^tiny/ov-fp16: conversion to openvino fp16 failed: converter crashed$"
+    ):
+        export_detector(tiny_recipe(source, tiny_detector(source)), ctx)
+    assert sorted(p.name for p in (out / "tiny").iterdir()) == ["fp16", "fp32", "int8"]
+    for done in ArtifactIndex.load(out):
+        done.verify()
+
+
+def test_a_model_that_is_not_a_yolo_detector_is_refused(
+    tmp_path: Path, catalog: Catalog, profiles: Profiles
+):
+    path = tmp_path / "flat.onnx"
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])],
+        "flat",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 10])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(Exception, match=r"not a detector: input shape \[1, 10\]"):
+        export_detector(
+            tiny_recipe(path, sha), context(ModelStore(tmp_path), catalog, profiles, tmp_path / "a")
+        )
+
+
+# --- the real detector ----------------------------------------------------------------------
+
+
+def test_real_detector_int8_is_small_agrees_with_its_source_and_the_profile_loads_it(
+    model_store: ModelStore, catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    recipe = load_recipe(recipe_path("yolov8-fall"))
+    assert isinstance(recipe, DetectorRecipe)
+    quick = recipe.with_counts(calibration=8, evaluation=12).model_copy(
+        update={"gate": recipe.gate.model_copy(update={"max_map_drop": 0.1})}
+    )
+    out = tmp_path / "artifacts"
+    (int8,) = export_detector(
+        quick, context(model_store, catalog, profiles, out), profile="x86-cpu"
+    )
+    source_bytes = (model_store.main_file(catalog.get("yolov8-fall-fp16"))).stat().st_size
+    assert int8.size_bytes * 3.5 < source_bytes
+    assert int8.accuracy["box_agreement"] >= 0.8
+    assert int8.usable
+
+    # the runtime picks it for x86-cpu, and it finds the person the source finds
+    detector = default_detector(
+        Config(), profiles.get("x86-cpu"), model_store, catalog, ArtifactIndex.load(out)
+    )
+    assert isinstance(detector, YoloDetector)
+    picture = next(p for p in labelled_people_images(20, seed=9) if UPRIGHT in p.postures)
+    found = detector.detect(picture.image)
+    truth = Box(*map(float, picture.boxes[list(picture.postures).index(UPRIGHT)]))
+    assert any(d.box.iou(truth) > 0.5 for d in found)
+
+    # a damaged artifact is skipped: the catalog model loads instead
+    model = out / "yolov8-fall" / "int8" / "model.onnx"
+    model.write_bytes(model.read_bytes()[:-10] + b"0123456789")
+    assert ArtifactIndex.load(out).pick("x86-cpu", "detector", "yolov8-fall-fp16") is None
+    shutil.rmtree(out)
+
+
+def test_bench_export_smoke_run_writes_the_table_and_the_plot(tmp_path: Path):
+    source = tmp_path / "tiny.onnx"
+    recipe = tiny_recipe(source, tiny_detector(source)).model_dump(mode="json")
+    recipe["targets"] = recipe["targets"][:1] + recipe["targets"][2:3]  # int8 and fp32
+    recipe_file = tmp_path / "tiny.yaml"
+    recipe_file.write_text(json.dumps(recipe))
+    out = tmp_path / "bench"
+    args = ["bench", "export", "--recipe", str(recipe_file), "--out", str(out)]
+    result = CliRunner().invoke(cli, [*args, "--calibration", "4", "--evaluation", "6"])
+    assert result.exit_code == 0, result.output
+    table = json.loads((out / "export.json").read_text())
+    assert table["evaluation_pictures"] == 6
+    assert [row["artifact"] for row in table["artifacts"]] == ["tiny/int8", "tiny/fp32"]
+    assert table["artifacts"][1]["smaller_than_source"] == 1.0
+    assert "| tiny/int8 (onnx int8) |" in (out / "export.md").read_text()
+    assert_png(out / "export.png")
+    assert (out / "artifacts" / "tiny" / "int8" / "manifest.json").is_file()
+    assert not (tmp_path / "edgeai-home" / "artifacts").exists()  # the runtime's are untouched
+
+    wake = CliRunner().invoke(cli, ["bench", "export", "--recipe", "wakeword-hey-jarvis"])
+    assert wake.exit_code != 0 and "measures detector recipes" in wake.output
