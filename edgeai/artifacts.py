@@ -20,9 +20,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from edgeai.catalog import Licence, ModelFile, Role
+from edgeai.catalog import Catalog, Licence, ModelFile, Role
 from edgeai.errors import IntegrityError, first_line
 from edgeai.paths import user_data_dir
+from edgeai.profiles import Profile, RoleAssignment
+from edgeai.store import ModelStore
 from edgeai.store.files import verify_file
 
 log = logging.getLogger(__name__)
@@ -156,3 +158,30 @@ class ArtifactIndex:
                 continue
             return artifact
         return None
+
+
+def role_model(
+    profile: Profile,
+    role: Role,
+    store: ModelStore,
+    catalog: Catalog,
+    artifacts: ArtifactIndex | None = None,
+) -> tuple[Path, RoleAssignment]:
+    """The file `role` loads and how: the profile's usable exported artifact of the model it
+    names (one log line says which), else that catalog model from the store."""
+    assignment = profile.roles[role]
+    artifact = (artifacts or ArtifactIndex.load()).pick(profile.name, role, assignment.model)
+    if artifact is None:
+        return store.main_file(catalog.get(assignment.model)), assignment
+    manifest = artifact.manifest
+    log.info(
+        "%s: exported artifact %s (%s %s, %s %.3f, source %.3f)",
+        role,
+        manifest.name,
+        manifest.format,
+        manifest.precision,
+        manifest.gate.metric,
+        manifest.gate.value,
+        manifest.gate.reference,
+    )
+    return artifact.main_file, assignment.model_copy(update={"engine": manifest.engine})

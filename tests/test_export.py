@@ -13,21 +13,24 @@ import pytest
 from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 
-from edgeai.artifacts import ArtifactIndex, Gate
+from edgeai.artifacts import ArtifactIndex, Gate, role_model
 from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
 from edgeai.config import Config
 from edgeai.errors import ConfigError, ExportError, ModelLoadError
-from edgeai.export import image_model_convert
+from edgeai.export import onnx_convert
+from edgeai.export.common import ExportContext
 from edgeai.export.detection_metrics import box_agreement, mean_average_precision
-from edgeai.export.detector import ExportContext, export_detector
-from edgeai.export.recipe import DetectorRecipe, load_recipe, recipe_path
+from edgeai.export.detector import export_detector
+from edgeai.export.recipe import DetectorRecipe, TtsRecipe, load_recipe, recipe_path
+from edgeai.export.tts import export_tts
 from edgeai.profiles import Profiles, RoleAssignment
 from edgeai.store import ModelStore
 from edgeai.synthetic.people_images import FALLEN, UPRIGHT, labelled_people_images
 from edgeai.vision.build import default_detector, load_detector
 from edgeai.vision.detection import Box, Detection
 from edgeai.vision.yolo import YoloDetector
+from edgeai.voice.tts import PiperTTS
 from tests.conftest import REPO, assert_png
 
 REAL_SOURCE_SHA = "eee43d6844141b8f3b9cea25dbb4faa9f6bfde117d49329a3be43cbfd42c2ac7"
@@ -100,7 +103,7 @@ def test_bundled_recipes_load_and_an_unknown_kind_names_the_supported_ones(tmp_p
 
     odd = tmp_path / "odd.yaml"
     odd.write_text("kind: segmenter\nname: x\n")
-    with pytest.raises(ConfigError, match="'detector', 'wakeword'"):
+    with pytest.raises(ConfigError, match="'detector', 'tts', 'wakeword'"):
         load_recipe(odd)
     with pytest.raises(ConfigError, match="no recipe 'nope'"):
         recipe_path("nope")
@@ -301,7 +304,7 @@ def test_a_conversion_that_fails_midway_leaves_no_partial_artifact(
         (out / "model.xml").write_text("<half written")
         raise RuntimeError("converter crashed\nwith a long native trace")
 
-    monkeypatch.setattr(image_model_convert, "openvino_ir", crashing_converter)
+    monkeypatch.setattr(onnx_convert, "openvino_ir", crashing_converter)
     source = tmp_path / "tiny.onnx"
     out = tmp_path / "artifacts"
     ctx = context(ModelStore(tmp_path / "s"), catalog, profiles, out)
@@ -390,3 +393,55 @@ def test_bench_export_smoke_run_writes_the_table_and_the_plot(tmp_path: Path):
 
     wake = CliRunner().invoke(cli, ["bench", "export", "--recipe", "wakeword-hey-jarvis"])
     assert wake.exit_code != 0 and "measures detector recipes" in wake.output
+
+
+# --- the real Piper voice -------------------------------------------------------------------
+
+
+def test_piper_voice_int8_passes_its_round_trip_gate_and_the_voice_loop_would_load_it(
+    model_store: ModelStore, catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    recipe = load_recipe(recipe_path("piper-joe"))
+    assert isinstance(recipe, TtsRecipe)
+    quick = recipe.model_copy(update={"sentences": recipe.sentences[:3]})
+    out = tmp_path / "artifacts"
+    (int8,) = export_tts(quick, context(model_store, catalog, profiles, out), profile="x86-cpu")
+    source_bytes = model_store.main_file(catalog.get("piper-en-us-joe-medium")).stat().st_size
+    assert int8.size_bytes < source_bytes / 3  # the config JSON is in the sum, and it is small
+    assert [f.name for f in int8.files] == ["model.onnx", "model.onnx.json"]
+    assert int8.gate.metric == "wer" and not int8.gate.higher_is_better
+    assert int8.accuracy["wer"] <= 0.2 and int8.usable
+
+    path, role = role_model(
+        profiles.get("x86-cpu"), "tts", model_store, catalog, ArtifactIndex.load(out)
+    )
+    assert path == out / "piper-joe" / "int8" / "model.onnx" and role.engine == "onnxruntime"
+    audio = np.concatenate(list(PiperTTS(path, 1).synthesize("The door is open.")))
+    assert len(audio) > 8000 and np.abs(audio).max() > 1000
+    # another profile has no artifact of its own: the catalog voice
+    path, _ = role_model(
+        profiles.get("jetson-orin-nano"), "tts", model_store, catalog, ArtifactIndex.load(out)
+    )
+    assert path == model_store.main_file(catalog.get("piper-en-us-joe-medium"))
+
+
+def test_a_tts_recipe_needs_the_voice_config_beside_the_model(
+    tmp_path: Path, model_store: ModelStore, catalog: Catalog, profiles: Profiles
+):
+    voice = tmp_path / "voice.onnx"
+    shutil.copyfile(model_store.main_file(catalog.get("piper-en-us-joe-medium")), voice)
+    recipe = TtsRecipe.model_validate(
+        {
+            "kind": "tts",
+            "name": "lonely",
+            "source": {
+                "path": str(voice),
+                "sha256": hashlib.sha256(voice.read_bytes()).hexdigest(),
+            },
+            "sentences": ["one", "two", "three"],
+            "targets": [{"name": "int8", "precision": "int8"}],
+        }
+    )
+    with pytest.raises(ExportError, match=r"voice\.onnx\.json: the voice's config is missing"):
+        export_tts(recipe, context(model_store, catalog, profiles, tmp_path / "out"))
+    assert not (tmp_path / "out").exists()

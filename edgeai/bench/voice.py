@@ -4,7 +4,6 @@ on the same spoken clips in the same run."""
 
 from __future__ import annotations
 
-import re
 import resource
 import threading
 import time
@@ -21,6 +20,7 @@ from edgeai.synthetic.augment import mix_at_snr, noise
 from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, Voice
 from edgeai.voice.build import VoiceModels
 from edgeai.voice.loop import VoiceLoop
+from edgeai.voice.word_errors import word_errors
 
 # (what is said, "intent" or "llm")
 REQUESTS = [
@@ -142,18 +142,6 @@ def _sequential(
     tts_s = time.monotonic() - started - stt_s - llm_s
     stages = {"endpoint": trailing_s, "stt": stt_s, "llm": llm_s, "tts": tts_s}
     return trailing_s + stt_s + llm_s + tts_s, stages
-
-
-def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
-    """(word edits, reference words): the numerator and denominator of the word error rate."""
-    ref = re.findall(r"[a-z0-9']+", reference.lower())
-    hyp = re.findall(r"[a-z0-9']+", hypothesis.lower())
-    row = list(range(len(hyp) + 1))
-    for i, word in enumerate(ref, 1):
-        previous, row[0] = row[0], i
-        for j, other in enumerate(hyp, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (word != other))
-    return row[-1], len(ref)
 
 
 def peak_rss_mb() -> float:

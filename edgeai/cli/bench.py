@@ -267,7 +267,8 @@ def run_export(
     require_export_extra("onnx", "nncf")
     from edgeai.bench.export import ExportBench
     from edgeai.bench.plots import export_tradeoffs
-    from edgeai.export.detector import ExportContext, export_detector
+    from edgeai.export.common import ExportContext
+    from edgeai.export.detector import export_detector
     from edgeai.export.recipe import DetectorRecipe, load_recipe, recipe_path
 
     spec = load_recipe(recipe_path(recipe))

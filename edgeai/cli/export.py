@@ -32,7 +32,7 @@ class RecipeGroup(click.Group):
 def export_group() -> None:
     """Build model artifacts: edgeai export RECIPE [--profile P].
 
-    RECIPE is a YAML file or the name of a bundled recipe in export/ (yolov8-fall,
+    RECIPE is a YAML file or the name of a bundled recipe in export/ (yolov8-fall, piper-joe,
     wakeword-hey-jarvis). Each artifact gets a folder under $EDGEAI_HOME/artifacts with its
     manifest; one that fails its accuracy gate is kept but not used, and the command says by how
     much it failed.
@@ -58,23 +58,23 @@ def run_recipe(
     app: AppContext, /, recipe: str, profile: str | None, out: Path | None, as_json: bool
 ) -> None:
     """Run RECIPE (a YAML file or a bundled recipe's name)."""
-    from edgeai.export.recipe import DetectorRecipe, load_recipe, recipe_path
+    from edgeai.export.recipe import load_recipe, recipe_path
 
     spec = load_recipe(recipe_path(recipe))
-    if not isinstance(spec, DetectorRecipe):
+    if isinstance(spec, WakeWordRecipe):
         _train_wakeword(app, spec, None, as_json)
         return
     require_export_extra("onnx", "nncf")
-    from edgeai.export.detector import ExportContext, export_detector
+    from edgeai.export.common import ExportContext
+    from edgeai.export.detector import export_detector
+    from edgeai.export.tts import export_tts
 
-    context = ExportContext(
-        app.store,
-        app.catalog,
-        app.profiles,
-        app.active_profile(),
-        out or user_data_dir("artifacts"),
-    )
-    manifests = export_detector(spec, context, profile)
+    root = out or user_data_dir("artifacts")
+    context = ExportContext(app.store, app.catalog, app.profiles, app.active_profile(), root)
+    if spec.kind == "detector":
+        manifests = export_detector(spec, context, profile)
+    else:
+        manifests = export_tts(spec, context, profile)
     emit([m.model_dump(mode="json") for m in manifests], as_json, lambda: _print(manifests))
     failed = [m for m in manifests if not m.usable]
     if failed:

@@ -1,7 +1,8 @@
 """Export recipes: one YAML file in `export/` says what to convert, into what, and how to check it.
 
 `kind` picks the toolchain: `detector` (a YOLOv8-style ONNX detector to ONNX fp32/fp16, static
-int8 QDQ, OpenVINO IR fp16 and NNCF int8) or `wakeword` (the wake word trainer).
+int8 QDQ, OpenVINO IR fp16 and NNCF int8), `tts` (a Piper voice to ONNX fp16 and int8) or
+`wakeword` (the wake word trainer).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class SourceSpec(Strict):
     path: Path | None = Field(default=None, description="A local file instead of a catalog model")
     sha256: str = Field(
         pattern=r"^[0-9a-f]{64}$", description="Pinned: a changed source is refused, not exported"
+    )
+    licence: str | None = Field(
+        default=None, description="SPDX id of a file source's weights (a catalog model has its own)"
     )
 
     @model_validator(mode="after")
@@ -95,7 +99,6 @@ class DetectorRecipe(Strict):
     calibration: ImageSet
     evaluation: ImageSet
     gate: DetectorGate = DetectorGate()
-    licence_note: str = ""
     targets: list[DetectorTarget] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -122,7 +125,37 @@ class DetectorRecipe(Strict):
         return self.model_copy(update=changes)
 
 
-class AnyRecipe(RootModel[Annotated[DetectorRecipe | WakeWordRecipe, Field(discriminator="kind")]]):
+class TtsGate(Strict):
+    max_wer_increase: float = Field(
+        default=0.02, ge=0, le=1, description="Round-trip word error rate an artifact may add"
+    )
+
+
+class TtsTarget(Strict):
+    name: str = Field(pattern=NAME, description="The artifact's folder name")
+    format: Literal["onnx"] = "onnx"
+    precision: Literal["fp32", "fp16", "int8"]
+    profiles: list[str] = Field(default=[], description="Device profiles that should load it")
+
+
+class TtsRecipe(Strict):
+    """A Piper voice: each artifact speaks the sentences, the transcriber writes them down, and
+    the word error rate against the text is compared with the source voice's."""
+
+    kind: Literal["tts"]
+    name: str = Field(pattern=NAME)
+    source: SourceSpec
+    transcriber: str = Field(
+        default="whisper-tiny-en-ct2", description="Catalog speech-to-text model for the round trip"
+    )
+    sentences: list[str] = Field(min_length=3, description="What every artifact has to say")
+    gate: TtsGate = TtsGate()
+    targets: list[TtsTarget] = Field(min_length=1)
+
+
+class AnyRecipe(
+    RootModel[Annotated[DetectorRecipe | TtsRecipe | WakeWordRecipe, Field(discriminator="kind")]]
+):
     """Whichever recipe `kind` names; an unknown kind is refused with the supported ones."""
 
 
@@ -138,5 +171,5 @@ def recipe_path(name_or_path: str) -> Path:
     return bundled
 
 
-def load_recipe(path: Path) -> DetectorRecipe | WakeWordRecipe:
+def load_recipe(path: Path) -> DetectorRecipe | TtsRecipe | WakeWordRecipe:
     return load_yaml_model(path, AnyRecipe).root

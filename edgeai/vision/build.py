@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
-from edgeai.artifacts import ArtifactIndex
+from edgeai.artifacts import ArtifactIndex, role_model
 from edgeai.catalog import Catalog
 from edgeai.config import CameraSettings, Config
 from edgeai.engines.tensor import Engine as TensorEngine
@@ -24,8 +23,6 @@ from edgeai.vision.sources import FrameSource, is_live, open_source
 from edgeai.vision.tracker import Tracker, TrackerSettings
 from edgeai.vision.yolo import YoloDetector
 from edgeai.vision.zones import Zone
-
-log = logging.getLogger(__name__)
 
 
 def load_detector(
@@ -61,24 +58,8 @@ def default_detector(
 ) -> Detector:
     """The profile's detector: an exported artifact meant for this profile that passed its
     gate (`edgeai export`), else the catalog model the profile names."""
-    role = profile.roles["detector"]
-    artifact = (artifacts or ArtifactIndex.load()).pick(profile.name, "detector", role.model)
-    if artifact is None:
-        return load_detector(
-            store.main_file(catalog.get(role.model)), role, profile, config.camera.min_score
-        )
-    manifest = artifact.manifest
-    log.info(
-        "detector: exported artifact %s (%s %s, %s %.3f, source %.3f)",
-        manifest.name,
-        manifest.format,
-        manifest.precision,
-        manifest.gate.metric,
-        manifest.gate.value,
-        manifest.gate.reference,
-    )
-    role = role.model_copy(update={"engine": manifest.engine})
-    return load_detector(artifact.main_file, role, profile, config.camera.min_score)
+    path, role = role_model(profile, "detector", store, catalog, artifacts)
+    return load_detector(path, role, profile, config.camera.min_score)
 
 
 def build_camera_loop(

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from edgeai.artifacts import role_model
 from edgeai.audio.sinks import AudioSink
 from edgeai.catalog import Catalog
 from edgeai.config import Config
@@ -42,7 +43,7 @@ def load_voice_models(
     roles = profile.roles
     stt_dir = store.require(catalog.get(roles["stt"].model))
     stt = load_stt(roles["stt"].engine, stt_dir, roles["stt"].threads)
-    llm_entry, tts_entry = catalog.get(roles["llm"].model), catalog.get(roles["tts"].model)
+    llm_entry = catalog.get(roles["llm"].model)
     llm = LocalLLM(
         store.main_file(llm_entry),
         threads=roles["llm"].threads,
@@ -50,7 +51,8 @@ def load_voice_models(
         max_tokens=config.voice.llm_max_tokens,
         history_turns=config.voice.history_turns,
     )
-    tts = PiperTTS(store.main_file(tts_entry), roles["tts"].threads)
+    tts_path, tts_role = role_model(profile, "tts", store, catalog)
+    tts = PiperTTS(tts_path, tts_role.threads)
     stt.warm_up()
     llm.warm_up()
     tts.warm_up()

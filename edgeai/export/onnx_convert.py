@@ -1,9 +1,10 @@
-"""Conversions of an fp32 ONNX image model: fp16, int8 QDQ, OpenVINO IR fp16/fp32, NNCF int8.
+"""Conversions of an fp32 ONNX model: fp16, int8 (static QDQ or dynamic), OpenVINO IR, NNCF int8.
 
 Each writes one file and returns its path. Static int8 needs calibration tensors, exactly what
-the model is fed at run time; dynamic quantization is not offered, it made CNNs much slower here.
-Nodes named by `keep_float` stay in float: a detector's decoding tail mixes pixel coordinates
-and 0..1 scores in one tensor, which one int8 scale cannot hold.
+the model is fed at run time: it is what a detector gets (dynamic int8 made a small CNN 14x
+slower here). Nodes named by `keep_float` stay in float: a detector's decoding tail mixes pixel
+coordinates and 0..1 scores in one tensor, which one int8 scale cannot hold. Dynamic int8 is for
+models whose inputs have no fixed shape to calibrate (Piper's text-to-speech).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -82,18 +84,29 @@ def onnx_int8(
             return None if tensor is None else {input_name: tensor}
 
     target = out / "model.onnx"
-    quantize_static(
-        str(prepared),
-        str(target),
-        Feeder(),
-        quant_format=QuantFormat.QDQ,
-        per_channel=True,
-        reduce_range=True,
-        activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
-        nodes_to_exclude=excluded,
-        calibrate_method=CalibrationMethod.MinMax,
-    )
+    with _quiet_root_logger():
+        quantize_static(
+            str(prepared),
+            str(target),
+            Feeder(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            reduce_range=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=excluded,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
+    return target
+
+
+def onnx_int8_dynamic(fp32: Path, out: Path) -> Path:
+    """Int8 weights, activations quantized on the fly: no calibration data needed."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target = out / "model.onnx"
+    with _quiet_root_logger():
+        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QUInt8)
     return target
 
 
@@ -130,3 +143,14 @@ def openvino_int8(
 
 def _matches(name: str, patterns: Sequence[str]) -> bool:
     return any(re.search(pattern, name) for pattern in patterns)
+
+
+@contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """ONNX Runtime's quantizer warns on the root logger, with a protobuf dump per tensor it
+    leaves alone (hundreds of lines for a Piper voice): hold warnings back while it runs."""
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)

@@ -1,0 +1,143 @@
+"""What every export kind shares: the checked source, the folder built aside, the converter
+errors made one line, latency taken in turns, and the manifest's file list."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from edgeai.atomic import staged_dir
+from edgeai.catalog import Catalog, Licence, ModelFile
+from edgeai.errors import EdgeAIError, ExportError, first_line
+from edgeai.export.recipe import SourceSpec
+from edgeai.profiles import Profile, Profiles
+from edgeai.store import ModelStore
+from edgeai.store.files import hash_file
+
+LATENCY_RUNS = 10
+
+
+class Target(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def profiles(self) -> list[str]: ...
+
+
+TargetT = TypeVar("TargetT", bound=Target)
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    store: ModelStore
+    catalog: Catalog
+    profiles: Profiles
+    host: Profile
+    """The profile of this machine: its thread counts are used for latency figures."""
+    out_root: Path
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    licence: Licence
+    size_bytes: int
+
+
+def checked_source(recipe: str, spec: SourceSpec, context: ExportContext) -> Source:
+    """The source file, refused unless its sha256 is the recipe's."""
+    if spec.model is not None:
+        entry = context.catalog.get(spec.model)
+        path = context.store.main_file(entry)
+        licence = entry.licence
+    else:
+        assert spec.path is not None
+        path = spec.path
+        known = spec.licence is not None
+        licence = Licence(spdx=spec.licence or "NOASSERTION", commercial_use=known)
+    if not path.is_file():
+        hint = f"; run: edgeai models pull {spec.model}" if spec.model else ""
+        raise ExportError(f"{recipe}: source {path} not found{hint}")
+    size, digest = hash_file(path)
+    if digest != spec.sha256:
+        raise ExportError(
+            f"{recipe}: source {path} has sha256 {digest}, the recipe expects {spec.sha256}: "
+            "the source changed; check it, then update the recipe"
+        )
+    return Source(path, licence, size)
+
+
+def chosen_targets(
+    recipe: str, targets: list[TargetT], profiles: Profiles, profile: str | None
+) -> list[TargetT]:
+    """The recipe's targets, or those meant for `profile`; unknown profile names refused."""
+    known = {p.name for p in profiles}
+    for target in targets:
+        unknown = sorted(set(target.profiles) - known)
+        if unknown:
+            raise ExportError(
+                f"{recipe}/{target.name}: unknown profile {unknown}; known: {sorted(known)}"
+            )
+    if profile is None:
+        return list(targets)
+    profiles.get(profile)  # an unknown name is refused with the known ones
+    chosen = [t for t in targets if profile in t.profiles]
+    if not chosen:
+        raise ExportError(f"{recipe}: no target is meant for profile {profile}")
+    return chosen
+
+
+@contextmanager
+def artifact_folder(final: Path) -> Iterator[tuple[Path, Path]]:
+    """(folder, scratch): the artifact's files go in the folder, which replaces `final` when the
+    block ends without an error; scratch holds intermediate files and is not kept."""
+    with staged_dir(final) as work:
+        scratch = work / ".scratch"
+        scratch.mkdir()
+        yield work, scratch
+        for leftover in scratch.iterdir():
+            leftover.unlink()
+        scratch.rmdir()
+
+
+def converted(label: str, convert: Callable[[], Path]) -> Path:
+    """`convert()`, with whatever a converter raises made one ExportError line naming `label`."""
+    try:
+        return convert()
+    except EdgeAIError:
+        raise
+    except Exception as e:  # converters raise anything from RuntimeError to protobuf errors
+        raise ExportError(f"{label} failed: {first_line(e)}") from None
+
+
+def latencies_side_by_side(
+    reference: Callable[[], object], candidate: Callable[[], object], runs: int = LATENCY_RUNS
+) -> tuple[float, float]:
+    """Median milliseconds of both, taking turns, so a busy moment on a shared machine slows
+    both alike."""
+    timings: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for work, times in zip((reference, candidate), timings, strict=True):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(timings[0]), 1000 * statistics.median(timings[1])
+
+
+def described(paths: list[Path]) -> list[ModelFile]:
+    """Name, size and sha256 of each file, as the manifest lists them."""
+    files = []
+    for path in paths:
+        size, digest = hash_file(path)
+        files.append(ModelFile(name=path.name, sha256=digest, size_bytes=size))
+    return files
+
+
+def tool_versions(*packages: str) -> dict[str, str]:
+    return {package: importlib.metadata.version(package) for package in packages}

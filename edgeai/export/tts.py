@@ -1,0 +1,190 @@
+"""Export a Piper voice recipe: smaller variants, each judged by a round trip through STT.
+
+Every artifact speaks the recipe's sentences through the runtime's own PiperTTS; the catalog's
+speech-to-text model writes down what it heard; the word error rate against the text is the gate,
+compared with the source voice's on the same sentences in the same run. Latency is the time to
+synthesize a sentence, taken in turns with the source.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from edgeai.artifacts import Gate, Manifest, SourceRecord, write_manifest
+from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.audio.convert import to_runtime_format
+from edgeai.errors import ExportError
+from edgeai.export import onnx_convert as convert
+from edgeai.export.common import (
+    ExportContext,
+    Source,
+    artifact_folder,
+    checked_source,
+    chosen_targets,
+    converted,
+    described,
+    latencies_side_by_side,
+    tool_versions,
+)
+from edgeai.export.recipe import TtsRecipe, TtsTarget
+from edgeai.voice.stt import SpeechToText, load_stt
+from edgeai.voice.tts import PiperTTS
+from edgeai.voice.word_errors import word_errors
+
+TOOLS = ("onnx", "onnxruntime", "piper-tts")
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    word_error_rate: float
+    seconds_of_speech: float
+    synthesis_s: float
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.synthesis_s / max(self.seconds_of_speech, 1e-9)
+
+
+def export_tts(
+    recipe: TtsRecipe, context: ExportContext, profile: str | None = None
+) -> list[Manifest]:
+    """Build the recipe's targets (only those meant for `profile`, when given)."""
+    targets = chosen_targets(recipe.name, recipe.targets, context.profiles, profile)
+    source = checked_source(recipe.name, recipe.source, context)
+    config = _voice_config(source.path)
+    stt_role = context.host.roles["stt"]
+    transcriber = load_stt(
+        stt_role.engine,
+        context.store.require(context.catalog.get(recipe.transcriber)),
+        stt_role.threads,
+    )
+    threads = context.host.roles["tts"].threads
+    with tqdm(
+        total=2 + len(targets), desc=f"export {recipe.name}", unit="step", disable=None
+    ) as bar:
+        bar.set_postfix_str("the source, round trip")
+        reference = PiperTTS(source.path, threads)
+        baseline = _round_trip(reference, transcriber, recipe.sentences)
+        bar.update()
+        manifests = []
+        for target in targets:
+            bar.set_postfix_str(target.name)
+            manifests.append(
+                _build_target(
+                    recipe, target, context, source, config, transcriber, reference, baseline
+                )
+            )
+            bar.update()
+        bar.set_postfix_str("done")
+        bar.update()
+    return manifests
+
+
+def _build_target(
+    recipe: TtsRecipe,
+    target: TtsTarget,
+    context: ExportContext,
+    source: Source,
+    config: Path,
+    transcriber: SpeechToText,
+    reference: PiperTTS,
+    baseline: RoundTrip,
+) -> Manifest:
+    label = f"{recipe.name}/{target.name}"
+    with artifact_folder(context.out_root / recipe.name / target.name) as (work, _):
+        model_file = converted(
+            f"{label}: conversion to {target.format} {target.precision}",
+            _conversion(target, source.path, work),
+        )
+        voice_config = work / f"{model_file.name}.json"
+        shutil.copyfile(config, voice_config)
+        voice = PiperTTS(model_file, context.host.roles["tts"].threads)
+        trip = _round_trip(voice, transcriber, recipe.sentences)
+        sentence = recipe.sentences[0]
+        reference_ms, latency_ms = latencies_side_by_side(
+            lambda: _speak(reference, sentence), lambda: _speak(voice, sentence), runs=5
+        )
+        manifest = Manifest(
+            recipe=recipe.name,
+            target=target.name,
+            role="tts",
+            source=SourceRecord(
+                model=recipe.source.model,
+                file=str(recipe.source.path or source.path.name),
+                sha256=recipe.source.sha256,
+                size_bytes=source.size_bytes,
+                licence=source.licence,
+            ),
+            format=target.format,
+            precision=target.precision,
+            engine="onnxruntime",
+            profiles=target.profiles,
+            preference=recipe.targets.index(target),
+            files=described([model_file, voice_config]),
+            latency_ms=round(latency_ms, 1),
+            reference_latency_ms=round(reference_ms, 1),
+            accuracy={
+                "wer": round(trip.word_error_rate, 4),
+                "reference_wer": round(baseline.word_error_rate, 4),
+                "real_time_factor": round(trip.real_time_factor, 4),
+                "reference_real_time_factor": round(baseline.real_time_factor, 4),
+            },
+            gate=Gate(
+                metric="wer",
+                reference=round(baseline.word_error_rate, 4),
+                value=round(trip.word_error_rate, 4),
+                max_drop=recipe.gate.max_wer_increase,
+                higher_is_better=False,
+            ),
+            created=datetime.now(timezone.utc).replace(microsecond=0),
+            tools=tool_versions(*TOOLS),
+        )
+        write_manifest(work, manifest)
+    return manifest
+
+
+def _conversion(target: TtsTarget, source: Path, work: Path) -> Callable[[], Path]:
+    def run() -> Path:
+        if target.precision == "fp16":
+            return convert.onnx_fp16(source, work)
+        if target.precision == "int8":
+            return convert.onnx_int8_dynamic(source, work)
+        return convert.onnx_fp32(source, work)
+
+    return run
+
+
+def _voice_config(model: Path) -> Path:
+    """Piper's voice config beside the model (phonemes, sample rate), which every variant needs."""
+    config = model.with_name(model.name + ".json")
+    if not config.is_file():
+        raise ExportError(f"{config}: the voice's config is missing beside its model")
+    return config
+
+
+def _speak(voice: PiperTTS, text: str) -> int:
+    return sum(len(chunk) for chunk in voice.synthesize(text))
+
+
+def _round_trip(voice: PiperTTS, transcriber: SpeechToText, sentences: list[str]) -> RoundTrip:
+    errors = words = samples = 0
+    synthesis_s = 0.0
+    for sentence in sentences:
+        started = time.perf_counter()
+        chunks = list(voice.synthesize(sentence))
+        synthesis_s += time.perf_counter() - started
+        spoken = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
+        audio = to_runtime_format(spoken, voice.sample_rate_hz)
+        samples += len(audio)
+        wrong, count = word_errors(sentence, transcriber.transcribe(audio))
+        errors += wrong
+        words += count
+    return RoundTrip(errors / max(words, 1), samples / SAMPLE_RATE_HZ, synthesis_s)
