@@ -70,6 +70,9 @@ class Manifest(Strict):
     target: str
     role: Role
     source: SourceRecord
+    replaces: str | None = Field(
+        default=None, description="Catalog model whose role it takes (when not made from it)"
+    )
     format: ArtifactFormat
     precision: str = Field(description="fp32, fp16, int8 (static QDQ), int8 (NNCF), q8_0 ...")
     engine: Literal["onnxruntime", "openvino", "llama_cpp", "ctranslate2", "whispercpp"]
@@ -138,14 +141,15 @@ class ArtifactIndex:
         return iter(self._artifacts)
 
     def pick(self, profile: str, role: Role, source_model: str) -> Artifact | None:
-        """The preferred usable, intact artifact of `source_model` for `profile`, or None."""
+        """The preferred usable, intact artifact made from (or replacing) `source_model` for
+        `profile`, or None."""
         candidates = sorted(
             (
                 a
                 for a in self._artifacts
                 if a.manifest.usable
                 and a.manifest.role == role
-                and a.manifest.source.model == source_model
+                and source_model in (a.manifest.source.model, a.manifest.replaces)
                 and profile in a.manifest.profiles
             ),
             key=lambda a: a.manifest.preference,

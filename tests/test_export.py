@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,8 @@ from edgeai.export import onnx_convert
 from edgeai.export.common import ExportContext
 from edgeai.export.detection_metrics import box_agreement, mean_average_precision
 from edgeai.export.detector import export_detector
-from edgeai.export.recipe import DetectorRecipe, TtsRecipe, load_recipe, recipe_path
+from edgeai.export.llm import export_llm
+from edgeai.export.recipe import DetectorRecipe, LlmRecipe, TtsRecipe, load_recipe, recipe_path
 from edgeai.export.tts import export_tts
 from edgeai.profiles import Profiles, RoleAssignment
 from edgeai.store import ModelStore
@@ -30,6 +32,7 @@ from edgeai.synthetic.people_images import FALLEN, UPRIGHT, labelled_people_imag
 from edgeai.vision.build import default_detector, load_detector
 from edgeai.vision.detection import Box, Detection
 from edgeai.vision.yolo import YoloDetector
+from edgeai.voice.llm import LocalLLM
 from edgeai.voice.tts import PiperTTS
 from tests.conftest import REPO, assert_png
 
@@ -445,3 +448,100 @@ def test_a_tts_recipe_needs_the_voice_config_beside_the_model(
     with pytest.raises(ExportError, match=r"voice\.onnx\.json: the voice's config is missing"):
         export_tts(recipe, context(model_store, catalog, profiles, tmp_path / "out"))
     assert not (tmp_path / "out").exists()
+
+
+# --- LLM: a tiny random Llama checkpoint through llama.cpp's converter and quantizer ---------
+
+EXPORT_TOOLS = REPO / ".cache" / "export-tools"
+"""llama.cpp's converter, fetched once from the llama-cpp-python sdist and kept between runs."""
+EVALUATION_TEXT = " ".join(
+    ["Someone is standing at the front door.", "Set a timer for ten minutes.",
+     "The quick brown fox jumps over the lazy dog.", "What time is it now?"] * 4
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny_llm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Hugging Face Llama checkpoint with random weights and a SentencePiece tokenizer (with
+    byte fallback, which llama.cpp's vocabulary loader needs); returns its weights file."""
+    import sentencepiece
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    corpus = tmp_path_factory.mktemp("corpus") / "corpus.txt"
+    corpus.write_text((EVALUATION_TEXT + "\n") * 20)
+    sentencepiece.SentencePieceTrainer.train(
+        input=str(corpus), model_prefix=str(folder / "tokenizer"), vocab_size=384,
+        model_type="bpe", byte_fallback=True, bos_id=1, eos_id=2, unk_id=0, pad_id=-1,
+        minloglevel=2,
+    )  # fmt: skip
+    (folder / "tokenizer.vocab").unlink()
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=384, hidden_size=256, intermediate_size=512, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=256,
+        bos_token_id=1, eos_token_id=2, tie_word_embeddings=False,
+    )  # fmt: skip
+    LlamaForCausalLM(config).save_pretrained(folder, safe_serialization=True)
+    return folder / "model.safetensors"
+
+
+def llm_recipe(weights: Path, **changes: object) -> LlmRecipe:
+    data: dict[str, object] = {
+        "kind": "llm",
+        "name": "tiny-llm",
+        "source": {
+            "path": str(weights),
+            "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        },
+        "replaces": "smollm2-135m-instruct-q4_1",
+        "evaluation_text": EVALUATION_TEXT,
+        "targets": [
+            {"name": "q8_0", "precision": "q8_0", "profiles": ["x86-cpu"]},
+            {"name": "q4_k_m", "precision": "q4_k_m", "profiles": ["raspberry-pi-4"]},
+            {"name": "f16", "precision": "f16"},
+        ],
+    }
+    data.update(changes)
+    return LlmRecipe.model_validate(data)
+
+
+def test_a_checkpoint_becomes_gguf_f16_q8_and_q4_gated_on_perplexity_and_replaces_the_llm(
+    tiny_llm: Path, catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    out = tmp_path / "artifacts"
+    ctx = replace(context(ModelStore(tmp_path / "s"), catalog, profiles, out), cache=EXPORT_TOOLS)
+    q8, q4, f16 = export_llm(llm_recipe(tiny_llm), ctx)
+    assert q4.size_bytes < q8.size_bytes < f16.size_bytes
+    assert f16.size_bytes > 3.5 * q4.size_bytes * 0.9  # 16 bits against about 4.9 per weight
+    for manifest in (q8, q4, f16):
+        assert manifest.gate.metric == "perplexity" and not manifest.gate.higher_is_better
+        assert manifest.accuracy["evaluation_tokens"] > 50
+        assert manifest.usable and manifest.replaces == "smollm2-135m-instruct-q4_1"
+    assert f16.gate.value == pytest.approx(f16.gate.reference)  # the f16 is the reference
+    assert not list(out.glob(".scratch-*"))
+
+    index = ArtifactIndex.load(out)
+    path, role = role_model(profiles.get("x86-cpu"), "llm", ModelStore(tmp_path), catalog, index)
+    assert path == out / "tiny-llm" / "q8_0" / "model.gguf" and role.engine == "llama_cpp"
+    LocalLLM(path, threads=1)  # the runtime's own loader accepts it
+
+
+def test_an_unsupported_architecture_is_refused_with_the_supported_ones(
+    tiny_llm: Path, catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    checkpoint = tmp_path / "odd"
+    shutil.copytree(tiny_llm.parent, checkpoint)
+    config = json.loads((checkpoint / "config.json").read_text())
+    (checkpoint / "config.json").write_text(
+        json.dumps({**config, "architectures": ["FooForCausalLM"]})
+    )
+    ctx = replace(
+        context(ModelStore(tmp_path / "s"), catalog, profiles, tmp_path / "a"), cache=EXPORT_TOOLS
+    )
+    with pytest.raises(
+        ExportError, match=r"FooForCausalLM is not supported .*supported: .*LlamaForCausalLM"
+    ):
+        export_llm(llm_recipe(checkpoint / "model.safetensors"), ctx)
+    assert not (tmp_path / "a" / "tiny-llm").exists()

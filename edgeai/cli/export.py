@@ -67,14 +67,17 @@ def run_recipe(
     require_export_extra("onnx", "nncf")
     from edgeai.export.common import ExportContext
     from edgeai.export.detector import export_detector
+    from edgeai.export.llm import export_llm
     from edgeai.export.tts import export_tts
 
     root = out or user_data_dir("artifacts")
     context = ExportContext(app.store, app.catalog, app.profiles, app.active_profile(), root)
     if spec.kind == "detector":
         manifests = export_detector(spec, context, profile)
-    else:
+    elif spec.kind == "tts":
         manifests = export_tts(spec, context, profile)
+    else:
+        manifests = export_llm(spec, context, profile)
     emit([m.model_dump(mode="json") for m in manifests], as_json, lambda: _print(manifests))
     failed = [m for m in manifests if not m.usable]
     if failed:

@@ -8,7 +8,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -16,6 +16,7 @@ from edgeai.atomic import staged_dir
 from edgeai.catalog import Catalog, Licence, ModelFile
 from edgeai.errors import EdgeAIError, ExportError, first_line
 from edgeai.export.recipe import SourceSpec
+from edgeai.paths import user_data_dir
 from edgeai.profiles import Profile, Profiles
 from edgeai.store import ModelStore
 from edgeai.store.files import hash_file
@@ -41,6 +42,8 @@ class ExportContext:
     host: Profile
     """The profile of this machine: its thread counts are used for latency figures."""
     out_root: Path
+    cache: Path = field(default_factory=lambda: user_data_dir("cache"))
+    """Tools fetched once and kept (llama.cpp's converter)."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Export recipes: one YAML file in `export/` says what to convert, into what, and how to check it.
 
 `kind` picks the toolchain: `detector` (a YOLOv8-style ONNX detector to ONNX fp32/fp16, static
-int8 QDQ, OpenVINO IR fp16 and NNCF int8), `tts` (a Piper voice to ONNX fp16 and int8) or
-`wakeword` (the wake word trainer).
+int8 QDQ, OpenVINO IR fp16 and NNCF int8), `tts` (a Piper voice to ONNX fp16 and int8), `llm` (a
+Hugging Face checkpoint to GGUF f16, Q8_0 and Q4_K_M) or `wakeword` (the wake word trainer).
 """
 
 from __future__ import annotations
@@ -153,8 +153,42 @@ class TtsRecipe(Strict):
     targets: list[TtsTarget] = Field(min_length=1)
 
 
+class LlmGate(Strict):
+    max_perplexity_increase: float = Field(
+        default=0.10, ge=0, description="Relative: 0.10 lets perplexity rise 10% over the f16"
+    )
+
+
+class LlmTarget(Strict):
+    name: str = Field(pattern=NAME, description="The artifact's folder name")
+    format: Literal["gguf"] = "gguf"
+    precision: Literal["f16", "q8_0", "q4_k_m"]
+    profiles: list[str] = Field(default=[], description="Device profiles that should load it")
+
+
+class LlmRecipe(Strict):
+    """A Hugging Face causal LM checkpoint to GGUF with llama.cpp's converter and quantizer;
+    each quantization's perplexity on the evaluation text is compared with the f16 GGUF's."""
+
+    kind: Literal["llm"]
+    name: str = Field(pattern=NAME)
+    source: SourceSpec = Field(
+        description="The checkpoint's weights file (its folder is the checkpoint)"
+    )
+    replaces: str | None = Field(
+        default=None, description="Catalog LLM whose role these artifacts take for their profiles"
+    )
+    evaluation_text: str = Field(min_length=200, description="Text to measure perplexity on")
+    gate: LlmGate = LlmGate()
+    targets: list[LlmTarget] = Field(min_length=1)
+
+
 class AnyRecipe(
-    RootModel[Annotated[DetectorRecipe | TtsRecipe | WakeWordRecipe, Field(discriminator="kind")]]
+    RootModel[
+        Annotated[
+            DetectorRecipe | LlmRecipe | TtsRecipe | WakeWordRecipe, Field(discriminator="kind")
+        ]
+    ]
 ):
     """Whichever recipe `kind` names; an unknown kind is refused with the supported ones."""
 
@@ -171,5 +205,5 @@ def recipe_path(name_or_path: str) -> Path:
     return bundled
 
 
-def load_recipe(path: Path) -> DetectorRecipe | TtsRecipe | WakeWordRecipe:
+def load_recipe(path: Path) -> DetectorRecipe | LlmRecipe | TtsRecipe | WakeWordRecipe:
     return load_yaml_model(path, AnyRecipe).root

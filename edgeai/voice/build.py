@@ -43,10 +43,10 @@ def load_voice_models(
     roles = profile.roles
     stt_dir = store.require(catalog.get(roles["stt"].model))
     stt = load_stt(roles["stt"].engine, stt_dir, roles["stt"].threads)
-    llm_entry = catalog.get(roles["llm"].model)
+    llm_path, llm_role = role_model(profile, "llm", store, catalog)
     llm = LocalLLM(
-        store.main_file(llm_entry),
-        threads=roles["llm"].threads,
+        llm_path,
+        threads=llm_role.threads,
         n_gpu_layers=profile.engines.llama_cpp.n_gpu_layers if roles["llm"].device == "gpu" else 0,
         max_tokens=config.voice.llm_max_tokens,
         history_turns=config.voice.history_turns,

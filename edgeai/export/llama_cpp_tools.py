@@ -1,0 +1,133 @@
+"""llama.cpp's own converter and quantizer, for Hugging Face checkpoints to GGUF.
+
+The converter (convert_hf_to_gguf.py with its `conversion` package and `gguf-py`) is not in any
+wheel: it ships in the llama-cpp-python source distribution, under vendor/llama.cpp. It is taken
+from the sdist of the llama-cpp-python version installed (so converter and runtime agree on the
+format), once, into a cache folder. The quantizer is llama.cpp's, through llama_cpp's bindings.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.metadata
+import json
+import logging
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from edgeai.atomic import staged_dir
+from edgeai.errors import ExportError
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "llama-cpp-python"
+VENDOR = "vendor/llama.cpp/"
+CONVERTER_PARTS = ("convert_hf_to_gguf.py", "conversion/", "gguf-py/")
+SCRIPT = "convert_hf_to_gguf.py"
+QUANT_TYPES = {"q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M"}
+
+
+def converter(cache: Path) -> Path:
+    """The folder holding convert_hf_to_gguf.py for the installed llama-cpp-python version."""
+    version = importlib.metadata.version(PACKAGE)
+    folder = cache / f"llama.cpp-converter-{version}"
+    if (folder / SCRIPT).is_file():
+        return folder
+    log.warning("fetching llama.cpp's converter from the %s %s sdist (once)", PACKAGE, version)
+    with tempfile.TemporaryDirectory() as download, staged_dir(folder) as work:
+        fetched = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+             f"{PACKAGE}=={version}", "--dest", download],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        archives = list(Path(download).glob("*.tar.gz"))
+        if fetched.returncode != 0 or not archives:
+            raise ExportError(
+                f"cannot fetch the {PACKAGE} {version} sdist for llama.cpp's converter: "
+                + (fetched.stderr.strip().splitlines() or ["no archive"])[-1]
+            )
+        _extract_converter(archives[0], work)
+    return folder
+
+
+def _extract_converter(archive: Path, into: Path) -> None:
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            _, _, inside = member.name.partition(VENDOR)
+            if not inside or not inside.startswith(CONVERTER_PARTS) or not member.isfile():
+                continue
+            target = into / inside
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source = tar.extractfile(member)
+            assert source is not None
+            target.write_bytes(source.read())
+    if not (into / SCRIPT).is_file():
+        raise ExportError(f"{archive.name}: no {VENDOR}{SCRIPT} inside")
+
+
+def supported_architectures(tools: Path) -> list[str]:
+    """Text-model architectures the converter knows (config.json `architectures` names)."""
+    listed = _run_converter(tools, ["--print-supported-models"], "list supported models")
+    names, in_text = [], False
+    for line in listed.splitlines():  # the converter logs the list (on stderr)
+        if line.strip().endswith("models:"):
+            in_text = line.strip() == "TEXT models:"
+        elif in_text and line.strip().startswith("- "):
+            names.append(line.strip()[2:])
+    return names
+
+
+def check_checkpoint(tools: Path, checkpoint: Path) -> str:
+    """The checkpoint's architecture, refused unless the converter supports it."""
+    try:
+        config = json.loads((checkpoint / "config.json").read_text())
+        architecture = str(config["architectures"][0])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        raise ExportError(
+            f"{checkpoint}: not a Hugging Face checkpoint (config.json with architectures)"
+        ) from None
+    supported = supported_architectures(tools)
+    if architecture not in supported:
+        shown = ", ".join(name for name in supported if name.endswith("ForCausalLM"))
+        raise ExportError(
+            f"{checkpoint}: architecture {architecture} is not supported by llama.cpp's "
+            f"converter; supported: {shown}"
+        )
+    return architecture
+
+
+def convert_to_gguf(tools: Path, checkpoint: Path, out_file: Path) -> Path:
+    """The checkpoint as an f16 GGUF: the reference every quantization is measured against."""
+    _run_converter(
+        tools, [str(checkpoint), "--outfile", str(out_file), "--outtype", "f16"], "convert"
+    )
+    return out_file
+
+
+def quantize(source: Path, out_file: Path, precision: str, threads: int) -> Path:
+    import llama_cpp
+
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = getattr(llama_cpp, QUANT_TYPES[precision])
+    params.nthread = threads
+    failed = llama_cpp.llama_model_quantize(
+        str(source).encode(), str(out_file).encode(), ctypes.byref(params)
+    )
+    if failed or not out_file.is_file():
+        raise ExportError(f"llama.cpp could not quantize {source.name} to {precision}")
+    return out_file
+
+
+def _run_converter(tools: Path, args: list[str], what: str) -> str:
+    """What the converter wrote (stdout, then stderr, where its log goes)."""
+    done = subprocess.run(
+        [sys.executable, str(tools / SCRIPT), *args],
+        capture_output=True, text=True, check=False, cwd=tools,
+    )  # fmt: skip
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        raise ExportError(f"llama.cpp's converter could not {what}: {(lines or ['no output'])[-1]}")
+    return done.stdout + done.stderr

@@ -1,0 +1,157 @@
+"""Export an LLM recipe: Hugging Face checkpoint -> f16 GGUF -> Q8_0 / Q4_K_M, gated on perplexity.
+
+The f16 GGUF made by llama.cpp's converter is the reference: each quantization's perplexity on
+the recipe's text is compared with it, and generation speed is measured taking turns with it, in
+a separate process (llama.cpp aborts the process on some malformed models).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tqdm import tqdm
+
+from edgeai.artifacts import Gate, Manifest, SourceRecord, write_manifest
+from edgeai.errors import ExportError
+from edgeai.export import llama_cpp_tools
+from edgeai.export.common import (
+    ExportContext,
+    Source,
+    artifact_folder,
+    checked_source,
+    chosen_targets,
+    converted,
+    described,
+    tool_versions,
+)
+from edgeai.export.recipe import LlmRecipe, LlmTarget
+
+TOOLS = ("llama-cpp-python", "torch", "transformers")
+ARTIFACT_FILE = "model.gguf"
+
+
+def export_llm(
+    recipe: LlmRecipe, context: ExportContext, profile: str | None = None
+) -> list[Manifest]:
+    """Build the recipe's targets (only those meant for `profile`, when given)."""
+    targets = chosen_targets(recipe.name, recipe.targets, context.profiles, profile)
+    source = checked_source(recipe.name, recipe.source, context)
+    checkpoint = source.path.parent
+    tools = llama_cpp_tools.converter(context.cache)
+    architecture = llama_cpp_tools.check_checkpoint(tools, checkpoint)
+    threads = context.host.roles["llm"].threads
+    with (
+        tempfile.TemporaryDirectory(prefix=".scratch-", dir=_scratch_root(context)) as scratch,
+        tqdm(
+            total=2 + len(targets), desc=f"export {recipe.name}", unit="step", disable=None
+        ) as bar,
+    ):
+        bar.set_postfix_str(f"{architecture} to f16 GGUF")
+        reference = converted(
+            f"{recipe.name}: conversion of {checkpoint} to GGUF",
+            lambda: llama_cpp_tools.convert_to_gguf(tools, checkpoint, Path(scratch) / "f16.gguf"),
+        )
+        text = Path(scratch) / "evaluation.txt"
+        text.write_text(recipe.evaluation_text)
+        bar.update()
+        manifests = []
+        for target in targets:
+            bar.set_postfix_str(target.name)
+            manifests.append(
+                _build_target(recipe, target, context, source, reference, text, threads)
+            )
+            bar.update()
+        bar.set_postfix_str("done")
+        bar.update()
+    return manifests
+
+
+def _scratch_root(context: ExportContext) -> Path:
+    """Intermediate files on the artifacts' filesystem: a 1 GB f16 model may not fit in /tmp."""
+    context.out_root.mkdir(parents=True, exist_ok=True)
+    return context.out_root
+
+
+def _build_target(
+    recipe: LlmRecipe,
+    target: LlmTarget,
+    context: ExportContext,
+    source: Source,
+    reference: Path,
+    text: Path,
+    threads: int,
+) -> Manifest:
+    label = f"{recipe.name}/{target.name}"
+    with artifact_folder(context.out_root / recipe.name / target.name) as (work, _):
+        model_file = work / ARTIFACT_FILE
+        if target.precision == "f16":
+            shutil.copyfile(reference, model_file)
+        else:
+            converted(
+                f"{label}: quantization to {target.precision}",
+                lambda: llama_cpp_tools.quantize(reference, model_file, target.precision, threads),
+            )
+        probe = _probe(reference, model_file, text, threads, label)
+        manifest = Manifest(
+            recipe=recipe.name,
+            target=target.name,
+            role="llm",
+            source=SourceRecord(
+                model=recipe.source.model,
+                file=str(recipe.source.path or source.path.name),
+                sha256=recipe.source.sha256,
+                size_bytes=source.size_bytes,
+                licence=source.licence,
+            ),
+            replaces=recipe.replaces,
+            format=target.format,
+            precision=target.precision,
+            engine="llama_cpp",
+            profiles=target.profiles,
+            preference=recipe.targets.index(target),
+            files=described([model_file]),
+            latency_ms=round(probe["ms_per_token"], 2),
+            reference_latency_ms=round(probe["reference_ms_per_token"], 2),
+            accuracy={
+                "perplexity": round(probe["perplexity"], 4),
+                "reference_perplexity": round(probe["reference_perplexity"], 4),
+                "evaluation_tokens": probe["tokens"],
+            },
+            gate=Gate(
+                metric="perplexity",
+                reference=round(probe["reference_perplexity"], 4),
+                value=round(probe["perplexity"], 4),
+                max_drop=round(
+                    probe["reference_perplexity"] * recipe.gate.max_perplexity_increase, 4
+                ),
+                higher_is_better=False,
+            ),
+            created=datetime.now(timezone.utc).replace(microsecond=0),
+            tools=tool_versions(*TOOLS),
+        )
+        write_manifest(work, manifest)
+    return manifest
+
+
+def _probe(
+    reference: Path, candidate: Path, text: Path, threads: int, label: str
+) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-m", "edgeai.export.llm_probe", str(reference), str(candidate),
+         str(text), str(threads)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        raise ExportError(
+            f"{label}: llama.cpp could not run the model (exit {done.returncode}): "
+            f"{(lines or ['no output'])[-1]}"
+        )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
