@@ -106,7 +106,7 @@ def test_bundled_recipes_load_and_an_unknown_kind_names_the_supported_ones(tmp_p
 
     odd = tmp_path / "odd.yaml"
     odd.write_text("kind: segmenter\nname: x\n")
-    with pytest.raises(ConfigError, match="'detector', 'tts', 'wakeword'"):
+    with pytest.raises(ConfigError, match="'detector', 'llm', 'tts', 'wakeword'"):
         load_recipe(odd)
     with pytest.raises(ConfigError, match="no recipe 'nope'"):
         recipe_path("nope")
