@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 
-from edgeai.artifacts import ArtifactIndex, Gate, role_model
+from edgeai.artifacts import ArtifactIndex, role_model
 from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
 from edgeai.config import Config
@@ -26,6 +26,7 @@ from edgeai.export.detector import export_detector
 from edgeai.export.llm import export_llm
 from edgeai.export.recipe import DetectorRecipe, LlmRecipe, TtsRecipe, load_recipe, recipe_path
 from edgeai.export.tts import export_tts
+from edgeai.manifest import Gate
 from edgeai.profiles import Profiles, RoleAssignment
 from edgeai.store import ModelStore
 from edgeai.synthetic.people_images import FALLEN, UPRIGHT, labelled_people_images

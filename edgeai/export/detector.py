@@ -18,7 +18,6 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from edgeai.artifacts import Gate, Manifest, SourceRecord, write_manifest
 from edgeai.errors import ExportError
 from edgeai.export import onnx_convert as convert
 from edgeai.export.common import (
@@ -34,6 +33,7 @@ from edgeai.export.common import (
 )
 from edgeai.export.detection_metrics import box_agreement, mean_average_precision
 from edgeai.export.recipe import DetectorRecipe, DetectorTarget, ImageSet
+from edgeai.manifest import Gate, Manifest, SourceRecord, write_manifest
 from edgeai.profiles import Profile, RoleAssignment
 from edgeai.synthetic.people_images import labelled_people_images
 from edgeai.vision.build import load_detector

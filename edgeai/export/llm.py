@@ -17,7 +17,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from edgeai.artifacts import Gate, Manifest, SourceRecord, write_manifest
 from edgeai.errors import ExportError
 from edgeai.export import llama_cpp_tools
 from edgeai.export.common import (
@@ -31,6 +30,7 @@ from edgeai.export.common import (
     tool_versions,
 )
 from edgeai.export.recipe import LlmRecipe, LlmTarget
+from edgeai.manifest import Gate, Manifest, SourceRecord, write_manifest
 
 TOOLS = ("llama-cpp-python", "torch", "transformers")
 ARTIFACT_FILE = "model.gguf"

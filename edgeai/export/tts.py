@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from edgeai.artifacts import Gate, Manifest, SourceRecord, write_manifest
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import to_runtime_format
 from edgeai.errors import ExportError
@@ -35,6 +34,7 @@ from edgeai.export.common import (
     tool_versions,
 )
 from edgeai.export.recipe import TtsRecipe, TtsTarget
+from edgeai.manifest import Gate, Manifest, SourceRecord, write_manifest
 from edgeai.voice.stt import SpeechToText, load_stt
 from edgeai.voice.tts import PiperTTS
 from edgeai.voice.word_errors import word_errors

