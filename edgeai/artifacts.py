@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,17 @@ from edgeai.store import ModelStore
 from edgeai.store.files import verify_file
 
 log = logging.getLogger(__name__)
+
+RUNTIME_ENGINES: dict[Role, tuple[str, ...]] = {
+    "wake": ("onnxruntime",),
+    "vad": ("onnxruntime",),
+    "stt": ("ctranslate2",),
+    "llm": ("llama_cpp",),
+    "tts": ("onnxruntime",),
+    "detector": ("onnxruntime", "openvino"),
+}
+"""What the runtime can load for each role: an artifact needing another engine is left alone
+(an ONNX Whisper exists for other runtimes, not for edgeai's speech-to-text yet)."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +77,11 @@ class ArtifactIndex:
     def __iter__(self) -> Iterator[Artifact]:
         return iter(self._artifacts)
 
-    def pick(self, profile: str, role: Role, source_model: str) -> Artifact | None:
+    def pick(
+        self, profile: str, role: Role, source_model: str, engines: Collection[str] | None = None
+    ) -> Artifact | None:
         """The preferred usable, intact artifact made from (or replacing) `source_model` for
-        `profile`, or None."""
+        `profile` (and runnable by one of `engines`, when given), or None."""
         candidates = sorted(
             (
                 a
@@ -77,6 +90,7 @@ class ArtifactIndex:
                 and a.manifest.role == role
                 and source_model in (a.manifest.source.model, a.manifest.replaces)
                 and profile in a.manifest.profiles
+                and (engines is None or a.manifest.engine in engines)
             ),
             key=lambda a: a.manifest.preference,
         )
@@ -100,7 +114,8 @@ def role_model(
     """The file `role` loads and how: the profile's usable exported artifact of the model it
     names (one log line says which), else that catalog model from the store."""
     assignment = profile.roles[role]
-    artifact = (artifacts or ArtifactIndex.load()).pick(profile.name, role, assignment.model)
+    index = artifacts or ArtifactIndex.load()
+    artifact = index.pick(profile.name, role, assignment.model, RUNTIME_ENGINES[role])
     if artifact is None:
         return store.main_file(catalog.get(assignment.model)), assignment
     manifest = artifact.manifest

@@ -24,7 +24,15 @@ from edgeai.export.common import ExportContext
 from edgeai.export.detection_metrics import box_agreement, mean_average_precision
 from edgeai.export.detector import export_detector
 from edgeai.export.llm import export_llm
-from edgeai.export.recipe import DetectorRecipe, LlmRecipe, TtsRecipe, load_recipe, recipe_path
+from edgeai.export.recipe import (
+    DetectorRecipe,
+    LlmRecipe,
+    SttRecipe,
+    TtsRecipe,
+    load_recipe,
+    recipe_path,
+)
+from edgeai.export.stt import export_stt
 from edgeai.export.tts import export_tts
 from edgeai.manifest import Gate
 from edgeai.profiles import Profiles, RoleAssignment
@@ -34,6 +42,7 @@ from edgeai.vision.build import default_detector, load_detector
 from edgeai.vision.detection import Box, Detection
 from edgeai.vision.yolo import YoloDetector
 from edgeai.voice.llm import LocalLLM
+from edgeai.voice.stt import load_stt
 from edgeai.voice.tts import PiperTTS
 from tests.conftest import REPO, assert_png
 
@@ -107,7 +116,7 @@ def test_bundled_recipes_load_and_an_unknown_kind_names_the_supported_ones(tmp_p
 
     odd = tmp_path / "odd.yaml"
     odd.write_text("kind: segmenter\nname: x\n")
-    with pytest.raises(ConfigError, match="'detector', 'llm', 'tts', 'wakeword'"):
+    with pytest.raises(ConfigError, match="'detector', 'llm', 'stt', 'tts', 'wakeword'"):
         load_recipe(odd)
     with pytest.raises(ConfigError, match="no recipe 'nope'"):
         recipe_path("nope")
@@ -546,3 +555,117 @@ def test_an_unsupported_architecture_is_refused_with_the_supported_ones(
     ):
         export_llm(llm_recipe(checkpoint / "model.safetensors"), ctx)
     assert not (tmp_path / "a" / "tiny-llm").exists()
+
+
+# --- STT: a tiny random Whisper checkpoint to CTranslate2, ONNX and OpenVINO ----------------
+
+
+@pytest.fixture(scope="module")
+def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Hugging Face Whisper checkpoint with random weights, a byte-level tokenizer with
+    Whisper's special tokens, and a feature extractor; returns its weights file."""
+    import torch
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+        WhisperTokenizer,
+    )
+    from transformers.models.gpt2.tokenization_gpt2 import bytes_to_unicode
+
+    folder = tmp_path_factory.mktemp("tiny-whisper")
+    vocab = {char: i for i, char in enumerate(bytes_to_unicode().values())}
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    end = "<|endoftext|>"
+    tokenizer = WhisperTokenizer(
+        str(folder / "vocab.json"), str(folder / "merges.txt"),
+        unk_token=end, bos_token=end, eos_token=end, pad_token=end,
+    )  # fmt: skip
+    specials = ["<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|translate|>",
+                "<|startoflm|>", "<|startofprev|>", "<|nospeech|>", "<|notimestamps|>"]  # fmt: skip
+    tokenizer.add_special_tokens({"additional_special_tokens": specials})
+    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in [end, *specials]}
+    torch.manual_seed(0)
+    config = WhisperConfig(
+        vocab_size=len(tokenizer), num_mel_bins=80, d_model=64, encoder_layers=1,
+        decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+        encoder_ffn_dim=128, decoder_ffn_dim=128, max_source_positions=1500,
+        max_target_positions=448, decoder_start_token_id=ids["<|startoftranscript|>"],
+        eos_token_id=ids[end], pad_token_id=ids[end], bos_token_id=ids[end],
+    )  # fmt: skip
+    model = WhisperForConditionalGeneration(config)
+    # Random weights decode to different junk in each backend; make every backend's first token
+    # the end of text (the final norm always outputs v, only the end-of-text embedding is v), so
+    # all transcribe "" and the gate compares like with like.
+    with torch.no_grad():
+        direction = torch.randn(config.d_model)
+        model.model.decoder.layer_norm.weight.zero_()
+        model.model.decoder.layer_norm.bias.copy_(direction)
+        model.model.decoder.embed_tokens.weight.zero_()
+        model.model.decoder.embed_tokens.weight[ids[end]] = direction
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=ids["<|startoftranscript|>"], eos_token_id=ids[end],
+        pad_token_id=ids[end], no_timestamps_token_id=ids["<|notimestamps|>"],
+        is_multilingual=False, begin_suppress_tokens=[], suppress_tokens=[],
+        forced_decoder_ids=[[1, ids["<|notimestamps|>"]]],
+    )  # fmt: skip
+    model.save_pretrained(folder, safe_serialization=True)
+    WhisperProcessor(WhisperFeatureExtractor(), tokenizer).save_pretrained(folder)
+    return folder / "model.safetensors"
+
+
+def test_a_whisper_checkpoint_becomes_ctranslate2_onnx_and_openvino_gated_on_wer(
+    tiny_whisper: Path, catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    recipe = SttRecipe.model_validate(
+        {
+            "kind": "stt",
+            "name": "tiny-whisper",
+            "source": {
+                "path": str(tiny_whisper),
+                "sha256": hashlib.sha256(tiny_whisper.read_bytes()).hexdigest(),
+            },
+            "replaces": "whisper-tiny-en-ct2",
+            "sentences": ["Set a timer for ten minutes.", "What time is it?", "Turn it off."],
+            "voices": ["en-us+m3"],
+            "targets": [
+                {
+                    "name": "ct2-int8",
+                    "format": "ctranslate2",
+                    "precision": "int8",
+                    "profiles": ["x86-cpu"],
+                },
+                {
+                    "name": "onnx-int8",
+                    "format": "onnx",
+                    "precision": "int8",
+                    "profiles": ["x86-cpu"],
+                },
+                {"name": "openvino-int8", "format": "openvino", "precision": "int8"},
+            ],
+        }
+    )
+    out = tmp_path / "artifacts"
+    ct2, onnx_int8, ov = export_stt(
+        recipe, context(ModelStore(tmp_path / "s"), catalog, profiles, out)
+    )
+    assert [f.name for f in ct2.files][:1] == ["model.bin"]
+    assert {"config.json", "tokenizer.json"} <= {f.name for f in ct2.files}
+    assert {"encoder_model.onnx", "decoder_model.onnx", "decoder_with_past_model.onnx"} <= {
+        f.name for f in onnx_int8.files
+    }
+    assert ov.files[0].name == "openvino_encoder_model.xml" and ov.engine == "openvino"
+    for manifest in (ct2, onnx_int8, ov):
+        assert manifest.gate.metric == "wer" and manifest.usable
+        assert manifest.latency_ms and manifest.reference_latency_ms
+
+    # the voice loop's speech-to-text takes the CTranslate2 artifact, never the ONNX one (no
+    # ONNX Whisper backend in the runtime yet), though both are meant for x86-cpu
+    path, role = role_model(
+        profiles.get("x86-cpu"), "stt", ModelStore(tmp_path), catalog, ArtifactIndex.load(out)
+    )
+    assert path == out / "tiny-whisper" / "ct2-int8" / "model.bin" and role.engine == "ctranslate2"
+    load_stt(role.engine, path.parent, 1).warm_up()

@@ -69,6 +69,7 @@ def run_recipe(
     from edgeai.export.common import ExportContext
     from edgeai.export.detector import export_detector
     from edgeai.export.llm import export_llm
+    from edgeai.export.stt import export_stt
     from edgeai.export.tts import export_tts
 
     root = out or user_data_dir("artifacts")
@@ -77,6 +78,8 @@ def run_recipe(
         manifests = export_detector(spec, context, profile)
     elif spec.kind == "tts":
         manifests = export_tts(spec, context, profile)
+    elif spec.kind == "stt":
+        manifests = export_stt(spec, context, profile)
     else:
         manifests = export_llm(spec, context, profile)
     emit([m.model_dump(mode="json") for m in manifests], as_json, lambda: _print(manifests))

@@ -4,6 +4,7 @@ errors made one line, latency taken in turns, and the manifest's file list."""
 from __future__ import annotations
 
 import importlib.metadata
+import shutil
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -104,9 +105,7 @@ def artifact_folder(final: Path) -> Iterator[tuple[Path, Path]]:
         scratch = work / ".scratch"
         scratch.mkdir()
         yield work, scratch
-        for leftover in scratch.iterdir():
-            leftover.unlink()
-        scratch.rmdir()
+        shutil.rmtree(scratch)
 
 
 def converted(label: str, convert: Callable[[], Path]) -> Path:

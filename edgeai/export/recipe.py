@@ -1,8 +1,9 @@
 """Export recipes: one YAML file in `export/` says what to convert, into what, and how to check it.
 
 `kind` picks the toolchain: `detector` (a YOLOv8-style ONNX detector to ONNX fp32/fp16, static
-int8 QDQ, OpenVINO IR fp16 and NNCF int8), `tts` (a Piper voice to ONNX fp16 and int8), `llm` (a
-Hugging Face checkpoint to GGUF f16, Q8_0 and Q4_K_M) or `wakeword` (the wake word trainer).
+int8 QDQ, OpenVINO IR fp16 and NNCF int8), `stt` (a Whisper checkpoint to CTranslate2, ONNX and
+OpenVINO IR), `tts` (a Piper voice to ONNX fp16 and int8), `llm` (a Hugging Face checkpoint to
+GGUF f16, Q8_0 and Q4_K_M) or `wakeword` (the wake word trainer).
 """
 
 from __future__ import annotations
@@ -183,10 +184,43 @@ class LlmRecipe(Strict):
     targets: list[LlmTarget] = Field(min_length=1)
 
 
+class SttGate(Strict):
+    max_wer_increase: float = Field(
+        default=0.02, ge=0, le=1, description="Word error rate an artifact may add to the source's"
+    )
+
+
+class SttTarget(Strict):
+    name: str = Field(pattern=NAME, description="The artifact's folder name")
+    format: Literal["ctranslate2", "onnx", "openvino"]
+    precision: Literal["fp32", "fp16", "int8"]
+    profiles: list[str] = Field(default=[], description="Device profiles that should load it")
+
+
+class SttRecipe(Strict):
+    """A Hugging Face Whisper checkpoint to CTranslate2, ONNX (encoder, decoder with past) and
+    OpenVINO IR; each artifact transcribes the same spoken sentences as the source, and its word
+    error rate may exceed the source's by at most the gate."""
+
+    kind: Literal["stt"]
+    name: str = Field(pattern=NAME)
+    source: SourceSpec = Field(
+        description="The checkpoint's weights file (its folder is the checkpoint)"
+    )
+    replaces: str | None = Field(
+        default=None, description="Catalog STT model whose role these artifacts take"
+    )
+    sentences: list[str] = Field(min_length=3, description="Spoken by espeak-ng, then transcribed")
+    voices: list[str] = Field(default=["en-us+m3", "en-gb+f3"], min_length=1)
+    gate: SttGate = SttGate()
+    targets: list[SttTarget] = Field(min_length=1)
+
+
 class AnyRecipe(
     RootModel[
         Annotated[
-            DetectorRecipe | LlmRecipe | TtsRecipe | WakeWordRecipe, Field(discriminator="kind")
+            DetectorRecipe | LlmRecipe | SttRecipe | TtsRecipe | WakeWordRecipe,
+            Field(discriminator="kind"),
         ]
     ]
 ):
@@ -205,5 +239,7 @@ def recipe_path(name_or_path: str) -> Path:
     return bundled
 
 
-def load_recipe(path: Path) -> DetectorRecipe | LlmRecipe | TtsRecipe | WakeWordRecipe:
+def load_recipe(
+    path: Path,
+) -> DetectorRecipe | LlmRecipe | SttRecipe | TtsRecipe | WakeWordRecipe:
     return load_yaml_model(path, AnyRecipe).root

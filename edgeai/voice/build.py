@@ -41,8 +41,8 @@ def load_voice_models(
     """Load and warm up STT, LLM and TTS now, so the first turn is as fast as the rest."""
     started = time.monotonic()
     roles = profile.roles
-    stt_dir = store.require(catalog.get(roles["stt"].model))
-    stt = load_stt(roles["stt"].engine, stt_dir, roles["stt"].threads)
+    stt_file, stt_role = role_model(profile, "stt", store, catalog)
+    stt = load_stt(stt_role.engine, stt_file.parent, stt_role.threads)
     llm_path, llm_role = role_model(profile, "llm", store, catalog)
     llm = LocalLLM(
         llm_path,

@@ -1,0 +1,218 @@
+"""Export a Whisper recipe: each artifact transcribes the same spoken sentences as its source.
+
+The source checkpoint is run by transformers; CTranslate2 artifacts by the runtime's own
+faster-whisper backend; ONNX and OpenVINO artifacts by optimum. The gate is the word error rate
+against the sentences' text, compared with the source's; latency is one clip's transcription,
+taken in turns with the source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.audio.convert import int16_to_float
+from edgeai.export import whisper_convert as convert
+from edgeai.export.common import (
+    ExportContext,
+    Source,
+    artifact_folder,
+    checked_source,
+    chosen_targets,
+    converted,
+    described,
+    latencies_side_by_side,
+    tool_versions,
+)
+from edgeai.export.recipe import SttRecipe, SttTarget
+from edgeai.manifest import EngineName, Gate, Manifest, SourceRecord, write_manifest
+from edgeai.synthetic.speech import EspeakVoice, Synthesizer
+from edgeai.voice.stt import SpeechToText
+from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
+from edgeai.voice.word_errors import word_errors
+
+TOOLS = ("ctranslate2", "optimum", "optimum-intel", "transformers", "onnxruntime", "openvino")
+ENGINES: dict[str, EngineName] = {
+    "ctranslate2": "ctranslate2",
+    "onnx": "onnxruntime",
+    "openvino": "openvino",
+}
+MAX_NEW_TOKENS = 96
+
+
+class Seq2SeqTranscriber:
+    """A transformers or optimum Whisper model with its processor: greedy, English, no
+    timestamps, as the runtime decodes."""
+
+    def __init__(self, model: Any, folder: Path) -> None:
+        from transformers import WhisperProcessor
+
+        self._model = model
+        self._processor = WhisperProcessor.from_pretrained(str(folder))
+
+    def warm_up(self) -> None:
+        self.transcribe(np.zeros(SAMPLE_RATE_HZ, np.int16))
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        features = self._processor(
+            int16_to_float(audio), sampling_rate=SAMPLE_RATE_HZ, return_tensors="pt"
+        ).input_features
+        tokens = self._model.generate(features, max_new_tokens=MAX_NEW_TOKENS)
+        texts = self._processor.batch_decode(tokens, skip_special_tokens=True)  # type: ignore[no-untyped-call]
+        return str(texts[0]).strip()
+
+
+@dataclass(frozen=True)
+class Clips:
+    audio: list[np.ndarray]
+    texts: list[str]
+
+
+def export_stt(
+    recipe: SttRecipe, context: ExportContext, profile: str | None = None
+) -> list[Manifest]:
+    """Build the recipe's targets (only those meant for `profile`, when given)."""
+    from transformers.utils import logging as transformers_logging
+
+    # per-call generation advice, not news here
+    transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    targets = chosen_targets(recipe.name, recipe.targets, context.profiles, profile)
+    source = checked_source(recipe.name, recipe.source, context)
+    checkpoint = source.path.parent
+    with tqdm(
+        total=2 + len(targets), desc=f"export {recipe.name}", unit="step", disable=None
+    ) as bar:
+        bar.set_postfix_str("speaking the sentences, the source transcribing them")
+        clips = _clips(recipe)
+        reference = _open_source(checkpoint, recipe.name)
+        baseline = _word_error_rate(reference, clips)
+        bar.update()
+        manifests = []
+        for target in targets:
+            bar.set_postfix_str(target.name)
+            manifests.append(
+                _build_target(recipe, target, context, source, clips, reference, baseline)
+            )
+            bar.update()
+        bar.set_postfix_str("done")
+        bar.update()
+    return manifests
+
+
+def _build_target(
+    recipe: SttRecipe,
+    target: SttTarget,
+    context: ExportContext,
+    source: Source,
+    clips: Clips,
+    reference: SpeechToText,
+    baseline: float,
+) -> Manifest:
+    label = f"{recipe.name}/{target.name}"
+    checkpoint = source.path.parent
+    with artifact_folder(context.out_root / recipe.name / target.name) as (work, scratch):
+        main = converted(
+            f"{label}: conversion to {target.format} {target.precision}",
+            _conversion(target, checkpoint, work, scratch),
+        )
+        transcriber = _open_artifact(target, work, context.host.roles["stt"].threads)
+        wer = _word_error_rate(transcriber, clips)
+        clip = clips.audio[0]
+        reference_ms, latency_ms = latencies_side_by_side(
+            lambda: reference.transcribe(clip), lambda: transcriber.transcribe(clip), runs=3
+        )
+        files = [main, *sorted(p for p in work.iterdir() if p.is_file() and p != main)]
+        manifest = Manifest(
+            recipe=recipe.name,
+            target=target.name,
+            role="stt",
+            source=SourceRecord(
+                model=recipe.source.model,
+                file=str(recipe.source.path or source.path.name),
+                sha256=recipe.source.sha256,
+                size_bytes=source.size_bytes,
+                licence=source.licence,
+            ),
+            replaces=recipe.replaces,
+            format=target.format,
+            precision=target.precision,
+            engine=ENGINES[target.format],
+            profiles=target.profiles,
+            preference=recipe.targets.index(target),
+            files=described(files),
+            latency_ms=round(latency_ms, 1),
+            reference_latency_ms=round(reference_ms, 1),
+            accuracy={"wer": round(wer, 4), "reference_wer": round(baseline, 4)},
+            gate=Gate(
+                metric="wer",
+                reference=round(baseline, 4),
+                value=round(wer, 4),
+                max_drop=recipe.gate.max_wer_increase,
+                higher_is_better=False,
+            ),
+            created=datetime.now(timezone.utc).replace(microsecond=0),
+            tools=tool_versions(*TOOLS),
+        )
+        write_manifest(work, manifest)
+    return manifest
+
+
+def _conversion(
+    target: SttTarget, checkpoint: Path, work: Path, scratch: Path
+) -> Callable[[], Path]:
+    def run() -> Path:
+        if target.format == "ctranslate2":
+            return convert.ctranslate2(checkpoint, work, target.precision, scratch)
+        if target.format == "onnx":
+            return convert.onnx(checkpoint, work, target.precision == "int8", scratch)
+        return convert.openvino_int8(checkpoint, work)
+
+    return run
+
+
+def _open_source(checkpoint: Path, recipe: str) -> SpeechToText:
+    from transformers import WhisperForConditionalGeneration
+
+    model = converted(
+        f"{recipe}: loading {checkpoint} as a Whisper checkpoint",
+        lambda: WhisperForConditionalGeneration.from_pretrained(str(checkpoint)),
+    )
+    return Seq2SeqTranscriber(model, checkpoint)
+
+
+def _open_artifact(target: SttTarget, folder: Path, threads: int) -> SpeechToText:
+    if target.format == "ctranslate2":
+        return FasterWhisperSTT(folder, threads)
+    if target.format == "onnx":
+        from optimum.onnxruntime import ORTModelForSpeechSeq2Seq
+
+        return Seq2SeqTranscriber(ORTModelForSpeechSeq2Seq.from_pretrained(str(folder)), folder)
+    from optimum.intel import OVModelForSpeechSeq2Seq
+
+    return Seq2SeqTranscriber(OVModelForSpeechSeq2Seq.from_pretrained(str(folder)), folder)
+
+
+def _clips(recipe: SttRecipe) -> Clips:
+    synthesizer = Synthesizer(None)
+    audio, texts = [], []
+    for voice in recipe.voices:
+        for sentence in recipe.sentences:
+            audio.append(synthesizer.speak(sentence, EspeakVoice(voice, 150, 50)))
+            texts.append(sentence)
+    return Clips(audio, texts)
+
+
+def _word_error_rate(transcriber: SpeechToText, clips: Clips) -> float:
+    errors = words = 0
+    for audio, text in zip(clips.audio, clips.texts, strict=True):
+        wrong, count = word_errors(text, transcriber.transcribe(audio))
+        errors += wrong
+        words += count
+    return errors / max(words, 1)
