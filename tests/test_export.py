@@ -511,6 +511,12 @@ def llm_recipe(weights: Path, **changes: object) -> LlmRecipe:
             {"name": "q8_0", "precision": "q8_0", "profiles": ["x86-cpu"]},
             {"name": "q4_k_m", "precision": "q4_k_m", "profiles": ["raspberry-pi-4"]},
             {"name": "f16", "precision": "f16"},
+            {
+                "name": "openvino-int4",
+                "format": "openvino",
+                "precision": "int4",
+                "profiles": ["x86-cpu"],
+            },
         ],
     }
     data.update(changes)
@@ -522,18 +528,21 @@ def test_a_checkpoint_becomes_gguf_f16_q8_and_q4_gated_on_perplexity_and_replace
 ):
     out = tmp_path / "artifacts"
     ctx = replace(context(ModelStore(tmp_path / "s"), catalog, profiles, out), cache=EXPORT_TOOLS)
-    q8, q4, f16 = export_llm(llm_recipe(tiny_llm), ctx)
+    q8, q4, f16, ov = export_llm(llm_recipe(tiny_llm), ctx)
     assert q4.size_bytes < q8.size_bytes < f16.size_bytes
     assert f16.size_bytes > 3.5 * q4.size_bytes * 0.9  # 16 bits against about 4.9 per weight
-    for manifest in (q8, q4, f16):
+    for manifest in (q8, q4, f16, ov):
         assert manifest.gate.metric == "perplexity" and not manifest.gate.higher_is_better
         assert manifest.accuracy["evaluation_tokens"] > 50
         assert manifest.usable and manifest.replaces == "smollm2-135m-instruct-q4_1"
     assert f16.gate.value == pytest.approx(f16.gate.reference)  # the f16 is the reference
+    assert ov.engine == "openvino" and ov.files[0].name == "openvino_model.xml"
+    assert "openvino_model.bin" in {f.name for f in ov.files} and ov.usable
     assert not list(out.glob(".scratch-*"))
 
     index = ArtifactIndex.load(out)
     path, role = role_model(profiles.get("x86-cpu"), "llm", ModelStore(tmp_path), catalog, index)
+    # q8_0 and the OpenVINO IR are both meant for x86-cpu; the LLM role runs on llama.cpp
     assert path == out / "tiny-llm" / "q8_0" / "model.gguf" and role.engine == "llama_cpp"
     LocalLLM(path, threads=1)  # the runtime's own loader accepts it
 

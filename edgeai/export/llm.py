@@ -1,8 +1,9 @@
-"""Export an LLM recipe: Hugging Face checkpoint -> f16 GGUF -> Q8_0 / Q4_K_M, gated on perplexity.
+"""Export an LLM recipe: Hugging Face checkpoint -> f16 GGUF -> Q8_0 / Q4_K_M, and OpenVINO int4.
 
-The f16 GGUF made by llama.cpp's converter is the reference: each quantization's perplexity on
-the recipe's text is compared with it, and generation speed is measured taking turns with it, in
-a separate process (llama.cpp aborts the process on some malformed models).
+The f16 GGUF made by llama.cpp's converter is the GGUF artifacts' reference: each quantization's
+perplexity on the recipe's text is compared with it, and generation speed is measured taking
+turns with it, in a separate process (llama.cpp aborts the process on some malformed models).
+The OpenVINO artifact is compared with the checkpoint itself (see llm_openvino).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from edgeai.errors import ExportError
-from edgeai.export import llama_cpp_tools
+from edgeai.export import llama_cpp_tools, llm_openvino
 from edgeai.export.common import (
     ExportContext,
     Source,
@@ -32,7 +33,7 @@ from edgeai.export.common import (
 from edgeai.export.recipe import LlmRecipe, LlmTarget
 from edgeai.manifest import Gate, Manifest, SourceRecord, write_manifest
 
-TOOLS = ("llama-cpp-python", "torch", "transformers")
+TOOLS = ("llama-cpp-python", "torch", "transformers", "optimum-intel", "nncf")
 ARTIFACT_FILE = "model.gguf"
 
 
@@ -88,16 +89,27 @@ def _build_target(
     threads: int,
 ) -> Manifest:
     label = f"{recipe.name}/{target.name}"
+    checkpoint = source.path.parent
     with artifact_folder(context.out_root / recipe.name / target.name) as (work, _):
-        model_file = work / ARTIFACT_FILE
-        if target.precision == "f16":
-            shutil.copyfile(reference, model_file)
-        else:
-            converted(
-                f"{label}: quantization to {target.precision}",
-                lambda: llama_cpp_tools.quantize(reference, model_file, target.precision, threads),
+        if target.format == "openvino":
+            model_file = converted(
+                f"{label}: conversion to OpenVINO int4",
+                lambda: llm_openvino.export_int4(checkpoint, work),
             )
-        probe = _probe(reference, model_file, text, threads, label)
+            probe = llm_openvino.measure(checkpoint, work, recipe.evaluation_text)
+        else:
+            model_file = work / ARTIFACT_FILE
+            if target.precision == "f16":
+                shutil.copyfile(reference, model_file)
+            else:
+                converted(
+                    f"{label}: quantization to {target.precision}",
+                    lambda: llama_cpp_tools.quantize(
+                        reference, model_file, target.precision, threads
+                    ),
+                )
+            probe = _probe(reference, model_file, text, threads, label)
+        files = [model_file, *sorted(p for p in work.iterdir() if p.is_file() and p != model_file)]
         manifest = Manifest(
             recipe=recipe.name,
             target=target.name,
@@ -112,10 +124,10 @@ def _build_target(
             replaces=recipe.replaces,
             format=target.format,
             precision=target.precision,
-            engine="llama_cpp",
+            engine="openvino" if target.format == "openvino" else "llama_cpp",
             profiles=target.profiles,
             preference=recipe.targets.index(target),
-            files=described([model_file]),
+            files=described(files),
             latency_ms=round(probe["ms_per_token"], 2),
             reference_latency_ms=round(probe["reference_ms_per_token"], 2),
             accuracy={

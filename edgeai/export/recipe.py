@@ -162,14 +162,22 @@ class LlmGate(Strict):
 
 class LlmTarget(Strict):
     name: str = Field(pattern=NAME, description="The artifact's folder name")
-    format: Literal["gguf"] = "gguf"
-    precision: Literal["f16", "q8_0", "q4_k_m"]
+    format: Literal["gguf", "openvino"] = "gguf"
+    precision: Literal["f16", "q8_0", "q4_k_m", "int4"]
     profiles: list[str] = Field(default=[], description="Device profiles that should load it")
+
+    @model_validator(mode="after")
+    def _format_has_precision(self) -> LlmTarget:
+        allowed = {"gguf": ("f16", "q8_0", "q4_k_m"), "openvino": ("int4",)}[self.format]
+        if self.precision not in allowed:
+            raise ValueError(f"{self.format} is made in {', '.join(allowed)}, not {self.precision}")
+        return self
 
 
 class LlmRecipe(Strict):
-    """A Hugging Face causal LM checkpoint to GGUF with llama.cpp's converter and quantizer;
-    each quantization's perplexity on the evaluation text is compared with the f16 GGUF's."""
+    """A Hugging Face causal LM checkpoint to GGUF with llama.cpp's converter and quantizer (each
+    quantization's perplexity on the evaluation text compared with the f16 GGUF's), and to
+    OpenVINO IR with int4 weights (compared with the checkpoint run by transformers)."""
 
     kind: Literal["llm"]
     name: str = Field(pattern=NAME)
