@@ -10,13 +10,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from tqdm import tqdm
+
 from edgeai.atomic import staged_dir
-from edgeai.catalog import Catalog, Licence, ModelFile
+from edgeai.catalog import Catalog, Licence, ModelFile, Role
 from edgeai.errors import EdgeAIError, ExportError, first_line
 from edgeai.export.recipe import SourceSpec
+from edgeai.manifest import EngineName, Gate, Manifest, ModelFormat, SourceRecord
 from edgeai.paths import user_data_dir
 from edgeai.profiles import Profile, Profiles
 from edgeai.store import ModelStore
@@ -32,7 +36,15 @@ class Target(Protocol):
     def profiles(self) -> list[str]: ...
 
 
+class ArtifactTarget(Target, Protocol):
+    @property
+    def format(self) -> ModelFormat: ...
+    @property
+    def precision(self) -> str: ...
+
+
 TargetT = TypeVar("TargetT", bound=Target)
+Prepared = TypeVar("Prepared")
 
 
 @dataclass(frozen=True)
@@ -143,3 +155,86 @@ def described(paths: list[Path]) -> list[ModelFile]:
 
 def tool_versions(*packages: str) -> dict[str, str]:
     return {package: importlib.metadata.version(package) for package in packages}
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What an export measured of one artifact, against its source in the same run."""
+
+    metric: str
+    reference: float
+    value: float
+    max_drop: float
+    higher_is_better: bool
+    latency_ms: float
+    reference_latency_ms: float
+    accuracy: dict[str, float]
+
+
+def artifact_manifest(
+    recipe: str,
+    spec: SourceSpec,
+    source: Source,
+    target: ArtifactTarget,
+    *,
+    role: Role,
+    preference: int,
+    engine: EngineName,
+    files: list[Path],
+    measured: Measured,
+    tools: tuple[str, ...],
+    replaces: str | None = None,
+) -> Manifest:
+    """The manifest of one artifact; figures rounded as they are shown."""
+    return Manifest(
+        recipe=recipe,
+        target=target.name,
+        role=role,
+        source=SourceRecord(
+            model=spec.model,
+            file=str(spec.path or source.path.name),
+            sha256=spec.sha256,
+            size_bytes=source.size_bytes,
+            licence=source.licence,
+        ),
+        replaces=replaces,
+        format=target.format,
+        precision=target.precision,
+        engine=engine,
+        profiles=target.profiles,
+        preference=preference,
+        files=described(files),
+        latency_ms=round(measured.latency_ms, 2),
+        reference_latency_ms=round(measured.reference_latency_ms, 2),
+        accuracy={key: round(value, 4) for key, value in measured.accuracy.items()},
+        gate=Gate(
+            metric=measured.metric,
+            reference=round(measured.reference, 4),
+            value=round(measured.value, 4),
+            max_drop=round(measured.max_drop, 4),
+            higher_is_better=measured.higher_is_better,
+        ),
+        created=datetime.now(timezone.utc).replace(microsecond=0),
+        tools=tool_versions(*tools),
+    )
+
+
+def run_targets(
+    recipe: str,
+    targets: list[TargetT],
+    first_step: str,
+    prepare: Callable[[], Prepared],
+    build: Callable[[TargetT, Prepared], Manifest],
+) -> list[Manifest]:
+    """`prepare()` (the source on the evaluation data), then `build` each target, with one
+    progress bar over the steps."""
+    with tqdm(total=1 + len(targets), desc=f"export {recipe}", unit="step", disable=None) as bar:
+        bar.set_postfix_str(first_step)
+        prepared = prepare()
+        bar.update()
+        manifests = []
+        for target in targets:
+            bar.set_postfix_str(target.name)
+            manifests.append(build(target, prepared))
+            bar.update()
+    return manifests

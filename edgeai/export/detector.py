@@ -10,30 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from edgeai.errors import ExportError
 from edgeai.export import onnx_convert as convert
 from edgeai.export.common import (
     ExportContext,
+    Measured,
     Source,
     artifact_folder,
+    artifact_manifest,
     checked_source,
     chosen_targets,
     converted,
-    described,
     latencies_side_by_side,
-    tool_versions,
+    run_targets,
 )
 from edgeai.export.detection_metrics import box_agreement, mean_average_precision
 from edgeai.export.recipe import DetectorRecipe, DetectorTarget, ImageSet
-from edgeai.manifest import Gate, Manifest, SourceRecord, write_manifest
+from edgeai.manifest import Manifest, write_manifest
 from edgeai.profiles import Profile, RoleAssignment
 from edgeai.synthetic.people_images import labelled_people_images
 from edgeai.vision.build import load_detector
@@ -72,20 +71,13 @@ def export_detector(
     """Build the recipe's targets (only those meant for `profile`, when given)."""
     targets = chosen_targets(recipe.name, recipe.targets, context.profiles, profile)
     source = checked_source(recipe.name, recipe.source, context)
-    with tqdm(
-        total=2 + len(targets), desc=f"export {recipe.name}", unit="step", disable=None
-    ) as bar:
-        bar.set_postfix_str("the source, on the pictures")
-        bench = _bench(recipe, source.path, context.host)
-        bar.update()
-        manifests = []
-        for target in targets:
-            bar.set_postfix_str(target.name)
-            manifests.append(_build_target(recipe, target, context, source, bench))
-            bar.update()
-        bar.set_postfix_str("done")
-        bar.update()
-    return manifests
+    return run_targets(
+        recipe.name,
+        targets,
+        "the source, on the pictures",
+        lambda: _bench(recipe, source.path, context.host),
+        lambda target, bench: _build_target(recipe, target, context, source, bench),
+    )
 
 
 def _bench(recipe: DetectorRecipe, source: Path, host: Profile) -> Bench:
@@ -130,39 +122,31 @@ def _build_target(
         agreement = box_agreement(
             _confident(scored.detections), _confident(bench.baseline.detections)
         )
-        manifest = Manifest(
-            recipe=recipe.name,
-            target=target.name,
+        manifest = artifact_manifest(
+            recipe.name,
+            recipe.source,
+            source,
+            target,
             role="detector",
-            source=SourceRecord(
-                model=recipe.source.model,
-                file=str(recipe.source.path or source.path.name),
-                sha256=recipe.source.sha256,
-                size_bytes=source.size_bytes,
-                licence=source.licence,
-            ),
-            format=target.format,
-            precision=target.precision,
-            engine=target.runtime_engine,
-            profiles=target.profiles,
             preference=recipe.targets.index(target),
-            files=described(_model_files(model_file)),
-            latency_ms=round(latency_ms, 1),
-            reference_latency_ms=round(reference_ms, 1),
-            accuracy={
-                "map50": round(scored.map50, 4),
-                "reference_map50": round(bench.baseline.map50, 4),
-                "box_agreement": round(agreement, 4),
-                **{f"ap50_{label}": round(ap, 4) for label, ap in scored.per_class.items()},
-            },
-            gate=Gate(
+            engine=target.runtime_engine,
+            files=_model_files(model_file),
+            measured=Measured(
                 metric="map50",
-                reference=round(bench.baseline.map50, 4),
-                value=round(scored.map50, 4),
+                reference=bench.baseline.map50,
+                value=scored.map50,
                 max_drop=recipe.gate.max_map_drop,
+                higher_is_better=True,
+                latency_ms=latency_ms,
+                reference_latency_ms=reference_ms,
+                accuracy={
+                    "map50": scored.map50,
+                    "reference_map50": bench.baseline.map50,
+                    "box_agreement": agreement,
+                    **{f"ap50_{name}": ap for name, ap in scored.per_class.items()},
+                },
             ),
-            created=datetime.now(timezone.utc).replace(microsecond=0),
-            tools=tool_versions(*TOOLS),
+            tools=TOOLS,
         )
         write_manifest(work, manifest)
     return manifest

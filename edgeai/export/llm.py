@@ -13,25 +13,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
-
-from tqdm import tqdm
 
 from edgeai.errors import ExportError
 from edgeai.export import llama_cpp_tools, llm_openvino
 from edgeai.export.common import (
     ExportContext,
+    Measured,
     Source,
     artifact_folder,
+    artifact_manifest,
     checked_source,
     chosen_targets,
     converted,
-    described,
-    tool_versions,
+    run_targets,
 )
 from edgeai.export.recipe import LlmRecipe, LlmTarget
-from edgeai.manifest import Gate, Manifest, SourceRecord, write_manifest
+from edgeai.manifest import Manifest, write_manifest
 
 TOOLS = ("llama-cpp-python", "torch", "transformers", "optimum-intel", "nncf")
 ARTIFACT_FILE = "model.gguf"
@@ -47,30 +45,25 @@ def export_llm(
     tools = llama_cpp_tools.converter(context.cache)
     architecture = llama_cpp_tools.check_checkpoint(tools, checkpoint)
     threads = context.host.roles["llm"].threads
-    with (
-        tempfile.TemporaryDirectory(prefix=".scratch-", dir=_scratch_root(context)) as scratch,
-        tqdm(
-            total=2 + len(targets), desc=f"export {recipe.name}", unit="step", disable=None
-        ) as bar,
-    ):
-        bar.set_postfix_str(f"{architecture} to f16 GGUF")
-        reference = converted(
-            f"{recipe.name}: conversion of {checkpoint} to GGUF",
-            lambda: llama_cpp_tools.convert_to_gguf(tools, checkpoint, Path(scratch) / "f16.gguf"),
-        )
-        text = Path(scratch) / "evaluation.txt"
-        text.write_text(recipe.evaluation_text)
-        bar.update()
-        manifests = []
-        for target in targets:
-            bar.set_postfix_str(target.name)
-            manifests.append(
-                _build_target(recipe, target, context, source, reference, text, threads)
+    with tempfile.TemporaryDirectory(prefix=".scratch-", dir=_scratch_root(context)) as scratch:
+        reference, text = Path(scratch) / "f16.gguf", Path(scratch) / "evaluation.txt"
+
+        def prepare() -> None:
+            converted(
+                f"{recipe.name}: conversion of {checkpoint} to GGUF",
+                lambda: llama_cpp_tools.convert_to_gguf(tools, checkpoint, reference),
             )
-            bar.update()
-        bar.set_postfix_str("done")
-        bar.update()
-    return manifests
+            text.write_text(recipe.evaluation_text)
+
+        return run_targets(
+            recipe.name,
+            targets,
+            f"{architecture} to f16 GGUF",
+            prepare,
+            lambda target, _: _build_target(
+                recipe, target, context, source, reference, text, threads
+            ),
+        )
 
 
 def _scratch_root(context: ExportContext) -> Path:
@@ -110,42 +103,32 @@ def _build_target(
                 )
             probe = _probe(reference, model_file, text, threads, label)
         files = [model_file, *sorted(p for p in work.iterdir() if p.is_file() and p != model_file)]
-        manifest = Manifest(
-            recipe=recipe.name,
-            target=target.name,
+        reference_ppl = probe["reference_perplexity"]
+        manifest = artifact_manifest(
+            recipe.name,
+            recipe.source,
+            source,
+            target,
             role="llm",
-            source=SourceRecord(
-                model=recipe.source.model,
-                file=str(recipe.source.path or source.path.name),
-                sha256=recipe.source.sha256,
-                size_bytes=source.size_bytes,
-                licence=source.licence,
-            ),
-            replaces=recipe.replaces,
-            format=target.format,
-            precision=target.precision,
-            engine="openvino" if target.format == "openvino" else "llama_cpp",
-            profiles=target.profiles,
             preference=recipe.targets.index(target),
-            files=described(files),
-            latency_ms=round(probe["ms_per_token"], 2),
-            reference_latency_ms=round(probe["reference_ms_per_token"], 2),
-            accuracy={
-                "perplexity": round(probe["perplexity"], 4),
-                "reference_perplexity": round(probe["reference_perplexity"], 4),
-                "evaluation_tokens": probe["tokens"],
-            },
-            gate=Gate(
+            engine="openvino" if target.format == "openvino" else "llama_cpp",
+            files=files,
+            measured=Measured(
                 metric="perplexity",
-                reference=round(probe["reference_perplexity"], 4),
-                value=round(probe["perplexity"], 4),
-                max_drop=round(
-                    probe["reference_perplexity"] * recipe.gate.max_perplexity_increase, 4
-                ),
+                reference=reference_ppl,
+                value=probe["perplexity"],
+                max_drop=reference_ppl * recipe.gate.max_perplexity_increase,
                 higher_is_better=False,
+                latency_ms=probe["ms_per_token"],
+                reference_latency_ms=probe["reference_ms_per_token"],
+                accuracy={
+                    "perplexity": probe["perplexity"],
+                    "reference_perplexity": reference_ppl,
+                    "evaluation_tokens": probe["tokens"],
+                },
             ),
-            created=datetime.now(timezone.utc).replace(microsecond=0),
-            tools=tool_versions(*TOOLS),
+            tools=TOOLS,
+            replaces=recipe.replaces,
         )
         write_manifest(work, manifest)
     return manifest

@@ -10,29 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import int16_to_float
 from edgeai.export import whisper_convert as convert
 from edgeai.export.common import (
     ExportContext,
+    Measured,
     Source,
     artifact_folder,
+    artifact_manifest,
     checked_source,
     chosen_targets,
     converted,
-    described,
     latencies_side_by_side,
-    tool_versions,
+    run_targets,
 )
 from edgeai.export.recipe import SttRecipe, SttTarget
-from edgeai.manifest import EngineName, Gate, Manifest, SourceRecord, write_manifest
+from edgeai.manifest import EngineName, Manifest, write_manifest
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
@@ -86,24 +85,19 @@ def export_stt(
     targets = chosen_targets(recipe.name, recipe.targets, context.profiles, profile)
     source = checked_source(recipe.name, recipe.source, context)
     checkpoint = source.path.parent
-    with tqdm(
-        total=2 + len(targets), desc=f"export {recipe.name}", unit="step", disable=None
-    ) as bar:
-        bar.set_postfix_str("speaking the sentences, the source transcribing them")
+
+    def prepare() -> tuple[Clips, SpeechToText, float]:
         clips = _clips(recipe)
         reference = _open_source(checkpoint, recipe.name)
-        baseline = _word_error_rate(reference, clips)
-        bar.update()
-        manifests = []
-        for target in targets:
-            bar.set_postfix_str(target.name)
-            manifests.append(
-                _build_target(recipe, target, context, source, clips, reference, baseline)
-            )
-            bar.update()
-        bar.set_postfix_str("done")
-        bar.update()
-    return manifests
+        return clips, reference, _word_error_rate(reference, clips)
+
+    return run_targets(
+        recipe.name,
+        targets,
+        "speaking the sentences, the source transcribing them",
+        prepare,
+        lambda target, ready: _build_target(recipe, target, context, source, *ready),
+    )
 
 
 def _build_target(
@@ -129,36 +123,27 @@ def _build_target(
             lambda: reference.transcribe(clip), lambda: transcriber.transcribe(clip), runs=3
         )
         files = [main, *sorted(p for p in work.iterdir() if p.is_file() and p != main)]
-        manifest = Manifest(
-            recipe=recipe.name,
-            target=target.name,
+        manifest = artifact_manifest(
+            recipe.name,
+            recipe.source,
+            source,
+            target,
             role="stt",
-            source=SourceRecord(
-                model=recipe.source.model,
-                file=str(recipe.source.path or source.path.name),
-                sha256=recipe.source.sha256,
-                size_bytes=source.size_bytes,
-                licence=source.licence,
-            ),
-            replaces=recipe.replaces,
-            format=target.format,
-            precision=target.precision,
-            engine=ENGINES[target.format],
-            profiles=target.profiles,
             preference=recipe.targets.index(target),
-            files=described(files),
-            latency_ms=round(latency_ms, 1),
-            reference_latency_ms=round(reference_ms, 1),
-            accuracy={"wer": round(wer, 4), "reference_wer": round(baseline, 4)},
-            gate=Gate(
+            engine=ENGINES[target.format],
+            files=files,
+            measured=Measured(
                 metric="wer",
-                reference=round(baseline, 4),
-                value=round(wer, 4),
+                reference=baseline,
+                value=wer,
                 max_drop=recipe.gate.max_wer_increase,
                 higher_is_better=False,
+                latency_ms=latency_ms,
+                reference_latency_ms=reference_ms,
+                accuracy={"wer": wer, "reference_wer": baseline},
             ),
-            created=datetime.now(timezone.utc).replace(microsecond=0),
-            tools=tool_versions(*TOOLS),
+            tools=TOOLS,
+            replaces=recipe.replaces,
         )
         write_manifest(work, manifest)
     return manifest

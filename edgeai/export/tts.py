@@ -12,11 +12,9 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import to_runtime_format
@@ -24,17 +22,18 @@ from edgeai.errors import ExportError
 from edgeai.export import onnx_convert as convert
 from edgeai.export.common import (
     ExportContext,
+    Measured,
     Source,
     artifact_folder,
+    artifact_manifest,
     checked_source,
     chosen_targets,
     converted,
-    described,
     latencies_side_by_side,
-    tool_versions,
+    run_targets,
 )
 from edgeai.export.recipe import TtsRecipe, TtsTarget
-from edgeai.manifest import Gate, Manifest, SourceRecord, write_manifest
+from edgeai.manifest import Manifest, write_manifest
 from edgeai.voice.stt import SpeechToText, load_stt
 from edgeai.voice.tts import PiperTTS
 from edgeai.voice.word_errors import word_errors
@@ -67,25 +66,20 @@ def export_tts(
         stt_role.threads,
     )
     threads = context.host.roles["tts"].threads
-    with tqdm(
-        total=2 + len(targets), desc=f"export {recipe.name}", unit="step", disable=None
-    ) as bar:
-        bar.set_postfix_str("the source, round trip")
+
+    def prepare() -> tuple[PiperTTS, RoundTrip]:
         reference = PiperTTS(source.path, threads)
-        baseline = _round_trip(reference, transcriber, recipe.sentences)
-        bar.update()
-        manifests = []
-        for target in targets:
-            bar.set_postfix_str(target.name)
-            manifests.append(
-                _build_target(
-                    recipe, target, context, source, config, transcriber, reference, baseline
-                )
-            )
-            bar.update()
-        bar.set_postfix_str("done")
-        bar.update()
-    return manifests
+        return reference, _round_trip(reference, transcriber, recipe.sentences)
+
+    return run_targets(
+        recipe.name,
+        targets,
+        "the source, round trip",
+        prepare,
+        lambda target, ready: _build_target(
+            recipe, target, context, source, config, transcriber, *ready
+        ),
+    )
 
 
 def _build_target(
@@ -112,40 +106,31 @@ def _build_target(
         reference_ms, latency_ms = latencies_side_by_side(
             lambda: _speak(reference, sentence), lambda: _speak(voice, sentence), runs=5
         )
-        manifest = Manifest(
-            recipe=recipe.name,
-            target=target.name,
+        manifest = artifact_manifest(
+            recipe.name,
+            recipe.source,
+            source,
+            target,
             role="tts",
-            source=SourceRecord(
-                model=recipe.source.model,
-                file=str(recipe.source.path or source.path.name),
-                sha256=recipe.source.sha256,
-                size_bytes=source.size_bytes,
-                licence=source.licence,
-            ),
-            format=target.format,
-            precision=target.precision,
-            engine="onnxruntime",
-            profiles=target.profiles,
             preference=recipe.targets.index(target),
-            files=described([model_file, voice_config]),
-            latency_ms=round(latency_ms, 1),
-            reference_latency_ms=round(reference_ms, 1),
-            accuracy={
-                "wer": round(trip.word_error_rate, 4),
-                "reference_wer": round(baseline.word_error_rate, 4),
-                "real_time_factor": round(trip.real_time_factor, 4),
-                "reference_real_time_factor": round(baseline.real_time_factor, 4),
-            },
-            gate=Gate(
+            engine="onnxruntime",
+            files=[model_file, voice_config],
+            measured=Measured(
                 metric="wer",
-                reference=round(baseline.word_error_rate, 4),
-                value=round(trip.word_error_rate, 4),
+                reference=baseline.word_error_rate,
+                value=trip.word_error_rate,
                 max_drop=recipe.gate.max_wer_increase,
                 higher_is_better=False,
+                latency_ms=latency_ms,
+                reference_latency_ms=reference_ms,
+                accuracy={
+                    "wer": trip.word_error_rate,
+                    "reference_wer": baseline.word_error_rate,
+                    "real_time_factor": trip.real_time_factor,
+                    "reference_real_time_factor": baseline.real_time_factor,
+                },
             ),
-            created=datetime.now(timezone.utc).replace(microsecond=0),
-            tools=tool_versions(*TOOLS),
+            tools=TOOLS,
         )
         write_manifest(work, manifest)
     return manifest
