@@ -186,6 +186,7 @@ def export_tradeoffs(result: ExportBench, path: Path) -> Path:
     accuracy.barh(positions - 0.2, source, 0.4, label="source", color="#9e9e9e")
     accuracy.set_yticks(positions, names)
     accuracy.set_xlabel("mAP@0.5 on labelled pictures")
-    accuracy.legend(fontsize=8)
+    accuracy.set_xlim(0, 1)
+    accuracy.legend(fontsize=8, loc="lower right")
     figure.suptitle(f"{result.recipe}: artifacts against their source (red: failed its gate)")
     return _save(figure, path)
