@@ -33,7 +33,7 @@ RUNTIME_ENGINES: dict[Role, tuple[str, ...]] = {
     "vad": ("onnxruntime",),
     "stt": ("ctranslate2",),
     "llm": ("llama_cpp",),
-    "tts": ("onnxruntime",),
+    "tts": ("onnxruntime", "openvino"),
     "detector": ("onnxruntime", "openvino"),
 }
 """What the runtime can load for each role: an artifact needing another engine is left alone

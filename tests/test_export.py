@@ -29,6 +29,7 @@ from edgeai.export.recipe import (
     LlmRecipe,
     SttRecipe,
     TtsRecipe,
+    TtsTarget,
     load_recipe,
     recipe_path,
 )
@@ -416,9 +417,20 @@ def test_piper_voice_int8_passes_its_round_trip_gate_and_the_voice_loop_would_lo
 ):
     recipe = load_recipe(recipe_path("piper-joe"))
     assert isinstance(recipe, TtsRecipe)
-    quick = recipe.model_copy(update={"sentences": recipe.sentences[:3]})
+    openvino = {
+        "name": "openvino",
+        "format": "openvino",
+        "precision": "fp16",
+        "profiles": ["jetson-orin-nano"],
+    }
+    quick = recipe.model_copy(
+        update={
+            "sentences": recipe.sentences[:3],
+            "targets": [recipe.targets[0], TtsTarget.model_validate(openvino)],
+        }
+    )
     out = tmp_path / "artifacts"
-    (int8,) = export_tts(quick, context(model_store, catalog, profiles, out), profile="x86-cpu")
+    int8, ov = export_tts(quick, context(model_store, catalog, profiles, out))
     source_bytes = model_store.main_file(catalog.get("piper-en-us-joe-medium")).stat().st_size
     assert int8.size_bytes < source_bytes / 3  # the config JSON is in the sum, and it is small
     assert [f.name for f in int8.files] == ["model.onnx", "model.onnx.json"]
@@ -431,9 +443,17 @@ def test_piper_voice_int8_passes_its_round_trip_gate_and_the_voice_loop_would_lo
     assert path == out / "piper-joe" / "int8" / "model.onnx" and role.engine == "onnxruntime"
     audio = np.concatenate(list(PiperTTS(path, 1).synthesize("The door is open.")))
     assert len(audio) > 8000 and np.abs(audio).max() > 1000
+    # the OpenVINO IR (with its weights file and the voice config) speaks through the same voice
+    assert [f.name for f in ov.files] == ["model.xml", "model.bin", "model.xml.json"]
+    path, role = role_model(
+        profiles.get("jetson-orin-nano"), "tts", model_store, catalog, ArtifactIndex.load(out)
+    )
+    assert path.suffix == ".xml" and role.engine == "openvino" and ov.usable
+    audio = np.concatenate(list(PiperTTS(path, 1, role.engine).synthesize("The door is open.")))
+    assert len(audio) > 8000 and np.abs(audio).max() > 1000
     # another profile has no artifact of its own: the catalog voice
     path, _ = role_model(
-        profiles.get("jetson-orin-nano"), "tts", model_store, catalog, ArtifactIndex.load(out)
+        profiles.get("jetson-agx-orin"), "tts", model_store, catalog, ArtifactIndex.load(out)
     )
     assert path == model_store.main_file(catalog.get("piper-en-us-joe-medium"))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -46,21 +46,7 @@ class OnnxTensorModel:
 
 class OpenVinoTensorModel:
     def __init__(self, path: Path, threads: int, device: str) -> None:
-        import openvino  # lazily: only profiles that place a role on OpenVINO pay for it
-
-        check_model_file(path)
-        core = openvino.Core()
-        try:
-            model = core.read_model(str(path))
-        except Exception as e:  # OpenVINO raises RuntimeError subclasses for bad files
-            raise ModelLoadError(f"{path}: OpenVINO cannot read it: {first_line(e)}") from None
-        if device not in core.available_devices:
-            log.warning("OpenVINO device %s not present; %s runs on the CPU", device, path.name)
-            device = "CPU"
-        config: dict[str, str | int] = {"INFERENCE_NUM_THREADS": threads}
-        if device == "CPU":
-            config["INFERENCE_PRECISION_HINT"] = "f32"
-        compiled = core.compile_model(model, device, config)
+        model, compiled = compile_openvino(path, threads, device)
         self._request = compiled.create_infer_request()
         self.input_shape = tuple(_dims(model.inputs[0].get_partial_shape()))
         self.output_shapes = [tuple(_dims(o.get_partial_shape())) for o in model.outputs]
@@ -69,6 +55,42 @@ class OpenVinoTensorModel:
     def run(self, tensor: np.ndarray) -> list[np.ndarray]:
         result = self._request.infer({0: tensor})
         return [np.asarray(result[i]) for i in range(len(self.output_shapes))]
+
+
+class OpenVinoSession:
+    """The part of onnxruntime's InferenceSession that Piper uses (`run` with named inputs),
+    on OpenVINO: a voice exported to OpenVINO IR speaks through the same PiperVoice."""
+
+    def __init__(self, path: Path, threads: int, device: str = "CPU") -> None:
+        _, compiled = compile_openvino(path, threads, device)
+        self._request = compiled.create_infer_request()
+        self._outputs = compiled.outputs
+
+    def run(
+        self, output_names: list[str] | None, inputs: dict[str, np.ndarray]
+    ) -> list[np.ndarray]:
+        result = self._request.infer(inputs)
+        return [np.asarray(result[output]) for output in self._outputs]
+
+
+def compile_openvino(path: Path, threads: int, device: str) -> tuple[Any, Any]:
+    """(model, compiled model) for `path` on `device` (the CPU, with one log line, when that
+    device is not here), checked first, f32 on the CPU."""
+    import openvino  # lazily: only profiles that place a role on OpenVINO pay for it
+
+    check_model_file(path)
+    core = openvino.Core()
+    try:
+        model = core.read_model(str(path))
+    except Exception as e:  # OpenVINO raises RuntimeError subclasses for bad files
+        raise ModelLoadError(f"{path}: OpenVINO cannot read it: {first_line(e)}") from None
+    if device not in core.available_devices:
+        log.warning("OpenVINO device %s not present; %s runs on the CPU", device, path.name)
+        device = "CPU"
+    config: dict[str, str | int] = {"INFERENCE_NUM_THREADS": threads}
+    if device == "CPU":
+        config["INFERENCE_PRECISION_HINT"] = "f32"
+    return model, core.compile_model(model, device, config)
 
 
 def open_tensor_model(

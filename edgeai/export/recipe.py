@@ -2,8 +2,8 @@
 
 `kind` picks the toolchain: `detector` (a YOLOv8-style ONNX detector to ONNX fp32/fp16, static
 int8 QDQ, OpenVINO IR fp16 and NNCF int8), `stt` (a Whisper checkpoint to CTranslate2, ONNX and
-OpenVINO IR), `tts` (a Piper voice to ONNX fp16 and int8), `llm` (a Hugging Face checkpoint to
-GGUF f16, Q8_0 and Q4_K_M) or `wakeword` (the wake word trainer).
+OpenVINO IR), `tts` (a Piper voice to ONNX fp16 and int8, OpenVINO IR), `llm` (a Hugging Face
+checkpoint to GGUF f16, Q8_0 and Q4_K_M, OpenVINO int4) or `wakeword` (the wake word trainer).
 """
 
 from __future__ import annotations
@@ -134,9 +134,15 @@ class TtsGate(Strict):
 
 class TtsTarget(Strict):
     name: str = Field(pattern=NAME, description="The artifact's folder name")
-    format: Literal["onnx"] = "onnx"
+    format: Literal["onnx", "openvino"] = "onnx"
     precision: Literal["fp32", "fp16", "int8"]
     profiles: list[str] = Field(default=[], description="Device profiles that should load it")
+
+    @model_validator(mode="after")
+    def _format_has_precision(self) -> TtsTarget:
+        if self.format == "openvino" and self.precision == "int8":
+            raise ValueError("a Piper voice is made for OpenVINO in fp32 or fp16, not int8")
+        return self
 
 
 class TtsRecipe(Strict):

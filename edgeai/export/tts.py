@@ -1,4 +1,5 @@
-"""Export a Piper voice recipe: smaller variants, each judged by a round trip through STT.
+"""Export a Piper voice recipe: ONNX int8/fp16 and OpenVINO IR, each judged by a round trip
+through speech-to-text.
 
 Every artifact speaks the recipe's sentences through the runtime's own PiperTTS; the catalog's
 speech-to-text model writes down what it heard; the word error rate against the text is the gate,
@@ -33,7 +34,7 @@ from edgeai.export.common import (
     run_targets,
 )
 from edgeai.export.recipe import TtsRecipe, TtsTarget
-from edgeai.manifest import Manifest, write_manifest
+from edgeai.manifest import EngineName, Manifest, write_manifest
 from edgeai.voice.stt import SpeechToText, load_stt
 from edgeai.voice.tts import PiperTTS
 from edgeai.voice.word_errors import word_errors
@@ -100,7 +101,8 @@ def _build_target(
         )
         voice_config = work / f"{model_file.name}.json"
         shutil.copyfile(config, voice_config)
-        voice = PiperTTS(model_file, context.host.roles["tts"].threads)
+        engine: EngineName = "openvino" if target.format == "openvino" else "onnxruntime"
+        voice = PiperTTS(model_file, context.host.roles["tts"].threads, engine)
         trip = _round_trip(voice, transcriber, recipe.sentences)
         sentence = recipe.sentences[0]
         reference_ms, latency_ms = latencies_side_by_side(
@@ -113,8 +115,12 @@ def _build_target(
             target,
             role="tts",
             preference=recipe.targets.index(target),
-            engine="onnxruntime",
-            files=[model_file, voice_config],
+            engine=engine,
+            files=[
+                model_file,
+                *([model_file.with_suffix(".bin")] if engine == "openvino" else []),
+                voice_config,
+            ],
             measured=Measured(
                 metric="wer",
                 reference=baseline.word_error_rate,
@@ -138,6 +144,8 @@ def _build_target(
 
 def _conversion(target: TtsTarget, source: Path, work: Path) -> Callable[[], Path]:
     def run() -> Path:
+        if target.format == "openvino":
+            return convert.openvino_ir(source, work, fp16=target.precision == "fp16")
         if target.precision == "fp16":
             return convert.onnx_fp16(source, work)
         if target.precision == "int8":

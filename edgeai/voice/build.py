@@ -52,7 +52,7 @@ def load_voice_models(
         history_turns=config.voice.history_turns,
     )
     tts_path, tts_role = role_model(profile, "tts", store, catalog)
-    tts = PiperTTS(tts_path, tts_role.threads)
+    tts = PiperTTS(tts_path, tts_role.threads, tts_role.engine)
     stt.warm_up()
     llm.warm_up()
     tts.warm_up()

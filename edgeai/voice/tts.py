@@ -6,10 +6,12 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from edgeai.engines.onnx import open_session
+from edgeai.engines.tensor import OpenVinoSession
 from edgeai.errors import ModelLoadError
 from edgeai.voice.sentences import clean, speakable_pieces
 
@@ -20,7 +22,9 @@ MAX_WORDS_PER_PIECE = 24
 
 
 class PiperTTS:
-    def __init__(self, model: Path, threads: int = 1) -> None:
+    def __init__(self, model: Path, threads: int = 1, engine: str = "onnxruntime") -> None:
+        """A Piper voice: its ONNX model on onnxruntime, or (engine "openvino", or an exported
+        .xml) on OpenVINO; the voice's JSON config sits beside the model either way."""
         from piper import PiperVoice
         from piper.config import PiperConfig
 
@@ -29,7 +33,12 @@ class PiperTTS:
             config = PiperConfig.from_dict(json.loads(config_path.read_text()))
         except (OSError, ValueError, KeyError) as e:
             raise ModelLoadError(f"{config_path}: not a piper voice config: {e}") from None
-        self._voice = PiperVoice(config=config, session=open_session(model, threads))
+        session: Any = (
+            OpenVinoSession(model, threads)
+            if engine == "openvino" or model.suffix == ".xml"
+            else open_session(model, threads)
+        )
+        self._voice = PiperVoice(config=config, session=session)
         self.sample_rate_hz = int(config.sample_rate)
 
     def warm_up(self) -> None:
