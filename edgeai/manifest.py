@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from edgeai.catalog import CatalogEntry, Licence, ModelFile, Role
 
 MANIFEST = "manifest.json"
+ArtifactRole = Role | Literal["classifier"]
+"""A runtime role, or an image classifier (exported for other programs; no role loads one)."""
 ModelFormat = Literal["onnx", "openvino", "gguf", "ctranslate2", "ggml", "tflite", "pytorch"]
 EngineName = Literal["onnxruntime", "openvino", "llama_cpp", "ctranslate2", "whispercpp"]
 
@@ -60,7 +62,7 @@ class Gate(Strict):
 class Manifest(Strict):
     recipe: str
     target: str
-    role: Role
+    role: ArtifactRole
     source: SourceRecord
     replaces: str | None = Field(
         default=None, description="Catalog model whose role it takes (when not made from it)"

@@ -20,11 +20,13 @@ from edgeai.cli.main import cli
 from edgeai.config import Config
 from edgeai.errors import ConfigError, ExportError, ModelLoadError
 from edgeai.export import onnx_convert
+from edgeai.export.classifier import export_classifier
 from edgeai.export.common import ExportContext
 from edgeai.export.detection_metrics import box_agreement, mean_average_precision
 from edgeai.export.detector import export_detector
 from edgeai.export.llm import export_llm
 from edgeai.export.recipe import (
+    ClassifierRecipe,
     DetectorRecipe,
     LlmRecipe,
     SttRecipe,
@@ -117,7 +119,9 @@ def test_bundled_recipes_load_and_an_unknown_kind_names_the_supported_ones(tmp_p
 
     odd = tmp_path / "odd.yaml"
     odd.write_text("kind: segmenter\nname: x\n")
-    with pytest.raises(ConfigError, match="'detector', 'llm', 'stt', 'tts', 'wakeword'"):
+    with pytest.raises(
+        ConfigError, match="'classifier', 'detector', 'llm', 'stt', 'tts', 'wakeword'"
+    ):
         load_recipe(odd)
     with pytest.raises(ConfigError, match="no recipe 'nope'"):
         recipe_path("nope")
@@ -698,3 +702,58 @@ def test_a_whisper_checkpoint_becomes_ctranslate2_onnx_and_openvino_gated_on_wer
     )
     assert path == out / "tiny-whisper" / "ct2-int8" / "model.bin" and role.engine == "ctranslate2"
     load_stt(role.engine, path.parent, 1).warm_up()
+
+
+# --- image classifier: a tiny random ViT checkpoint ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_classifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Hugging Face ViT image classifier with random weights and its image processor."""
+    import torch
+    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
+
+    folder = tmp_path_factory.mktemp("tiny-vit")
+    torch.manual_seed(0)
+    config = ViTConfig(
+        image_size=32, patch_size=8, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=256, num_labels=4,
+    )  # fmt: skip
+    ViTForImageClassification(config).save_pretrained(folder, safe_serialization=True)
+    ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
+    return folder / "model.safetensors"
+
+
+def test_an_image_classifier_becomes_onnx_and_openvino_gated_on_top1_agreement(
+    tiny_classifier: Path, catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    recipe = ClassifierRecipe.model_validate(
+        {
+            "kind": "classifier",
+            "name": "tiny-vit",
+            "source": {
+                "path": str(tiny_classifier),
+                "sha256": hashlib.sha256(tiny_classifier.read_bytes()).hexdigest(),
+            },
+            "calibration": {"synthetic": 8, "seed": 1},
+            "evaluation": {"synthetic": 24, "seed": 2},
+            "gate": {"max_agreement_drop": 0.25},
+            "targets": [
+                {"name": "fp32", "format": "onnx", "precision": "fp32"},
+                {"name": "int8", "format": "onnx", "precision": "int8"},
+                {"name": "openvino-int8", "format": "openvino", "precision": "int8"},
+            ],
+        }
+    )
+    out = tmp_path / "artifacts"
+    fp32, int8, ov = export_classifier(
+        recipe, context(ModelStore(tmp_path / "s"), catalog, profiles, out)
+    )
+    assert fp32.gate.metric == "top1_agreement" and fp32.accuracy["top1_agreement"] == 1.0
+    assert fp32.role == "classifier" and fp32.accuracy["pictures"] == 24
+    assert int8.size_bytes * 2 < fp32.size_bytes and int8.engine == "onnxruntime"
+    assert [f.name for f in ov.files] == ["model.xml", "model.bin"] and ov.engine == "openvino"
+    for manifest in (fp32, int8, ov):
+        assert manifest.usable == manifest.gate.passed
+        assert 0.0 <= manifest.accuracy["top1_agreement"] <= 1.0
+    assert not list(out.glob(".scratch-*"))

@@ -66,6 +66,7 @@ def run_recipe(
         _train_wakeword(app, spec, None, as_json)
         return
     require_export_extra("onnx", "nncf")
+    from edgeai.export.classifier import export_classifier
     from edgeai.export.common import ExportContext
     from edgeai.export.detector import export_detector
     from edgeai.export.llm import export_llm
@@ -80,6 +81,8 @@ def run_recipe(
         manifests = export_tts(spec, context, profile)
     elif spec.kind == "stt":
         manifests = export_stt(spec, context, profile)
+    elif spec.kind == "classifier":
+        manifests = export_classifier(spec, context, profile)
     else:
         manifests = export_llm(spec, context, profile)
     emit([m.model_dump(mode="json") for m in manifests], as_json, lambda: _print(manifests))

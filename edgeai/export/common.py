@@ -17,10 +17,17 @@ from typing import Protocol, TypeVar
 from tqdm import tqdm
 
 from edgeai.atomic import staged_dir
-from edgeai.catalog import Catalog, Licence, ModelFile, Role
+from edgeai.catalog import Catalog, Licence, ModelFile
 from edgeai.errors import EdgeAIError, ExportError, first_line
 from edgeai.export.recipe import SourceSpec
-from edgeai.manifest import EngineName, Gate, Manifest, ModelFormat, SourceRecord
+from edgeai.manifest import (
+    ArtifactRole,
+    EngineName,
+    Gate,
+    Manifest,
+    ModelFormat,
+    SourceRecord,
+)
 from edgeai.paths import user_data_dir
 from edgeai.profiles import Profile, Profiles
 from edgeai.store import ModelStore
@@ -45,6 +52,7 @@ class ArtifactTarget(Target, Protocol):
 
 TargetT = TypeVar("TargetT", bound=Target)
 Prepared = TypeVar("Prepared")
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -120,7 +128,7 @@ def artifact_folder(final: Path) -> Iterator[tuple[Path, Path]]:
         shutil.rmtree(scratch)
 
 
-def converted(label: str, convert: Callable[[], Path]) -> Path:
+def converted(label: str, convert: Callable[[], Result]) -> Result:
     """`convert()`, with whatever a converter raises made one ExportError line naming `label`."""
     try:
         return convert()
@@ -142,6 +150,11 @@ def latencies_side_by_side(
             work()
             times.append(time.perf_counter() - start)
     return 1000 * statistics.median(timings[0]), 1000 * statistics.median(timings[1])
+
+
+def with_weights(main: Path) -> list[Path]:
+    """The files of a model: OpenVINO IR keeps its weights in a .bin beside the .xml."""
+    return [main, main.with_suffix(".bin")] if main.suffix == ".xml" else [main]
 
 
 def described(paths: list[Path]) -> list[ModelFile]:
@@ -177,7 +190,7 @@ def artifact_manifest(
     source: Source,
     target: ArtifactTarget,
     *,
-    role: Role,
+    role: ArtifactRole,
     preference: int,
     engine: EngineName,
     files: list[Path],

@@ -8,16 +8,14 @@ manifest, so a failure at any step leaves nothing half-written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import cv2
 import numpy as np
 
 from edgeai.errors import ExportError
-from edgeai.export import onnx_convert as convert
 from edgeai.export.common import (
     ExportContext,
     Measured,
@@ -29,9 +27,12 @@ from edgeai.export.common import (
     converted,
     latencies_side_by_side,
     run_targets,
+    with_weights,
 )
 from edgeai.export.detection_metrics import box_agreement, mean_average_precision
-from edgeai.export.recipe import DetectorRecipe, DetectorTarget, ImageSet
+from edgeai.export.onnx_convert import image_model_conversion
+from edgeai.export.pictures import pictures
+from edgeai.export.recipe import DetectorRecipe, ImageModelTarget
 from edgeai.manifest import Manifest, write_manifest
 from edgeai.profiles import Profile, RoleAssignment
 from edgeai.synthetic.people_images import labelled_people_images
@@ -83,9 +84,9 @@ def export_detector(
 def _bench(recipe: DetectorRecipe, source: Path, host: Profile) -> Bench:
     reference = _open(source, "onnxruntime", host)
     calibration = [
-        _tensor(image, reference.size) for image in _calibration_images(recipe.calibration)
+        _tensor(image, reference.size) for image in pictures(recipe.calibration, "calibration")
     ]
-    pictures = list(
+    labelled = list(
         labelled_people_images(recipe.evaluation.synthetic or 0, recipe.evaluation.seed)
     )
     truths = [
@@ -94,15 +95,15 @@ def _bench(recipe: DetectorRecipe, source: Path, host: Profile) -> Bench:
             for posture, box in zip(picture.postures, picture.boxes, strict=True)
             if posture in recipe.classes
         ]
-        for picture in pictures
+        for picture in labelled
     ]
-    images = [picture.image for picture in pictures]
+    images = [picture.image for picture in labelled]
     return Bench(calibration, images, truths, reference, _score(reference, images, truths))
 
 
 def _build_target(
     recipe: DetectorRecipe,
-    target: DetectorTarget,
+    target: ImageModelTarget,
     context: ExportContext,
     source: Source,
     bench: Bench,
@@ -111,7 +112,9 @@ def _build_target(
     with artifact_folder(context.out_root / recipe.name / target.name) as (work, scratch):
         model_file = converted(
             f"{label}: conversion to {target.format} {target.precision}",
-            _conversion(target, source.path, work, scratch, bench.calibration, recipe.keep_float),
+            image_model_conversion(
+                target, source.path, work, scratch, bench.calibration, recipe.keep_float
+            ),
         )
         detector = _open(model_file, target.runtime_engine, context.host)
         scored = _score(detector, bench.images, bench.truths)
@@ -130,7 +133,7 @@ def _build_target(
             role="detector",
             preference=recipe.targets.index(target),
             engine=target.runtime_engine,
-            files=_model_files(model_file),
+            files=with_weights(model_file),
             measured=Measured(
                 metric="map50",
                 reference=bench.baseline.map50,
@@ -150,53 +153,6 @@ def _build_target(
         )
         write_manifest(work, manifest)
     return manifest
-
-
-def _conversion(
-    target: DetectorTarget,
-    source: Path,
-    work: Path,
-    scratch: Path,
-    calibration: list[np.ndarray],
-    keep_float: list[str],
-) -> Callable[[], Path]:
-    def run() -> Path:
-        if (target.format, target.precision) == ("onnx", "fp32"):
-            return convert.onnx_fp32(source, work)
-        fp32 = convert.onnx_fp32(source, scratch)
-        conversions: dict[tuple[str, str], Callable[[], Path]] = {
-            ("onnx", "fp16"): lambda: convert.onnx_fp16(fp32, work),
-            ("onnx", "int8"): lambda: convert.onnx_int8(
-                fp32, work, calibration, keep_float, scratch
-            ),
-            ("openvino", "fp32"): lambda: convert.openvino_ir(fp32, work, fp16=False),
-            ("openvino", "fp16"): lambda: convert.openvino_ir(fp32, work, fp16=True),
-            ("openvino", "int8"): lambda: convert.openvino_int8(
-                fp32, work, calibration, keep_float
-            ),
-        }
-        return conversions[(target.format, target.precision)]()
-
-    return run
-
-
-def _calibration_images(spec: ImageSet) -> list[np.ndarray]:
-    if spec.synthetic is not None:
-        return [e.image for e in labelled_people_images(spec.synthetic, spec.seed)]
-    assert spec.images is not None
-    files = sorted(p for p in spec.images.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not spec.images.is_dir() or not files:
-        raise ExportError(
-            f"calibration: {spec.images} has no .jpg or .png pictures; static int8 needs "
-            f"{spec.count} pictures like the camera's"
-        )
-    images = []
-    for path in files[: spec.count]:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise ExportError(f"calibration: {path} is not a readable picture")
-        images.append(image)
-    return images
 
 
 def _open(path: Path, engine: Literal["onnxruntime", "openvino"], host: Profile) -> YoloDetector:
@@ -225,7 +181,3 @@ def _score(
 
 def _confident(detections: list[list[Detection]]) -> list[list[Detection]]:
     return [[d for d in found if d.score >= DEFAULT_SCORE] for found in detections]
-
-
-def _model_files(main: Path) -> list[Path]:
-    return [main, main.with_suffix(".bin")] if main.suffix == ".xml" else [main]

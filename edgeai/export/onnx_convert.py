@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from edgeai.errors import ExportError
+from edgeai.export.recipe import ImageModelTarget
 
 
 def onnx_fp32(source: Path, out: Path) -> Path:
@@ -154,3 +155,30 @@ def _quiet_root_logger() -> Iterator[None]:
         yield
     finally:
         logging.disable(logging.NOTSET)
+
+
+def image_model_conversion(
+    target: ImageModelTarget,
+    source: Path,
+    work: Path,
+    scratch: Path,
+    calibration: list[np.ndarray],
+    keep_float: list[str],
+) -> Callable[[], Path]:
+    """The conversion of an fp32 ONNX image model (a detector, a classifier) that `target`
+    names, to run later (inside an artifact folder's error handling)."""
+
+    def run() -> Path:
+        if (target.format, target.precision) == ("onnx", "fp32"):
+            return onnx_fp32(source, work)
+        fp32 = onnx_fp32(source, scratch)
+        conversions: dict[tuple[str, str], Callable[[], Path]] = {
+            ("onnx", "fp16"): lambda: onnx_fp16(fp32, work),
+            ("onnx", "int8"): lambda: onnx_int8(fp32, work, calibration, keep_float, scratch),
+            ("openvino", "fp32"): lambda: openvino_ir(fp32, work, fp16=False),
+            ("openvino", "fp16"): lambda: openvino_ir(fp32, work, fp16=True),
+            ("openvino", "int8"): lambda: openvino_int8(fp32, work, calibration, keep_float),
+        }
+        return conversions[(target.format, target.precision)]()
+
+    return run

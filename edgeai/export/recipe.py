@@ -1,7 +1,8 @@
 """Export recipes: one YAML file in `export/` says what to convert, into what, and how to check it.
 
 `kind` picks the toolchain: `detector` (a YOLOv8-style ONNX detector to ONNX fp32/fp16, static
-int8 QDQ, OpenVINO IR fp16 and NNCF int8), `stt` (a Whisper checkpoint to CTranslate2, ONNX and
+int8 QDQ, OpenVINO IR fp16 and NNCF int8), `classifier` (a Hugging Face image classifier to the
+same formats), `stt` (a Whisper checkpoint to CTranslate2, ONNX and
 OpenVINO IR), `tts` (a Piper voice to ONNX fp16 and int8, OpenVINO IR), `llm` (a Hugging Face
 checkpoint to GGUF f16, Q8_0 and Q4_K_M, OpenVINO int4) or `wakeword` (the wake word trainer).
 """
@@ -70,7 +71,7 @@ class DetectorGate(Strict):
     )
 
 
-class DetectorTarget(Strict):
+class ImageModelTarget(Strict):
     name: str = Field(pattern=NAME, description="The artifact's folder name")
     format: Literal["onnx", "openvino"]
     precision: Literal["fp32", "fp16", "int8"]
@@ -100,7 +101,7 @@ class DetectorRecipe(Strict):
     calibration: ImageSet
     evaluation: ImageSet
     gate: DetectorGate = DetectorGate()
-    targets: list[DetectorTarget] = Field(min_length=1)
+    targets: list[ImageModelTarget] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> DetectorRecipe:
@@ -124,6 +125,30 @@ class DetectorRecipe(Strict):
         if evaluation is not None:
             changes["evaluation"] = self.evaluation.model_copy(update={"synthetic": evaluation})
         return self.model_copy(update=changes)
+
+
+class ClassifierGate(Strict):
+    max_agreement_drop: float = Field(
+        default=0.02, ge=0, le=1, description="Share of pictures whose top-1 class may change"
+    )
+
+
+class ClassifierRecipe(Strict):
+    """A Hugging Face image-classification checkpoint (any architecture transformers and optimum
+    export) to the same formats as a detector; gated on top-1 agreement with the checkpoint."""
+
+    kind: Literal["classifier"]
+    name: str = Field(pattern=NAME)
+    source: SourceSpec = Field(
+        description="The checkpoint's weights file (its folder is the checkpoint)"
+    )
+    keep_float: list[str] = Field(
+        default=[], description="Regular expressions of node names left in float by int8"
+    )
+    calibration: ImageSet
+    evaluation: ImageSet = Field(description="Pictures to classify; no labels needed")
+    gate: ClassifierGate = ClassifierGate()
+    targets: list[ImageModelTarget] = Field(min_length=1)
 
 
 class TtsGate(Strict):
@@ -233,7 +258,7 @@ class SttRecipe(Strict):
 class AnyRecipe(
     RootModel[
         Annotated[
-            DetectorRecipe | LlmRecipe | SttRecipe | TtsRecipe | WakeWordRecipe,
+            ClassifierRecipe | DetectorRecipe | LlmRecipe | SttRecipe | TtsRecipe | WakeWordRecipe,
             Field(discriminator="kind"),
         ]
     ]
@@ -255,5 +280,5 @@ def recipe_path(name_or_path: str) -> Path:
 
 def load_recipe(
     path: Path,
-) -> DetectorRecipe | LlmRecipe | SttRecipe | TtsRecipe | WakeWordRecipe:
+) -> ClassifierRecipe | DetectorRecipe | LlmRecipe | SttRecipe | TtsRecipe | WakeWordRecipe:
     return load_yaml_model(path, AnyRecipe).root

@@ -32,6 +32,7 @@ from edgeai.export.common import (
     converted,
     latencies_side_by_side,
     run_targets,
+    with_weights,
 )
 from edgeai.export.recipe import TtsRecipe, TtsTarget
 from edgeai.manifest import EngineName, Manifest, write_manifest
@@ -116,11 +117,7 @@ def _build_target(
             role="tts",
             preference=recipe.targets.index(target),
             engine=engine,
-            files=[
-                model_file,
-                *([model_file.with_suffix(".bin")] if engine == "openvino" else []),
-                voice_config,
-            ],
+            files=[*with_weights(model_file), voice_config],
             measured=Measured(
                 metric="wer",
                 reference=baseline.word_error_rate,
