@@ -431,6 +431,8 @@ def test_piper_voice_int8_passes_its_round_trip_gate_and_the_voice_loop_would_lo
         update={
             "sentences": recipe.sentences[:3],
             "targets": [recipe.targets[0], TtsTarget.model_validate(openvino)],
+            # one word of these 23 is 4.3 points: the bundled 16 sentences hold it to 2
+            "gate": recipe.gate.model_copy(update={"max_wer_increase": 0.1}),
         }
     )
     out = tmp_path / "artifacts"

@@ -41,6 +41,7 @@ from edgeai.voice.tts import PiperTTS
 from edgeai.voice.word_errors import word_errors
 
 TOOLS = ("onnx", "onnxruntime", "piper-tts")
+SPEAKING_SEED = 2026
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def export_tts(
     threads = context.host.roles["tts"].threads
 
     def prepare() -> tuple[PiperTTS, RoundTrip]:
-        reference = PiperTTS(source.path, threads)
+        reference = _open_voice(source.path, threads)
         return reference, _round_trip(reference, transcriber, recipe.sentences)
 
     return run_targets(
@@ -103,7 +104,7 @@ def _build_target(
         voice_config = work / f"{model_file.name}.json"
         shutil.copyfile(config, voice_config)
         engine: EngineName = "openvino" if target.format == "openvino" else "onnxruntime"
-        voice = PiperTTS(model_file, context.host.roles["tts"].threads, engine)
+        voice = _open_voice(model_file, context.host.roles["tts"].threads, engine)
         trip = _round_trip(voice, transcriber, recipe.sentences)
         sentence = recipe.sentences[0]
         reference_ms, latency_ms = latencies_side_by_side(
@@ -162,6 +163,16 @@ def _voice_config(model: Path) -> Path:
 
 def _speak(voice: PiperTTS, text: str) -> int:
     return sum(len(chunk) for chunk in voice.synthesize(text))
+
+
+def _open_voice(model: Path, threads: int, engine: EngineName = "onnxruntime") -> PiperTTS:
+    """The voice with its random draws seeded: Piper samples noise while speaking
+    (RandomNormalLike, seeded when the session is made), which would otherwise make a variant's
+    words differ from the source's, and from its own last run, by chance alone."""
+    import onnxruntime
+
+    onnxruntime.set_seed(SPEAKING_SEED)
+    return PiperTTS(model, threads, engine)
 
 
 def _round_trip(voice: PiperTTS, transcriber: SpeechToText, sentences: list[str]) -> RoundTrip:
