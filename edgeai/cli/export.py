@@ -40,8 +40,15 @@ def export_group() -> None:
     """
 
 
+EXPORT_MODULES = ("onnx", "nncf", "optimum", "transformers", "torch")
+
+
+def has_export_extra(*modules: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules or EXPORT_MODULES)
+
+
 def require_export_extra(*modules: str) -> None:
-    if any(importlib.util.find_spec(module) is None for module in modules):
+    if not has_export_extra(*modules):
         raise EdgeAIError("exporting needs the export extra: pip install 'edgeai[export]'")
 
 
@@ -65,7 +72,7 @@ def run_recipe(
     if isinstance(spec, WakeWordRecipe):
         _train_wakeword(app, spec, None, as_json)
         return
-    require_export_extra("onnx", "nncf")
+    require_export_extra()
     from edgeai.export.classifier import export_classifier
     from edgeai.export.common import ExportContext
     from edgeai.export.detector import export_detector
