@@ -12,6 +12,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from edgeai.artifacts import RUNTIME_ENGINES, ArtifactIndex
 from edgeai.catalog import Catalog
 from edgeai.config import Config
 from edgeai.detect import detect_profile
@@ -49,6 +50,7 @@ def run_checks(
     checks.append(_store(store.root))
     if profile is not None:
         checks.extend(_models(profile, catalog, store))
+        checks.extend(_artifacts(profile, ArtifactIndex.load()))
         checks.extend(_accelerators(profile, facts))
     checks.extend([_cpu(facts), _audio(facts), _camera(config, facts)])
     return checks
@@ -123,6 +125,27 @@ def _models(profile: Profile, catalog: Catalog, store: ModelStore) -> list[Check
         else:
             fix = "run `edgeai models pull --defaults`"
             checks.append(Check(f"model {name}", Level.FAIL, status.value, fix))
+    return checks
+
+
+def _artifacts(profile: Profile, index: ArtifactIndex) -> list[Check]:
+    """Which exported artifact each role loads instead of its catalog model, and artifacts
+    meant for this profile that failed their accuracy gate (kept, never loaded)."""
+    checks = []
+    for role, assignment in profile.roles.items():
+        chosen = index.pick(profile.name, role, assignment.model, RUNTIME_ENGINES[role])
+        if chosen is not None:
+            m = chosen.manifest
+            detail = f"{m.name} ({m.format} {m.precision}) instead of {assignment.model}"
+            checks.append(Check(f"artifact {role}", Level.OK, detail))
+    for artifact in index:
+        m = artifact.manifest
+        if profile.name in m.profiles and m.gate is not None and not m.gate.passed:
+            detail = (
+                f"{m.name} failed its gate ({m.gate.metric} {m.gate.value} vs {m.gate.reference})"
+            )
+            fix = f"re-export it, or delete {artifact.folder}"
+            checks.append(Check(f"artifact {m.role}", Level.WARN, detail, fix))
     return checks
 
 

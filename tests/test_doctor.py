@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgeai.catalog import Catalog
+from edgeai.catalog import Catalog, ModelFile
 from edgeai.config import Config
 from edgeai.doctor import Check, Level, run_checks
 from edgeai.hostfacts import probe
+from edgeai.manifest import Gate, catalog_manifest, write_manifest
 from edgeai.profiles import Profiles
+from edgeai.store.files import hash_file
 from tests.test_profiles import MACHINES, fake_root
 
 
@@ -67,3 +69,42 @@ def test_unwritable_store_fails(tmp_path: Path):
     config = Config.model_validate({"models": {"store": str(blocker / "models")}})
     checks = checks_for(tmp_path, MACHINES["raspberry-pi-5"], config)
     assert checks["model store"].level is Level.FAIL
+
+
+def test_doctor_names_the_artifact_a_role_loads_and_warns_of_one_that_failed_its_gate(
+    tmp_path: Path, edgeai_home: Path
+):
+    def artifact(target: str, value: float) -> None:
+        folder = edgeai_home / "artifacts" / "voice" / target
+        folder.mkdir(parents=True)
+        (folder / "model.onnx").write_bytes(b"weights of " + target.encode())
+        size, digest = hash_file(folder / "model.onnx")
+        manifest = catalog_manifest(Catalog.load().get("piper-en-us-joe-medium"), None, [])
+        write_manifest(
+            folder,
+            manifest.model_copy(
+                update={
+                    "recipe": "voice",
+                    "target": target,
+                    "profiles": ["raspberry-pi-5"],
+                    "files": [ModelFile(name="model.onnx", sha256=digest, size_bytes=size)],
+                    "gate": Gate(
+                        metric="wer",
+                        reference=0.08,
+                        value=value,
+                        max_drop=0.02,
+                        higher_is_better=False,
+                    ),
+                }
+            ),
+        )
+
+    artifact("int8", 0.09)
+    artifact("int4", 0.30)
+    catalog = Catalog.load()
+    facts = probe(fake_root(tmp_path, MACHINES["raspberry-pi-5"]))
+    checks = run_checks(Config(), None, facts, catalog, Profiles.load(catalog))
+    assert [f"{c.level.value} {c.detail}" for c in checks if c.topic == "artifact tts"] == [
+        "ok voice/int8 (onnx fp32) instead of piper-en-us-joe-medium",
+        "warn voice/int4 failed its gate (wer 0.3 vs 0.08)",
+    ]
