@@ -167,7 +167,7 @@ def _p95(values: list[float | None] | list[float]) -> float:
 
 
 def export_tradeoffs(result: ExportBench, path: Path) -> Path:
-    """Speed-up and mAP of each artifact beside its source's."""
+    """Speed-up of each artifact, and its gate's figure beside its source's."""
     from edgeai.bench.export import speedup
 
     figure, (speed, accuracy) = _figure(width=11.0, height=4.2, columns=2)
@@ -176,17 +176,19 @@ def export_tradeoffs(result: ExportBench, path: Path) -> Path:
     colours = ["#55a868" if m.usable else "#c44e52" for m in manifests]
     speed.barh(names, [speedup(m) or 0.0 for m in manifests], color=colours)
     speed.axvline(1.0, color="grey", linestyle=":", label="the source")
-    speed.axvline(1.5, color="red", linestyle="--", label="int8 target: 1.5x")
+    if result.speed_target is not None:
+        target = result.speed_target
+        speed.axvline(target, color="red", linestyle="--", label=f"int8 target: {target}x")
     speed.set_xlabel("speed-up over the source (taking turns, same run)")
     speed.legend(fontsize=8)
     positions = np.arange(len(manifests))
-    exported = [m.accuracy["map50"] for m in manifests]
-    source = [m.accuracy["reference_map50"] for m in manifests]
+    exported = [m.gate.value if m.gate else 0.0 for m in manifests]
+    source = [m.gate.reference if m.gate else 0.0 for m in manifests]
     accuracy.barh(positions + 0.2, exported, 0.4, label="artifact")
     accuracy.barh(positions - 0.2, source, 0.4, label="source", color="#9e9e9e")
     accuracy.set_yticks(positions, names)
-    accuracy.set_xlabel("mAP@0.5 on labelled pictures")
-    accuracy.set_xlim(0, 1)
+    accuracy.set_xlabel(result.evaluation)
+    accuracy.set_xlim(0, max([*exported, *source, 1e-9]) * 1.6)
     accuracy.legend(fontsize=8, loc="lower right")
     figure.suptitle(f"{result.recipe}: artifacts against their source (red: failed its gate)")
     return _save(figure, path)

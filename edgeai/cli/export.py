@@ -73,25 +73,12 @@ def run_recipe(
         _train_wakeword(app, spec, None, as_json)
         return
     require_export_extra()
-    from edgeai.export.classifier import export_classifier
     from edgeai.export.common import ExportContext
-    from edgeai.export.detector import export_detector
-    from edgeai.export.llm import export_llm
-    from edgeai.export.stt import export_stt
-    from edgeai.export.tts import export_tts
+    from edgeai.export.dispatch import export_recipe
 
     root = out or user_data_dir("artifacts")
     context = ExportContext(app.store, app.catalog, app.profiles, app.active_profile(), root)
-    if spec.kind == "detector":
-        manifests = export_detector(spec, context, profile)
-    elif spec.kind == "tts":
-        manifests = export_tts(spec, context, profile)
-    elif spec.kind == "stt":
-        manifests = export_stt(spec, context, profile)
-    elif spec.kind == "classifier":
-        manifests = export_classifier(spec, context, profile)
-    else:
-        manifests = export_llm(spec, context, profile)
+    manifests = export_recipe(spec, context, profile)
     emit([m.model_dump(mode="json") for m in manifests], as_json, lambda: _print(manifests))
     failed = [m for m in manifests if not m.usable]
     if failed:

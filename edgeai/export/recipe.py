@@ -10,7 +10,7 @@ checkpoint to GGUF f16, Q8_0 and Q4_K_M, OpenVINO int4) or `wakeword` (the wake 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
@@ -87,7 +87,30 @@ class ImageModelTarget(Strict):
         return "onnxruntime" if self.format == "onnx" else "openvino"
 
 
-class DetectorRecipe(Strict):
+PictureRecipe = TypeVar("PictureRecipe", bound="OnPictures")
+
+
+class OnPictures(Strict):
+    """A recipe calibrated and evaluated on pictures."""
+
+    calibration: ImageSet
+    evaluation: ImageSet
+
+    def with_counts(
+        self: PictureRecipe, calibration: int | None, evaluation: int | None
+    ) -> PictureRecipe:
+        """The same recipe on fewer (or more) generated pictures: quick runs, smoke tests."""
+        changes: dict[str, ImageSet] = {}
+        if calibration is not None:
+            changes["calibration"] = self.calibration.model_copy(
+                update={"synthetic": calibration, "images": None}
+            )
+        if evaluation is not None:
+            changes["evaluation"] = self.evaluation.model_copy(update={"synthetic": evaluation})
+        return self.model_copy(update=changes)
+
+
+class DetectorRecipe(OnPictures):
     kind: Literal["detector"]
     name: str = Field(pattern=NAME)
     source: SourceSpec
@@ -98,8 +121,6 @@ class DetectorRecipe(Strict):
         default=[],
         description="Regular expressions of node names left in float by int8 quantization",
     )
-    calibration: ImageSet
-    evaluation: ImageSet
     gate: DetectorGate = DetectorGate()
     targets: list[ImageModelTarget] = Field(min_length=1)
 
@@ -115,17 +136,6 @@ class DetectorRecipe(Strict):
             raise ValueError("targets: names must be unique")
         return self
 
-    def with_counts(self, calibration: int | None, evaluation: int | None) -> DetectorRecipe:
-        """The same recipe on fewer (or more) generated pictures: quick runs, smoke tests."""
-        changes: dict[str, ImageSet] = {}
-        if calibration is not None:
-            changes["calibration"] = self.calibration.model_copy(
-                update={"synthetic": calibration, "images": None}
-            )
-        if evaluation is not None:
-            changes["evaluation"] = self.evaluation.model_copy(update={"synthetic": evaluation})
-        return self.model_copy(update=changes)
-
 
 class ClassifierGate(Strict):
     max_agreement_drop: float = Field(
@@ -133,7 +143,7 @@ class ClassifierGate(Strict):
     )
 
 
-class ClassifierRecipe(Strict):
+class ClassifierRecipe(OnPictures):
     """A Hugging Face image-classification checkpoint (any architecture transformers and optimum
     export) to the same formats as a detector; gated on top-1 agreement with the checkpoint."""
 
@@ -145,8 +155,6 @@ class ClassifierRecipe(Strict):
     keep_float: list[str] = Field(
         default=[], description="Regular expressions of node names left in float by int8"
     )
-    calibration: ImageSet
-    evaluation: ImageSet = Field(description="Pictures to classify; no labels needed")
     gate: ClassifierGate = ClassifierGate()
     targets: list[ImageModelTarget] = Field(min_length=1)
 
