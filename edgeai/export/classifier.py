@@ -19,8 +19,8 @@ from edgeai.export.common import (
     ExportContext,
     Measured,
     Source,
-    artifact_folder,
     artifact_manifest,
+    build_artifact,
     checked_source,
     chosen_targets,
     converted,
@@ -28,10 +28,10 @@ from edgeai.export.common import (
     run_targets,
     with_weights,
 )
-from edgeai.export.onnx_convert import image_model_conversion
+from edgeai.export.onnx_convert import convert_image_model
 from edgeai.export.pictures import pictures
 from edgeai.export.recipe import ClassifierRecipe, ImageModelTarget
-from edgeai.manifest import Manifest, write_manifest
+from edgeai.manifest import Manifest
 
 TOOLS = ("optimum", "transformers", "onnx", "onnxruntime", "openvino", "nncf")
 
@@ -106,15 +106,13 @@ def _build_target(
 ) -> Manifest:
     import torch
 
-    label = f"{recipe.name}/{target.name}"
-    threads = context.host.roles["detector"].threads
-    with artifact_folder(context.out_root / recipe.name / target.name) as (work, scratch):
-        model_file = converted(
-            f"{label}: conversion to {target.format} {target.precision}",
-            image_model_conversion(
-                target, bench.onnx_fp32, work, scratch, bench.calibration, recipe.keep_float
-            ),
+    def convert(work: Path, scratch: Path) -> Path:
+        return convert_image_model(
+            target, bench.onnx_fp32, work, scratch, bench.calibration, recipe.keep_float
         )
+
+    def measure(model_file: Path, _: Path) -> Manifest:
+        threads = context.host.roles["detector"].threads
         model = open_tensor_model(model_file, target.runtime_engine, threads)
         top1 = [int(np.argmax(model.run(x)[0])) for x in bench.evaluation]
         agreement = float(
@@ -125,13 +123,11 @@ def _build_target(
             reference_ms, latency_ms = latencies_side_by_side(
                 lambda: bench.reference(torch.from_numpy(sample)), lambda: model.run(sample)
             )
-        manifest = artifact_manifest(
-            recipe.name,
-            recipe.source,
+        return artifact_manifest(
+            recipe,
             source,
             target,
             role="classifier",
-            preference=recipe.targets.index(target),
             engine=target.runtime_engine,
             files=with_weights(model_file),
             measured=Measured(
@@ -146,5 +142,5 @@ def _build_target(
             ),
             tools=TOOLS,
         )
-        write_manifest(work, manifest)
-    return manifest
+
+    return build_artifact(context, recipe, target, convert, measure)

@@ -7,8 +7,7 @@ import importlib.metadata
 import shutil
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +26,7 @@ from edgeai.manifest import (
     Manifest,
     ModelFormat,
     SourceRecord,
+    write_manifest,
 )
 from edgeai.paths import user_data_dir
 from edgeai.profiles import Profile, Profiles
@@ -48,6 +48,15 @@ class ArtifactTarget(Target, Protocol):
     def format(self) -> ModelFormat: ...
     @property
     def precision(self) -> str: ...
+
+
+class Recipe(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def source(self) -> SourceSpec: ...
+    @property
+    def targets(self) -> Sequence[ArtifactTarget]: ...
 
 
 TargetT = TypeVar("TargetT", bound=Target)
@@ -117,15 +126,28 @@ def chosen_targets(
     return chosen
 
 
-@contextmanager
-def artifact_folder(final: Path) -> Iterator[tuple[Path, Path]]:
-    """(folder, scratch): the artifact's files go in the folder, which replaces `final` when the
-    block ends without an error; scratch holds intermediate files and is not kept."""
-    with staged_dir(final) as work:
+def build_artifact(
+    context: ExportContext,
+    recipe: Recipe,
+    target: ArtifactTarget,
+    convert: Callable[[Path, Path], Path],
+    measure: Callable[[Path, Path], Manifest],
+) -> Manifest:
+    """One artifact, all or nothing: `convert(folder, scratch)` writes its files into a folder
+    built beside its place and returns the file a loader opens; `measure(model_file, folder)`
+    loads and judges it and returns its manifest, which is written beside it; only then does the
+    folder replace `<out_root>/<recipe>/<target>`. Scratch files are not kept."""
+    with staged_dir(context.out_root / recipe.name / target.name) as work:
         scratch = work / ".scratch"
         scratch.mkdir()
-        yield work, scratch
+        model_file = converted(
+            f"{recipe.name}/{target.name}: conversion to {target.format} {target.precision}",
+            lambda: convert(work, scratch),
+        )
         shutil.rmtree(scratch)
+        manifest = measure(model_file, work)
+        write_manifest(work, manifest)
+    return manifest
 
 
 def converted(label: str, convert: Callable[[], Result]) -> Result:
@@ -157,6 +179,11 @@ def with_weights(main: Path) -> list[Path]:
     return [main, main.with_suffix(".bin")] if main.suffix == ".xml" else [main]
 
 
+def main_file_first(main: Path, folder: Path) -> list[Path]:
+    """Every file of a multi-file artifact, the one a loader opens first."""
+    return [main, *sorted(p for p in folder.iterdir() if p.is_file() and p != main)]
+
+
 def described(paths: list[Path]) -> list[ModelFile]:
     """Name, size and sha256 of each file, as the manifest lists them."""
     files = []
@@ -185,13 +212,11 @@ class Measured:
 
 
 def artifact_manifest(
-    recipe: str,
-    spec: SourceSpec,
+    recipe: Recipe,
     source: Source,
     target: ArtifactTarget,
     *,
     role: ArtifactRole,
-    preference: int,
     engine: EngineName,
     files: list[Path],
     measured: Measured,
@@ -199,8 +224,9 @@ def artifact_manifest(
     replaces: str | None = None,
 ) -> Manifest:
     """The manifest of one artifact; figures rounded as they are shown."""
+    spec = recipe.source
     return Manifest(
-        recipe=recipe,
+        recipe=recipe.name,
         target=target.name,
         role=role,
         source=SourceRecord(
@@ -215,7 +241,7 @@ def artifact_manifest(
         precision=target.precision,
         engine=engine,
         profiles=target.profiles,
-        preference=preference,
+        preference=recipe.targets.index(target),
         files=described(files),
         latency_ms=round(measured.latency_ms, 2),
         reference_latency_ms=round(measured.reference_latency_ms, 2),

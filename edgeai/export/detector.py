@@ -20,20 +20,19 @@ from edgeai.export.common import (
     ExportContext,
     Measured,
     Source,
-    artifact_folder,
     artifact_manifest,
+    build_artifact,
     checked_source,
     chosen_targets,
-    converted,
     latencies_side_by_side,
     run_targets,
     with_weights,
 )
 from edgeai.export.detection_metrics import box_agreement, mean_average_precision
-from edgeai.export.onnx_convert import image_model_conversion
+from edgeai.export.onnx_convert import convert_image_model
 from edgeai.export.pictures import pictures
 from edgeai.export.recipe import DetectorRecipe, ImageModelTarget
-from edgeai.manifest import Manifest, write_manifest
+from edgeai.manifest import Manifest
 from edgeai.profiles import Profile, RoleAssignment
 from edgeai.synthetic.people_images import labelled_people_images
 from edgeai.vision.build import load_detector
@@ -42,7 +41,6 @@ from edgeai.vision.yolo import DEFAULT_SCORE, YoloDetector
 
 EVAL_MIN_SCORE = 0.05
 """mAP counts low-score boxes too (they raise recall); agreement uses the runtime's threshold."""
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 TOOLS = ("onnx", "onnxruntime", "openvino", "nncf")
 
 
@@ -108,14 +106,12 @@ def _build_target(
     source: Source,
     bench: Bench,
 ) -> Manifest:
-    label = f"{recipe.name}/{target.name}"
-    with artifact_folder(context.out_root / recipe.name / target.name) as (work, scratch):
-        model_file = converted(
-            f"{label}: conversion to {target.format} {target.precision}",
-            image_model_conversion(
-                target, source.path, work, scratch, bench.calibration, recipe.keep_float
-            ),
+    def convert(work: Path, scratch: Path) -> Path:
+        return convert_image_model(
+            target, source.path, work, scratch, bench.calibration, recipe.keep_float
         )
+
+    def measure(model_file: Path, _: Path) -> Manifest:
         detector = _open(model_file, target.runtime_engine, context.host)
         scored = _score(detector, bench.images, bench.truths)
         image = bench.images[0]
@@ -125,13 +121,11 @@ def _build_target(
         agreement = box_agreement(
             _confident(scored.detections), _confident(bench.baseline.detections)
         )
-        manifest = artifact_manifest(
-            recipe.name,
-            recipe.source,
+        return artifact_manifest(
+            recipe,
             source,
             target,
             role="detector",
-            preference=recipe.targets.index(target),
             engine=target.runtime_engine,
             files=with_weights(model_file),
             measured=Measured(
@@ -151,8 +145,8 @@ def _build_target(
             ),
             tools=TOOLS,
         )
-        write_manifest(work, manifest)
-    return manifest
+
+    return build_artifact(context, recipe, target, convert, measure)
 
 
 def _open(path: Path, engine: Literal["onnxruntime", "openvino"], host: Profile) -> YoloDetector:

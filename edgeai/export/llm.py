@@ -21,15 +21,16 @@ from edgeai.export.common import (
     ExportContext,
     Measured,
     Source,
-    artifact_folder,
     artifact_manifest,
+    build_artifact,
     checked_source,
     chosen_targets,
     converted,
+    main_file_first,
     run_targets,
 )
 from edgeai.export.recipe import LlmRecipe, LlmTarget
-from edgeai.manifest import Manifest, write_manifest
+from edgeai.manifest import Manifest
 
 TOOLS = ("llama-cpp-python", "torch", "transformers", "optimum-intel", "nncf")
 ARTIFACT_FILE = "model.gguf"
@@ -81,38 +82,31 @@ def _build_target(
     text: Path,
     threads: int,
 ) -> Manifest:
-    label = f"{recipe.name}/{target.name}"
     checkpoint = source.path.parent
-    with artifact_folder(context.out_root / recipe.name / target.name) as (work, _):
+    label = f"{recipe.name}/{target.name}"
+
+    def convert(work: Path, _: Path) -> Path:
         if target.format == "openvino":
-            model_file = converted(
-                f"{label}: conversion to OpenVINO int4",
-                lambda: llm_openvino.export_int4(checkpoint, work),
-            )
+            return llm_openvino.export_int4(checkpoint, work)
+        model_file = work / ARTIFACT_FILE
+        if target.precision == "f16":
+            shutil.copyfile(reference, model_file)
+            return model_file
+        return llama_cpp_tools.quantize(reference, model_file, target.precision, threads)
+
+    def measure(model_file: Path, work: Path) -> Manifest:
+        if target.format == "openvino":
             probe = llm_openvino.measure(checkpoint, work, recipe.evaluation_text)
         else:
-            model_file = work / ARTIFACT_FILE
-            if target.precision == "f16":
-                shutil.copyfile(reference, model_file)
-            else:
-                converted(
-                    f"{label}: quantization to {target.precision}",
-                    lambda: llama_cpp_tools.quantize(
-                        reference, model_file, target.precision, threads
-                    ),
-                )
             probe = _probe(reference, model_file, text, threads, label)
-        files = [model_file, *sorted(p for p in work.iterdir() if p.is_file() and p != model_file)]
         reference_ppl = probe["reference_perplexity"]
-        manifest = artifact_manifest(
-            recipe.name,
-            recipe.source,
+        return artifact_manifest(
+            recipe,
             source,
             target,
             role="llm",
-            preference=recipe.targets.index(target),
             engine="openvino" if target.format == "openvino" else "llama_cpp",
-            files=files,
+            files=main_file_first(model_file, work),
             measured=Measured(
                 metric="perplexity",
                 reference=reference_ppl,
@@ -130,8 +124,8 @@ def _build_target(
             tools=TOOLS,
             replaces=recipe.replaces,
         )
-        write_manifest(work, manifest)
-    return manifest
+
+    return build_artifact(context, recipe, target, convert, measure)
 
 
 def _probe(

@@ -157,28 +157,24 @@ def _quiet_root_logger() -> Iterator[None]:
         logging.disable(logging.NOTSET)
 
 
-def image_model_conversion(
+def convert_image_model(
     target: ImageModelTarget,
     source: Path,
     work: Path,
     scratch: Path,
     calibration: list[np.ndarray],
     keep_float: list[str],
-) -> Callable[[], Path]:
-    """The conversion of an fp32 ONNX image model (a detector, a classifier) that `target`
-    names, to run later (inside an artifact folder's error handling)."""
-
-    def run() -> Path:
-        if (target.format, target.precision) == ("onnx", "fp32"):
-            return onnx_fp32(source, work)
-        fp32 = onnx_fp32(source, scratch)
-        conversions: dict[tuple[str, str], Callable[[], Path]] = {
-            ("onnx", "fp16"): lambda: onnx_fp16(fp32, work),
-            ("onnx", "int8"): lambda: onnx_int8(fp32, work, calibration, keep_float, scratch),
-            ("openvino", "fp32"): lambda: openvino_ir(fp32, work, fp16=False),
-            ("openvino", "fp16"): lambda: openvino_ir(fp32, work, fp16=True),
-            ("openvino", "int8"): lambda: openvino_int8(fp32, work, calibration, keep_float),
-        }
-        return conversions[(target.format, target.precision)]()
-
-    return run
+) -> Path:
+    """The fp32 ONNX image model `source` (a detector, a classifier) in the format and precision
+    `target` names, written into `work`."""
+    if (target.format, target.precision) == ("onnx", "fp32"):
+        return onnx_fp32(source, work)
+    fp32 = onnx_fp32(source, scratch)
+    conversions: dict[tuple[str, str], Callable[[], Path]] = {
+        ("onnx", "fp16"): lambda: onnx_fp16(fp32, work),
+        ("onnx", "int8"): lambda: onnx_int8(fp32, work, calibration, keep_float, scratch),
+        ("openvino", "fp32"): lambda: openvino_ir(fp32, work, fp16=False),
+        ("openvino", "fp16"): lambda: openvino_ir(fp32, work, fp16=True),
+        ("openvino", "int8"): lambda: openvino_int8(fp32, work, calibration, keep_float),
+    }
+    return conversions[(target.format, target.precision)]()

@@ -8,7 +8,6 @@ taken in turns with the source.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,21 +16,22 @@ import numpy as np
 
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import int16_to_float
-from edgeai.export import whisper_convert as convert
+from edgeai.export import whisper_convert
 from edgeai.export.common import (
     ExportContext,
     Measured,
     Source,
-    artifact_folder,
     artifact_manifest,
+    build_artifact,
     checked_source,
     chosen_targets,
     converted,
     latencies_side_by_side,
+    main_file_first,
     run_targets,
 )
 from edgeai.export.recipe import SttRecipe, SttTarget
-from edgeai.manifest import EngineName, Manifest, write_manifest
+from edgeai.manifest import EngineName, Manifest
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
@@ -109,29 +109,29 @@ def _build_target(
     reference: SpeechToText,
     baseline: float,
 ) -> Manifest:
-    label = f"{recipe.name}/{target.name}"
     checkpoint = source.path.parent
-    with artifact_folder(context.out_root / recipe.name / target.name) as (work, scratch):
-        main = converted(
-            f"{label}: conversion to {target.format} {target.precision}",
-            _conversion(target, checkpoint, work, scratch),
-        )
+
+    def convert(work: Path, scratch: Path) -> Path:
+        if target.format == "ctranslate2":
+            return whisper_convert.ctranslate2(checkpoint, work, target.precision, scratch)
+        if target.format == "onnx":
+            return whisper_convert.onnx(checkpoint, work, target.precision == "int8", scratch)
+        return whisper_convert.openvino_int8(checkpoint, work)
+
+    def measure(main: Path, work: Path) -> Manifest:
         transcriber = _open_artifact(target, work, context.host.roles["stt"].threads)
         wer = _word_error_rate(transcriber, clips)
         clip = clips.audio[0]
         reference_ms, latency_ms = latencies_side_by_side(
             lambda: reference.transcribe(clip), lambda: transcriber.transcribe(clip), runs=3
         )
-        files = [main, *sorted(p for p in work.iterdir() if p.is_file() and p != main)]
-        manifest = artifact_manifest(
-            recipe.name,
-            recipe.source,
+        return artifact_manifest(
+            recipe,
             source,
             target,
             role="stt",
-            preference=recipe.targets.index(target),
             engine=ENGINES[target.format],
-            files=files,
+            files=main_file_first(main, work),
             measured=Measured(
                 metric="wer",
                 reference=baseline,
@@ -145,21 +145,8 @@ def _build_target(
             tools=TOOLS,
             replaces=recipe.replaces,
         )
-        write_manifest(work, manifest)
-    return manifest
 
-
-def _conversion(
-    target: SttTarget, checkpoint: Path, work: Path, scratch: Path
-) -> Callable[[], Path]:
-    def run() -> Path:
-        if target.format == "ctranslate2":
-            return convert.ctranslate2(checkpoint, work, target.precision, scratch)
-        if target.format == "onnx":
-            return convert.onnx(checkpoint, work, target.precision == "int8", scratch)
-        return convert.openvino_int8(checkpoint, work)
-
-    return run
+    return build_artifact(context, recipe, target, convert, measure)
 
 
 def _open_source(checkpoint: Path, recipe: str) -> SpeechToText:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,19 +24,18 @@ from edgeai.export.common import (
     ExportContext,
     Measured,
     Source,
-    artifact_folder,
     artifact_manifest,
+    build_artifact,
     checked_source,
     chosen_targets,
-    converted,
     latencies_side_by_side,
     run_targets,
     with_weights,
 )
 from edgeai.export.recipe import TtsRecipe, TtsTarget
-from edgeai.manifest import EngineName, Manifest, write_manifest
+from edgeai.manifest import EngineName, Manifest
 from edgeai.voice.stt import SpeechToText, load_stt
-from edgeai.voice.tts import PiperTTS
+from edgeai.voice.tts import PiperTTS, voice_config_path
 from edgeai.voice.word_errors import word_errors
 
 TOOLS = ("onnx", "onnxruntime", "piper-tts")
@@ -95,30 +93,27 @@ def _build_target(
     reference: PiperTTS,
     baseline: RoundTrip,
 ) -> Manifest:
-    label = f"{recipe.name}/{target.name}"
-    with artifact_folder(context.out_root / recipe.name / target.name) as (work, _):
-        model_file = converted(
-            f"{label}: conversion to {target.format} {target.precision}",
-            _conversion(target, source.path, work),
-        )
-        voice_config = work / f"{model_file.name}.json"
-        shutil.copyfile(config, voice_config)
-        engine: EngineName = "openvino" if target.format == "openvino" else "onnxruntime"
+    engine: EngineName = "openvino" if target.format == "openvino" else "onnxruntime"
+
+    def convert(work: Path, _: Path) -> Path:
+        model_file = _convert(target, source.path, work)
+        shutil.copyfile(config, voice_config_path(model_file))
+        return model_file
+
+    def measure(model_file: Path, _: Path) -> Manifest:
         voice = _open_voice(model_file, context.host.roles["tts"].threads, engine)
         trip = _round_trip(voice, transcriber, recipe.sentences)
         sentence = recipe.sentences[0]
         reference_ms, latency_ms = latencies_side_by_side(
             lambda: _speak(reference, sentence), lambda: _speak(voice, sentence), runs=5
         )
-        manifest = artifact_manifest(
-            recipe.name,
-            recipe.source,
+        return artifact_manifest(
+            recipe,
             source,
             target,
             role="tts",
-            preference=recipe.targets.index(target),
             engine=engine,
-            files=[*with_weights(model_file), voice_config],
+            files=[*with_weights(model_file), voice_config_path(model_file)],
             measured=Measured(
                 metric="wer",
                 reference=baseline.word_error_rate,
@@ -136,26 +131,23 @@ def _build_target(
             ),
             tools=TOOLS,
         )
-        write_manifest(work, manifest)
-    return manifest
+
+    return build_artifact(context, recipe, target, convert, measure)
 
 
-def _conversion(target: TtsTarget, source: Path, work: Path) -> Callable[[], Path]:
-    def run() -> Path:
-        if target.format == "openvino":
-            return convert.openvino_ir(source, work, fp16=target.precision == "fp16")
-        if target.precision == "fp16":
-            return convert.onnx_fp16(source, work)
-        if target.precision == "int8":
-            return convert.onnx_int8_dynamic(source, work)
-        return convert.onnx_fp32(source, work)
-
-    return run
+def _convert(target: TtsTarget, source: Path, work: Path) -> Path:
+    if target.format == "openvino":
+        return convert.openvino_ir(source, work, fp16=target.precision == "fp16")
+    if target.precision == "fp16":
+        return convert.onnx_fp16(source, work)
+    if target.precision == "int8":
+        return convert.onnx_int8_dynamic(source, work)
+    return convert.onnx_fp32(source, work)
 
 
 def _voice_config(model: Path) -> Path:
     """Piper's voice config beside the model (phonemes, sample rate), which every variant needs."""
-    config = model.with_name(model.name + ".json")
+    config = voice_config_path(model)
     if not config.is_file():
         raise ExportError(f"{config}: the voice's config is missing beside its model")
     return config

@@ -28,7 +28,7 @@ class PiperTTS:
         from piper import PiperVoice
         from piper.config import PiperConfig
 
-        config_path = model.with_name(model.name + ".json")
+        config_path = voice_config_path(model)
         try:
             config = PiperConfig.from_dict(json.loads(config_path.read_text()))
         except (OSError, ValueError, KeyError) as e:
@@ -54,3 +54,8 @@ class PiperTTS:
                     yield chunk.audio_int16_array
             except Exception as e:  # piper's phonemizer raises assorted errors on odd text
                 log.warning("could not speak %r: %s", piece[:60], e)
+
+
+def voice_config_path(model: Path) -> Path:
+    """Where a Piper voice's config lives: `<model file name>.json` beside the model."""
+    return model.with_name(model.name + ".json")
