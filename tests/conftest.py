@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edgeai.catalog import CatalogEntry
+from edgeai.catalog import Catalog, CatalogEntry
+from edgeai.profiles import Profiles
 from edgeai.store import ModelStore
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
 from edgeai.wake.frontend import WakeFrontend
@@ -26,6 +27,18 @@ def edgeai_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("EDGEAI_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
     return home
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    """The bundled model catalog."""
+    return Catalog.load()
+
+
+@pytest.fixture(scope="module")
+def profiles(catalog: Catalog) -> Profiles:
+    """The bundled device profiles."""
+    return Profiles.load(catalog)
 
 
 @pytest.fixture
@@ -72,8 +85,6 @@ TEST_MODEL_STORE = REPO / ".cache" / "test-models"
 
 @pytest.fixture(scope="session")
 def model_store() -> ModelStore:
-    from edgeai.catalog import Catalog
-
     store = ModelStore(TEST_MODEL_STORE)
     catalog = Catalog.load()
     for name in (

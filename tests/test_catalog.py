@@ -24,11 +24,6 @@ MODELS_MD = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
 @pytest.mark.parametrize(("package", "member", "sha_prefix", "size"), MODELS_MD)
 def test_every_model_of_models_md_has_an_entry(catalog, package, member, sha_prefix, size):
     found = []

@@ -211,16 +211,6 @@ def tiny_recipe(path: Path, sha256: str, **changes: object) -> DetectorRecipe:
     return DetectorRecipe.model_validate(data)
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
-@pytest.fixture(scope="module")
-def profiles(catalog: Catalog) -> Profiles:
-    return Profiles.load(catalog)
-
-
 def context(store: ModelStore, catalog: Catalog, profiles: Profiles, out: Path) -> ExportContext:
     return ExportContext(store, catalog, profiles, profiles.get("x86-cpu"), out)
 

@@ -79,16 +79,6 @@ MACHINES = {
 }
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
-@pytest.fixture(scope="module")
-def profiles(catalog: Catalog) -> Profiles:
-    return Profiles.load(catalog)
-
-
 def test_the_six_bundled_profiles_load_with_every_role(profiles: Profiles, catalog: Catalog):
     names = [p.name for p in profiles]
     assert names == sorted(

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from edgeai.atomic import staged_dir
 from edgeai.catalog import Catalog, Licence, ModelFile
 from edgeai.errors import EdgeAIError, ExportError, first_line
-from edgeai.export.recipe import SourceSpec
+from edgeai.export.recipe import SourceSpec, Target
 from edgeai.manifest import (
     ArtifactRole,
     EngineName,
@@ -36,14 +36,13 @@ from edgeai.store.files import hash_file
 LATENCY_RUNS = 10
 
 
-class Target(Protocol):
+class ArtifactTarget(Protocol):
+    """A recipe target of any kind: every kind has its own formats and precisions."""
+
     @property
     def name(self) -> str: ...
     @property
     def profiles(self) -> list[str]: ...
-
-
-class ArtifactTarget(Target, Protocol):
     @property
     def format(self) -> ModelFormat: ...
     @property

@@ -65,20 +65,25 @@ class ImageSet(Strict):
         return self
 
 
+class Target(Strict):
+    """One artifact a recipe makes; its format and precision are the kind's own."""
+
+    name: str = Field(pattern=NAME, description="The artifact's folder name")
+    profiles: list[str] = Field(default=[], description="Device profiles that should load it")
+
+
 class DetectorGate(Strict):
     max_map_drop: float = Field(
         default=0.01, ge=0, le=1, description="mAP@0.5 an artifact may lose against its source"
     )
 
 
-class ImageModelTarget(Strict):
-    name: str = Field(pattern=NAME, description="The artifact's folder name")
+class ImageModelTarget(Target):
     format: Literal["onnx", "openvino"]
     precision: Literal["fp32", "fp16", "int8"]
     engine: Literal["onnxruntime", "openvino"] | None = Field(
         default=None, description="Default: onnxruntime for ONNX, openvino for IR"
     )
-    profiles: list[str] = Field(default=[], description="Device profiles that should load it")
 
     @property
     def runtime_engine(self) -> Literal["onnxruntime", "openvino"]:
@@ -159,17 +164,17 @@ class ClassifierRecipe(OnPictures):
     targets: list[ImageModelTarget] = Field(min_length=1)
 
 
-class TtsGate(Strict):
+class WerGate(Strict):
+    """For speech artifacts (a voice, through a round trip; a transcriber, directly)."""
+
     max_wer_increase: float = Field(
-        default=0.02, ge=0, le=1, description="Round-trip word error rate an artifact may add"
+        default=0.02, ge=0, le=1, description="Word error rate an artifact may add to the source's"
     )
 
 
-class TtsTarget(Strict):
-    name: str = Field(pattern=NAME, description="The artifact's folder name")
+class TtsTarget(Target):
     format: Literal["onnx", "openvino"] = "onnx"
     precision: Literal["fp32", "fp16", "int8"]
-    profiles: list[str] = Field(default=[], description="Device profiles that should load it")
 
     @model_validator(mode="after")
     def _format_has_precision(self) -> TtsTarget:
@@ -189,7 +194,7 @@ class TtsRecipe(Strict):
         default="whisper-tiny-en-ct2", description="Catalog speech-to-text model for the round trip"
     )
     sentences: list[str] = Field(min_length=3, description="What every artifact has to say")
-    gate: TtsGate = TtsGate()
+    gate: WerGate = WerGate()
     targets: list[TtsTarget] = Field(min_length=1)
 
 
@@ -199,11 +204,9 @@ class LlmGate(Strict):
     )
 
 
-class LlmTarget(Strict):
-    name: str = Field(pattern=NAME, description="The artifact's folder name")
+class LlmTarget(Target):
     format: Literal["gguf", "openvino"] = "gguf"
     precision: Literal["f16", "q8_0", "q4_k_m", "int4"]
-    profiles: list[str] = Field(default=[], description="Device profiles that should load it")
 
     @model_validator(mode="after")
     def _format_has_precision(self) -> LlmTarget:
@@ -231,17 +234,9 @@ class LlmRecipe(Strict):
     targets: list[LlmTarget] = Field(min_length=1)
 
 
-class SttGate(Strict):
-    max_wer_increase: float = Field(
-        default=0.02, ge=0, le=1, description="Word error rate an artifact may add to the source's"
-    )
-
-
-class SttTarget(Strict):
-    name: str = Field(pattern=NAME, description="The artifact's folder name")
+class SttTarget(Target):
     format: Literal["ctranslate2", "onnx", "openvino"]
     precision: Literal["fp32", "fp16", "int8"]
-    profiles: list[str] = Field(default=[], description="Device profiles that should load it")
 
 
 class SttRecipe(Strict):
@@ -259,7 +254,7 @@ class SttRecipe(Strict):
     )
     sentences: list[str] = Field(min_length=3, description="Spoken by espeak-ng, then transcribed")
     voices: list[str] = Field(default=["en-us+m3", "en-gb+f3"], min_length=1)
-    gate: SttGate = SttGate()
+    gate: WerGate = WerGate()
     targets: list[SttTarget] = Field(min_length=1)
 
 
