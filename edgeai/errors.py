@@ -57,3 +57,11 @@ def first_line(error: BaseException) -> str:
     """The first line of a (often multi-line, native) library error, for a one-line message."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def last_error_line(output: str) -> str:
+    """The line of a tool's stderr that says what went wrong: its last ERROR line (pip,
+    llama.cpp's converter), else its last line (a Python traceback ends with the exception)."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR")]
+    return (errors or lines or ["no output"])[-1]

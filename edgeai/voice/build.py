@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edgeai.artifacts import role_model
+from edgeai.artifacts import ArtifactIndex, role_model
 from edgeai.audio.sinks import AudioSink
 from edgeai.catalog import Catalog
 from edgeai.config import Config
@@ -41,9 +41,10 @@ def load_voice_models(
     """Load and warm up STT, LLM and TTS now, so the first turn is as fast as the rest."""
     started = time.monotonic()
     roles = profile.roles
-    stt_file, stt_role = role_model(profile, "stt", store, catalog)
+    artifacts = ArtifactIndex.load()  # read the manifests once for the three roles
+    stt_file, stt_role = role_model(profile, "stt", store, catalog, artifacts)
     stt = load_stt(stt_role.engine, stt_file.parent, stt_role.threads)
-    llm_path, llm_role = role_model(profile, "llm", store, catalog)
+    llm_path, llm_role = role_model(profile, "llm", store, catalog, artifacts)
     llm = LocalLLM(
         llm_path,
         threads=llm_role.threads,
@@ -51,7 +52,7 @@ def load_voice_models(
         max_tokens=config.voice.llm_max_tokens,
         history_turns=config.voice.history_turns,
     )
-    tts_path, tts_role = role_model(profile, "tts", store, catalog)
+    tts_path, tts_role = role_model(profile, "tts", store, catalog, artifacts)
     tts = PiperTTS(tts_path, tts_role.threads, tts_role.engine)
     stt.warm_up()
     llm.warm_up()
