@@ -36,8 +36,8 @@ from edgeai.manifest import Manifest
 from edgeai.profiles import Profile, RoleAssignment
 from edgeai.synthetic.people_images import labelled_people_images
 from edgeai.vision.build import load_detector
-from edgeai.vision.detection import Box, Detection, letterbox
-from edgeai.vision.yolo import DEFAULT_SCORE, YoloDetector
+from edgeai.vision.detection import Box, Detection
+from edgeai.vision.yolo import DEFAULT_SCORE, YoloDetector, model_input
 
 EVAL_MIN_SCORE = 0.05
 """mAP counts low-score boxes too (they raise recall); agreement uses the runtime's threshold."""
@@ -82,7 +82,8 @@ def export_detector(
 def _bench(recipe: DetectorRecipe, source: Path, host: Profile) -> Bench:
     reference = _open(source, "onnxruntime", host)
     calibration = [
-        _tensor(image, reference.size) for image in pictures(recipe.calibration, "calibration")
+        model_input(image, reference.size)[0]
+        for image in pictures(recipe.calibration, "calibration")
     ]
     labelled = list(
         labelled_people_images(recipe.evaluation.synthetic or 0, recipe.evaluation.seed)
@@ -158,11 +159,6 @@ def _open(path: Path, engine: Literal["onnxruntime", "openvino"], host: Profile)
             "(input [1, 3, S, S], output [1, 4 + classes, anchors], class names in metadata)"
         )
     return detector
-
-
-def _tensor(image: np.ndarray, size: int) -> np.ndarray:
-    square, _ = letterbox(image, size)
-    return np.ascontiguousarray(square[:, :, ::-1].transpose(2, 0, 1)[None], np.float32) / 255.0
 
 
 def _score(

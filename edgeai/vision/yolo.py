@@ -21,6 +21,7 @@ from edgeai.errors import ModelLoadError
 from edgeai.vision.detection import (
     Box,
     Detection,
+    Letterbox,
     clip_boxes,
     letterbox,
     non_max_suppression,
@@ -46,9 +47,8 @@ class YoloDetector:
         self.iou_threshold = iou_threshold
 
     def detect(self, image: np.ndarray) -> list[Detection]:
-        square, placement = letterbox(image, self.size)
-        tensor = square[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
-        predictions = self._model.run(np.ascontiguousarray(tensor))[0][0]
+        tensor, placement = model_input(image, self.size)
+        predictions = self._model.run(tensor)[0][0]
         scores_by_class = predictions[4:].T
         classes = scores_by_class.argmax(axis=1)
         scores = scores_by_class[np.arange(len(classes)), classes]
@@ -65,6 +65,14 @@ class YoloDetector:
             Detection(self.labels[classes[i]], float(scores[i]), Box(*map(float, boxes[i])))
             for i in kept
         ]
+
+
+def model_input(image: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
+    """What the model is fed for a BGR `image` (1, 3, size, size RGB in 0..1, letterboxed), and
+    where the picture sits in it. Calibration for int8 feeds exactly this."""
+    square, placement = letterbox(image, size)
+    tensor = square[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
+    return np.ascontiguousarray(tensor), placement
 
 
 def _class_names(model: TensorModel, path: Path) -> tuple[str, ...]:
