@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationInfo,
     field_validator,
@@ -180,6 +181,12 @@ class VoiceSettings(Strict):
     history_turns: int = Field(
         default=3, ge=0, le=20, description="Earlier exchanges the LLM remembers"
     )
+    llm_seed: int | None = Field(
+        default=None,
+        ge=0,
+        lt=2**31,
+        description="Fixed sampling seed: the same question gets the same answer (benchmarks)",
+    )
     timers_file: Path | None = Field(
         default=None, description="Where timers survive restarts; default $EDGEAI_HOME/timers.json"
     )
@@ -240,6 +247,106 @@ class MqttSettings(Strict):
         return re.sub(r"[^a-z0-9_]+", "_", socket.gethostname().lower()).strip("_") or "edgeai"
 
 
+Address = Annotated[
+    IPvAnyNetwork,
+    Field(description="A client address or network, e.g. 192.168.1.20 or 192.168.1.0/24"),
+]
+
+
+class WyomingSettings(Strict):
+    """The Wyoming server Home Assistant (or another edgeai) connects to."""
+
+    enabled: bool = False
+    host: str = Field(default="127.0.0.1", min_length=1, description="Address to listen on")
+    port: int = Field(default=10700, ge=0, le=65535, description="0 picks a free port")
+    allow: list[Address] = Field(
+        default=[],
+        description="Clients allowed besides this machine; required when host is off loopback",
+    )
+    zeroconf: bool = Field(default=True, description="Announce the server for Home Assistant")
+    name: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9 _-]{1,63}$",
+        description="Name announced over zeroconf; null: edgeai-<host name>",
+    )
+    max_event_bytes: int = Field(
+        default=65536,
+        ge=1024,
+        le=16 << 20,
+        description="Largest header line and data block a client may send",
+    )
+    max_payload_bytes: int = Field(
+        default=1 << 20, ge=1024, le=64 << 20, description="Largest audio payload of one event"
+    )
+    max_audio_s: float = Field(
+        default=60.0, gt=0, le=600, description="Longest audio one request may stream"
+    )
+    max_text_chars: int = Field(
+        default=4000, ge=1, le=100_000, description="Longest text one request may send"
+    )
+
+    @model_validator(mode="after")
+    def _allowlist_off_loopback(self) -> WyomingSettings:
+        if not is_loopback(self.host) and not self.allow:
+            raise ValueError(
+                f"host {self.host!r} is reachable from other machines: list the clients "
+                "allowed to connect in wyoming.allow (e.g. 192.168.1.20 or 192.168.1.0/24) "
+                "or bind 127.0.0.1"
+            )
+        return self
+
+
+class RemoteStage(Strict):
+    """A stage run by another machine on the LAN, with the local model as fallback."""
+
+    url: str = Field(
+        pattern=r"^(tcp|https?)://[^\s/]+(/\S*)?$",
+        description="tcp://host:port for a Wyoming service, http(s)://host:port/v1 for an "
+        "OpenAI-compatible endpoint",
+    )
+    timeout_s: float = Field(
+        default=5.0, gt=0, le=120, description="Longest wait for a connection or a reply piece"
+    )
+    retry_after_s: float = Field(
+        default=30.0, ge=0, le=3600, description="After a failure, use the local model this long"
+    )
+    model: str | None = Field(
+        default=None, min_length=1, description="Model or voice name to ask for; null: default"
+    )
+    api_key: SecretStr | None = Field(default=None, description="Bearer token (OpenAI-compatible)")
+
+    @property
+    def protocol(self) -> Literal["wyoming", "openai"]:
+        return "wyoming" if self.url.startswith("tcp://") else "openai"
+
+    @field_validator("url")
+    @classmethod
+    def _tcp_has_port(cls, url: str) -> str:
+        if url.startswith("tcp://") and not re.fullmatch(r"tcp://[^\s/:]+:\d{1,5}/?", url):
+            raise ValueError(f"a Wyoming address is tcp://host:port (got {url})")
+        return url
+
+
+class RemoteSettings(Strict):
+    stt: RemoteStage | None = Field(default=None, description="Speech-to-text elsewhere")
+    tts: RemoteStage | None = Field(default=None, description="Text-to-speech elsewhere")
+    llm: RemoteStage | None = Field(default=None, description="The LLM elsewhere")
+
+    def stages(self) -> list[tuple[str, RemoteStage]]:
+        """The configured ones, by role."""
+        named = (("stt", self.stt), ("tts", self.tts), ("llm", self.llm))
+        return [(role, stage) for role, stage in named if stage is not None]
+
+    @field_validator("stt", "tts")
+    @classmethod
+    def _audio_stages_speak_wyoming(cls, stage: RemoteStage | None) -> RemoteStage | None:
+        if stage is not None and stage.protocol != "wyoming":
+            raise ValueError(
+                f"speech stages are remote over Wyoming only: tcp://host:port (got {stage.url})"
+            )
+        return stage
+
+
 class ServiceSettings(Strict):
     watchdog_stall_s: float = Field(
         default=15.0,
@@ -266,6 +373,8 @@ class Config(Strict):
     voice: VoiceSettings = VoiceSettings()
     api: ApiSettings = ApiSettings()
     mqtt: MqttSettings = MqttSettings()
+    wyoming: WyomingSettings = WyomingSettings()
+    remote: RemoteSettings = RemoteSettings()
     service: ServiceSettings = ServiceSettings()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

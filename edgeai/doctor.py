@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 from dataclasses import dataclass
 from enum import Enum
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlparse
 
 from packaging.requirements import Requirement
 
@@ -23,6 +25,7 @@ from edgeai.store import ModelStatus, ModelStore
 
 MIN_PYTHON = (3, 10)
 LOW_DISK_BYTES = 1 << 30
+REMOTE_PROBE_S = 2.0
 
 
 class Level(str, Enum):
@@ -53,6 +56,7 @@ def run_checks(
         checks.extend(_artifacts(profile, ArtifactIndex.load()))
         checks.extend(_accelerators(profile, facts))
     checks.extend([_cpu(facts), _audio(facts), _camera(config, facts)])
+    checks.extend(_remote_stages(config))
     return checks
 
 
@@ -177,6 +181,24 @@ def _accelerators(profile: Profile, facts: HostFacts) -> list[Check]:
     if not wanted and device == "CPU":
         seen = ", ".join(facts.openvino_devices) or "none"
         checks.append(Check("accelerators", Level.OK, f"none needed (OpenVINO devices: {seen})"))
+    return checks
+
+
+def _remote_stages(config: Config) -> list[Check]:
+    """Can this machine reach the stages it hands to others? (A connection, nothing sent.)"""
+    checks = []
+    for role, stage in config.remote.stages():
+        address = urlparse(stage.url)
+        port = address.port or (443 if address.scheme == "https" else 80)
+        topic = f"remote {role}"
+        try:
+            socket.create_connection((address.hostname, port), timeout=REMOTE_PROBE_S).close()
+        except OSError as e:
+            why = e.strerror or str(e) or "no answer"
+            fix = "start it, or fix remote." + role + ".url; until then the local model answers"
+            checks.append(Check(topic, Level.WARN, f"{stage.url}: {why}", fix))
+            continue
+        checks.append(Check(topic, Level.OK, f"{stage.url} reachable"))
     return checks
 
 

@@ -65,3 +65,11 @@ def last_error_line(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("ERROR")]
     return (errors or lines or ["no output"])[-1]
+
+
+class ProtocolError(EdgeAIError):
+    """A Wyoming peer sent an event that is malformed, too large, or cut off."""
+
+
+class RemoteStageError(EdgeAIError):
+    """A stage on another machine did not answer, or answered with an error."""

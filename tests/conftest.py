@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from edgeai.catalog import Catalog, CatalogEntry
+from edgeai.config import Config
 from edgeai.profiles import Profiles
 from edgeai.store import ModelStore
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
+from edgeai.voice.build import VoiceModels, load_voice_models
 from edgeai.wake.frontend import WakeFrontend
 from tests.fakes import FakeServer, serve
 
@@ -93,6 +95,24 @@ def model_store() -> ModelStore:
     ):  # fmt: skip
         store.pull(catalog.get(name))
     return store
+
+
+@pytest.fixture(scope="session")
+def voice_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    """The x86-cpu profile on the test store, timers in a folder of their own."""
+    timers = tmp_path_factory.mktemp("state") / "timers.json"
+    return Config.model_validate(
+        {"models": {"store": str(TEST_MODEL_STORE)}, "profile": "x86-cpu",
+         "voice": {"timers_file": str(timers)}}
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def voice_models(model_store: ModelStore, voice_config: Config) -> VoiceModels:
+    """Whisper, SmolLM2 and the Piper voice, loaded once for every module that talks."""
+    catalog = Catalog.load()
+    profile = Profiles.load(catalog).get("x86-cpu")
+    return load_voice_models(voice_config, profile, model_store, catalog)
 
 
 @pytest.fixture(scope="session")

@@ -87,3 +87,23 @@ def test_store_path_follows_edgeai_home(edgeai_home: Path, tmp_path: Path):
     assert Config().models.store_path() == edgeai_home / "models"
     path = write(tmp_path, "models:\n  store: /srv/models\n")
     assert load_config(path)[0].models.store_path() == Path("/srv/models")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "expected"),
+    [
+        ("wyoming:\n  host: 0.0.0.0\n", 2, "wyoming: Value error, host '0.0.0.0' is reachable"),
+        ("wyoming:\n  allow: [192.168.1.300]\n", 2, "wyoming.allow.0: value is not a valid IPv4"),
+        ("remote:\n  stt: {url: 'tcp://big'}\n", 2, "a Wyoming address is tcp://host:port"),
+        ("remote:\n  tts: {url: 'http://big/v1'}\n", 2, "remote over Wyoming only"),
+        ("remote:\n  llm: {url: 'ftp://big'}\n", 2, "remote.llm.url: String should match"),
+    ],
+)
+def test_wyoming_and_remote_settings_are_checked(
+    tmp_path: Path, text: str, line: int, expected: str
+):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value).startswith(f"{path}:{line}: ")
+    assert expected in str(error.value)

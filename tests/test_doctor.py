@@ -108,3 +108,28 @@ def test_doctor_names_the_artifact_a_role_loads_and_warns_of_one_that_failed_its
         "ok voice/int8 (onnx fp32) instead of piper-en-us-joe-medium",
         "warn voice/int4 failed its gate (wer 0.3 vs 0.08)",
     ]
+
+
+def test_remote_stages_are_checked_for_a_listener(tmp_path: Path):
+    import socket
+
+    from tests.test_mqtt import free_port
+
+    listening = socket.create_server(("127.0.0.1", 0))
+    try:
+        config = Config.model_validate(
+            {
+                "remote": {
+                    "stt": {"url": f"tcp://127.0.0.1:{listening.getsockname()[1]}"},
+                    "llm": {"url": f"http://127.0.0.1:{free_port()}/v1"},
+                }
+            }
+        )
+        checks = checks_for(tmp_path, MACHINES["raspberry-pi-5"], config)
+    finally:
+        listening.close()
+    assert checks["remote stt"].level is Level.OK
+    llm = checks["remote llm"]
+    assert llm.level is Level.WARN and "refused" in llm.detail.lower()
+    assert "local model answers" in llm.fix
+    assert "remote tts" not in checks

@@ -17,6 +17,7 @@ import httpx
 import numpy as np
 import pytest
 import yaml
+from wyoming.asr import Transcript
 
 from edgeai.audio.files import read_audio
 from edgeai.audio.sinks import WavSink
@@ -29,6 +30,7 @@ from edgeai.vision.build import build_camera
 from tests.conftest import TEST_MODEL_STORE, assert_png
 from tests.test_mqtt import free_port
 from tests.test_service_parts import NotifyListener
+from tests.test_wyoming import talk
 
 TOKEN = "a-long-random-test-token"
 SHORT_SCENE = SceneScript(
@@ -71,7 +73,11 @@ def test_the_api_serves_health_metrics_events_say_and_snapshots_while_the_loops_
 ):
     clip = tmp_path / "door.avi"
     write_clip(clip, SHORT_SCENE, Sprites.load())
-    config = write_config(tmp_path, api={"host": "0.0.0.0", "port": 0, "token": TOKEN})
+    config = write_config(
+        tmp_path,
+        api={"host": "0.0.0.0", "port": 0, "token": TOKEN},
+        wyoming={"enabled": True, "port": 0, "zeroconf": False},
+    )
     audio = np.concatenate(
         [
             np.zeros(16000 * 2, np.int16),
@@ -123,6 +129,11 @@ def test_the_api_serves_health_metrics_events_say_and_snapshots_while_the_loops_
         assert health["profile"] == "x86-cpu"
         assert health["microphone"]["state"] in ("file", "ended")
         assert {p["role"] for p in health["placement"]} >= {"stt", "llm", "detector"}
+        # Home Assistant's way in, beside the loops, sharing their models and timers
+        handled = talk(
+            health["wyoming"]["port"], [Transcript("what time is it").event()], {"handled"}
+        )
+        assert handled[-1].type == "handled" and any(c.isdigit() for c in handled[-1].data["text"])
 
         said = httpx.post(f"{base}/say", headers=auth, json={"text": "The API says hello."})
         assert said.status_code == 202

@@ -18,7 +18,7 @@ from edgeai.errors import ModelLoadError
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
 from edgeai.profiles import Profiles
-from edgeai.voice.build import VoiceModels, build_voice_loop, load_voice_models
+from edgeai.voice.build import VoiceModels, build_voice_loop
 from edgeai.voice.llm import LocalLLM
 from edgeai.voice.respond import NOT_CAUGHT, Responder
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
@@ -26,35 +26,24 @@ from edgeai.voice.timeline import TurnTimeline
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 
 
-@pytest.fixture(scope="module")
-def config(tmp_path_factory) -> Config:
-    timers = tmp_path_factory.mktemp("state") / "timers.json"
-    return Config.model_validate(
-        {"models": {"store": str(TEST_MODEL_STORE)}, "profile": "x86-cpu",
-         "voice": {"timers_file": str(timers)}}
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def models(model_store, config: Config) -> VoiceModels:
-    catalog = Catalog.load()
-    return load_voice_models(config, Profiles.load(catalog).get("x86-cpu"), model_store, catalog)
-
-
-def responder(models: VoiceModels, tmp_path: Path, max_sentences: int = 2) -> Responder:
+def responder(voice_models: VoiceModels, tmp_path: Path, max_sentences: int = 2) -> Responder:
     started = time.monotonic()
     intents = IntentContext(timers=TimerStore(tmp_path / "timers.json"))
     return Responder(
-        models.tts, models.llm, intents, lambda: time.monotonic() - started, max_sentences
+        voice_models.tts,
+        voice_models.llm,
+        intents,
+        lambda: time.monotonic() - started,
+        max_sentences,
     )
 
 
-def test_transcribes_speech_and_returns_nothing_for_silence(models: VoiceModels):
-    text = models.stt.transcribe(
+def test_transcribes_speech_and_returns_nothing_for_silence(voice_models: VoiceModels):
+    text = voice_models.stt.transcribe(
         np.concatenate([silence(0.3), speak("what time is it"), silence(0.3)])
     )
     assert "time" in text.lower()
-    assert models.stt.transcribe(silence(2.0)) == ""
+    assert voice_models.stt.transcribe(silence(2.0)) == ""
 
 
 def test_a_broken_whisper_folder_is_refused_before_ctranslate2_reads_it(tmp_path: Path):
@@ -81,22 +70,31 @@ def test_a_bad_gguf_is_refused_before_llama_cpp_reads_it(
         LocalLLM(path, threads=1)
 
 
-def test_the_llm_streams_and_stops_when_cancelled(models: VoiceModels):
-    pieces = list(models.llm.stream("Name three colours.", threading.Event(), remember=False))
+def test_the_llm_streams_and_stops_when_cancelled(voice_models: VoiceModels):
+    pieces = list(voice_models.llm.stream("Name three colours.", threading.Event(), remember=False))
     assert "".join(pieces).strip()
     cancel = threading.Event()
     stopped = []
-    for piece in models.llm.stream("Tell me a long story about a dragon.", cancel, remember=False):
+    for piece in voice_models.llm.stream(
+        "Tell me a long story about a dragon.", cancel, remember=False
+    ):
         stopped.append(piece)
         cancel.set()
     assert len(stopped) == 1
 
 
-def test_a_local_intent_is_answered_without_the_llm(models: VoiceModels, tmp_path: Path):
+def test_a_fixed_seed_gives_the_same_answer_to_the_same_question(model_store):
+    path = next((TEST_MODEL_STORE / "smollm2-135m-instruct-q4_1").glob("*.gguf"))
+    llm = LocalLLM(path, threads=1, max_tokens=24, history_turns=0, seed=7)
+    answers = ["".join(llm.stream("Name a colour.", threading.Event())) for _ in range(3)]
+    assert answers[0].strip() and answers[0] == answers[1] == answers[2]
+
+
+def test_a_local_intent_is_answered_without_the_llm(voice_models: VoiceModels, tmp_path: Path):
     timeline = TurnTimeline(speech_end_s=0.0)
     wav = tmp_path / "reply.wav"
-    sink = WavSink(wav, models.tts.sample_rate_hz)
-    responder(models, tmp_path).respond(
+    sink = WavSink(wav, voice_models.tts.sample_rate_hz)
+    responder(voice_models, tmp_path).respond(
         "Set a timer for 5 minutes.", sink, timeline, threading.Event()
     )
     sink.close()
@@ -106,11 +104,13 @@ def test_a_local_intent_is_answered_without_the_llm(models: VoiceModels, tmp_pat
     assert soundfile.info(wav).duration > 1.0
 
 
-def test_other_questions_go_to_the_llm_capped_in_sentences(models: VoiceModels, tmp_path: Path):
+def test_other_questions_go_to_the_llm_capped_in_sentences(
+    voice_models: VoiceModels, tmp_path: Path
+):
     timeline = TurnTimeline(speech_end_s=0.0)
     wav = tmp_path / "reply.wav"
-    sink = WavSink(wav, models.tts.sample_rate_hz)
-    responder(models, tmp_path, max_sentences=2).respond(
+    sink = WavSink(wav, voice_models.tts.sample_rate_hz)
+    responder(voice_models, tmp_path, max_sentences=2).respond(
         "Why is the sky blue?", sink, timeline, threading.Event()
     )
     sink.close()
@@ -123,11 +123,11 @@ def test_other_questions_go_to_the_llm_capped_in_sentences(models: VoiceModels, 
 
 @pytest.mark.parametrize("transcript", ["", "   ", "...", "Hmm."])
 def test_nothing_useful_gets_sorry_i_didnt_catch_that(
-    models: VoiceModels, tmp_path: Path, transcript: str
+    voice_models: VoiceModels, tmp_path: Path, transcript: str
 ):
     timeline = TurnTimeline()
-    sink = WavSink(tmp_path / "reply.wav", models.tts.sample_rate_hz)
-    responder(models, tmp_path).respond(transcript, sink, timeline, threading.Event())
+    sink = WavSink(tmp_path / "reply.wav", voice_models.tts.sample_rate_hz)
+    responder(voice_models, tmp_path).respond(transcript, sink, timeline, threading.Event())
     sink.close()
     assert (timeline.route, timeline.reply) == ("not understood", NOT_CAUGHT)
 
@@ -146,11 +146,11 @@ class CancellingSink:
         pass
 
 
-def test_cancel_stops_speech_within_one_chunk(models: VoiceModels, tmp_path: Path):
+def test_cancel_stops_speech_within_one_chunk(voice_models: VoiceModels, tmp_path: Path):
     cancel = threading.Event()
     sink = CancellingSink(cancel)
     timeline = TurnTimeline()
-    responder(models, tmp_path).respond("What is the date?", sink, timeline, cancel)
+    responder(voice_models, tmp_path).respond("What is the date?", sink, timeline, cancel)
     assert sink.writes == 1
     assert timeline.route.endswith("(cancelled)")
 
@@ -164,7 +164,9 @@ class RealtimeWavSink(WavSink):
         time.sleep(3 * len(samples) / 22050)
 
 
-def loop_for(config: Config, models: VoiceModels, tmp_path: Path, realtime: bool = False):
+def loop_for(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path, realtime: bool = False
+):
     catalog = Catalog.load()
     replies: list[Path] = []
 
@@ -176,15 +178,17 @@ def loop_for(config: Config, models: VoiceModels, tmp_path: Path, realtime: bool
     from edgeai.store import ModelStore
 
     return build_voice_loop(
-        config, profile, ModelStore(TEST_MODEL_STORE), catalog, models, open_sink
+        voice_config, profile, ModelStore(TEST_MODEL_STORE), catalog, voice_models, open_sink
     ), replies
 
 
-def test_the_whole_loop_wake_stt_intent_tts(config: Config, models: VoiceModels, tmp_path: Path):
+def test_the_whole_loop_wake_stt_intent_tts(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
     audio = np.concatenate(
         [silence(1.5), speak("hey jarvis"), silence(0.4), speak("what time is it"), silence(1.5)]
     )
-    loop, replies = loop_for(config, models, tmp_path)
+    loop, replies = loop_for(voice_config, voice_models, tmp_path)
     [timeline] = loop.run(ArraySource(audio, realtime=True))
     assert timeline.route == "time"
     assert timeline.speculative_stt  # speech-to-text ran in the trailing silence
@@ -213,7 +217,7 @@ class BargeInSource:
 
 
 def test_the_wake_word_during_a_reply_cancels_it(
-    config: Config, models: VoiceModels, tmp_path: Path
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
 ):
     question = np.concatenate(
         [
@@ -224,7 +228,7 @@ def test_the_wake_word_during_a_reply_cancels_it(
             silence(0.2),
         ]
     )
-    loop, _ = loop_for(config, models, tmp_path, realtime=True)
+    loop, _ = loop_for(voice_config, voice_models, tmp_path, realtime=True)
     timelines = loop.run(BargeInSource(question, loop.speaking))
     assert timelines[0].route == "llm (cancelled)"
 
@@ -279,8 +283,10 @@ def test_demo_runs_the_bundled_sample(model_store, tmp_path: Path):
     assert list((tmp_path / "out" / "events").glob("*fall_detected*.jpg"))
 
 
-def test_a_timer_that_rings_is_announced(config: Config, models: VoiceModels, tmp_path: Path):
-    loop, replies = loop_for(config, models, tmp_path)
+def test_a_timer_that_rings_is_announced(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    loop, replies = loop_for(voice_config, voice_models, tmp_path)
     loop.responder.intents.timers.add(1, "tea")
     timelines = loop.run(ArraySource(silence(2.5), realtime=True))
     assert [(t.route, t.reply) for t in timelines] == [("announcement", "Your tea timer is done.")]
@@ -288,7 +294,7 @@ def test_a_timer_that_rings_is_announced(config: Config, models: VoiceModels, tm
 
 
 def test_bench_voice_smoke_run_compares_with_the_sequential_pipeline_and_plots_it(
-    config: Config, models: VoiceModels, tmp_path: Path
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
 ):
     from edgeai.bench import voice as bench
     from edgeai.bench.plots import voice_breakdown
@@ -298,9 +304,9 @@ def test_bench_voice_smoke_run_compares_with_the_sequential_pipeline_and_plots_i
     synth = Synthesizer(TEST_MODEL_STORE / "piper-en-us-joe-medium" / "en_US-joe-medium.onnx")
     clean_piper = bench.VOICES[:1]
     results = bench.bench_voice(
-        models,
-        lambda: loop_for(config, models, tmp_path)[0],
-        config,
+        voice_models,
+        lambda: loop_for(voice_config, voice_models, tmp_path)[0],
+        voice_config,
         synth,
         lambda _: None,
         requests=[("What time is it?", "intent"), ("Why is the sky blue?", "llm")],

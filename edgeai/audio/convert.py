@@ -38,13 +38,14 @@ def _as_float(samples: np.ndarray) -> np.ndarray:
 
 
 class StreamConverter:
-    """`to_runtime_format` for a stream of pieces, resampling without seams between them."""
+    """`to_runtime_format` for a stream of pieces, resampling without seams between them (to
+    16 kHz, or to `to_hz`: a remote voice brought to the local voice's rate)."""
 
-    def __init__(self, rate_hz: int) -> None:
+    def __init__(self, rate_hz: int, to_hz: int = SAMPLE_RATE_HZ) -> None:
         self.rate_hz = rate_hz
         self._resampler = (
-            soxr.ResampleStream(rate_hz, SAMPLE_RATE_HZ, 1, dtype="float32", quality="HQ")
-            if rate_hz != SAMPLE_RATE_HZ
+            soxr.ResampleStream(rate_hz, to_hz, 1, dtype="float32", quality="HQ")
+            if rate_hz != to_hz
             else None
         )
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from edgeai.bench.vision import VisionBench
     from edgeai.bench.voice import ClipResult
     from edgeai.bench.wake import WakeBench
+    from edgeai.bench.wyoming import WyomingBench
 
 STAGE_COLOURS = ("#9e9e9e", "#4c72b0", "#dd8452", "#55a868")
 
@@ -191,4 +192,24 @@ def export_tradeoffs(result: ExportBench, path: Path) -> Path:
     accuracy.set_xlim(0, max([*exported, *source, 1e-9]) * 1.6)
     accuracy.legend(fontsize=8, loc="lower right")
     figure.suptitle(f"{result.recipe}: artifacts against their source (red: failed its gate)")
+    return _save(figure, path)
+
+
+def wyoming_overhead(result: WyomingBench, path: Path) -> Path:
+    """Per stage: median latency natively and through the Wyoming server, overhead labelled."""
+    figure, (axis,) = _figure(height=4.0)
+    names = [t.stage for t in result.timings]
+    positions = np.arange(len(names))
+    native = [float(np.median(t.native_ms)) for t in result.timings]
+    wyoming = [float(np.median(t.wyoming_ms)) for t in result.timings]
+    axis.barh(positions + 0.2, native, 0.4, label="native call", color="#9e9e9e")
+    bars = axis.barh(positions - 0.2, wyoming, 0.4, label="through Wyoming", color="#4c72b0")
+    for bar, timing in zip(bars, result.timings, strict=True):
+        axis.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
+                  f" {timing.overhead_ms:+.0f} ms", va="center", fontsize=8)  # fmt: skip
+    axis.set_yticks(positions, names)
+    axis.set_xlabel("median ms to the stage's answer (same requests, taking turns)")
+    axis.set_title("Wyoming server overhead per stage (target: at most +50 ms)")
+    axis.set_xlim(0, max([*native, *wyoming, 1.0]) * 1.2)  # room for the labels
+    axis.legend(fontsize=8, loc="upper right")
     return _save(figure, path)

@@ -24,6 +24,7 @@ WAKE_SEED = 2026
 VISION_CLIP_S = 36.0
 API_SECONDS = 60.0
 EXPORT_RECIPE = "yolov8-fall"
+WYOMING_ROUNDS = 12
 DETECTOR_INT8_SPEEDUP = 1.5
 """The target of issue #6 for a static int8 detector against its fp32 source."""
 EXPORT_SKIPPED = "### export\n\nskipped: needs the export extra (pip install 'edgeai[export]')\n"
@@ -65,7 +66,8 @@ def write_results(
 
 @click.group("bench")
 def bench_group() -> None:
-    """Benchmarks: wake word, voice turn, camera loop, the whole service, exported models."""
+    """Benchmarks: wake word, voice turn, camera loop, the whole service, the Wyoming server,
+    exported models."""
 
 
 @bench_group.command("wake")
@@ -244,6 +246,58 @@ def run_service(app: AppContext, out: Path, api_seconds: float, soak_minutes: fl
     )
 
 
+@bench_group.command("wyoming")
+@out_option("wyoming.json, wyoming.md and wyoming.png")
+@click.option(
+    "--rounds", type=click.IntRange(2, 1000), default=WYOMING_ROUNDS, show_default=True,
+    help="Requests per stage, each timed natively and through the server.",
+)  # fmt: skip
+@pass_app
+def wyoming(app: AppContext, out: Path, rounds: int) -> None:
+    """Each stage natively and through the Wyoming server on loopback (speech-to-text, first
+    audio of text-to-speech, an intent, the LLM's first sentence, wake detection), taking turns
+    on the same requests: the protocol's overhead per stage."""
+    run_wyoming(app, out, rounds)
+
+
+def run_wyoming(app: AppContext, out: Path, rounds: int) -> str:
+    from tqdm import tqdm
+
+    from edgeai.audio.files import read_audio
+    from edgeai.bench.plots import wyoming_overhead
+    from edgeai.bench.wyoming import STAGES, bench_wyoming
+    from edgeai.paths import bundled_data_dir
+    from edgeai.synthetic.speech import EspeakVoice, Synthesizer
+    from edgeai.voice.build import intent_context, load_voice_models
+    from edgeai.wyoming.server import WyomingServer
+    from edgeai.wyoming.stages import serve_stages
+
+    out.mkdir(parents=True, exist_ok=True)
+    # no history and a fixed seed: both ways get the same prompt, hence the same answer
+    fixed = {"timers_file": out / "bench-timers.json", "history_turns": 0, "llm_seed": 1}
+    config = app.config.model_copy(update={"voice": app.config.voice.model_copy(update=fixed)})
+    profile = app.active_profile()
+    models = load_voice_models(config, profile, app.store, app.catalog)
+    stages = serve_stages(config, profile, app.store, app.catalog, models, intent_context(config))
+    settings = config.wyoming.model_copy(update={"host": "127.0.0.1", "port": 0, "zeroconf": False})
+    server = WyomingServer(settings, stages)
+    server.start()
+    voice = EspeakVoice("en-us+m3", 150, 50)
+    speech = [
+        Synthesizer(None).speak(text, voice)
+        for text in ("what time is it", "set a timer for five minutes", "why is the sky blue")
+    ]
+    wake_clip = read_audio(bundled_data_dir("samples") / "hey_jarvis_what_time_is_it.wav")
+    try:
+        with tqdm(total=rounds * STAGES, desc="requests", unit="pair", disable=None) as bar:
+            result = bench_wyoming(stages, server.port, speech, wake_clip, rounds, bar.update)
+    finally:
+        server.stop()
+    return write_results(
+        out, "wyoming", result.as_dict(), result.markdown(), lambda p: wyoming_overhead(result, p)
+    )
+
+
 @bench_group.command("export")
 @out_option("export.json, export.md, export.png and the artifacts built")
 @click.option("--recipe", default=EXPORT_RECIPE, show_default=True, help="An export recipe.")
@@ -310,14 +364,15 @@ def run_export(
 def all_benchmarks(
     app: AppContext, out: Path, negative_minutes: float, soak_minutes: float
 ) -> None:
-    """Wake, voice, vision, service and export one after another; summary.md links every table
-    and plot (this is how BENCHMARKS.md is made)."""
+    """Wake, voice, vision, service, Wyoming and export one after another; summary.md links
+    every table and plot (this is how BENCHMARKS.md is made)."""
     out.mkdir(parents=True, exist_ok=True)
     parts = [
         run_wake(app, out, WAKE_POSITIVES, negative_minutes, WAKE_SEED),
         run_voice(app, out),
         run_vision(app, out, VISION_CLIP_S),
         run_service(app, out, API_SECONDS, soak_minutes),
+        run_wyoming(app, out, WYOMING_ROUNDS),
         run_export(app, out, EXPORT_RECIPE) if has_export_extra() else EXPORT_SKIPPED,
     ]
     summary = out / "summary.md"

@@ -21,6 +21,7 @@ from edgeai.cli.profile import profile_group
 from edgeai.cli.run import run
 from edgeai.cli.vision import detect, watch
 from edgeai.cli.voice import chat, say, transcribe
+from edgeai.cli.wyoming import wyoming
 from edgeai.errors import EdgeAIError
 from edgeai.logs import configure_logging
 
@@ -60,7 +61,7 @@ cli.add_command(doctor)
 cli.add_command(export_group)
 cli.add_command(listen)
 cli.add_command(bench_group)
-for command in (transcribe, say, chat, detect, watch, demo, run):
+for command in (transcribe, say, chat, detect, watch, demo, run, wyoming):
     cli.add_command(command)
 
 

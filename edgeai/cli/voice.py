@@ -14,7 +14,7 @@ import click
 from edgeai.audio.files import read_audio
 from edgeai.audio.sinks import AudioSink, NullSink, ReplyFiles, SpeakerSink, WavSink
 from edgeai.cli.context import AppContext, json_option, pass_app
-from edgeai.voice.build import intent_context, load_voice_models
+from edgeai.voice.build import intent_context, load_voice_models, with_remote_stages
 from edgeai.voice.respond import Responder
 from edgeai.voice.stt import load_stt
 from edgeai.voice.timeline import TurnTimeline
@@ -82,7 +82,8 @@ def chat(
     app: AppContext, text: str | None, voice: Path | None, out: Path | None, as_json: bool
 ) -> None:
     """Talk to the assistant: TEXT once, lines from stdin, or a spoken request with --voice."""
-    models = load_voice_models(app.config, app.active_profile(), app.store, app.catalog)
+    local = load_voice_models(app.config, app.active_profile(), app.store, app.catalog)
+    models = with_remote_stages(local, app.config)
     started = time.monotonic()
     responder = Responder(
         models.tts,

@@ -33,7 +33,7 @@ from edgeai.export.common import (
 from edgeai.export.recipe import SttRecipe, SttTarget
 from edgeai.manifest import EngineName, Manifest
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
-from edgeai.voice.stt import SpeechToText
+from edgeai.voice.stt import Transcriber
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
 from edgeai.voice.word_errors import word_errors
 
@@ -86,7 +86,7 @@ def export_stt(
     source = checked_source(recipe.name, recipe.source, context)
     checkpoint = source.path.parent
 
-    def prepare() -> tuple[Clips, SpeechToText, float]:
+    def prepare() -> tuple[Clips, Transcriber, float]:
         clips = _clips(recipe)
         reference = _open_source(checkpoint, recipe.name)
         return clips, reference, _word_error_rate(reference, clips)
@@ -106,7 +106,7 @@ def _build_target(
     context: ExportContext,
     source: Source,
     clips: Clips,
-    reference: SpeechToText,
+    reference: Transcriber,
     baseline: float,
 ) -> Manifest:
     checkpoint = source.path.parent
@@ -149,7 +149,7 @@ def _build_target(
     return build_artifact(context, recipe, target, convert, measure)
 
 
-def _open_source(checkpoint: Path, recipe: str) -> SpeechToText:
+def _open_source(checkpoint: Path, recipe: str) -> Transcriber:
     from transformers import WhisperForConditionalGeneration
 
     model = converted(
@@ -159,7 +159,7 @@ def _open_source(checkpoint: Path, recipe: str) -> SpeechToText:
     return Seq2SeqTranscriber(model, checkpoint)
 
 
-def _open_artifact(target: SttTarget, folder: Path, threads: int) -> SpeechToText:
+def _open_artifact(target: SttTarget, folder: Path, threads: int) -> Transcriber:
     if target.format == "ctranslate2":
         return FasterWhisperSTT(folder, threads)
     if target.format == "onnx":
@@ -181,7 +181,7 @@ def _clips(recipe: SttRecipe) -> Clips:
     return Clips(audio, texts)
 
 
-def _word_error_rate(transcriber: SpeechToText, clips: Clips) -> float:
+def _word_error_rate(transcriber: Transcriber, clips: Clips) -> float:
     errors = words = 0
     for audio, text in zip(clips.audio, clips.texts, strict=True):
         wrong, count = word_errors(text, transcriber.transcribe(audio))

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from edgeai.config import ApiSettings
 from edgeai.errors import ServiceError
 from edgeai.service.hub import EventHub, ServiceEvent
+from edgeai.service.sockets import bound_socket
 
 log = logging.getLogger(__name__)
 
@@ -200,16 +201,7 @@ class ApiServer:
     def start(self, timeout_s: float = 10.0) -> None:
         """Bind here, so a taken port is a clear error now, then serve in a thread."""
         host, port = self.settings.host, self.settings.port
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as e:
-            sock.close()
-            raise ServiceError(
-                f"the HTTP API cannot listen on {host}:{port}: {e.strerror} "
-                "(set api.host / api.port)"
-            ) from None
+        sock = bound_socket(host, port, "HTTP API", "api")
         self._socket = sock
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="http-api", daemon=True

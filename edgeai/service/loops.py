@@ -17,6 +17,7 @@ from edgeai.profiles import Profile
 from edgeai.vision.camera import Camera
 from edgeai.vision.loop import CameraLoop
 from edgeai.voice.loop import VoiceLoop
+from edgeai.wyoming.server import WyomingServer
 
 AUDIO_THREAD = "audio-loop"
 CAMERA_THREAD = "camera-loop"
@@ -44,6 +45,7 @@ class Loops:
     threads: list[threading.Thread] = field(default_factory=list)
     microphone: MicrophoneSource | None = None
     camera: Camera | None = None
+    wyoming: WyomingServer | None = None
     problems: dict[str, str] = field(default_factory=dict)
     """Loops that ended with an error, and the error."""
 

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,15 @@ from edgeai.vision.detection import Detector
 from edgeai.vision.events import CameraEvent
 from edgeai.vision.loop import CameraLoop
 from edgeai.vision.rules import RuleRunner
-from edgeai.voice.build import VoiceModels, build_voice_loop, load_voice_models
+from edgeai.voice.build import (
+    VoiceModels,
+    build_voice_loop,
+    load_voice_models,
+    with_remote_stages,
+)
 from edgeai.voice.timeline import TurnTimeline
+from edgeai.wyoming.server import WyomingServer
+from edgeai.wyoming.stages import serve_stages
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +156,8 @@ class Service:
             body["placement"] = [p.as_dict() for p in self.placements]
             body["microphone"] = loops.microphone_state()
             body["camera"] = loops.camera_state()
+            if loops.wyoming is not None:
+                body["wyoming"] = {"port": loops.wyoming.port} | asdict(loops.wyoming.counts)
             for name, state in (("microphone", body["microphone"]), ("camera", body["camera"])):
                 if state.get("problem"):
                     problems.append(f"{name}: {state['problem']}")
@@ -194,7 +204,8 @@ class Service:
     def _start_loops(self, app: AppContext) -> None:
         config = app.config
         profile, self.placements = place(app.active_profile(), app.host)
-        models, detector = self._load_models(app, config, profile)
+        local_models, detector = self._load_models(app, config, profile)
+        models = with_remote_stages(local_models, config)  # cheap: redone on every reload
         camera_loop = (
             build_camera_loop(config.camera, detector, "camera", config.camera.events.folder_path())
             if detector is not None
@@ -207,6 +218,12 @@ class Service:
         )
         loops = Loops(config, profile, voice, camera_loop)
         voice.turn_done = self._on_turn
+        if config.wyoming.enabled:
+            stages = serve_stages(
+                config, profile, app.store, app.catalog, models, voice.responder.intents
+            )
+            loops.wyoming = WyomingServer(config.wyoming, stages)
+            loops.wyoming.start()
         self.health_of_loops.forget()
         self._start_audio(loops)
         if camera_loop is not None:
@@ -291,6 +308,8 @@ class Service:
             return
         loops.stop.set()
         loops.voice.stop()
+        if loops.wyoming is not None:
+            loops.wyoming.stop()
         if loops.microphone is not None:
             loops.microphone.stop()
         deadline = time.monotonic() + loops.config.service.stop_timeout_s

@@ -17,11 +17,19 @@ from edgeai.listen import build_listener
 from edgeai.paths import edgeai_home
 from edgeai.profiles import Profile
 from edgeai.store import ModelStore
-from edgeai.voice.llm import LocalLLM
+from edgeai.voice.fallback import (
+    Circuit,
+    FallbackLanguageModel,
+    FallbackSpeechToText,
+    FallbackTextToSpeech,
+)
+from edgeai.voice.llm import LanguageModel, LocalLLM
 from edgeai.voice.loop import StreamClock, VoiceLoop
+from edgeai.voice.openai_llm import OpenAiChat
 from edgeai.voice.respond import Responder
 from edgeai.voice.stt import SpeechToText, load_stt
-from edgeai.voice.tts import PiperTTS
+from edgeai.voice.tts import PiperTTS, TextToSpeech
+from edgeai.wyoming.client import WyomingHandler, WyomingSpeechToText, WyomingTextToSpeech
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +39,8 @@ class VoiceModels:
     """The loaded, warmed-up models of a voice turn."""
 
     stt: SpeechToText
-    llm: LocalLLM
-    tts: PiperTTS
+    llm: LanguageModel
+    tts: TextToSpeech
 
 
 def load_voice_models(
@@ -51,6 +59,7 @@ def load_voice_models(
         n_gpu_layers=profile.engines.llama_cpp.n_gpu_layers if roles["llm"].device == "gpu" else 0,
         max_tokens=config.voice.llm_max_tokens,
         history_turns=config.voice.history_turns,
+        seed=config.voice.llm_seed,
     )
     tts_path, tts_role = role_model(profile, "tts", store, catalog, artifacts)
     tts = PiperTTS(tts_path, tts_role.threads, tts_role.engine)
@@ -58,6 +67,29 @@ def load_voice_models(
     llm.warm_up()
     tts.warm_up()
     log.info("voice models loaded and warm in %.1f s", time.monotonic() - started)
+    return VoiceModels(stt, llm, tts)
+
+
+def with_remote_stages(models: VoiceModels, config: Config) -> VoiceModels:
+    """The stages the config hands to machines on the LAN, each with its local model behind
+    it; the others as they are."""
+    remote = config.remote
+    stt, llm, tts = models.stt, models.llm, models.tts
+    if remote.stt is not None:
+        stt = FallbackSpeechToText(WyomingSpeechToText(remote.stt), stt, Circuit("stt", remote.stt))
+    if remote.tts is not None:
+        far = WyomingTextToSpeech(remote.tts, tts.sample_rate_hz)
+        tts = FallbackTextToSpeech(far, tts, Circuit("tts", remote.tts))
+    if remote.llm is not None:
+        voice = config.voice
+        far_llm: LanguageModel = (
+            WyomingHandler(remote.llm)
+            if remote.llm.protocol == "wyoming"
+            else OpenAiChat(remote.llm, voice.llm_max_tokens, voice.history_turns)
+        )
+        llm = FallbackLanguageModel(far_llm, llm, Circuit("llm", remote.llm))
+    for role, stage in remote.stages():
+        log.info("%s: remote %s first, the local model as fallback", role, stage.url)
     return VoiceModels(stt, llm, tts)
 
 

@@ -25,6 +25,35 @@ SYSTEM_PROMPT = (
 )
 
 
+class LanguageModel(Protocol):
+    def warm_up(self) -> None: ...
+
+    def stream(self, user_text: str, cancel: Flag, remember: bool = True) -> Iterator[str]:
+        """Text pieces of the reply as they are generated; stops early when `cancel` is set.
+        `remember=False` leaves the exchange out of the conversation history."""
+        ...
+
+
+class ChatHistory:
+    """The system prompt and the last few exchanges, as chat messages."""
+
+    def __init__(self, system_prompt: str = SYSTEM_PROMPT, turns: int = 3) -> None:
+        self.system_prompt = system_prompt
+        self._exchanges: deque[tuple[str, str]] = deque(maxlen=turns)
+
+    def messages(self, user_text: str) -> list[dict[str, str]]:
+        messages = [{"role": "system", "content": self.system_prompt}]
+        for user, assistant in self._exchanges:
+            messages += [
+                {"role": "user", "content": user},
+                {"role": "assistant", "content": assistant},
+            ]
+        return [*messages, {"role": "user", "content": user_text}]
+
+    def remember(self, user_text: str, reply: str) -> None:
+        self._exchanges.append((user_text, reply.strip()))
+
+
 class LocalLLM:
     def __init__(
         self,
@@ -34,6 +63,7 @@ class LocalLLM:
         max_tokens: int = 80,
         history_turns: int = 3,
         system_prompt: str = SYSTEM_PROMPT,
+        seed: int | None = None,
     ) -> None:
         check_gguf_file(model)
         try:
@@ -49,8 +79,12 @@ class LocalLLM:
             verbose=False,
         )
         self.max_tokens = max_tokens
-        self.system_prompt = system_prompt
-        self._history: deque[tuple[str, str]] = deque(maxlen=history_turns)
+        self.seed = seed
+        """Sampling seed reset on every answer; None: a different draw each time."""
+        self.history = ChatHistory(system_prompt, history_turns)
+        self._lock = threading.Lock()
+        """llama.cpp contexts are not thread-safe: one generation at a time (the voice loop and
+        the Wyoming server share the model)."""
 
     def warm_up(self) -> None:
         """Evaluate the system prompt once, so every turn starts from it in the KV cache."""
@@ -69,20 +103,20 @@ class LocalLLM:
         llama.cpp reuses the longest common prefix of the previous prompt, so the system
         prompt and the kept history are not evaluated again.
         """
-        messages: list[dict[str, str]] = [{"role": "system", "content": self.system_prompt}]
-        for user, assistant in self._history:
-            messages += [
-                {"role": "user", "content": user},
-                {"role": "assistant", "content": assistant},
-            ]
-        messages.append({"role": "user", "content": user_text})
+        with self._lock:
+            yield from self._generate(user_text, cancel, remember, max_tokens)
+
+    def _generate(
+        self, user_text: str, cancel: Flag, remember: bool, max_tokens: int | None
+    ) -> Iterator[str]:
         pieces = []
         chunks: Any = self._llm.create_chat_completion(
-            messages=messages,  # type: ignore[arg-type]
+            messages=self.history.messages(user_text),  # type: ignore[arg-type]
             stream=True,
             max_tokens=max_tokens or self.max_tokens,
             temperature=0.3,
             repeat_penalty=1.2,
+            seed=self.seed,
         )
         for chunk in chunks:
             if cancel.is_set():
@@ -92,7 +126,7 @@ class LocalLLM:
                 pieces.append(piece)
                 yield piece
         if remember and not cancel.is_set():
-            self._history.append((user_text, "".join(pieces).strip()))
+            self.history.remember(user_text, "".join(pieces))
 
 
 def check_gguf_file(path: Path) -> None:

@@ -13,11 +13,11 @@ import numpy as np
 from edgeai.audio.sinks import AudioSink
 from edgeai.intents.grammar import match
 from edgeai.intents.handlers import IntentContext, IntentReply, handle
-from edgeai.voice.llm import Flag, LocalLLM
+from edgeai.voice.llm import Flag, LanguageModel
 from edgeai.voice.sentences import SentenceSplitter, clean
 from edgeai.voice.timeline import TurnTimeline
 from edgeai.voice.tools import looks_like_tool_call, parse_tool_call
-from edgeai.voice.tts import PiperTTS
+from edgeai.voice.tts import TextToSpeech
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,8 @@ class AnyOf:
 class Responder:
     def __init__(
         self,
-        tts: PiperTTS,
-        llm: LocalLLM | None,
+        tts: TextToSpeech,
+        llm: LanguageModel | None,
         intents: IntentContext,
         clock: Callable[[], float],
         max_sentences: int = 3,
@@ -56,22 +56,26 @@ class Responder:
         self, transcript: str, sink: AudioSink, timeline: TurnTimeline, cancel: Flag
     ) -> None:
         """Speak the answer to `transcript` into `sink`, filling in the timeline as it goes."""
+        self._speak(self.reply_sentences(transcript, timeline, cancel), sink, timeline, cancel)
+
+    def reply_sentences(
+        self, transcript: str, timeline: TurnTimeline, cancel: Flag
+    ) -> Iterator[str]:
+        """The answer to `transcript`, a sentence at a time: a local intent's reply at once,
+        the LLM's as its sentences form. Sets the timeline's transcript and route."""
         timeline.transcript = transcript
         if not _understandable(transcript):
             timeline.route = "not understood"
-            self._speak(iter([NOT_CAUGHT]), sink, timeline, cancel)
-            return
+            return iter([NOT_CAUGHT])
         found = match(transcript)
         if found is not None:
             timeline.route = found.intent
             reply = handle(found, self.intents)
-            self._speak(iter([reply.text] if reply.text else []), sink, timeline, cancel)
-            return
+            return iter([reply.text] if reply.text else [])
         timeline.route = "llm"
         if self.llm is None:
-            self._speak(iter([CANNOT]), sink, timeline, cancel)
-            return
-        self._speak(self._llm_sentences(transcript, timeline, cancel), sink, timeline, cancel)
+            return iter([CANNOT])
+        return self._llm_sentences(transcript, timeline, cancel)
 
     def announce(self, text: str, sink: AudioSink, timeline: TurnTimeline, cancel: Flag) -> None:
         """Say something nobody asked for just now: a timer that rang, a camera event."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,6 +20,17 @@ log = logging.getLogger(__name__)
 
 MAX_WORDS_PER_PIECE = 24
 """onnxruntime keeps the memory of the longest input it has run: long sentences are split."""
+
+
+class TextToSpeech(Protocol):
+    sample_rate_hz: int
+    """Rate of the audio `synthesize` yields, in Hertz."""
+
+    def warm_up(self) -> None: ...
+
+    def synthesize(self, text: str) -> Iterator[np.ndarray]:
+        """int16 mono audio of `text`, a piece at a time; text it cannot speak yields nothing."""
+        ...
 
 
 class PiperTTS:
@@ -40,6 +52,9 @@ class PiperTTS:
         )
         self._voice = PiperVoice(config=config, session=session)
         self.sample_rate_hz = int(config.sample_rate)
+        self._lock = threading.Lock()
+        """espeak-ng, Piper's phonemizer, keeps global state: one piece at a time (the voice
+        loop and the Wyoming server share the voice)."""
 
     def warm_up(self) -> None:
         """The first synthesis pays for phonemizer and session start-up: pay it at load."""
@@ -50,10 +65,12 @@ class PiperTTS:
         """int16 audio at `sample_rate_hz`; text piper cannot speak yields nothing."""
         for piece in speakable_pieces(clean(text), MAX_WORDS_PER_PIECE):
             try:
-                for chunk in self._voice.synthesize(piece):
-                    yield chunk.audio_int16_array
+                with self._lock:
+                    chunks = [chunk.audio_int16_array for chunk in self._voice.synthesize(piece)]
             except Exception as e:  # piper's phonemizer raises assorted errors on odd text
                 log.warning("could not speak %r: %s", piece[:60], e)
+                continue
+            yield from chunks
 
 
 def voice_config_path(model: Path) -> Path:

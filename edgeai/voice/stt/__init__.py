@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 
-class SpeechToText(Protocol):
+class Transcriber(Protocol):
+    def transcribe(self, audio: np.ndarray) -> str:
+        """Text of 16 kHz mono int16 speech; empty when nothing intelligible was said."""
+        ...
+
+
+class SpeechToText(Transcriber, Protocol):
+    """A transcriber the runtime serves: warmed up at load, and able to stream its text."""
+
     def warm_up(self) -> None:
         """Run once at load, so the first real utterance is not the slow one."""
         ...
 
-    def transcribe(self, audio: np.ndarray) -> str:
-        """Text of 16 kHz mono int16 speech; empty when nothing intelligible was said."""
+    def segments(self, audio: np.ndarray) -> Iterator[str]:
+        """The same text in pieces, each as soon as it is decoded (streamed transcripts)."""
         ...
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,10 @@ class FasterWhisperSTT:
         self.transcribe(np.zeros(16000, np.int16))
 
     def transcribe(self, audio: np.ndarray) -> str:
+        return " ".join(self.segments(audio))
+
+    def segments(self, audio: np.ndarray) -> Iterator[str]:
+        """Whisper's segments as it decodes them; known hallucinations are left out."""
         segments, _ = self._model.transcribe(
             int16_to_float(audio),
             language="en",
@@ -42,8 +47,10 @@ class FasterWhisperSTT:
             without_timestamps=True,
             vad_filter=False,
         )
-        text = " ".join(segment.text.strip() for segment in segments).strip()
-        return "" if _HALLUCINATIONS.match(text) else text
+        for segment in segments:
+            text = segment.text.strip()
+            if text and not _HALLUCINATIONS.match(text):
+                yield text
 
 
 def _check_ctranslate2_dir(model_dir: Path) -> None:

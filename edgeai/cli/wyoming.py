@@ -1,0 +1,57 @@
+"""`edgeai wyoming`: the Wyoming server on its own, without microphone or camera loops. For a
+bigger machine on the LAN that serves speech-to-text, text-to-speech and the assistant to
+smaller ones (their `remote:` settings) or to Home Assistant."""
+
+from __future__ import annotations
+
+import signal
+
+import click
+from pydantic import ValidationError
+
+from edgeai.cli.context import AppContext, pass_app
+from edgeai.config import WyomingSettings
+from edgeai.voice.build import intent_context, load_voice_models
+from edgeai.wyoming.server import WyomingServer
+from edgeai.wyoming.stages import serve_stages
+
+STOP = {signal.SIGTERM, signal.SIGINT}
+
+
+@click.command("wyoming")
+@click.option("--host", help="Address to listen on (default: the config's wyoming.host).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port; 0 picks a free one.")
+@click.option(
+    "--allow",
+    multiple=True,
+    help="A client address or network allowed besides this machine (repeatable).",
+)
+@pass_app
+def wyoming(app: AppContext, host: str | None, port: int | None, allow: tuple[str, ...]) -> None:
+    """Serve wake word, speech-to-text, text-to-speech and the assistant over Wyoming."""
+    config = app.config
+    overrides: dict[str, object] = {"enabled": True}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    if allow:
+        overrides["allow"] = list(allow)
+    try:
+        settings = WyomingSettings.model_validate(config.wyoming.model_dump() | overrides)
+    except ValidationError as e:
+        problem = e.errors()[0]
+        raise click.UsageError(
+            f"{'.'.join(map(str, problem['loc'])) or 'wyoming'}: {problem['msg']}"
+        ) from None
+    profile = app.active_profile()
+    models = load_voice_models(config, profile, app.store, app.catalog)
+    stages = serve_stages(config, profile, app.store, app.catalog, models, intent_context(config))
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP)
+    server = WyomingServer(settings, stages)
+    server.start()
+    click.echo(f"Wyoming server on tcp://{settings.host}:{server.port}", err=False)
+    try:
+        signal.sigwait(STOP)
+    finally:
+        server.stop()

@@ -1,0 +1,1 @@
+"""The Wyoming protocol: edgeai's stages served to Home Assistant, and stages used remotely."""
