@@ -311,7 +311,10 @@ class RemoteStage(Strict):
         default=30.0, ge=0, le=3600, description="After a failure, use the local model this long"
     )
     model: str | None = Field(
-        default=None, min_length=1, description="Model or voice name to ask for; null: default"
+        default=None, min_length=1, description="Model to ask for; null: the server's default"
+    )
+    voice: str | None = Field(
+        default=None, min_length=1, description="Text-to-speech: voice to ask for"
     )
     api_key: SecretStr | None = Field(default=None, description="Bearer token (OpenAI-compatible)")
 
@@ -328,23 +331,18 @@ class RemoteStage(Strict):
 
 
 class RemoteSettings(Strict):
-    stt: RemoteStage | None = Field(default=None, description="Speech-to-text elsewhere")
-    tts: RemoteStage | None = Field(default=None, description="Text-to-speech elsewhere")
+    stt: RemoteStage | None = Field(
+        default=None, description="Speech-to-text elsewhere: Wyoming or OpenAI-compatible"
+    )
+    tts: RemoteStage | None = Field(
+        default=None, description="Text-to-speech elsewhere: Wyoming or OpenAI-compatible"
+    )
     llm: RemoteStage | None = Field(default=None, description="The LLM elsewhere")
 
     def stages(self) -> list[tuple[str, RemoteStage]]:
         """The configured ones, by role."""
         named = (("stt", self.stt), ("tts", self.tts), ("llm", self.llm))
         return [(role, stage) for role, stage in named if stage is not None]
-
-    @field_validator("stt", "tts")
-    @classmethod
-    def _audio_stages_speak_wyoming(cls, stage: RemoteStage | None) -> RemoteStage | None:
-        if stage is not None and stage.protocol != "wyoming":
-            raise ValueError(
-                f"speech stages are remote over Wyoming only: tcp://host:port (got {stage.url})"
-            )
-        return stage
 
 
 class ServiceSettings(Strict):

@@ -95,7 +95,11 @@ def test_store_path_follows_edgeai_home(edgeai_home: Path, tmp_path: Path):
         ("wyoming:\n  host: 0.0.0.0\n", 2, "wyoming: Value error, host '0.0.0.0' is reachable"),
         ("wyoming:\n  allow: [192.168.1.300]\n", 2, "wyoming.allow.0: value is not a valid IPv4"),
         ("remote:\n  stt: {url: 'tcp://big'}\n", 2, "a Wyoming address is tcp://host:port"),
-        ("remote:\n  tts: {url: 'http://big/v1'}\n", 2, "remote over Wyoming only"),
+        (
+            "remote:\n  tts: {url: 'http://big/v1', timeout_s: 0}\n",
+            2,
+            "remote.tts.timeout_s: Input should be greater than 0",
+        ),
         ("remote:\n  llm: {url: 'ftp://big'}\n", 2, "remote.llm.url: String should match"),
     ],
 )

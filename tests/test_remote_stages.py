@@ -21,7 +21,7 @@ from edgeai.audio.convert import to_runtime_format
 from edgeai.config import Config, RemoteStage
 from edgeai.voice.build import VoiceModels, with_remote_stages
 from edgeai.voice.fallback import Circuit, FallbackLanguageModel
-from edgeai.voice.openai_llm import OpenAiChat
+from edgeai.voice.openai_compat import OpenAiChat
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 from tests.test_mqtt import free_port
 
@@ -163,23 +163,17 @@ def test_a_remote_that_is_down_or_stalls_falls_back_to_the_local_model(
         machine.close()
 
 
-@pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory, model_store) -> Iterator[str]:
-    """llama.cpp's OpenAI-compatible server (llama-cpp-python[server]) with the test LLM."""
-    folder = tmp_path_factory.mktemp("llama-server")
-    model = next((TEST_MODEL_STORE / "smollm2-135m-instruct-q4_1").glob("*.gguf"))
+def openai_server(command: list[str], folder: Path, ready_path: str) -> Iterator[str]:
+    """Start `command` (which must listen on the port after --port), wait until `ready_path`
+    answers 200, yield its /v1 base URL, stop it."""
     port = free_port()
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(model),
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--n_threads", "1",
-    ]  # fmt: skip
-    server = Process(command, folder)
+    server = Process([*command, "--host", "127.0.0.1", "--port", str(port)], folder)
     base = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{base}/models", timeout=1).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -189,6 +183,36 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory, model_store) -> Itera
         yield base
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory, model_store) -> Iterator[str]:
+    """llama.cpp's OpenAI-compatible server (llama-cpp-python[server]) with the test LLM."""
+    model = next((TEST_MODEL_STORE / "smollm2-135m-instruct-q4_1").glob("*.gguf"))
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model),
+        "--n_ctx", "1024", "--n_threads", "1",
+    ]  # fmt: skip
+    yield from openai_server(command, tmp_path_factory.mktemp("llama-server"), "/v1/models")
+
+
+@pytest.fixture(scope="module")
+def whisper_server(tmp_path_factory: pytest.TempPathFactory, model_store) -> Iterator[str]:
+    """faster-whisper-server: OpenAI's /v1/audio/transcriptions on the test Whisper."""
+    command = [
+        sys.executable, "-m", "faster_whisper_server", str(TEST_MODEL_STORE / "whisper-tiny-en-ct2"),
+    ]  # fmt: skip
+    yield from openai_server(command, tmp_path_factory.mktemp("whisper-server"), "/health")
+
+
+def test_an_openai_compatible_transcription_endpoint_is_the_remote_stt(
+    whisper_server: str, voice_config: Config, voice_models: VoiceModels
+):
+    stage = {"url": whisper_server, "timeout_s": 30}
+    models = with_remote_stages(voice_models, remote_config(voice_config, stt=stage))
+    speech = np.concatenate([silence(0.3), speak("set a timer for ten minutes"), silence(0.3)])
+    assert "timer" in models.stt.transcribe(speech).lower()
+    assert models.stt.circuit.remote_answers == 1  # type: ignore[attr-defined]
 
 
 def test_an_openai_compatible_endpoint_streams_the_answer_and_keeps_the_history(

@@ -22,11 +22,13 @@ from wyoming.asr import Transcript
 from edgeai.audio.files import read_audio
 from edgeai.audio.sinks import WavSink
 from edgeai.audio.sources import ArraySource
+from edgeai.config import RemoteStage
 from edgeai.paths import bundled_data_dir
 from edgeai.service.loops import Inputs
 from edgeai.service.service import Service
 from edgeai.synthetic.scene import SceneScript, Sprites, write_clip
 from edgeai.vision.build import build_camera
+from edgeai.voice.openai_compat import OpenAiSpeech
 from tests.conftest import TEST_MODEL_STORE, assert_png
 from tests.test_mqtt import free_port
 from tests.test_service_parts import NotifyListener
@@ -129,6 +131,16 @@ def test_the_api_serves_health_metrics_events_say_and_snapshots_while_the_loops_
         assert health["profile"] == "x86-cpu"
         assert health["microphone"]["state"] in ("file", "ended")
         assert {p["role"] for p in health["placement"]} >= {"stt", "llm", "detector"}
+        # an OpenAI-compatible speech endpoint: what another device's remote tts can use
+        speech = OpenAiSpeech(RemoteStage(url=f"{base}/v1", api_key=TOKEN), 16000)
+        heard = service.loops.voice.stt.transcribe(
+            np.concatenate(list(speech.synthesize("The garage door is closed.")))
+        )
+        assert "garage" in heard.lower()
+        odd = httpx.post(
+            f"{base}/v1/audio/speech", headers=auth, json={"input": "x", "response_format": "mp3"}
+        )
+        assert odd.status_code == 422 and "response_format" in odd.json()["error"]
         # Home Assistant's way in, beside the loops, sharing their models and timers
         handled = talk(
             health["wyoming"]["port"], [Transcript("what time is it").event()], {"handled"}

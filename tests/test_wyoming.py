@@ -333,3 +333,15 @@ def test_the_benchmark_times_every_stage_both_ways(server: WyomingServer, tmp_pa
         assert all(ms > 0 for ms in timing.native_ms + timing.wyoming_ms)
     assert "| handle (LLM) | first sentence |" in result.markdown()
     assert_png(wyoming_overhead(result, tmp_path / "wyoming.png"))
+
+
+def test_the_command_refuses_an_open_bind_or_a_bad_address_before_loading_anything():
+    from click.testing import CliRunner
+
+    from edgeai.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["wyoming", "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "list the clients allowed" in result.output
+    result = CliRunner().invoke(cli, ["wyoming", "--host", "0.0.0.0", "--allow", "300.1.1.1"])
+    assert result.exit_code == 2
+    assert "--allow 300.1.1.1: value is not a valid IPv4 or IPv6 network" in result.output

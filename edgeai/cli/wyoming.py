@@ -41,9 +41,8 @@ def wyoming(app: AppContext, host: str | None, port: int | None, allow: tuple[st
         settings = WyomingSettings.model_validate(config.wyoming.model_dump() | overrides)
     except ValidationError as e:
         problem = e.errors()[0]
-        raise click.UsageError(
-            f"{'.'.join(map(str, problem['loc'])) or 'wyoming'}: {problem['msg']}"
-        ) from None
+        where = f"--{problem['loc'][0]} {problem['input']}" if problem["loc"] else "wyoming"
+        raise click.UsageError(f"{where}: {problem['msg'].removeprefix('Value error, ')}") from None
     profile = app.active_profile()
     models = load_voice_models(config, profile, app.store, app.catalog)
     stages = serve_stages(config, profile, app.store, app.catalog, models, intent_context(config))

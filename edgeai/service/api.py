@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import uvicorn
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -42,6 +42,8 @@ SSE_QUEUE = 100
 """Events a slow /events client may fall behind by before it misses the oldest."""
 SSE_KEEPALIVE_S = 15.0
 MAX_SAY_CHARS = 500
+MAX_SPEECH_CHARS = 4096
+"""OpenAI's own cap on /v1/audio/speech input."""
 
 
 class ServiceView(Protocol):
@@ -57,6 +59,10 @@ class ServiceView(Protocol):
 
     def snapshot_jpeg(self) -> bytes | None: ...
 
+    def speech_wav(self, text: str) -> bytes | None:
+        """`text` spoken by the service's voice, as a WAV file; None without a voice loop."""
+        ...
+
 
 @dataclass
 class StreamStats:
@@ -70,6 +76,23 @@ class StreamStats:
 class SayRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=MAX_SAY_CHARS)
+
+
+class SpeechRequest(BaseModel):
+    """OpenAI's /v1/audio/speech body; model, voice and speed are accepted and ignored (one
+    voice here), the audio comes as WAV."""
+
+    model_config = ConfigDict(extra="ignore")
+    input: str = Field(min_length=1, max_length=MAX_SPEECH_CHARS)
+    response_format: Literal["wav"] = "wav"
+
+
+def _invalid(error: ValidationError, expected: str) -> JSONResponse:
+    problem = error.errors()[0]
+    where = ".".join(str(p) for p in problem["loc"]) or "body"
+    return JSONResponse(
+        {"error": f"{where}: {problem['msg']}; expected {expected}"}, status_code=422
+    )
 
 
 class BearerToken:
@@ -105,15 +128,20 @@ def build_app(view: ServiceView, closing: threading.Event, streams: StreamStats)
         try:
             spoken = SayRequest.model_validate_json(await request.body())
         except ValidationError as e:
-            problem = e.errors()[0]
-            where = ".".join(str(p) for p in problem["loc"]) or "body"
-            return JSONResponse(
-                {"error": f'{where}: {problem["msg"]}; expected {{"text": "..."}}'},
-                status_code=422,
-            )
+            return _invalid(e, '{"text": "..."}')
         if not view.say(spoken.text):
             return JSONResponse({"error": "the voice loop is not running"}, status_code=503)
         return JSONResponse({"queued": spoken.text}, status_code=202)
+
+    async def speech(request: Request) -> Response:
+        try:
+            wanted = SpeechRequest.model_validate_json(await request.body())
+        except ValidationError as e:
+            return _invalid(e, '{"input": "...", "response_format": "wav"}')
+        audio = await asyncio.to_thread(view.speech_wav, wanted.input)
+        if audio is None:
+            return JSONResponse({"error": "the voice loop is not running"}, status_code=503)
+        return Response(audio, media_type="audio/wav")
 
     async def snapshot(request: Request) -> Response:
         picture = view.snapshot_jpeg()
@@ -134,6 +162,7 @@ def build_app(view: ServiceView, closing: threading.Event, streams: StreamStats)
             Route("/metrics", metrics),
             Route("/events", events),
             Route("/say", say, methods=["POST"]),
+            Route("/v1/audio/speech", speech, methods=["POST"]),
             Route("/snapshot", snapshot),
         ]
     )

@@ -8,6 +8,7 @@ rejected and the running one goes on.
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import time
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import numpy as np
+import soundfile
 
 from edgeai.audio.microphone import MicrophoneSource
 from edgeai.audio.sinks import AudioSink, NullSink, SpeakerSink
@@ -190,6 +193,17 @@ class Service:
             return False
         loops.voice.announce(text)
         return True
+
+    def speech_wav(self, text: str) -> bytes | None:
+        loops = self.loops
+        if loops is None or self.stopping:
+            return None
+        tts = loops.voice.responder.tts
+        pieces = list(tts.synthesize(text))
+        audio = np.concatenate(pieces) if pieces else np.zeros(0, np.int16)
+        wav = io.BytesIO()
+        soundfile.write(wav, audio, tts.sample_rate_hz, format="WAV", subtype="PCM_16")
+        return wav.getvalue()
 
     def snapshot_jpeg(self) -> bytes | None:
         loops = self.loops

@@ -25,7 +25,7 @@ from edgeai.voice.fallback import (
 )
 from edgeai.voice.llm import LanguageModel, LocalLLM
 from edgeai.voice.loop import StreamClock, VoiceLoop
-from edgeai.voice.openai_llm import OpenAiChat
+from edgeai.voice.openai_compat import OpenAiChat, OpenAiSpeech, OpenAiTranscriber
 from edgeai.voice.respond import Responder
 from edgeai.voice.stt import SpeechToText, load_stt
 from edgeai.voice.tts import PiperTTS, TextToSpeech
@@ -76,10 +76,20 @@ def with_remote_stages(models: VoiceModels, config: Config) -> VoiceModels:
     remote = config.remote
     stt, llm, tts = models.stt, models.llm, models.tts
     if remote.stt is not None:
-        stt = FallbackSpeechToText(WyomingSpeechToText(remote.stt), stt, Circuit("stt", remote.stt))
+        far_stt: SpeechToText = (
+            WyomingSpeechToText(remote.stt)
+            if remote.stt.protocol == "wyoming"
+            else OpenAiTranscriber(remote.stt)
+        )
+        stt = FallbackSpeechToText(far_stt, stt, Circuit("stt", remote.stt))
     if remote.tts is not None:
-        far = WyomingTextToSpeech(remote.tts, tts.sample_rate_hz)
-        tts = FallbackTextToSpeech(far, tts, Circuit("tts", remote.tts))
+        rate = tts.sample_rate_hz  # remote audio is brought to the local voice's rate
+        far_tts: TextToSpeech = (
+            WyomingTextToSpeech(remote.tts, rate)
+            if remote.tts.protocol == "wyoming"
+            else OpenAiSpeech(remote.tts, rate)
+        )
+        tts = FallbackTextToSpeech(far_tts, tts, Circuit("tts", remote.tts))
     if remote.llm is not None:
         voice = config.voice
         far_llm: LanguageModel = (

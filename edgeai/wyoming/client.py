@@ -99,7 +99,7 @@ class WyomingTextToSpeech:
         """Nothing to load here; the remote side keeps its voice warm."""
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
-        voice = SynthesizeVoice(name=self.stage.model) if self.stage.model else None
+        voice = SynthesizeVoice(name=self.stage.voice) if self.stage.voice else None
         converter: StreamConverter | None = None
         channels = 1
         for event in exchange(self.stage, [Synthesize(text=text, voice=voice).event()]):
