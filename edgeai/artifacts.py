@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 RUNTIME_ENGINES: dict[Role, tuple[str, ...]] = {
     "wake": ("onnxruntime",),
     "vad": ("onnxruntime",),
-    "stt": ("ctranslate2",),
+    "stt": ("ctranslate2", "whispercpp"),
     "llm": ("llama_cpp",),
     "tts": ("onnxruntime", "openvino"),
     "detector": ("onnxruntime", "openvino"),

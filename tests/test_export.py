@@ -46,6 +46,7 @@ from edgeai.vision.detection import Box, Detection
 from edgeai.vision.yolo import YoloDetector
 from edgeai.voice.llm import LocalLLM
 from edgeai.voice.stt import load_stt
+from edgeai.voice.stt.whisper_cpp import WhisperCppSTT
 from edgeai.voice.tts import PiperTTS
 from tests.conftest import REPO, assert_png
 
@@ -554,7 +555,13 @@ def test_a_checkpoint_becomes_gguf_f16_q8_and_q4_gated_on_perplexity_and_replace
     assert f16.gate.value == pytest.approx(f16.gate.reference)  # the f16 is the reference
     assert ov.engine == "openvino" and ov.files[0].name == "openvino_model.xml"
     assert "openvino_model.bin" in {f.name for f in ov.files} and ov.usable
+    assert {"openvino_tokenizer.xml", "openvino_detokenizer.xml"} <= {f.name for f in ov.files}
     assert not list(out.glob(".scratch-*"))
+    # openvino-genai, the runtime this format is for, runs it end to end: tokenizer IR included
+    import openvino_genai
+
+    pipeline = openvino_genai.LLMPipeline(str(out / "tiny-llm" / "openvino-int4"), "CPU")
+    assert isinstance(pipeline.generate("The door", max_new_tokens=4), str)
 
     index = ArtifactIndex.load(out)
     path, role = role_model(profiles.get("x86-cpu"), "llm", ModelStore(tmp_path), catalog, index)
@@ -585,10 +592,16 @@ def test_an_unsupported_architecture_is_refused_with_the_supported_ones(
 # --- STT: a tiny random Whisper checkpoint to CTranslate2, ONNX and OpenVINO ----------------
 
 
-@pytest.fixture(scope="module")
-def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_whisper_checkpoint(
+    folder: Path, openai_layout: bool = False, ffn_dim: int | None = None
+) -> Path:
     """A Hugging Face Whisper checkpoint with random weights, a byte-level tokenizer with
-    Whisper's special tokens, and a feature extractor; returns its weights file."""
+    Whisper's special tokens, and a feature extractor; returns its weights file.
+
+    `openai_layout`: OpenAI's English vocabulary size and special-token ids, feed-forward layers
+    4x the width, which whisper.cpp's loader assumes (a bigger vocabulary of filler tokens);
+    `ffn_dim` overrides the feed-forward width.
+    """
     import torch
     from transformers import (
         GenerationConfig,
@@ -600,25 +613,31 @@ def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     from transformers.models.gpt2.tokenization_gpt2 import bytes_to_unicode
 
-    folder = tmp_path_factory.mktemp("tiny-whisper")
-    vocab = {char: i for i, char in enumerate(bytes_to_unicode().values())}
+    end = "<|endoftext|>"
+    alphabet = list(bytes_to_unicode().values())
+    tokens = alphabet + [a + b for a in alphabet for b in alphabet][: 50256 - len(alphabet)]
+    vocab = {token: i for i, token in enumerate(tokens if openai_layout else alphabet)}
+    if openai_layout:
+        vocab[end] = len(vocab)  # 50256, as in OpenAI's vocabulary
     (folder / "vocab.json").write_text(json.dumps(vocab))
     (folder / "merges.txt").write_text("#version: 0.2\n")
-    end = "<|endoftext|>"
     tokenizer = WhisperTokenizer(
         str(folder / "vocab.json"), str(folder / "merges.txt"),
         unk_token=end, bos_token=end, eos_token=end, pad_token=end,
     )  # fmt: skip
-    specials = ["<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|translate|>",
+    languages = [f"<|lang{i}|>" for i in range(99)] if openai_layout else ["<|en|>"]
+    specials = ["<|startoftranscript|>", *languages, "<|translate|>", "<|transcribe|>",
                 "<|startoflm|>", "<|startofprev|>", "<|nospeech|>", "<|notimestamps|>"]  # fmt: skip
     tokenizer.add_special_tokens({"additional_special_tokens": specials})
     ids = {token: tokenizer.convert_tokens_to_ids(token) for token in [end, *specials]}
     torch.manual_seed(0)
+    ffn = ffn_dim or (256 if openai_layout else 128)
     config = WhisperConfig(
-        vocab_size=len(tokenizer), num_mel_bins=80, d_model=64, encoder_layers=1,
-        decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
-        encoder_ffn_dim=128, decoder_ffn_dim=128, max_source_positions=1500,
-        max_target_positions=448, decoder_start_token_id=ids["<|startoftranscript|>"],
+        vocab_size=51864 if openai_layout else len(tokenizer), num_mel_bins=80, d_model=64,
+        encoder_layers=1, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+        encoder_ffn_dim=ffn, decoder_ffn_dim=ffn,
+        max_source_positions=1500, max_target_positions=448,
+        decoder_start_token_id=ids["<|startoftranscript|>"],
         eos_token_id=ids[end], pad_token_id=ids[end], bos_token_id=ids[end],
     )  # fmt: skip
     model = WhisperForConditionalGeneration(config)
@@ -642,36 +661,43 @@ def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "model.safetensors"
 
 
-def test_a_whisper_checkpoint_becomes_ctranslate2_onnx_and_openvino_gated_on_wer(
-    tiny_whisper: Path, catalog: Catalog, profiles: Profiles, tmp_path: Path
-):
-    recipe = SttRecipe.model_validate(
+@pytest.fixture(scope="module")
+def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_whisper_checkpoint(tmp_path_factory.mktemp("tiny-whisper"))
+
+
+def stt_recipe(weights: Path, targets: list[dict[str, object]]) -> SttRecipe:
+    return SttRecipe.model_validate(
         {
             "kind": "stt",
             "name": "tiny-whisper",
             "source": {
-                "path": str(tiny_whisper),
-                "sha256": hashlib.sha256(tiny_whisper.read_bytes()).hexdigest(),
+                "path": str(weights),
+                "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
             },
             "replaces": "whisper-tiny-en-ct2",
             "sentences": ["Set a timer for ten minutes.", "What time is it?", "Turn it off."],
             "voices": ["en-us+m3"],
-            "targets": [
-                {
-                    "name": "ct2-int8",
-                    "format": "ctranslate2",
-                    "precision": "int8",
-                    "profiles": ["x86-cpu"],
-                },
-                {
-                    "name": "onnx-int8",
-                    "format": "onnx",
-                    "precision": "int8",
-                    "profiles": ["x86-cpu"],
-                },
-                {"name": "openvino-int8", "format": "openvino", "precision": "int8"},
-            ],
+            "targets": targets,
         }
+    )
+
+
+def test_a_whisper_checkpoint_becomes_ctranslate2_onnx_and_openvino_gated_on_wer(
+    tiny_whisper: Path, catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    recipe = stt_recipe(
+        tiny_whisper,
+        [
+            {
+                "name": "ct2-int8",
+                "format": "ctranslate2",
+                "precision": "int8",
+                "profiles": ["x86-cpu"],
+            },
+            {"name": "onnx-int8", "format": "onnx", "precision": "int8", "profiles": ["x86-cpu"]},
+            {"name": "openvino-int8", "format": "openvino", "precision": "int8"},
+        ],
     )
     out = tmp_path / "artifacts"
     ct2, onnx_int8, ov = export_stt(
@@ -693,7 +719,66 @@ def test_a_whisper_checkpoint_becomes_ctranslate2_onnx_and_openvino_gated_on_wer
         profiles.get("x86-cpu"), "stt", ModelStore(tmp_path), catalog, ArtifactIndex.load(out)
     )
     assert path == out / "tiny-whisper" / "ct2-int8" / "model.bin" and role.engine == "ctranslate2"
-    load_stt(role.engine, path.parent, 1).warm_up()
+    load_stt(role.engine, path, 1).warm_up()
+
+
+def test_a_whisper_checkpoint_becomes_whisper_cpp_ggml_f16_and_q8_0_the_runtime_loads(
+    catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    weights = tiny_whisper_checkpoint(tmp_path, openai_layout=True)
+    recipe = stt_recipe(
+        weights,
+        [
+            {"name": "ggml-q8_0", "format": "ggml", "precision": "int8", "profiles": ["x86-cpu"]},
+            {"name": "ggml-f16", "format": "ggml", "precision": "fp16"},
+        ],
+    )
+    out = tmp_path / "artifacts"
+    store = ModelStore(tmp_path / "s")
+    q8, f16 = export_stt(
+        recipe, replace(context(store, catalog, profiles, out), cache=EXPORT_TOOLS)
+    )
+    assert q8.files[0].name == "ggml-model-q8_0.bin" and q8.engine == "whispercpp"
+    assert q8.files[0].size_bytes < 0.75 * f16.files[0].size_bytes  # the big embedding, int8
+    for manifest in (q8, f16):
+        assert manifest.gate.metric == "wer" and manifest.usable, manifest.gate
+
+    # the runtime's whisper.cpp backend is what the voice loop loads for x86-cpu now
+    path, role = role_model(profiles.get("x86-cpu"), "stt", store, catalog, ArtifactIndex.load(out))
+    assert path == out / "tiny-whisper" / "ggml-q8_0" / "ggml-model-q8_0.bin"
+    assert role.engine == "whispercpp"
+    load_stt(role.engine, path, 1).warm_up()
+
+
+def test_a_ggml_file_whisper_cpp_would_crash_on_is_refused_first(tmp_path: Path):
+    """pywhispercpp takes the process down on each of these; the check refuses them first."""
+    from edgeai.export import whisper_cpp_tools
+
+    tools = whisper_cpp_tools.sources(EXPORT_TOOLS)
+    converted = {}
+    for name, layout in (
+        ("small-vocabulary", {}),
+        ("narrow", {"openai_layout": True, "ffn_dim": 128}),
+    ):
+        folder, scratch = tmp_path / name, tmp_path / f"{name}-scratch"
+        folder.mkdir()
+        scratch.mkdir()
+        checkpoint = tiny_whisper_checkpoint(folder, **layout).parent  # type: ignore[arg-type]
+        converted[name] = whisper_cpp_tools.convert(
+            tools, checkpoint, tmp_path / f"{name}.bin", False, scratch
+        )
+    truncated = tmp_path / "truncated.bin"
+    truncated.write_bytes(converted["narrow"].read_bytes()[:-100])
+    (tmp_path / "text.bin").write_text("not a model")
+    for path, problem in (
+        (converted["small-vocabulary"], "vocabulary below 51864"),
+        (converted["narrow"], "feed-forward 4x the width"),
+        (truncated, "truncated"),
+        (tmp_path / "text.bin", "magic"),
+        (tmp_path / "missing.bin", "not found"),
+    ):
+        with pytest.raises(ModelLoadError, match=problem):
+            WhisperCppSTT(path, 1)
 
 
 # --- image classifier: a tiny random ViT checkpoint ------------------------------------------
@@ -749,3 +834,43 @@ def test_an_image_classifier_becomes_onnx_and_openvino_gated_on_top1_agreement(
         assert manifest.usable == manifest.gate.passed
         assert 0.0 <= manifest.accuracy["top1_agreement"] <= 1.0
     assert not list(out.glob(".scratch-*"))
+
+
+def test_a_torchscript_classifier_like_torchvision_saves_becomes_onnx_gated_on_agreement(
+    catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    """torchvision itself does not load beside this CPU torch (its operators fail to register),
+    so the source is what a user brings from where it does: `torch.jit.script(model)` saved."""
+    import torch
+
+    torch.manual_seed(0)
+    network = torch.nn.Sequential(  # a MobileNet-like stem and head, 3 classes
+        torch.nn.Conv2d(3, 8, 3, stride=2, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+        torch.nn.Conv2d(8, 16, 3, stride=2, padding=1), torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(16, 3),
+    ).eval()  # fmt: skip
+    source = tmp_path / "tiny-cnn.pt"
+    torch.jit.save(torch.jit.script(network), str(source))
+    recipe = ClassifierRecipe.model_validate(
+        {
+            "kind": "classifier",
+            "name": "tiny-cnn",
+            "source": {
+                "path": str(source),
+                "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+            },
+            "torchscript_input": {"size": 64},
+            "calibration": {"synthetic": 8, "seed": 1},
+            "evaluation": {"synthetic": 24, "seed": 2},
+            "targets": [
+                {"name": "fp32", "format": "onnx", "precision": "fp32"},
+                {"name": "int8", "format": "onnx", "precision": "int8"},
+            ],
+        }
+    )
+    fp32, int8 = export_classifier(
+        recipe, context(ModelStore(tmp_path / "s"), catalog, profiles, tmp_path / "artifacts")
+    )
+    assert fp32.accuracy["top1_agreement"] == 1.0 and fp32.usable  # the same network, exported
+    assert fp32.source.file.endswith("tiny-cnn.pt") and int8.engine == "onnxruntime"
+    assert int8.usable == int8.gate.passed

@@ -29,7 +29,7 @@ def transcribe(app: AppContext, file: Path, as_json: bool) -> None:
     """Print the text of a WAV or FLAC file (any rate, any channels)."""
     audio = read_audio(file)
     role = app.active_profile().roles["stt"]
-    stt = load_stt(role.engine, app.store.require(app.catalog.get(role.model)), role.threads)
+    stt = load_stt(role.engine, app.store.main_file(app.catalog.get(role.model)), role.threads)
     started = time.monotonic()
     text = stt.transcribe(audio)
     seconds = time.monotonic() - started

@@ -1,16 +1,18 @@
-"""Export an image-classifier recipe: a Hugging Face checkpoint to ONNX (optimum), then the same
-fp16 / static int8 / OpenVINO conversions as a detector, gated on top-1 agreement.
+"""Export an image-classifier recipe: a Hugging Face checkpoint (through optimum) or a
+TorchScript file (a torchvision model; through torch.onnx) to ONNX, then the same fp16 / static
+int8 / OpenVINO conversions as a detector, gated on top-1 agreement.
 
-The checkpoint itself (transformers, float32) is the reference: each artifact, run by the same
-tensor engines the runtime uses, must pick the same top class on the evaluation pictures.
+The source itself (transformers or TorchScript, float32) is the reference: each artifact, run by
+the same tensor engines the runtime uses, must pick the same top class on the evaluation
+pictures.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -30,10 +32,15 @@ from edgeai.export.common import (
 )
 from edgeai.export.onnx_convert import convert_image_model
 from edgeai.export.pictures import pictures
-from edgeai.export.recipe import ClassifierRecipe, ImageModelTarget
+from edgeai.export.recipe import (
+    TORCHSCRIPT_SUFFIXES,
+    ClassifierRecipe,
+    ImageModelTarget,
+    TorchScriptInput,
+)
 from edgeai.manifest import Manifest
 
-TOOLS = ("optimum", "transformers", "onnx", "onnxruntime", "openvino", "nncf")
+TOOLS = ("torch", "optimum", "transformers", "onnx", "onnxruntime", "openvino", "nncf")
 
 
 @dataclass(frozen=True)
@@ -41,9 +48,18 @@ class Bench:
     onnx_fp32: Path
     calibration: list[np.ndarray]
     evaluation: list[np.ndarray]
-    reference: Any
-    """The checkpoint as a transformers model."""
+    reference: Callable[[np.ndarray], np.ndarray]
+    """The source's logits for one input tensor."""
     reference_top1: list[int]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A source ready to measure against: its logits, its preprocessing, its ONNX export."""
+
+    logits: Callable[[np.ndarray], np.ndarray]
+    tensors: Callable[[list[np.ndarray]], list[np.ndarray]]
+    export_onnx: Callable[[Path], Path]
 
 
 def export_classifier(
@@ -57,44 +73,86 @@ def export_classifier(
         return run_targets(
             recipe.name,
             targets,
-            "the checkpoint to ONNX, and on the pictures",
-            lambda: _bench(recipe, source.path.parent, Path(scratch)),
+            "the source to ONNX, and on the pictures",
+            lambda: _bench(recipe, source.path, Path(scratch)),
             lambda target, bench: _build_target(recipe, target, context, source, bench),
         )
 
 
-def _bench(recipe: ClassifierRecipe, checkpoint: Path, scratch: Path) -> Bench:
+def _bench(recipe: ClassifierRecipe, weights: Path, scratch: Path) -> Bench:
+    torchscript = weights.suffix in TORCHSCRIPT_SUFFIXES
+    loaded = converted(
+        f"{recipe.name}: loading {weights} as "
+        + ("a TorchScript classifier" if torchscript else "an image-classification checkpoint"),
+        lambda: (
+            _torchscript(weights, recipe.torchscript_input)
+            if torchscript
+            else _checkpoint(weights.parent)
+        ),
+    )
+    fp32 = converted(f"{recipe.name}: export to ONNX", lambda: loaded.export_onnx(scratch))
+    calibration = loaded.tensors(pictures(recipe.calibration, "calibration"))
+    evaluation = loaded.tensors(pictures(recipe.evaluation, "evaluation"))
+    top1 = [int(np.argmax(loaded.logits(x))) for x in evaluation]
+    return Bench(fp32, calibration, evaluation, loaded.logits, top1)
+
+
+def _checkpoint(checkpoint: Path) -> Loaded:
     import torch
     from transformers import AutoImageProcessor, AutoModelForImageClassification
 
-    def load() -> tuple[Any, Any]:
-        processor = AutoImageProcessor.from_pretrained(str(checkpoint))  # type: ignore[no-untyped-call]
-        return processor, AutoModelForImageClassification.from_pretrained(str(checkpoint)).eval()
+    processor = AutoImageProcessor.from_pretrained(str(checkpoint))  # type: ignore[no-untyped-call]
+    model = AutoModelForImageClassification.from_pretrained(str(checkpoint)).eval()
 
-    processor, reference = converted(
-        f"{recipe.name}: loading {checkpoint} as an image-classification checkpoint", load
-    )
-    fp32 = converted(f"{recipe.name}: export to ONNX", lambda: _onnx(checkpoint, scratch))
+    def logits(x: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return np.asarray(model(torch.from_numpy(x)).logits.numpy())
 
     def tensors(images: list[np.ndarray]) -> list[np.ndarray]:
         rgb = [image[:, :, ::-1] for image in images]
         return [processor(picture, return_tensors="np").pixel_values for picture in rgb]
 
-    calibration = tensors(pictures(recipe.calibration, "calibration"))
-    evaluation = tensors(pictures(recipe.evaluation, "evaluation"))
-    with torch.no_grad():
-        top1 = [int(reference(torch.from_numpy(x)).logits.argmax()) for x in evaluation]
-    return Bench(fp32, calibration, evaluation, reference, top1)
+    def export_onnx(scratch: Path) -> Path:
+        from optimum.onnxruntime import ORTModelForImageClassification
+
+        folder = scratch / "onnx"
+        exported = ORTModelForImageClassification.from_pretrained(str(checkpoint), export=True)
+        exported.save_pretrained(str(folder))
+        return folder / "model.onnx"
+
+    return Loaded(logits, tensors, export_onnx)
 
 
-def _onnx(checkpoint: Path, scratch: Path) -> Path:
-    from optimum.onnxruntime import ORTModelForImageClassification
+def _torchscript(path: Path, spec: TorchScriptInput) -> Loaded:
+    import cv2
+    import torch
 
-    folder = scratch / "onnx"
-    ORTModelForImageClassification.from_pretrained(str(checkpoint), export=True).save_pretrained(
-        str(folder)
-    )
-    return folder / "model.onnx"
+    model = torch.jit.load(str(path), map_location="cpu").eval()  # type: ignore[no-untyped-call]
+    mean = np.asarray(spec.mean, np.float32).reshape(1, 3, 1, 1)
+    std = np.asarray(spec.std, np.float32).reshape(1, 3, 1, 1)
+
+    def logits(x: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return np.asarray(model(torch.from_numpy(x)))
+
+    def tensors(images: list[np.ndarray]) -> list[np.ndarray]:
+        square = [cv2.resize(image, (spec.size, spec.size), interpolation=cv2.INTER_AREA)
+                  for image in images]  # fmt: skip
+        batch = [
+            rgb[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255 for rgb in square
+        ]
+        return [np.ascontiguousarray((x - mean) / std, dtype=np.float32) for x in batch]
+
+    def export_onnx(scratch: Path) -> Path:
+        out = scratch / "model.onnx"
+        example = torch.zeros(1, 3, spec.size, spec.size)
+        torch.onnx.export(
+            model, (example,), str(out), input_names=["pixel_values"], output_names=["logits"],
+            dynamic_axes={"pixel_values": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False,
+        )  # fmt: skip
+        return out
+
+    return Loaded(logits, tensors, export_onnx)
 
 
 def _build_target(
@@ -104,8 +162,6 @@ def _build_target(
     source: Source,
     bench: Bench,
 ) -> Manifest:
-    import torch
-
     def convert(work: Path, scratch: Path) -> Path:
         return convert_image_model(
             target, bench.onnx_fp32, work, scratch, bench.calibration, recipe.keep_float
@@ -119,10 +175,9 @@ def _build_target(
             np.mean([a == b for a, b in zip(top1, bench.reference_top1, strict=True)])
         )
         sample = bench.evaluation[0]
-        with torch.no_grad():
-            reference_ms, latency_ms = latencies_side_by_side(
-                lambda: bench.reference(torch.from_numpy(sample)), lambda: model.run(sample)
-            )
+        reference_ms, latency_ms = latencies_side_by_side(
+            lambda: bench.reference(sample), lambda: model.run(sample)
+        )
         return artifact_manifest(
             recipe,
             source,

@@ -9,20 +9,13 @@ format), once, into a cache folder. The quantizer is llama.cpp's, through llama_
 from __future__ import annotations
 
 import ctypes
-import importlib.metadata
 import json
-import logging
 import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
-from edgeai.atomic import staged_dir
-from edgeai.errors import ExportError, SourceError, last_error_line
-from edgeai.store.pypi import pip_download
-
-log = logging.getLogger(__name__)
+from edgeai.errors import ExportError, last_error_line
+from edgeai.export.sdist import sdist_tree
 
 PACKAGE = "llama-cpp-python"
 VENDOR = "vendor/llama.cpp/"
@@ -33,36 +26,7 @@ QUANT_TYPES = {"q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "q4_k_m": "LLAMA_FTYPE_MOSTLY_
 
 def converter(cache: Path) -> Path:
     """The folder holding convert_hf_to_gguf.py for the installed llama-cpp-python version."""
-    version = importlib.metadata.version(PACKAGE)
-    folder = cache / f"llama.cpp-converter-{version}"
-    if (folder / SCRIPT).is_file():
-        return folder
-    log.warning("fetching llama.cpp's converter from the %s %s sdist (once)", PACKAGE, version)
-    cache.mkdir(parents=True, exist_ok=True)  # the sdist is large: not into a small /tmp
-    with tempfile.TemporaryDirectory(dir=cache) as download, staged_dir(folder) as work:
-        try:
-            archive = pip_download(f"{PACKAGE}=={version}", Path(download), sdist=True)
-        except SourceError as e:
-            raise ExportError(
-                f"cannot fetch the {PACKAGE} {version} sdist for llama.cpp's converter: {e}"
-            ) from None
-        _extract_converter(archive, work)
-    return folder
-
-
-def _extract_converter(archive: Path, into: Path) -> None:
-    with tarfile.open(archive) as tar:
-        for member in tar.getmembers():
-            _, _, inside = member.name.partition(VENDOR)
-            if not inside or not inside.startswith(CONVERTER_PARTS) or not member.isfile():
-                continue
-            target = into / inside
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source = tar.extractfile(member)
-            assert source is not None
-            target.write_bytes(source.read())
-    if not (into / SCRIPT).is_file():
-        raise ExportError(f"{archive.name}: no {VENDOR}{SCRIPT} inside")
+    return sdist_tree(PACKAGE, VENDOR, CONVERTER_PARTS, cache, SCRIPT)
 
 
 def supported_architectures(tools: Path) -> list[str]:

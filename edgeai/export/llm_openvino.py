@@ -2,8 +2,9 @@
 openvino-genai runs, with its perplexity and speed measured against the source checkpoint.
 
 The source is run by transformers (float32) in the same process; both take turns generating.
-The tokenizer is saved beside the IR in Hugging Face form; openvino-genai also wants it as
-OpenVINO IR (openvino-tokenizers), which this export does not make.
+The tokenizer is saved beside the IR twice: in Hugging Face form (optimum-intel reads it) and
+as OpenVINO IR made by openvino-tokenizers (openvino_tokenizer.xml, openvino_detokenizer.xml),
+which openvino-genai's LLMPipeline needs.
 """
 
 from __future__ import annotations
@@ -26,8 +27,19 @@ def export_int4(checkpoint: Path, out: Path) -> Path:
         str(checkpoint), export=True, quantization_config=weights
     )
     model.save_pretrained(str(out))
-    AutoTokenizer.from_pretrained(str(checkpoint)).save_pretrained(str(out))  # type: ignore[no-untyped-call]
+    tokenizer = AutoTokenizer.from_pretrained(str(checkpoint))  # type: ignore[no-untyped-call]
+    tokenizer.save_pretrained(str(out))
+    _tokenizer_ir(tokenizer, out)
     return out / "openvino_model.xml"
+
+
+def _tokenizer_ir(tokenizer: Any, out: Path) -> None:
+    import openvino
+    from openvino_tokenizers import convert_tokenizer
+
+    encoder, decoder = convert_tokenizer(tokenizer, with_detokenizer=True)
+    openvino.save_model(encoder, str(out / "openvino_tokenizer.xml"))
+    openvino.save_model(decoder, str(out / "openvino_detokenizer.xml"))
 
 
 def measure(checkpoint: Path, folder: Path, text: str) -> dict[str, float]:

@@ -148,14 +148,31 @@ class ClassifierGate(Strict):
     )
 
 
+class TorchScriptInput(Strict):
+    """How pictures reach a TorchScript classifier; the defaults are torchvision's ImageNet
+    preprocessing (a square, RGB, normalized per channel)."""
+
+    size: int = Field(default=224, ge=16, le=2048, description="Side of the square input, pixels")
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+
+
+TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".ts")
+
+
 class ClassifierRecipe(OnPictures):
-    """A Hugging Face image-classification checkpoint (any architecture transformers and optimum
-    export) to the same formats as a detector; gated on top-1 agreement with the checkpoint."""
+    """An image classifier to the same formats as a detector, gated on top-1 agreement with
+    the source: a Hugging Face image-classification checkpoint (any architecture transformers
+    and optimum export), or a TorchScript file (a torchvision model, `torch.jit.script`-ed)."""
 
     kind: Literal["classifier"]
     name: str = Field(pattern=NAME)
     source: SourceSpec = Field(
-        description="The checkpoint's weights file (its folder is the checkpoint)"
+        description="A checkpoint's weights file (its folder is the checkpoint), or a "
+        "TorchScript file (.pt, .pth, .ts)"
+    )
+    torchscript_input: TorchScriptInput = Field(
+        default=TorchScriptInput(), description="Input of a TorchScript source"
     )
     keep_float: list[str] = Field(
         default=[], description="Regular expressions of node names left in float by int8"
@@ -235,14 +252,22 @@ class LlmRecipe(Strict):
 
 
 class SttTarget(Target):
-    format: Literal["ctranslate2", "onnx", "openvino"]
-    precision: Literal["fp32", "fp16", "int8"]
+    format: Literal["ctranslate2", "onnx", "openvino", "ggml"]
+    precision: Literal["fp32", "fp16", "int8", "q5_0"] = Field(
+        description="ggml (whisper.cpp): int8 is q8_0; q5_0 is ggml only"
+    )
+
+    @model_validator(mode="after")
+    def _q5_is_ggml(self) -> SttTarget:
+        if self.precision == "q5_0" and self.format != "ggml":
+            raise ValueError(f"precision q5_0 is a ggml (whisper.cpp) type, not {self.format}")
+        return self
 
 
 class SttRecipe(Strict):
-    """A Hugging Face Whisper checkpoint to CTranslate2, ONNX (encoder, decoder with past) and
-    OpenVINO IR; each artifact transcribes the same spoken sentences as the source, and its word
-    error rate may exceed the source's by at most the gate."""
+    """A Hugging Face Whisper checkpoint to CTranslate2, ONNX (encoder, decoder with past),
+    OpenVINO IR and whisper.cpp ggml; each artifact transcribes the same spoken sentences as
+    the source, and its word error rate may exceed the source's by at most the gate."""
 
     kind: Literal["stt"]
     name: str = Field(pattern=NAME)

@@ -1,9 +1,9 @@
 """Export a Whisper recipe: each artifact transcribes the same spoken sentences as its source.
 
-The source checkpoint is run by transformers; CTranslate2 artifacts by the runtime's own
-faster-whisper backend; ONNX and OpenVINO artifacts by optimum. The gate is the word error rate
-against the sentences' text, compared with the source's; latency is one clip's transcription,
-taken in turns with the source.
+The source checkpoint is run by transformers; CTranslate2 and ggml artifacts by the runtime's
+own faster-whisper and whisper.cpp backends; ONNX and OpenVINO artifacts by optimum. The gate
+is the word error rate against the sentences' text, compared with the source's; latency is one
+clip's transcription, taken in turns with the source.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import int16_to_float
-from edgeai.export import whisper_convert
+from edgeai.export import whisper_convert, whisper_cpp_tools
 from edgeai.export.common import (
     ExportContext,
     Measured,
@@ -35,13 +35,16 @@ from edgeai.manifest import EngineName, Manifest
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
 from edgeai.voice.stt import Transcriber
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
+from edgeai.voice.stt.whisper_cpp import WhisperCppSTT
 from edgeai.voice.word_errors import word_errors
 
-TOOLS = ("ctranslate2", "optimum", "optimum-intel", "transformers", "onnxruntime", "openvino")
+TOOLS = ("ctranslate2", "optimum", "optimum-intel", "transformers", "onnxruntime", "openvino",
+         "pywhispercpp")  # fmt: skip
 ENGINES: dict[str, EngineName] = {
     "ctranslate2": "ctranslate2",
     "onnx": "onnxruntime",
     "openvino": "openvino",
+    "ggml": "whispercpp",
 }
 MAX_NEW_TOKENS = 96
 
@@ -116,10 +119,12 @@ def _build_target(
             return whisper_convert.ctranslate2(checkpoint, work, target.precision, scratch)
         if target.format == "onnx":
             return whisper_convert.onnx(checkpoint, work, target.precision == "int8", scratch)
+        if target.format == "ggml":
+            return _ggml(checkpoint, work, target.precision, scratch, context.cache)
         return whisper_convert.openvino_int8(checkpoint, work)
 
     def measure(main: Path, work: Path) -> Manifest:
-        transcriber = _open_artifact(target, work, context.host.roles["stt"].threads)
+        transcriber = _open_artifact(target, main, context.host.roles["stt"].threads)
         wer = _word_error_rate(transcriber, clips)
         clip = clips.audio[0]
         reference_ms, latency_ms = latencies_side_by_side(
@@ -159,9 +164,23 @@ def _open_source(checkpoint: Path, recipe: str) -> Transcriber:
     return Seq2SeqTranscriber(model, checkpoint)
 
 
-def _open_artifact(target: SttTarget, folder: Path, threads: int) -> Transcriber:
+def _ggml(checkpoint: Path, work: Path, precision: str, scratch: Path, cache: Path) -> Path:
+    """f16 or f32 straight from the converter; quantized types from the f16 file."""
+    tools = whisper_cpp_tools.sources(cache)
+    if precision in ("fp16", "fp32"):
+        out = work / f"ggml-model-{precision}.bin"
+        return whisper_cpp_tools.convert(tools, checkpoint, out, precision == "fp32", scratch)
+    f16 = whisper_cpp_tools.convert(tools, checkpoint, scratch / "f16.bin", False, scratch)
+    out = work / f"ggml-model-{whisper_cpp_tools.QUANT_TYPES[precision]}.bin"
+    return whisper_cpp_tools.quantize(tools, f16, out, precision, cache)
+
+
+def _open_artifact(target: SttTarget, main: Path, threads: int) -> Transcriber:
+    folder = main.parent
     if target.format == "ctranslate2":
         return FasterWhisperSTT(folder, threads)
+    if target.format == "ggml":
+        return WhisperCppSTT(main, threads)
     if target.format == "onnx":
         from optimum.onnxruntime import ORTModelForSpeechSeq2Seq
 

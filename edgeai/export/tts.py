@@ -63,7 +63,7 @@ def export_tts(
     stt_role = context.host.roles["stt"]
     transcriber = load_stt(
         stt_role.engine,
-        context.store.require(context.catalog.get(recipe.transcriber)),
+        context.store.main_file(context.catalog.get(recipe.transcriber)),
         stt_role.threads,
     )
     threads = context.host.roles["tts"].threads

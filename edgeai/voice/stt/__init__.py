@@ -27,9 +27,16 @@ class SpeechToText(Transcriber, Protocol):
         ...
 
 
-def load_stt(engine: str, model_dir: Path, threads: int) -> SpeechToText:
+def load_stt(engine: str, model_file: Path, threads: int) -> SpeechToText:
+    """The backend for `engine`, on the model's main file (CTranslate2 reads its folder)."""
     if engine == "ctranslate2":
         from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
 
-        return FasterWhisperSTT(model_dir, threads)
-    raise ValueError(f"no speech-to-text backend for engine {engine!r}; available: ctranslate2")
+        return FasterWhisperSTT(model_file.parent, threads)
+    if engine == "whispercpp":
+        from edgeai.voice.stt.whisper_cpp import WhisperCppSTT
+
+        return WhisperCppSTT(model_file, threads)
+    raise ValueError(
+        f"no speech-to-text backend for engine {engine!r}; available: ctranslate2, whispercpp"
+    )

