@@ -30,6 +30,7 @@ from edgeai.export.recipe import (
     DetectorRecipe,
     LlmRecipe,
     SttRecipe,
+    SttTarget,
     TtsRecipe,
     TtsTarget,
     load_recipe,
@@ -750,6 +751,20 @@ def test_a_whisper_checkpoint_becomes_whisper_cpp_ggml_f16_and_q8_0_the_runtime_
     load_stt(role.engine, path, 1).warm_up()
 
 
+@pytest.mark.parametrize(
+    ("target", "problem"),
+    [
+        ({"format": "ggml", "precision": "fp32"}, "whisper.cpp aborts on f32 files"),
+        ({"format": "ctranslate2", "precision": "q5_0"}, "q5_0 is a ggml"),
+    ],
+)
+def test_speech_targets_whisper_cpp_cannot_run_are_refused_in_the_recipe(
+    target: dict[str, str], problem: str
+):
+    with pytest.raises(ValueError, match=problem):
+        SttTarget.model_validate({"name": "x", **target})
+
+
 def test_a_ggml_file_whisper_cpp_would_crash_on_is_refused_first(tmp_path: Path):
     """pywhispercpp takes the process down on each of these; the check refuses them first."""
     from edgeai.export import whisper_cpp_tools
@@ -765,7 +780,7 @@ def test_a_ggml_file_whisper_cpp_would_crash_on_is_refused_first(tmp_path: Path)
         scratch.mkdir()
         checkpoint = tiny_whisper_checkpoint(folder, **layout).parent  # type: ignore[arg-type]
         converted[name] = whisper_cpp_tools.convert(
-            tools, checkpoint, tmp_path / f"{name}.bin", False, scratch
+            tools, checkpoint, tmp_path / f"{name}.bin", scratch
         )
     truncated = tmp_path / "truncated.bin"
     truncated.write_bytes(converted["narrow"].read_bytes()[:-100])

@@ -254,13 +254,18 @@ class LlmRecipe(Strict):
 class SttTarget(Target):
     format: Literal["ctranslate2", "onnx", "openvino", "ggml"]
     precision: Literal["fp32", "fp16", "int8", "q5_0"] = Field(
-        description="ggml (whisper.cpp): int8 is q8_0; q5_0 is ggml only"
+        description="ggml (whisper.cpp): fp16, int8 (q8_0) or q5_0; q5_0 is ggml only"
     )
 
     @model_validator(mode="after")
-    def _q5_is_ggml(self) -> SttTarget:
+    def _precision_fits_format(self) -> SttTarget:
         if self.precision == "q5_0" and self.format != "ggml":
             raise ValueError(f"precision q5_0 is a ggml (whisper.cpp) type, not {self.format}")
+        if self.format == "ggml" and self.precision == "fp32":
+            raise ValueError(
+                "ggml fp32: whisper.cpp aborts on f32 files (its convolution needs f16 "
+                "weights); use fp16, int8 or q5_0"
+            )
         return self
 
 

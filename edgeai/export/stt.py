@@ -165,12 +165,11 @@ def _open_source(checkpoint: Path, recipe: str) -> Transcriber:
 
 
 def _ggml(checkpoint: Path, work: Path, precision: str, scratch: Path, cache: Path) -> Path:
-    """f16 or f32 straight from the converter; quantized types from the f16 file."""
+    """f16 straight from the converter; quantized types from the f16 file."""
     tools = whisper_cpp_tools.sources(cache)
-    if precision in ("fp16", "fp32"):
-        out = work / f"ggml-model-{precision}.bin"
-        return whisper_cpp_tools.convert(tools, checkpoint, out, precision == "fp32", scratch)
-    f16 = whisper_cpp_tools.convert(tools, checkpoint, scratch / "f16.bin", False, scratch)
+    if precision == "fp16":
+        return whisper_cpp_tools.convert(tools, checkpoint, work / "ggml-model-f16.bin", scratch)
+    f16 = whisper_cpp_tools.convert(tools, checkpoint, scratch / "f16.bin", scratch)
     out = work / f"ggml-model-{whisper_cpp_tools.QUANT_TYPES[precision]}.bin"
     return whisper_cpp_tools.quantize(tools, f16, out, precision, cache)
 

@@ -36,8 +36,8 @@ def sources(cache: Path) -> Path:
     return sdist_tree(PACKAGE, VENDOR, ("models/", *BUILD_PARTS), cache, SCRIPT)
 
 
-def convert(tools: Path, checkpoint: Path, out_file: Path, fp32: bool, scratch: Path) -> Path:
-    """The checkpoint as a ggml file, f16 (or f32 with `fp32`)."""
+def convert(tools: Path, checkpoint: Path, out_file: Path, scratch: Path) -> Path:
+    """The checkpoint as an f16 ggml file (whisper.cpp aborts on f32 ones)."""
     model = scratch / "checkpoint"
     model.mkdir()
     for item in checkpoint.iterdir():
@@ -47,7 +47,7 @@ def convert(tools: Path, checkpoint: Path, out_file: Path, fp32: bool, scratch: 
     _mel_filters(checkpoint, whisper_repo / "whisper" / "assets" / "mel_filters.npz")
     converted = scratch / "ggml"
     converted.mkdir()
-    args = [str(model), str(whisper_repo), str(converted)] + (["use-f32"] if fp32 else [])
+    args = [str(model), str(whisper_repo), str(converted)]
     _run([sys.executable, str(tools / SCRIPT), *args], "whisper.cpp's converter")
     written = sorted(converted.glob("ggml-model*.bin"))
     if len(written) != 1:

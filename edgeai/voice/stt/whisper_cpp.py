@@ -1,4 +1,5 @@
-"""whisper.cpp through pywhispercpp: Whisper in ggml files (f16, or quantized q8_0 / q5_0).
+"""whisper.cpp through pywhispercpp: Whisper in ggml files (f16, or quantized q8_0 / q5_0;
+f32 files abort whisper.cpp 1.8.5 and are refused).
 
 whisper.cpp crashes the process on a malformed file (pywhispercpp hands a null context on to
 the decoder), so the whole file is walked here first: header, mel filters, vocabulary, and every
@@ -38,6 +39,9 @@ TENSOR_TYPES = {
 """ggml type -> (bytes per block, values per block): f32, f16, q4_0, q4_1, q5_0, q5_1, q8_0."""
 MAX_NAME_BYTES = 256
 MLP_IN = re.compile(r"(encoder|decoder)\.blocks\.\d+\.mlp\.0\.weight")
+CONVOLUTIONS = ("encoder.conv1.weight", "encoder.conv2.weight")
+"""whisper.cpp's im2col aborts the process unless these are f16."""
+F16 = 1
 
 
 class WhisperCppSTT:
@@ -108,6 +112,8 @@ def _walk(f: BinaryIO, size: int) -> None:
         name = f.read(name_bytes).decode(errors="replace")
         if MLP_IN.fullmatch(name) and dims[1] != 4 * dims[0]:
             raise ValueError(f"{name} is {dims}; whisper.cpp needs a feed-forward 4x the width")
+        if name in CONVOLUTIONS and kind != F16:
+            raise ValueError(f"{name} is not f16 (f32 model?); whisper.cpp needs f16 there")
         block_bytes, block_values = TENSOR_TYPES[kind]
         count = int(np.prod(dims))
         if min(dims) <= 0 or count % block_values:
