@@ -146,6 +146,8 @@ def test_the_api_serves_health_metrics_events_say_and_snapshots_while_the_loops_
             health["wyoming"]["port"], [Transcript("what time is it").event()], {"handled"}
         )
         assert handled[-1].type == "handled" and any(c.isdigit() for c in handled[-1].data["text"])
+        metrics = httpx.get(f"{base}/metrics", headers=auth).text
+        assert "edgeai_wyoming_connections_total 1.0" in metrics
 
         said = httpx.post(f"{base}/say", headers=auth, json={"text": "The API says hello."})
         assert said.status_code == 202

@@ -107,6 +107,14 @@ def _loop_metrics(service: Service) -> Iterator[Metric]:
             ("outages", camera.outages, "Times the camera was lost"),
         ):
             yield CounterMetricFamily(f"edgeai_camera_{name}", text, value)
+    if loops.wyoming is not None:
+        counts = loops.wyoming.counts
+        for name, value, text in (
+            ("connections", counts.connections, "Wyoming clients served"),
+            ("refused", counts.refused, "Wyoming clients refused: not on wyoming.allow"),
+            ("closed_for_errors", counts.closed_for_errors, "Connections closed on a bad event"),
+        ):
+            yield CounterMetricFamily(f"edgeai_wyoming_{name}", text, value)
     yield GaugeMetricFamily(
         "edgeai_voice_busy", "1 from the wake word until the reply is spoken", loops.voice.busy()
     )
