@@ -49,7 +49,7 @@ from edgeai.voice.llm import LocalLLM
 from edgeai.voice.stt import load_stt
 from edgeai.voice.stt.whisper_cpp import WhisperCppSTT
 from edgeai.voice.tts import PiperTTS
-from tests.conftest import REPO, assert_png
+from tests.conftest import REPO, assert_png, speak
 
 REAL_SOURCE_SHA = "eee43d6844141b8f3b9cea25dbb4faa9f6bfde117d49329a3be43cbfd42c2ac7"
 
@@ -594,14 +594,15 @@ def test_an_unsupported_architecture_is_refused_with_the_supported_ones(
 
 
 def tiny_whisper_checkpoint(
-    folder: Path, openai_layout: bool = False, ffn_dim: int | None = None
+    folder: Path, openai_layout: bool = False, ffn_dim: int | None = None, says_nothing: bool = True
 ) -> Path:
     """A Hugging Face Whisper checkpoint with random weights, a byte-level tokenizer with
     Whisper's special tokens, and a feature extractor; returns its weights file.
 
     `openai_layout`: OpenAI's English vocabulary size and special-token ids, feed-forward layers
     4x the width, which whisper.cpp's loader assumes (a bigger vocabulary of filler tokens);
-    `ffn_dim` overrides the feed-forward width.
+    `ffn_dim` overrides the feed-forward width. `says_nothing`: every decoder's first token is
+    the end of text (see below); without it the model writes its own particular junk.
     """
     import torch
     from transformers import (
@@ -645,12 +646,13 @@ def tiny_whisper_checkpoint(
     # Random weights decode to different junk in each backend; make every backend's first token
     # the end of text (the final norm always outputs v, only the end-of-text embedding is v), so
     # all transcribe "" and the gate compares like with like.
-    with torch.no_grad():
-        direction = torch.randn(config.d_model)
-        model.model.decoder.layer_norm.weight.zero_()
-        model.model.decoder.layer_norm.bias.copy_(direction)
-        model.model.decoder.embed_tokens.weight.zero_()
-        model.model.decoder.embed_tokens.weight[ids[end]] = direction
+    if says_nothing:
+        with torch.no_grad():
+            direction = torch.randn(config.d_model)
+            model.model.decoder.layer_norm.weight.zero_()
+            model.model.decoder.layer_norm.bias.copy_(direction)
+            model.model.decoder.embed_tokens.weight.zero_()
+            model.model.decoder.embed_tokens.weight[ids[end]] = direction
     model.generation_config = GenerationConfig(
         decoder_start_token_id=ids["<|startoftranscript|>"], eos_token_id=ids[end],
         pad_token_id=ids[end], no_timestamps_token_id=ids["<|notimestamps|>"],
@@ -714,13 +716,39 @@ def test_a_whisper_checkpoint_becomes_ctranslate2_onnx_and_openvino_gated_on_wer
         assert manifest.gate.metric == "wer" and manifest.usable
         assert manifest.latency_ms and manifest.reference_latency_ms
 
-    # the voice loop's speech-to-text takes the CTranslate2 artifact, never the ONNX one (no
-    # ONNX Whisper backend in the runtime yet), though both are meant for x86-cpu
+    # both are meant for x86-cpu: the voice loop takes the first in the recipe's order, and
+    # the runtime runs the ONNX one too, from its folder alone
     path, role = role_model(
         profiles.get("x86-cpu"), "stt", ModelStore(tmp_path), catalog, ArtifactIndex.load(out)
     )
     assert path == out / "tiny-whisper" / "ct2-int8" / "model.bin" and role.engine == "ctranslate2"
     load_stt(role.engine, path, 1).warm_up()
+    assert {"tokenizer.json", "generation_config.json"} <= {f.name for f in onnx_int8.files}
+    load_stt("onnxruntime", out / "tiny-whisper" / "onnx-int8" / "encoder_model.onnx", 1).warm_up()
+
+
+def test_the_runtimes_onnx_whisper_decodes_token_for_token_as_optimum_does(tmp_path: Path):
+    """Random weights write a particular junk; the runtime's own decoder loop must write the
+    same junk as optimum's generate on the same export, clip for clip."""
+    from optimum.onnxruntime import ORTModelForSpeechSeq2Seq
+
+    from edgeai.export.stt import Seq2SeqTranscriber
+    from edgeai.export.whisper_convert import onnx as export_onnx
+    from edgeai.voice.stt.onnx_whisper import OnnxWhisperSTT
+
+    for folder in ("checkpoint", "onnx", "scratch"):
+        (tmp_path / folder).mkdir()
+    weights = tiny_whisper_checkpoint(tmp_path / "checkpoint", says_nothing=False)
+    encoder = export_onnx(weights.parent, tmp_path / "onnx", False, tmp_path / "scratch")
+    optimum = Seq2SeqTranscriber(
+        ORTModelForSpeechSeq2Seq.from_pretrained(str(encoder.parent)), encoder.parent
+    )
+    ours = OnnxWhisperSTT(encoder, 1)
+    noise = (np.random.default_rng(3).standard_normal(24000) * 3000).astype(np.int16)
+    for clip in (speak("set a timer for ten minutes"), noise):
+        expected = optimum.transcribe(clip)
+        assert len(expected) > 5  # a real sequence of tokens, not the empty answer
+        assert ours.transcribe(clip) == expected
 
 
 def test_a_whisper_checkpoint_becomes_whisper_cpp_ggml_f16_and_q8_0_the_runtime_loads(

@@ -18,7 +18,6 @@ CT2_QUANTIZATION = {"fp32": "float32", "fp16": "float16", "int8": "int8"}
 
 def ctranslate2(checkpoint: Path, out: Path, precision: str, scratch: Path) -> Path:
     import ctranslate2 as ct2
-    from transformers import AutoTokenizer
 
     converted = scratch / "ct2"  # the converter wants a folder of its own
     ct2.converters.TransformersConverter(str(checkpoint)).convert(
@@ -27,10 +26,17 @@ def ctranslate2(checkpoint: Path, out: Path, precision: str, scratch: Path) -> P
     for part in converted.iterdir():
         part.rename(out / part.name)
     converted.rmdir()
+    _fast_tokenizer_file(checkpoint, out)
+    return out / "model.bin"
+
+
+def _fast_tokenizer_file(checkpoint: Path, out: Path) -> None:
+    """tokenizer.json, made from the checkpoint's tokenizer when the checkpoint has none."""
+    from transformers import AutoTokenizer
+
     if not (out / "tokenizer.json").is_file():
         fast = AutoTokenizer.from_pretrained(str(checkpoint), use_fast=True)  # type: ignore[no-untyped-call]
         fast.backend_tokenizer.save(str(out / "tokenizer.json"))
-    return out / "model.bin"
 
 
 def onnx(checkpoint: Path, out: Path, int8: bool, scratch: Path) -> Path:
@@ -62,7 +68,9 @@ def openvino_int8(checkpoint: Path, out: Path) -> Path:
 
 
 def _copy_processor(checkpoint: Path, out: Path) -> None:
-    """The feature extractor and tokenizer, so the artifact folder loads on its own."""
+    """The feature extractor and tokenizer, so the artifact folder loads on its own, with the
+    fast tokenizer's tokenizer.json the runtime's ONNX backend decodes with."""
     from transformers import WhisperProcessor
 
     WhisperProcessor.from_pretrained(str(checkpoint)).save_pretrained(str(out))
+    _fast_tokenizer_file(checkpoint, out)

@@ -33,10 +33,15 @@ def load_stt(engine: str, model_file: Path, threads: int) -> SpeechToText:
         from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
 
         return FasterWhisperSTT(model_file.parent, threads)
+    if engine == "onnxruntime":
+        from edgeai.voice.stt.onnx_whisper import OnnxWhisperSTT
+
+        return OnnxWhisperSTT(model_file, threads)
     if engine == "whispercpp":
         from edgeai.voice.stt.whisper_cpp import WhisperCppSTT
 
         return WhisperCppSTT(model_file, threads)
     raise ValueError(
-        f"no speech-to-text backend for engine {engine!r}; available: ctranslate2, whispercpp"
+        f"no speech-to-text backend for engine {engine!r}; "
+        "available: ctranslate2, whispercpp, onnxruntime"
     )
