@@ -31,13 +31,12 @@ log = logging.getLogger(__name__)
 RUNTIME_ENGINES: dict[Role, tuple[str, ...]] = {
     "wake": ("onnxruntime",),
     "vad": ("onnxruntime",),
-    "stt": ("ctranslate2", "whispercpp", "onnxruntime"),
+    "stt": ("ctranslate2", "whispercpp", "onnxruntime", "openvino"),
     "llm": ("llama_cpp",),
     "tts": ("onnxruntime", "openvino"),
     "detector": ("onnxruntime", "openvino"),
 }
-"""What the runtime can load for each role: an artifact needing another engine is left alone
-(an OpenVINO Whisper IR is made for other runtimes, not for edgeai's speech-to-text yet)."""
+"""What the runtime can load for each role: an artifact needing another engine is left alone."""
 
 
 @dataclass(frozen=True)

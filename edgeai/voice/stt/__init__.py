@@ -33,15 +33,15 @@ def load_stt(engine: str, model_file: Path, threads: int) -> SpeechToText:
         from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
 
         return FasterWhisperSTT(model_file.parent, threads)
-    if engine == "onnxruntime":
-        from edgeai.voice.stt.onnx_whisper import OnnxWhisperSTT
+    if engine in ("onnxruntime", "openvino"):
+        from edgeai.voice.stt.optimum_whisper import OptimumWhisperSTT
 
-        return OnnxWhisperSTT(model_file, threads)
+        return OptimumWhisperSTT(model_file, threads, engine)
     if engine == "whispercpp":
         from edgeai.voice.stt.whisper_cpp import WhisperCppSTT
 
         return WhisperCppSTT(model_file, threads)
     raise ValueError(
         f"no speech-to-text backend for engine {engine!r}; "
-        "available: ctranslate2, whispercpp, onnxruntime"
+        "available: ctranslate2, whispercpp, onnxruntime, openvino"
     )
