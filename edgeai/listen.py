@@ -113,12 +113,20 @@ def build_listener(
     config: Config, profile: Profile, store: ModelStore, catalog: Catalog
 ) -> Listener:
     """Load the wake and VAD models the profile names, with the config's words and settings."""
-    wake_role, vad_role = profile.roles["wake"], profile.roles["vad"]
-    frontend = WakeFrontend(store.require(catalog.get(wake_role.model)), wake_role.threads)
-    words = [resolve_wake_word(word) for word in config.wake.words]
+    detector = load_wake_detector(config, profile, store, catalog)
+    vad_role = profile.roles["vad"]
     vad = SileroVad(store.main_file(catalog.get(vad_role.model)), vad_role.threads)
     return Listener(
-        WakeWordDetector(frontend, words),
+        detector,
         Endpointer(vad, config.vad),
         config.vad.no_speech_timeout_s,
     )
+
+
+def load_wake_detector(
+    config: Config, profile: Profile, store: ModelStore, catalog: Catalog
+) -> WakeWordDetector:
+    """The profile's wake front end with the config's words."""
+    wake_role = profile.roles["wake"]
+    frontend = WakeFrontend(store.require(catalog.get(wake_role.model)), wake_role.threads)
+    return WakeWordDetector(frontend, [resolve_wake_word(word) for word in config.wake.words])

@@ -271,7 +271,10 @@ def rhasspy_servers(
                 "--data-dir", str(folder), "--local-files-only"],
         "tts": [sys.executable, "-m", "wyoming_piper", "--uri", urls["tts"],
                 "--voice", "en_US-joe-medium",
-                "--data-dir", str(TEST_MODEL_STORE / "piper-en-us-joe-medium")],
+                "--data-dir", str(TEST_MODEL_STORE / "piper-en-us-joe-medium"),
+                # no sampling noise: the same words every run ("kitchen" once came out
+                # "catching" with the voice's default noise)
+                "--noise-scale", "0", "--noise-w-scale", "0"],
     }  # fmt: skip
     servers = {role: Process(command, folder / role) for role, command in commands.items()}
     try:

@@ -22,6 +22,7 @@ from edgeai.audio.convert import to_runtime_format
 from edgeai.catalog import Catalog
 from edgeai.config import Config, WyomingSettings
 from edgeai.errors import ProtocolError
+from edgeai.listen import load_wake_detector
 from edgeai.profiles import Profiles
 from edgeai.store import ModelStore
 from edgeai.voice.build import VoiceModels, intent_context
@@ -39,7 +40,8 @@ def start_server(
 ) -> WyomingServer:
     catalog = Catalog.load()
     profile = Profiles.load(catalog).get("x86-cpu")
-    stages = serve_stages(config, profile, store, catalog, models, intent_context(config))
+    wake = load_wake_detector(config, profile, store, catalog)
+    stages = serve_stages(config, profile, models, intent_context(config), wake)
     wyoming = WyomingSettings.model_validate({"port": 0, "zeroconf": False} | settings)
     server = WyomingServer(wyoming, stages)
     server.start()

@@ -16,21 +16,29 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from wyoming.asr import Transcribe, Transcript
-from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 from wyoming.tts import Synthesize
 from wyoming.wake import Detect
 
-from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.voice.timeline import TurnTimeline
 from edgeai.wake.frontend import BLOCK_SAMPLES
+from edgeai.wyoming.client import audio_stream
 from edgeai.wyoming.session import Stages
 
+FINAL_EVENTS = {
+    "transcript",
+    "audio-stop",
+    "handled",
+    "not-handled",
+    "detection",
+    "not-detected",
+    "error",
+}
+"""Events that end a reply: the connection is read up to one of them."""
 OVERHEAD_TARGET_MS = 50.0
 STAGES = 5
 """Stages timed: stt, tts, an intent, the LLM's first sentence, wake."""
-CHUNK_SAMPLES = 1024
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ def bench_wyoming(
          lambda i: _remote(port, [Transcript(question(i)).event()], "handled-chunk")),
         ("wake", "detection",
          lambda i: _native_wake(stages, wake_clip),
-         lambda i: _remote(port, [Detect().event(), *_audio(wake_clip)], "detection")),
+         lambda i: _remote(port, [Detect().event(), *audio_stream(wake_clip)], "detection")),
     ]  # fmt: skip
     timings = []
     for stage, measures, native, remote in cases:
@@ -179,19 +187,8 @@ def _native_wake(stages: Stages, audio: np.ndarray) -> float:
     raise RuntimeError("the wake word was not detected in the benchmark clip")
 
 
-def _audio(audio: np.ndarray) -> list[Event]:
-    fmt = {"rate": SAMPLE_RATE_HZ, "width": 2, "channels": 1}
-    pcm = np.asarray(audio, "<i2")
-    return [
-        AudioStart(**fmt).event(),
-        *(AudioChunk(audio=pcm[i : i + CHUNK_SAMPLES].tobytes(), **fmt).event()
-          for i in range(0, len(pcm), CHUNK_SAMPLES)),
-        AudioStop().event(),
-    ]  # fmt: skip
-
-
 def _transcribe_request(audio: np.ndarray) -> list[Event]:
-    return [Transcribe(language="en").event(), *_audio(audio)]
+    return [Transcribe(language="en").event(), *audio_stream(audio)]
 
 
 def _remote(port: int, request: list[Event], answer: str) -> float:
@@ -214,14 +211,3 @@ def _remote(port: int, request: list[Event], answer: str) -> float:
             return elapsed
 
     return asyncio.run(exchange())
-
-
-FINAL_EVENTS = {
-    "transcript",
-    "audio-stop",
-    "handled",
-    "not-handled",
-    "detection",
-    "not-detected",
-    "error",
-}

@@ -266,6 +266,7 @@ def run_wyoming(app: AppContext, out: Path, rounds: int) -> str:
     from edgeai.audio.files import read_audio
     from edgeai.bench.plots import wyoming_overhead
     from edgeai.bench.wyoming import STAGES, bench_wyoming
+    from edgeai.listen import load_wake_detector
     from edgeai.paths import bundled_data_dir
     from edgeai.synthetic.speech import EspeakVoice, Synthesizer
     from edgeai.voice.build import intent_context, load_voice_models
@@ -278,7 +279,8 @@ def run_wyoming(app: AppContext, out: Path, rounds: int) -> str:
     config = app.config.model_copy(update={"voice": app.config.voice.model_copy(update=fixed)})
     profile = app.active_profile()
     models = load_voice_models(config, profile, app.store, app.catalog)
-    stages = serve_stages(config, profile, app.store, app.catalog, models, intent_context(config))
+    wake = load_wake_detector(config, profile, app.store, app.catalog)
+    stages = serve_stages(config, profile, models, intent_context(config), wake)
     settings = config.wyoming.model_copy(update={"host": "127.0.0.1", "port": 0, "zeroconf": False})
     server = WyomingServer(settings, stages)
     server.start()

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from edgeai.cli.context import AppContext, pass_app
 from edgeai.config import WyomingSettings
+from edgeai.listen import load_wake_detector
 from edgeai.voice.build import intent_context, load_voice_models
 from edgeai.wyoming.server import WyomingServer
 from edgeai.wyoming.stages import serve_stages
@@ -45,7 +46,8 @@ def wyoming(app: AppContext, host: str | None, port: int | None, allow: tuple[st
         raise click.UsageError(f"{where}: {problem['msg'].removeprefix('Value error, ')}") from None
     profile = app.active_profile()
     models = load_voice_models(config, profile, app.store, app.catalog)
-    stages = serve_stages(config, profile, app.store, app.catalog, models, intent_context(config))
+    wake = load_wake_detector(config, profile, app.store, app.catalog)
+    stages = serve_stages(config, profile, models, intent_context(config), wake)
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP)
     server = WyomingServer(settings, stages)
     server.start()

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import ctypes
 import json
-import subprocess
 import sys
 from pathlib import Path
 
-from edgeai.errors import ExportError, last_error_line
-from edgeai.export.sdist import sdist_tree
+from edgeai.errors import ExportError
+from edgeai.export.sdist import run_tool, sdist_tree
 
 PACKAGE = "llama-cpp-python"
 VENDOR = "vendor/llama.cpp/"
@@ -83,11 +82,6 @@ def quantize(source: Path, out_file: Path, precision: str, threads: int) -> Path
 
 
 def _run_converter(tools: Path, args: list[str], what: str) -> str:
-    """What the converter wrote (stdout, then stderr, where its log goes)."""
-    done = subprocess.run(
-        [sys.executable, str(tools / SCRIPT), *args],
-        capture_output=True, text=True, check=False, cwd=tools,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise ExportError(f"llama.cpp's converter could not {what}: {last_error_line(done.stderr)}")
-    return done.stdout + done.stderr
+    return run_tool(
+        [sys.executable, str(tools / SCRIPT), *args], f"llama.cpp's converter ({what})", cwd=tools
+    )

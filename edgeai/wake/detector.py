@@ -17,12 +17,25 @@ class WakeWordDetector:
     """Feed 80 ms blocks; get a WakeDetected for each word that fires on that block."""
 
     def __init__(self, frontend: WakeFrontend, words: Iterable[WakeWordSpec]) -> None:
-        self.heads = [WakeHead(spec) for spec in words]
-        if not self.heads:
+        self._start(frontend, [WakeHead(spec) for spec in words])
+
+    def fresh(self, names: Iterable[str] | None = None) -> WakeWordDetector:
+        """A detector for another audio stream (a Wyoming client's): its own stream state on
+        the same front end and heads, neither loaded again; only the named words, or all."""
+        wanted = None if names is None else set(names)
+        heads = [head for head in self.heads if wanted is None or head.spec.name in wanted]
+        detector = WakeWordDetector.__new__(WakeWordDetector)
+        detector._start(self.frontend, heads)
+        return detector
+
+    def _start(self, frontend: WakeFrontend, heads: list[WakeHead]) -> None:
+        if not heads:
             raise ValueError("at least one wake word is needed")
+        self.frontend = frontend
+        self.heads = heads
         self._stream: FrontendStream = frontend.stream()
         self._blocks = 0
-        self._quiet_until_s = {head.spec.name: 0.0 for head in self.heads}
+        self._quiet_until_s = {head.spec.name: 0.0 for head in heads}
 
     def push(self, block: np.ndarray) -> list[WakeDetected]:
         embeddings = self._stream.push(block)

@@ -32,6 +32,18 @@ LIMITS = Limits(max_event_bytes=1 << 20, max_payload_bytes=8 << 20)
 AUDIO_IN_SAMPLES = 1024
 
 
+def audio_stream(audio: np.ndarray) -> list[Event]:
+    """16 kHz mono int16 audio as a client sends it: audio-start, the chunks, audio-stop."""
+    fmt = {"rate": SAMPLE_RATE_HZ, "width": 2, "channels": 1}
+    pcm = np.asarray(audio, "<i2")
+    chunks = (pcm[i : i + AUDIO_IN_SAMPLES] for i in range(0, len(pcm), AUDIO_IN_SAMPLES))
+    return [
+        AudioStart(**fmt).event(),
+        *(AudioChunk(audio=chunk.tobytes(), **fmt).event() for chunk in chunks),
+        AudioStop().event(),
+    ]
+
+
 def exchange(stage: RemoteStage, request: list[Event]) -> Iterator[Event]:
     """The events answering `request`; the caller stops reading at the answer's last event."""
     return step_by_step(lambda: _exchange(stage, request), stage.timeout_s)
@@ -64,17 +76,7 @@ class WyomingSpeechToText:
         return " ".join(self.segments(audio))
 
     def segments(self, audio: np.ndarray) -> Iterator[str]:
-        fmt = {"rate": SAMPLE_RATE_HZ, "width": 2, "channels": 1}
-        pcm = np.asarray(audio, "<i2")
-        request = [
-            Transcribe(name=self.stage.model, language="en").event(),
-            AudioStart(**fmt).event(),
-            *(
-                AudioChunk(audio=pcm[i : i + AUDIO_IN_SAMPLES].tobytes(), **fmt).event()
-                for i in range(0, len(pcm), AUDIO_IN_SAMPLES)
-            ),
-            AudioStop().event(),
-        ]
+        request = [Transcribe(name=self.stage.model, language="en").event(), *audio_stream(audio)]
         streamed = False
         for event in exchange(self.stage, request):
             if TranscriptChunk.is_type(event.type):

@@ -9,7 +9,6 @@ import ipaddress
 import logging
 import socket
 import threading
-import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
@@ -99,11 +98,11 @@ class WyomingServer:
             if announcement is not None:
                 await announcing
                 await _quietly(announcement.stop())
-            deadline = time.monotonic() + 1.0
-            for task in asyncio.all_tasks() - {asyncio.current_task()}:
+            connections = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in connections:
                 task.cancel()
-            while len(asyncio.all_tasks()) > 1 and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
+            if connections:
+                await asyncio.wait(connections, timeout=1.0)
 
     def _announcement(self) -> Announcement | None:
         if not self.settings.zeroconf:
