@@ -96,6 +96,12 @@ class CameraSettings(Strict):
         default=10.0, gt=0, le=3600, description="Look again this often at people standing still"
     )
     min_score: float = Field(default=0.45, gt=0, lt=1, description="Detector confidence")
+    person_sure_score: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="One upright sighting this sure is a person; less sure ones need two",
+    )
     stall_s: float = Field(
         default=5.0, ge=1, le=300, description="A live camera silent this long is reopened"
     )
@@ -137,6 +143,17 @@ class WakeSettings(Strict):
     words: list[WakeWordSettings] = Field(
         default=[WakeWordSettings(name="hey_jarvis")], min_length=1
     )
+    stop_words: list[WakeWordSettings] = Field(
+        default=[WakeWordSettings(name="stop", refractory_s=1.0)],
+        description="Heard while edgeai speaks, they cut the reply short without the wake word",
+    )
+
+    @model_validator(mode="after")
+    def _names_differ(self) -> WakeSettings:
+        names = [word.name for word in self.words + self.stop_words]
+        if len(names) != len(set(names)):
+            raise ValueError(f"wake words and stop words need different names, got {names}")
+        return self
 
 
 class VadSettings(Strict):

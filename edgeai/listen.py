@@ -10,8 +10,8 @@ import numpy as np
 
 from edgeai.audio.sources import AudioSource
 from edgeai.catalog import Catalog
-from edgeai.config import Config
-from edgeai.messages import ListenEvent, NoSpeech, SpeechEnded, SpeechStarted
+from edgeai.config import Config, WakeWordSettings
+from edgeai.messages import ListenEvent, NoSpeech, SpeechEnded, SpeechStarted, StopWordHeard
 from edgeai.profiles import Profile
 from edgeai.store import ModelStore
 from edgeai.vad.endpointer import Endpointer
@@ -31,12 +31,18 @@ class Phase(str, Enum):
 
 
 class Listener:
-    """Push 80 ms blocks; get wake, speech start/end and no-speech events."""
+    """Push 80 ms blocks; get wake, stop word, speech start/end and no-speech events."""
 
     def __init__(
-        self, detector: WakeWordDetector, endpointer: Endpointer, no_speech_timeout_s: float
+        self,
+        detector: WakeWordDetector,
+        endpointer: Endpointer,
+        no_speech_timeout_s: float,
+        stop_words: frozenset[str] = frozenset(),
     ) -> None:
         self.detector = detector
+        self.stop_words = stop_words
+        """Words of `detector` that are stop words: reported, never a reason to listen."""
         self.endpointer = endpointer
         self.no_speech_timeout_s = no_speech_timeout_s
         self.phase = Phase.WAITING
@@ -65,11 +71,20 @@ class Listener:
     def now_s(self) -> float:
         return self._blocks * BLOCK_S
 
+    @property
+    def wake_words(self) -> list[str]:
+        return [h.spec.name for h in self.detector.heads if h.spec.name not in self.stop_words]
+
     def push(self, block: np.ndarray) -> list[ListenEvent]:
         self._blocks += 1
         # the wake front end sees every block, so its context is current when it is needed
-        detections = self.detector.push(block)
+        detections = []
         events: list[ListenEvent] = []
+        for found in self.detector.push(block):
+            if found.name in self.stop_words:
+                events.append(StopWordHeard(found.name, found.score, found.at_s))
+            else:
+                detections.append(found)
         if self._follow_up_s is not None and self.phase is Phase.WAITING:
             self._begin_listening(timeout_s=self._follow_up_s)
             self._follow_up_s = None
@@ -113,20 +128,22 @@ def build_listener(
     config: Config, profile: Profile, store: ModelStore, catalog: Catalog
 ) -> Listener:
     """Load the wake and VAD models the profile names, with the config's words and settings."""
-    detector = load_wake_detector(config, profile, store, catalog)
+    words = config.wake.words + config.wake.stop_words
+    detector = load_wake_detector(words, profile, store, catalog)
     vad_role = profile.roles["vad"]
     vad = SileroVad(store.main_file(catalog.get(vad_role.model)), vad_role.threads)
     return Listener(
         detector,
         Endpointer(vad, config.vad),
         config.vad.no_speech_timeout_s,
+        frozenset(word.name for word in config.wake.stop_words),
     )
 
 
 def load_wake_detector(
-    config: Config, profile: Profile, store: ModelStore, catalog: Catalog
+    words: list[WakeWordSettings], profile: Profile, store: ModelStore, catalog: Catalog
 ) -> WakeWordDetector:
-    """The profile's wake front end with the config's words."""
+    """The profile's wake front end with these words' heads: one front end for all of them."""
     wake_role = profile.roles["wake"]
     frontend = WakeFrontend(store.require(catalog.get(wake_role.model)), wake_role.threads)
-    return WakeWordDetector(frontend, [resolve_wake_word(word) for word in config.wake.words])
+    return WakeWordDetector(frontend, [resolve_wake_word(word) for word in words])

@@ -17,6 +17,15 @@ class WakeDetected:
 
 
 @dataclass(frozen=True)
+class StopWordHeard:
+    """A stop word ("stop"): it cuts a reply short, and means nothing while edgeai is quiet."""
+
+    name: str
+    score: float
+    at_s: float
+
+
+@dataclass(frozen=True)
 class SpeechStarted:
     at_s: float
     """Start of the first speech frame (pre-roll is kept before this)."""
@@ -53,4 +62,4 @@ class NoSpeech:
     """After a wake word, nothing was said within the timeout."""
 
 
-ListenEvent = WakeDetected | SpeechStarted | SpeechPaused | SpeechEnded | NoSpeech
+ListenEvent = WakeDetected | StopWordHeard | SpeechStarted | SpeechPaused | SpeechEnded | NoSpeech

@@ -6,6 +6,7 @@ import io
 import threading
 from contextlib import nullcontext
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ import soundfile
 
 from edgeai.audio.files import read_audio, write_wav
 from edgeai.audio.microphone import MicrophoneSource, MicState, OpenedInput
-from edgeai.audio.sinks import WavSink
+from edgeai.audio.sinks import SpeakerSink, WavSink
 from edgeai.audio.sources import ArraySource, RawPcmSource
 from edgeai.errors import AudioError
 from edgeai.queues import DropOldestQueue
@@ -173,3 +174,31 @@ def test_microphone_stop_from_another_thread_ends_the_stream(monkeypatch):
     assert mic.state is MicState.STOPPED
     assert mic.problem == "device not found"
     assert mic.outages > 1
+
+
+class FakeOutputStream:
+    """PortAudio's output stream as sounddevice has it: what was done to it, in order."""
+
+    calls: ClassVar[list[str]] = []
+
+    def __init__(self, **settings: object) -> None:
+        self.calls.clear()
+
+    def __getattr__(self, name: str):
+        return lambda *args: self.calls.append(name)
+
+
+def test_the_speaker_plays_out_at_the_end_but_drops_its_buffer_on_a_barge_in(monkeypatch):
+    class FakeSoundDevice:
+        OutputStream = FakeOutputStream
+        PortAudioError = OSError
+
+    monkeypatch.setattr("edgeai.audio.sinks.import_sounddevice", lambda: FakeSoundDevice)
+    finished = SpeakerSink(None, 22050)
+    finished.write(np.zeros(100, np.int16))
+    finished.close()
+    assert FakeOutputStream.calls == ["start", "write", "stop", "close"]
+    cut = SpeakerSink(None, 22050)
+    cut.write(np.zeros(100, np.int16))
+    cut.interrupt()
+    assert FakeOutputStream.calls == ["start", "write", "abort", "close"]

@@ -111,3 +111,10 @@ def test_wyoming_and_remote_settings_are_checked(
         load_config(path)
     assert str(error.value).startswith(f"{path}:{line}: ")
     assert expected in str(error.value)
+
+
+def test_a_stop_word_cannot_share_a_wake_word_name(tmp_path: Path):
+    path = write(tmp_path, "wake:\n  stop_words:\n    - name: hey_jarvis\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert "wake: Value error, wake words and stop words need different names" in str(error.value)

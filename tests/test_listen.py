@@ -16,7 +16,14 @@ from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
 from edgeai.config import Config, VadSettings
 from edgeai.listen import build_listener
-from edgeai.messages import NoSpeech, SpeechEnded, SpeechPaused, SpeechStarted, WakeDetected
+from edgeai.messages import (
+    NoSpeech,
+    SpeechEnded,
+    SpeechPaused,
+    SpeechStarted,
+    StopWordHeard,
+    WakeDetected,
+)
 from edgeai.profiles import Profiles
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 
@@ -65,6 +72,23 @@ def test_wake_then_the_utterance(model_store, turn):
 def test_speech_without_the_wake_word_is_ignored(model_store):
     audio = np.concatenate([silence(1.0), speak("what time is it"), silence(1.5)])
     assert heard(listener(), ArraySource(audio)) == []
+
+
+def test_a_stop_word_is_heard_but_does_not_wake(model_store):
+    ears = listener()
+    audio = np.concatenate([silence(1.0), speak("stop"), silence(1.0), speak("hey jarvis")])
+    events = heard(ears, ArraySource(np.concatenate([audio, silence(1.5)])))
+    assert [type(e) for e in events] == [StopWordHeard, WakeDetected]
+    assert events[0].name == "stop" and events[1].name == "hey_jarvis"
+    assert ears.wake_words == ["hey_jarvis"]
+
+
+def test_without_stop_words_stop_is_nothing(model_store):
+    config = Config.model_validate(
+        {"models": {"store": str(TEST_MODEL_STORE)}, "wake": {"stop_words": []}}
+    )
+    audio = np.concatenate([silence(1.0), speak("stop"), silence(1.0)])
+    assert heard(listener(config), ArraySource(audio)) == []
 
 
 def test_nothing_said_after_the_wake_word_times_out(model_store):

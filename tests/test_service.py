@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import yaml
 from wyoming.asr import Transcript
+from wyoming.info import Describe, Info
 
 from edgeai.audio.files import read_audio
 from edgeai.audio.sinks import WavSink
@@ -148,6 +149,9 @@ def test_the_api_serves_health_metrics_events_say_and_snapshots_while_the_loops_
         assert handled[-1].type == "handled" and any(c.isdigit() for c in handled[-1].data["text"])
         metrics = httpx.get(f"{base}/metrics", headers=auth).text
         assert "edgeai_wyoming_connections_total 1.0" in metrics
+        (answer,) = talk(health["wyoming"]["port"], [Describe().event()], {"info"})
+        wake_words = [model.name for model in Info.from_event(answer).wake[0].models]
+        assert wake_words == ["hey_jarvis"]  # the loop's stop word is not offered as a wake word
 
         said = httpx.post(f"{base}/say", headers=auth, json={"text": "The API says hello."})
         assert said.status_code == 202

@@ -111,6 +111,18 @@ def test_tracker_keeps_one_track_for_one_moving_person_and_drops_it_after_misses
     assert [t.id for t in tracker.update([], 8).lost] == list(ids)
 
 
+def test_a_fast_walker_without_overlap_stays_one_track_and_a_far_box_is_another():
+    tracker = Tracker(TrackerSettings())
+    [first] = tracker.update([det("Normal", 400, 100, 500, 400)], 0).updated
+    # 150 px on: no overlap with the last box, but half a body height away
+    [walked] = tracker.update([det("Normal", 250, 100, 350, 400)], 1).updated
+    assert walked.id == first.id
+    [elsewhere] = tracker.update(
+        [det("Normal", 0, 0, 60, 80), det("Normal", 250, 100, 350, 400)], 2
+    ).updated[1:]
+    assert elsewhere.id != first.id
+
+
 def watcher_run(detections_per_run: list[list[Detection]]) -> list[tuple[str, str | None]]:
     tracker = Tracker(TrackerSettings())
     door = Zone("door", DOOR_ZONE)
@@ -133,6 +145,14 @@ def test_a_person_walks_to_the_door_falls_and_leaves():
         ("person_left", "door"),
         ("person_left", None),
     ]
+
+
+def test_one_sure_sighting_is_a_person_and_an_unsure_one_waits_for_a_second():
+    sure = [[det("Normal", 450, 150, 600, 420, 0.7)]]
+    unsure = [[det("Normal", 450, 150, 600, 420, 0.5)]]
+    assert watcher_run(sure) == [("person_entered", None)]
+    assert watcher_run(unsure) == []
+    assert watcher_run(unsure * 2) == [("person_entered", None)]
 
 
 def test_a_cat_that_the_detector_calls_fallen_is_not_a_person():

@@ -18,6 +18,7 @@ from edgeai.errors import ModelLoadError
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
 from edgeai.profiles import Profiles
+from edgeai.store import ModelStore
 from edgeai.voice.build import VoiceModels, build_voice_loop
 from edgeai.voice.llm import LocalLLM
 from edgeai.voice.respond import NOT_CAUGHT, Responder
@@ -175,8 +176,6 @@ def loop_for(
         return (RealtimeWavSink if realtime else WavSink)(replies[-1], rate)
 
     profile = Profiles.load(catalog).get("x86-cpu")
-    from edgeai.store import ModelStore
-
     return build_voice_loop(
         voice_config, profile, ModelStore(TEST_MODEL_STORE), catalog, voice_models, open_sink
     ), replies
@@ -201,10 +200,10 @@ def test_the_whole_loop_wake_stt_intent_tts(
 
 class BargeInSource:
     """Plays the question, then waits (feeding silence) until edgeai speaks, then says the
-    wake word: driven by what the loop does, not by guessed timings."""
+    interruption: driven by what the loop does, not by guessed timings."""
 
-    def __init__(self, question: np.ndarray, speaking: threading.Event) -> None:
-        self.question, self.speaking = question, speaking
+    def __init__(self, question: np.ndarray, speaking: threading.Event, words: str) -> None:
+        self.question, self.speaking, self.words = question, speaking, words
 
     def blocks(self, block_samples: int):
         yield from ArraySource(self.question, realtime=True).blocks(block_samples)
@@ -212,12 +211,13 @@ class BargeInSource:
         while not self.speaking.is_set() and time.monotonic() < deadline:
             time.sleep(block_samples / 16000)
             yield np.zeros(block_samples, np.int16)
-        interruption = np.concatenate([speak("hey jarvis"), silence(2.0)])
+        interruption = np.concatenate([speak(self.words), silence(2.0)])
         yield from ArraySource(interruption, realtime=True).blocks(block_samples)
 
 
-def test_the_wake_word_during_a_reply_cancels_it(
-    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+@pytest.mark.parametrize("interruption", ["hey jarvis", "stop"])
+def test_the_wake_word_or_stop_during_a_reply_cancels_it(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path, interruption: str
 ):
     question = np.concatenate(
         [
@@ -229,8 +229,9 @@ def test_the_wake_word_during_a_reply_cancels_it(
         ]
     )
     loop, _ = loop_for(voice_config, voice_models, tmp_path, realtime=True)
-    timelines = loop.run(BargeInSource(question, loop.speaking))
+    timelines = loop.run(BargeInSource(question, loop.speaking, interruption))
     assert timelines[0].route == "llm (cancelled)"
+    assert len(timelines) == 1  # nothing said after the interruption: no second turn
 
 
 def run_cli(tmp_path: Path, *args: str):
@@ -321,3 +322,31 @@ def test_bench_voice_smoke_run_compares_with_the_sequential_pipeline_and_plots_i
     totals = bench.summary(results)
     assert "| local intents |" in bench.markdown(results, totals)
     assert_png(voice_breakdown(results, tmp_path / "voice.png"))
+
+
+def test_bench_barge_in_times_the_wake_word_and_stop_cutting_a_reply_short(
+    voice_config: Config, voice_models: VoiceModels
+):
+    from edgeai.bench import barge_in
+    from edgeai.bench.voice import VOICES
+    from edgeai.synthetic.speech import Synthesizer
+
+    synth = Synthesizer(TEST_MODEL_STORE / "piper-en-us-joe-medium" / "en_US-joe-medium.onnx")
+    catalog = Catalog.load()
+    profile = Profiles.load(catalog).get("x86-cpu")
+    store = ModelStore(TEST_MODEL_STORE)
+
+    def make_loop(open_sink):
+        return build_voice_loop(voice_config, profile, store, catalog, voice_models, open_sink)
+
+    results = barge_in.bench_barge_in(
+        make_loop, synth, VOICES[:1], lambda _: None, questions=barge_in.QUESTIONS[:1]
+    )
+    assert [r.interruption for r in results] == ["wake word", "stop word"]
+    for result in results:
+        # a reply that played on would end seconds after the word, not within one
+        assert result.cut_short and result.silent_after_s is not None
+        assert result.silent_after_s < 1.0
+    totals = barge_in.summary(results)
+    assert totals["stop word"]["cut_short"] == 1
+    assert "| stop word | 1/1 |" in barge_in.markdown(totals)

@@ -40,7 +40,7 @@ def start_server(
 ) -> WyomingServer:
     catalog = Catalog.load()
     profile = Profiles.load(catalog).get("x86-cpu")
-    wake = load_wake_detector(config, profile, store, catalog)
+    wake = load_wake_detector(config.wake.words, profile, store, catalog)
     stages = serve_stages(config, profile, models, intent_context(config), wake)
     wyoming = WyomingSettings.model_validate({"port": 0, "zeroconf": False} | settings)
     server = WyomingServer(wyoming, stages)

@@ -17,7 +17,13 @@ class AudioSink(Protocol):
         """Play or store int16 mono samples at the rate the sink was opened with."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Finish: audio written so far plays (or is stored) to its end."""
+        ...
+
+    def interrupt(self) -> None:
+        """Finish at once (barge-in): audio not yet played is dropped."""
+        ...
 
 
 class NullSink:
@@ -27,6 +33,9 @@ class NullSink:
         pass
 
     def close(self) -> None:
+        pass
+
+    def interrupt(self) -> None:
         pass
 
 
@@ -53,6 +62,10 @@ class WavSink:
     def close(self) -> None:
         self._file.close()
         self._partial.replace(self.path)
+
+    def interrupt(self) -> None:
+        """A file has nothing waiting to play: it keeps what was said before the cut."""
+        self.close()
 
     def abort(self) -> None:
         self._file.close()
@@ -89,5 +102,9 @@ class SpeakerSink:
         self._stream.write(np.asarray(samples, dtype=np.int16).reshape(-1, 1))
 
     def close(self) -> None:
-        self._stream.stop()
+        self._stream.stop()  # plays out what PortAudio still holds
+        self._stream.close()
+
+    def interrupt(self) -> None:
+        self._stream.abort()  # drops it: the device's buffer would otherwise delay the cut
         self._stream.close()

@@ -100,14 +100,19 @@ def bench_vision(
     script: SceneScript | None = None,
     realtime: bool = True,
     progress: Callable[[float], None] | None = None,
+    settings: CameraSettings | None = None,
 ) -> VisionBench:
-    """Write the clip, play it at its frame rate through the camera loop, and score it."""
+    """Write the clip, play it at its frame rate through the camera loop, and score it.
+
+    `settings` (the user's camera settings: detector pace, scores) are used with the clip's door
+    zone and no rules."""
     script = script or SceneScript()
     sprites = Sprites.load()
     truth = ground_truth(script, sprites)
     clip = workdir / "bench-scene.avi"
     write_clip(clip, script, sprites)
-    settings = CameraSettings(zones={"door": [list(c) for c in DOOR_ZONE]})
+    door = {"door": [list(c) for c in DOOR_ZONE]}
+    settings = (settings or CameraSettings()).model_copy(update={"zones": door, "rules": []})
     loop = build_camera_loop(settings, detector, "bench", None)
     events: list[CameraEvent] = []
     loop.bus.subscribe(events.append)

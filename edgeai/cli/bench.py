@@ -127,7 +127,8 @@ def voice(app: AppContext, out: Path) -> None:
     """End of speech to first reply audio, edgeai against a sequential pipeline, same clips.
 
     Clips: 8 requests (4 local intents, 4 LLM questions) x 3 voices and noise levels, each
-    after "hey jarvis", played in real time.
+    after "hey jarvis", played in real time. Then barge-in: long answers interrupted by the wake
+    word or "stop", timed from the end of the word to the end of the reply's audio.
     """
     run_voice(app, out)
 
@@ -135,7 +136,8 @@ def voice(app: AppContext, out: Path) -> None:
 def run_voice(app: AppContext, out: Path) -> str:
     from tqdm import tqdm
 
-    from edgeai.audio.sinks import NullSink
+    from edgeai.audio.sinks import AudioSink, NullSink
+    from edgeai.bench import barge_in
     from edgeai.bench import voice as bench
     from edgeai.bench.plots import voice_breakdown
     from edgeai.synthetic.speech import Synthesizer
@@ -150,20 +152,30 @@ def run_voice(app: AppContext, out: Path) -> str:
     models = load_voice_models(config, profile, app.store, app.catalog)
     synth = Synthesizer(app.store.main_file(app.catalog.get(profile.roles["tts"].model)))
 
-    def make_loop() -> VoiceLoop:
-        return build_voice_loop(
-            config, profile, app.store, app.catalog, models, lambda rate: NullSink()
-        )
+    def make_loop(open_sink: Callable[[int], AudioSink] = lambda rate: NullSink()) -> VoiceLoop:
+        return build_voice_loop(config, profile, app.store, app.catalog, models, open_sink)
 
     total = len(bench.REQUESTS) * len(bench.VOICES)
     with tqdm(total=total, desc="voice turns", unit="clip", disable=None) as bar:
         results = bench.bench_voice(models, make_loop, config, synth, lambda _: bar.update())
+    voices = bench.VOICES[:2]
+    total = len(voices) * len(barge_in.INTERRUPTIONS) * len(barge_in.QUESTIONS)
+    with tqdm(total=total, desc="barge-in", unit="reply", disable=None) as bar:
+        interrupted = barge_in.bench_barge_in(make_loop, synth, voices, lambda _: bar.update())
     totals = bench.summary(results)
+    barge_in_totals = barge_in.summary(interrupted)
     return write_results(
         out,
         "voice",
-        {"summary": totals, "clips": bench.as_rows(results)},
-        bench.markdown(results, totals),
+        {
+            "summary": totals,
+            "clips": bench.as_rows(results),
+            "barge_in": {
+                "summary": barge_in_totals,
+                "trials": [trial.as_dict() for trial in interrupted],
+            },
+        },
+        bench.markdown(results, totals) + "\n" + barge_in.markdown(barge_in_totals),
         lambda path: voice_breakdown(results, path),
     )
 
@@ -196,7 +208,7 @@ def run_vision(app: AppContext, out: Path, seconds: float) -> str:
         def advance(t: float) -> None:
             bar.update(max(0, int(t) - bar.n))
 
-        result = bench_vision(detector, out, script, progress=advance)
+        result = bench_vision(detector, out, script, progress=advance, settings=app.config.camera)
     return write_results(
         out, "vision", result.as_dict(), result.markdown(), lambda p: vision_costs(result, p)
     )
@@ -279,7 +291,7 @@ def run_wyoming(app: AppContext, out: Path, rounds: int) -> str:
     config = app.config.model_copy(update={"voice": app.config.voice.model_copy(update=fixed)})
     profile = app.active_profile()
     models = load_voice_models(config, profile, app.store, app.catalog)
-    wake = load_wake_detector(config, profile, app.store, app.catalog)
+    wake = load_wake_detector(config.wake.words, profile, app.store, app.catalog)
     stages = serve_stages(config, profile, models, intent_context(config), wake)
     settings = config.wyoming.model_copy(update={"host": "127.0.0.1", "port": 0, "zeroconf": False})
     server = WyomingServer(settings, stages)

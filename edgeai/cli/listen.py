@@ -19,6 +19,7 @@ from edgeai.messages import (
     SpeechEnded,
     SpeechPaused,
     SpeechStarted,
+    StopWordHeard,
     WakeDetected,
 )
 
@@ -67,8 +68,9 @@ def listen(
 
 
 def _as_dict(event: ListenEvent) -> dict[str, object]:
-    if isinstance(event, WakeDetected):
-        return {"event": "wake", "at_s": round(event.at_s, 3), "name": event.name,
+    if isinstance(event, WakeDetected | StopWordHeard):
+        kind = "wake" if isinstance(event, WakeDetected) else "stop-word"
+        return {"event": kind, "at_s": round(event.at_s, 3), "name": event.name,
                 "score": round(event.score, 3)}  # fmt: skip
     if isinstance(event, SpeechStarted):
         return {"event": "speech-start", "at_s": round(event.at_s, 3)}
@@ -80,7 +82,7 @@ def _as_dict(event: ListenEvent) -> dict[str, object]:
 
 
 def _as_text(event: ListenEvent) -> str:
-    if isinstance(event, WakeDetected):
+    if isinstance(event, WakeDetected | StopWordHeard):
         detail = f"{event.name} (score {event.score:.2f})"
     elif isinstance(event, SpeechEnded):
         cut = ", cut at the maximum length" if event.truncated else ""

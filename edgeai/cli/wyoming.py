@@ -46,7 +46,7 @@ def wyoming(app: AppContext, host: str | None, port: int | None, allow: tuple[st
         raise click.UsageError(f"{where}: {problem['msg'].removeprefix('Value error, ')}") from None
     profile = app.active_profile()
     models = load_voice_models(config, profile, app.store, app.catalog)
-    wake = load_wake_detector(config, profile, app.store, app.catalog)
+    wake = load_wake_detector(config.wake.words, profile, app.store, app.catalog)
     stages = serve_stages(config, profile, models, intent_context(config), wake)
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP)
     server = WyomingServer(settings, stages)

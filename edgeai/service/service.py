@@ -233,7 +233,8 @@ class Service:
         loops = Loops(config, profile, voice, camera_loop)
         voice.turn_done = self._on_turn
         if config.wyoming.enabled:
-            intents, wake = voice.responder.intents, voice.listener.detector
+            listener = voice.listener
+            intents, wake = voice.responder.intents, listener.detector.fresh(listener.wake_words)
             stages = serve_stages(config, profile, models, intents, wake)
             loops.wyoming = WyomingServer(config.wyoming, stages)
             loops.wyoming.start()

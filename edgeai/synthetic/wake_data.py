@@ -132,9 +132,16 @@ _SOUND_SWAPS = (
 )  # fmt: skip
 
 
-def sentences(split: Split, rng: np.random.Generator) -> Iterator[str]:
+def sentences(split: Split, rng: np.random.Generator, phrase: str) -> Iterator[str]:
     """Endless sentences: a quarter from templates, the rest free-form from the split's words
-    mixed with everyday function words (phonetically varied, if not always grammatical)."""
+    mixed with everyday function words (phonetically varied, if not always grammatical).
+
+    None contains the phrase, even inside a word: the word list has "stop", "stops", "nonstop".
+    """
+    return (text for text in _any_sentences(split, rng) if phrase.lower() not in text.lower())
+
+
+def _any_sentences(split: Split, rng: np.random.Generator) -> Iterator[str]:
     while True:
         if rng.random() < 0.25:
             yield " ".join(str(rng.choice(part)) for part in split.sentence_parts)
@@ -216,7 +223,7 @@ def negatives(
     """About `seconds` of clips without the phrase: sentences, near misses and noise in `mix`."""
     train_misses, dev_misses = near_misses(phrase)
     misses = train_misses if split.name == "train" else dev_misses
-    texts = sentences(split, rng)
+    texts = sentences(split, rng, phrase)
     kinds, weights = list(mix), np.array(list(mix.values())) / sum(mix.values())
     clips: list[np.ndarray] = []
     total = 0.0
@@ -239,10 +246,10 @@ def negatives(
 
 
 def babble_track(
-    synth: Synthesizer, split: Split, seconds: float, rng: np.random.Generator
+    synth: Synthesizer, split: Split, seconds: float, rng: np.random.Generator, phrase: str
 ) -> np.ndarray:
-    """Several overlapping talkers: the background of a busy room."""
-    texts = sentences(split, rng)
+    """Several overlapping talkers (none saying the phrase): the background of a busy room."""
+    texts = sentences(split, rng, phrase)
     length = int(seconds * SAMPLE_RATE_HZ)
     track = np.zeros(length, np.float32)
     for _ in range(4):
@@ -270,7 +277,7 @@ def dev_set(
     """A dev set for `phrase` from dev voices, sentences, near misses and noises only."""
     rng = np.random.default_rng(seed)
     _, dev = make_splits(rng, with_piper=False)
-    babble = babble_track(synth, dev, 120.0, rng)
+    babble = babble_track(synth, dev, 120.0, rng, phrase)
     found = positives(synth, phrase, dev, positive_count, rng, babble)
     ordinary = np.concatenate(
         negatives(synth, phrase, dev, negative_seconds, rng, babble, ORDINARY_MIX)

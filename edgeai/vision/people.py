@@ -2,9 +2,10 @@
 
 The default detector has two classes, upright ("Normal") and fallen ("Fall"), and its Fall class
 also fires on low, wide things such as a cat. So a track only counts as a person once it has been
-seen upright a few times, and a fall is a person seen upright first and then lying (the Fall class
-or a box much wider than tall) for a few detector runs. A person already lying when the camera
-starts is therefore not reported as a fall: the price of no fall alarms for pets.
+seen upright twice (or once with a sure score), and a fall is a person seen upright first and
+then lying (the Fall class or a box much wider than tall) for a few detector runs. A person
+already lying when the camera starts is therefore not reported as a fall: the price of no fall
+alarms for pets.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ class PeopleSettings:
     fallen_labels: tuple[str, ...] = ("Fall",)
     """Detector labels of a person lying down."""
     confirm_upright: int = 2
-    """Upright detections before a track is reported as a person."""
+    """Upright detections before a track is reported as a person..."""
+    sure_score: float = 0.6
+    """...unless one is at least this confident: then that one is enough, a detector run
+    sooner (a one-frame false detection is rarely this sure; the cat is called "Fall")."""
     fall_hits: int = 2
     """Lying detections in a row before a fall is reported."""
     upright_ratio: float = 1.0
@@ -104,7 +108,8 @@ class PeopleWatcher:
         elif self._lying(latest):
             person.lying_streak += 1
         if not person.reported:
-            if person.upright_hits < self.settings.confirm_upright:
+            sure = self._upright(latest) and latest.score >= self.settings.sure_score
+            if person.upright_hits < self.settings.confirm_upright and not sure:
                 return []
             person.reported = True
             changes.append(PersonChange("person_entered", None, track))

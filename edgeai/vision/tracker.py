@@ -18,7 +18,11 @@ from edgeai.vision.detection import Box, Detection
 @dataclass(frozen=True)
 class TrackerSettings:
     match_iou: float = 0.25
-    """Overlap a detection needs with a track's last box to continue it."""
+    """Overlap a detection needs with a track's last box to continue it..."""
+    match_reach: float = 1.0
+    """...or, failing any overlap match, how far its centre may be from the box's, in box
+    heights: someone walking fast between detector runs (or while the detector slows down for
+    a voice turn) stays one track, so one person is one event."""
     confirm_hits: int = 2
     """Detections before a track counts (one stray detection is not an event)."""
     lost_after_misses: int = 3
@@ -64,24 +68,31 @@ class Tracker:
         self._ids = itertools.count(1)
 
     def update(self, detections: list[Detection], t: float) -> TrackUpdate:
-        pairs = sorted(
-            (
-                (track.box.iou(d.box), ti, di)
-                for ti, track in enumerate(self.tracks)
-                for di, d in enumerate(detections)
-            ),
-            reverse=True,
-        )
         used_tracks: set[int] = set()
         used_detections: set[int] = set()
-        for overlap, ti, di in pairs:
-            if overlap < self.settings.match_iou:
-                break
-            if ti in used_tracks or di in used_detections:
-                continue
-            used_tracks.add(ti)
-            used_detections.add(di)
-            self.tracks[ti].add(detections[di], t, self.settings.history)
+        overlaps = (
+            (track.box.iou(d.box), ti, di)
+            for ti, track in enumerate(self.tracks)
+            for di, d in enumerate(detections)
+        )
+        # nearest first: negated distance in box heights, so that larger is better as for IoU
+        nearness = (
+            (-_reach(track.box, d.box), ti, di)
+            for ti, track in enumerate(self.tracks)
+            for di, d in enumerate(detections)
+        )
+        for pairs, enough in (
+            (overlaps, self.settings.match_iou),
+            (nearness, -self.settings.match_reach),
+        ):
+            for score, ti, di in sorted(pairs, reverse=True):
+                if score < enough:
+                    break
+                if ti in used_tracks or di in used_detections:
+                    continue
+                used_tracks.add(ti)
+                used_detections.add(di)
+                self.tracks[ti].add(detections[di], t, self.settings.history)
         updated = [self.tracks[i] for i in sorted(used_tracks)]
         for i, track in enumerate(self.tracks):
             if i not in used_tracks:
@@ -97,3 +108,10 @@ class Tracker:
                 self.tracks.append(track)
                 updated.append(track)
         return TrackUpdate(updated, lost)
+
+
+def _reach(box: Box, other: Box) -> float:
+    """Distance between the centres, in heights of `box`."""
+    dx = (other.x1 + other.x2 - box.x1 - box.x2) / 2
+    dy = (other.y1 + other.y2 - box.y1 - box.y2) / 2
+    return float((dx * dx + dy * dy) ** 0.5 / max(box.height, 1.0))

@@ -15,7 +15,7 @@ from queue import Full, Queue
 from edgeai.audio.sinks import AudioSink
 from edgeai.audio.sources import AudioSource
 from edgeai.listen import Listener
-from edgeai.messages import SpeechEnded, SpeechPaused, WakeDetected
+from edgeai.messages import SpeechEnded, SpeechPaused, StopWordHeard, WakeDetected
 from edgeai.voice.respond import AnyOf, Responder
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnTimeline
@@ -95,7 +95,7 @@ class VoiceLoop:
                     name = f"{timer.name} timer" if timer.name else "timer"
                     self.announce(f"Your {name} is done.")
             for event in events:
-                if isinstance(event, WakeDetected) and self.speaking.is_set():
+                if isinstance(event, WakeDetected | StopWordHeard) and self.speaking.is_set():
                     log.info("barge-in: %s while speaking", event.name)
                     self.cancel.set()
                 elif isinstance(event, SpeechPaused):
@@ -169,7 +169,10 @@ class VoiceLoop:
         try:
             yield sink
         finally:
-            sink.close()
+            if self._cancelled.is_set():
+                sink.interrupt()
+            else:
+                sink.close()
             self.speaking.clear()
 
     def _turn(self, turn: _Turn) -> TurnTimeline:

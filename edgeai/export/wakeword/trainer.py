@@ -51,7 +51,7 @@ def build_wakeword(
     started = time.monotonic()
 
     log.info("synthesizing training data for %r", recipe.phrase)
-    train_babble = dataset.babble_track(synth, train_split, 120.0, rng)
+    train_babble = dataset.babble_track(synth, train_split, 120.0, rng, recipe.phrase)
     train_pos = dataset.positives(
         synth, recipe.phrase, train_split, recipe.positives, rng, train_babble
     )
