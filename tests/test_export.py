@@ -117,7 +117,8 @@ def test_bundled_recipes_load_and_an_unknown_kind_names_the_supported_ones(tmp_p
     detector = load_recipe(recipe_path("yolov8-fall"))
     assert isinstance(detector, DetectorRecipe)
     assert detector.source.sha256 == REAL_SOURCE_SHA
-    assert load_recipe(recipe_path("wakeword-hey-jarvis")).kind == "wakeword"
+    for name in ("wakeword-hey-jarvis", "wakeword-stop"):
+        assert load_recipe(recipe_path(name)).kind == "wakeword"
 
     odd = tmp_path / "odd.yaml"
     odd.write_text("kind: segmenter\nname: x\n")
