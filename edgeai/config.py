@@ -195,6 +195,13 @@ class VoiceSettings(Strict):
     )
     max_sentences: int = Field(default=3, ge=1, le=10, description="Spoken answers are capped")
     llm_max_tokens: int = Field(default=80, ge=8, le=1024, description="Cap on one LLM answer")
+    stt_window_s: float | None = Field(
+        default=None,
+        ge=10,
+        le=30,
+        description="Whisper encoder window for faster-whisper (null: Whisper's 30 s); shorter "
+        "is faster for short commands, under 10 s tiny.en repeats itself",
+    )
     history_turns: int = Field(
         default=3, ge=0, le=20, description="Earlier exchanges the LLM remembers"
     )

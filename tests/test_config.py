@@ -118,3 +118,9 @@ def test_a_stop_word_cannot_share_a_wake_word_name(tmp_path: Path):
     with pytest.raises(ConfigError) as error:
         load_config(path)
     assert "wake: Value error, wake words and stop words need different names" in str(error.value)
+
+
+def test_a_whisper_window_under_ten_seconds_is_refused(tmp_path: Path):
+    path = write(tmp_path, "voice:\n  stt_window_s: 5\n")
+    with pytest.raises(ConfigError, match=r"voice\.stt_window_s: Input should be greater than or"):
+        load_config(path)

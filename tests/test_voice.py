@@ -47,6 +47,21 @@ def test_transcribes_speech_and_returns_nothing_for_silence(voice_models: VoiceM
     assert voice_models.stt.transcribe(silence(2.0)) == ""
 
 
+def test_a_ten_second_whisper_window_hears_commands_and_longer_speech_gets_thirty(model_store):
+    from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
+
+    stt = FasterWhisperSTT(TEST_MODEL_STORE / "whisper-tiny-en-ct2", 2, window_s=10.0)
+    for command, heard in [("set a timer for five minutes", "timer"), ("stop", "stop")]:
+        text = stt.transcribe(np.concatenate([silence(0.3), speak(command), silence(0.5)]))
+        assert heard in text.lower()
+        assert text.lower().count(heard) == 1  # no repetition loop
+    assert stt.transcribe(silence(3.0)) == ""
+    story = "the quick brown fox jumps over the lazy dog and runs far away into the woods"
+    long = np.concatenate([speak(story), silence(0.5), speak(story), silence(0.5)])
+    assert len(long) / 16000 > 10.0 - 1.0  # past the window: Whisper's own 30 s path
+    assert stt.transcribe(long).lower().count("woods") == 2
+
+
 def test_a_broken_whisper_folder_is_refused_before_ctranslate2_reads_it(tmp_path: Path):
     for name in ("config.json", "tokenizer.json"):
         (tmp_path / name).write_text("{}")

@@ -258,6 +258,7 @@ class Service:
             config.voice.llm_max_tokens,
             config.voice.history_turns,
             config.voice.llm_seed,
+            config.voice.stt_window_s,
             config.camera.enabled,
             config.camera.min_score,
         )

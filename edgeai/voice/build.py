@@ -51,7 +51,7 @@ def load_voice_models(
     roles = profile.roles
     artifacts = ArtifactIndex.load()  # read the manifests once for the three roles
     stt_file, stt_role = role_model(profile, "stt", store, catalog, artifacts)
-    stt = load_stt(stt_role.engine, stt_file, stt_role.threads)
+    stt = load_stt(stt_role.engine, stt_file, stt_role.threads, config.voice.stt_window_s)
     llm_path, llm_role = role_model(profile, "llm", store, catalog, artifacts)
     llm = LocalLLM(
         llm_path,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 class Transcriber(Protocol):
@@ -27,12 +30,19 @@ class SpeechToText(Transcriber, Protocol):
         ...
 
 
-def load_stt(engine: str, model_file: Path, threads: int) -> SpeechToText:
-    """The backend for `engine`, on the model's main file (CTranslate2 reads its folder)."""
+def load_stt(
+    engine: str, model_file: Path, threads: int, window_s: float | None = None
+) -> SpeechToText:
+    """The backend for `engine`, on the model's main file (CTranslate2 reads its folder).
+
+    `window_s`, a Whisper encoder window shorter than 30 s, is CTranslate2's alone: the ONNX and
+    OpenVINO exports have a fixed 30 s input."""
     if engine == "ctranslate2":
         from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
 
-        return FasterWhisperSTT(model_file.parent, threads)
+        return FasterWhisperSTT(model_file.parent, threads, window_s)
+    if window_s is not None:
+        log.warning("voice.stt_window_s applies to the ctranslate2 engine; %s encodes 30 s", engine)
     if engine in ("onnxruntime", "openvino"):
         from edgeai.voice.stt.optimum_whisper import OptimumWhisperSTT
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,21 +16,41 @@ from edgeai.errors import ModelLoadError
 # Whisper's well-known hallucinations on silence and noise
 _HALLUCINATIONS = re.compile(
     r"^\s*(?:\[.*\]|\(.*\)|thanks? (?:you )?(?:for watching|so much)[.!]?"
-    r"|you[.!]?|\.+|bye[.!]?)\s*$",
+    r"|you[.!]?|[.\s]+|bye[.!]?)\s*$",
     re.IGNORECASE,
 )
 
 
+WINDOW_MARGIN_S = 1.0
+"""An utterance goes through the short window only if it ends this long before the window does."""
+NO_SPEECH_PROBABILITY = 0.6
+"""With a low average log-probability, above this the window holds no speech (faster-whisper's
+own thresholds)."""
+LOW_LOG_PROBABILITY = -1.0
+LOOP_COMPRESSION_RATIO = 2.4
+
+
 class FasterWhisperSTT:
-    def __init__(self, model_dir: Path, threads: int) -> None:
+    """`window_s` below Whisper's 30 s encodes a shorter window: CTranslate2 takes fewer mel
+    frames, and the encoder, most of tiny.en's cost, shrinks with them. Windows under about
+    9 s make tiny.en repeat itself endlessly, so 10 s is the least the config allows."""
+
+    def __init__(self, model_dir: Path, threads: int, window_s: float | None = None) -> None:
         _check_ctranslate2_dir(model_dir)
         try:
             from faster_whisper import WhisperModel
+            from faster_whisper.tokenizer import Tokenizer
         except ImportError as e:
             raise ModelLoadError(f"speech-to-text needs faster-whisper: {e}") from None
         self._model = WhisperModel(
             str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=1
         )
+        self.window_s = window_s
+        tokenizer = Tokenizer(
+            self._model.hf_tokenizer, self._model.model.is_multilingual, "transcribe", "en"
+        )
+        self._tokenizer = tokenizer
+        self._prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
 
     def warm_up(self) -> None:
         self.transcribe(np.zeros(16000, np.int16))
@@ -39,6 +60,13 @@ class FasterWhisperSTT:
 
     def segments(self, audio: np.ndarray) -> Iterator[str]:
         """Whisper's segments as it decodes them; known hallucinations are left out."""
+        if self.window_s is not None and len(audio) / 16000 <= self.window_s - WINDOW_MARGIN_S:
+            text = self._in_window(audio, self.window_s)
+            if not _looks_like_a_loop(text):
+                if text and not is_hallucination(text):
+                    yield text
+                return
+            # as faster-whisper retries a decode that repeats itself, with the full window here
         segments, _ = self._model.transcribe(
             int16_to_float(audio),
             language="en",
@@ -51,6 +79,39 @@ class FasterWhisperSTT:
             text = segment.text.strip()
             if text and not is_hallucination(text):
                 yield text
+
+    def _in_window(self, audio: np.ndarray, window_s: float) -> str:
+        """One greedy decode of the utterance padded to `window_s` (faster-whisper's transcribe
+        always pads to 30 s). At most ~8 tokens a second of audio: a decode that starts
+        repeating itself stops there."""
+        from faster_whisper.audio import pad_or_trim
+
+        frames = int(window_s * 100)
+        features = pad_or_trim(self._model.feature_extractor(int16_to_float(audio)), frames)
+        encoded = self._model.encode(features)
+        new_tokens = int(8 * len(audio) / 16000) + 16
+        result = self._model.model.generate(
+            encoded,
+            [self._prompt],
+            beam_size=1,
+            max_length=len(self._prompt) + new_tokens,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+        )[0]
+        tokens = result.sequences_ids[0]
+        # the score is the log-probability per token; faster-whisper averages over tokens + 1
+        log_probability = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        if result.no_speech_prob > NO_SPEECH_PROBABILITY and log_probability < LOW_LOG_PROBABILITY:
+            return ""
+        return str(self._tokenizer.decode(tokens)).strip()
+
+
+def _looks_like_a_loop(text: str) -> bool:
+    """faster-whisper's test of a decode stuck repeating itself: text that compresses too well."""
+    data = text.encode()
+    return len(data) > 0 and len(data) / len(zlib.compress(data)) > LOOP_COMPRESSION_RATIO
 
 
 def is_hallucination(text: str) -> bool:
