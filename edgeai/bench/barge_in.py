@@ -10,10 +10,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from edgeai.audio.convert import float_to_int16, int16_to_float
 from edgeai.audio.sources import ArraySource
-from edgeai.bench.voice import make_clip
-from edgeai.synthetic.augment import mix_at_snr, noise
+from edgeai.bench.voice import make_clip, with_pink_noise
 from edgeai.synthetic.speech import Synthesizer, Voice
 from edgeai.voice.loop import VoiceLoop
 
@@ -40,10 +38,7 @@ class Word:
     ) -> Word:
         clean = synth.speak(text, voice)
         loud = np.flatnonzero(np.abs(clean.astype(np.int32)) > 0.05 * np.abs(clean).max())
-        audio = int16_to_float(clean)
-        if snr_db is not None:
-            audio = mix_at_snr(audio, noise("pink", len(audio), rng), snr_db)
-        return cls(float_to_int16(audio), (loud[-1] + 1) / 16000)
+        return cls(with_pink_noise(clean, snr_db, rng), (loud[-1] + 1) / 16000)
 
 
 @dataclass(frozen=True)

@@ -72,11 +72,17 @@ def make_clip(
     lead = [gap(1.0), synth.speak("Hey Jarvis.", voice), gap(0.4)]
     request = synth.speak(text, voice)
     clip = np.concatenate([*lead, request, gap(1.8)])
-    if snr_db is not None:
-        audio = int16_to_float(clip)
-        clip = float_to_int16(mix_at_snr(audio, noise("pink", len(audio), rng), snr_db))
+    clip = with_pink_noise(clip, snr_db, rng)
     start = sum(len(part) for part in lead)
     return clip, clip[start : start + len(request)]
+
+
+def with_pink_noise(clip: np.ndarray, snr_db: float | None, rng: np.random.Generator) -> np.ndarray:
+    """`clip` with pink noise at `snr_db` (None: as it is)."""
+    if snr_db is None:
+        return clip
+    audio = int16_to_float(clip)
+    return float_to_int16(mix_at_snr(audio, noise("pink", len(audio), rng), snr_db))
 
 
 def bench_voice(

@@ -70,21 +70,15 @@ class Tracker:
     def update(self, detections: list[Detection], t: float) -> TrackUpdate:
         used_tracks: set[int] = set()
         used_detections: set[int] = set()
-        overlaps = (
-            (track.box.iou(d.box), ti, di)
-            for ti, track in enumerate(self.tracks)
-            for di, d in enumerate(detections)
-        )
-        # nearest first: negated distance in box heights, so that larger is better as for IoU
-        nearness = (
-            (-_reach(track.box, d.box), ti, di)
-            for ti, track in enumerate(self.tracks)
-            for di, d in enumerate(detections)
-        )
-        for pairs, enough in (
-            (overlaps, self.settings.match_iou),
-            (nearness, -self.settings.match_reach),
+        for closeness, enough in (
+            (Box.iou, self.settings.match_iou),
+            (_nearness, -self.settings.match_reach),
         ):
+            pairs = (
+                (closeness(track.box, d.box), ti, di)
+                for ti, track in enumerate(self.tracks)
+                for di, d in enumerate(detections)
+            )
             for score, ti, di in sorted(pairs, reverse=True):
                 if score < enough:
                     break
@@ -110,8 +104,9 @@ class Tracker:
         return TrackUpdate(updated, lost)
 
 
-def _reach(box: Box, other: Box) -> float:
-    """Distance between the centres, in heights of `box`."""
+def _nearness(box: Box, other: Box) -> float:
+    """Minus the distance between the centres, in heights of `box`: larger is closer, as a
+    larger overlap is, so both passes pair greedily the same way."""
     dx = (other.x1 + other.x2 - box.x1 - box.x2) / 2
     dy = (other.y1 + other.y2 - box.y1 - box.y2) / 2
-    return float((dx * dx + dy * dy) ** 0.5 / max(box.height, 1.0))
+    return -float((dx * dx + dy * dy) ** 0.5 / max(box.height, 1.0))

@@ -60,11 +60,17 @@ class FasterWhisperSTT:
 
     def segments(self, audio: np.ndarray) -> Iterator[str]:
         """Whisper's segments as it decodes them; known hallucinations are left out."""
+        for segment in self._decoded(audio):
+            text = segment.strip()
+            if text and not is_hallucination(text):
+                yield text
+
+    def _decoded(self, audio: np.ndarray) -> Iterator[str]:
+        """The short window when set and the utterance fits, else faster-whisper's 30 s."""
         if self.window_s is not None and len(audio) / 16000 <= self.window_s - WINDOW_MARGIN_S:
             text = self._in_window(audio, self.window_s)
             if not _looks_like_a_loop(text):
-                if text and not is_hallucination(text):
-                    yield text
+                yield text
                 return
             # as faster-whisper retries a decode that repeats itself, with the full window here
         segments, _ = self._model.transcribe(
@@ -75,10 +81,7 @@ class FasterWhisperSTT:
             without_timestamps=True,
             vad_filter=False,
         )
-        for segment in segments:
-            text = segment.text.strip()
-            if text and not is_hallucination(text):
-                yield text
+        yield from (segment.text for segment in segments)
 
     def _in_window(self, audio: np.ndarray, window_s: float) -> str:
         """One greedy decode of the utterance padded to `window_s` (faster-whisper's transcribe
