@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from click.testing import CliRunner
 
 from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
 from edgeai.export.wakeword.recipe import WakeWordRecipe
-from edgeai.export.wakeword.trainer import build_wakeword
-from edgeai.synthetic.wake_data import near_misses
+from edgeai.export.wakeword.trainer import build_wakeword, count_firings
+from edgeai.synthetic.speech import EspeakVoice, PiperStyle
+from edgeai.synthetic.wake_data import make_splits, near_misses
 from edgeai.wake.heads import WakeHead, WakeWordSpec
 from tests.conftest import REPO, TEST_MODEL_STORE
 
@@ -35,6 +37,53 @@ def test_a_tiny_training_run_writes_a_loadable_head_and_an_honest_manifest(
     assert 0 <= dev["false_reject_rate"] <= 1
     assert dev["negative_hours"] > 1 / 60
     assert 0.2 <= manifest["threshold"] <= 0.95
+
+
+def test_mined_averaged_heads_keep_the_dev_false_accepts_the_recipe_allows(
+    model_store, tmp_path: Path
+):
+    """The threshold is chosen on torch scores of the dev stream; the manifest's measure streams
+    the exported ONNX through the runtime's detector. They must agree."""
+    recipe = WakeWordRecipe(
+        phrase="hey computer", positives=60, negative_minutes=1.0, dev_positives=20,
+        dev_negative_minutes=2.0, epochs=3, heads=2, mining_minutes=1.0, mining_rounds=1,
+        max_false_accepts_per_hour=0,
+    )  # fmt: skip
+    manifest = build_wakeword(recipe, model_store, Catalog.load(), tmp_path)
+
+    dev = manifest["dev"]
+    assert isinstance(dev, dict)
+    assert dev["false_accepts"] == 0
+    assert 0.2 <= manifest["threshold"] <= 0.999
+    assert "false accepts per hour on the dev set" in str(manifest["threshold_rule"])
+    assert manifest["recipe"]["heads"] == 2  # type: ignore[index]
+
+
+def testcount_firings_count_detections_the_way_the_detector_does():
+    refractory_blocks = 25  # 2 s of 80 ms blocks
+    stream = np.zeros(100)
+    stream[[3, 4, 10, 27, 28, 60]] = 0.9
+    # 3 fires; 4, 10 and 27 fall in its refractory; 28 fires; 60 fires
+    assert count_firings(stream, 0.5) == 3
+    assert count_firings(stream, 0.95) == 0
+    assert count_firings(np.full(refractory_blocks * 4, 0.9), 0.5) == 4
+
+
+def test_training_and_dev_speakers_stay_apart():
+    train, dev = make_splits(np.random.default_rng(0), with_piper=True)
+    variants = {
+        split.name: {v.voice.split("+")[1] for v in split.voices if isinstance(v, EspeakVoice)}
+        for split in (train, dev)
+    }
+    accents = {
+        split.name: {v.voice.split("+")[0] for v in split.voices if isinstance(v, EspeakVoice)}
+        for split in (train, dev)
+    }
+    assert len(variants["train"]) > 50
+    assert not variants["train"] & variants["dev"]
+    assert not accents["train"] & accents["dev"]
+    assert any(isinstance(v, PiperStyle) for v in train.voices)
+    assert not any(isinstance(v, PiperStyle) for v in dev.voices)
 
 
 def test_near_misses_are_close_but_never_the_phrase_and_differ_between_splits():

@@ -26,6 +26,16 @@ _TRAIN_LANGS = ("en-us", "en-gb", "en-gb-x-rp", "en-gb-scotland")
 _TRAIN_VARIANTS = ("m1", "m2", "m3", "m4", "f1", "f2", "f3", "klatt", "Andy", "adam", "Alex")
 _DEV_LANGS = ("en-029", "en-us-nyc", "en-gb-x-gbclan", "en-gb-x-gbcwmd")
 _DEV_VARIANTS = ("m5", "m6", "m7", "f4", "f5", "klatt3", "john", "linda", "david")
+_MORE_TRAIN_VARIANTS = (
+    "Alicia", "Andrea", "Annie", "AnxiousAndy", "Denis", "Diogo", "Gene", "Gene2", "Henrique",
+    "Hugo", "Jacky", "Lee", "Marco", "Mario", "Michael", "Mike", "Nguyen", "RicishayMax", "Storm",
+    "Tweaky", "anika", "antonio", "aunty", "belinda", "benjamin", "boris", "caleb", "ed",
+    "edward", "edward2", "grandma", "grandpa", "gustave", "iven", "iven2", "iven3", "iven4",
+    "klatt2", "klatt4", "klatt5", "klatt6", "m8", "marcelo", "max", "michel", "miguel",
+    "norbert", "pablo", "paul", "pedro", "quincy", "rob", "robert", "sandro", "shelby", "steph",
+    "steph2", "steph3", "travis", "victor", "whisper", "whisperf", "zac",
+)  # fmt: skip
+"""More of espeak-ng's variants for training positives' speakers (none of the dev ones)."""
 
 _TRAIN_SENTENCE_PARTS = (
     ("I think", "She said", "Tomorrow we", "My brother", "The neighbours", "Every morning I"),
@@ -82,13 +92,20 @@ def make_splits(rng: np.random.Generator, with_piper: bool) -> tuple[Split, Spli
             for lang, variant in itertools.product(langs, variants)
         ]
 
+    # fixed rate and pitch (every use jitters them), so the draws of the dev voices below, and
+    # with them the dev set, stay as they were before these voices came
+    more: list[Voice] = [
+        EspeakVoice(f"{lang}+{variant}", 160, 50)
+        for lang, variant in itertools.product(_TRAIN_LANGS, _MORE_TRAIN_VARIANTS)
+    ]
+    espeak_train = espeak(_TRAIN_LANGS, _TRAIN_VARIANTS) + more
     # a piper entry is one voice with random styles: list it often enough for about a quarter
     # of the training clips to come from it
-    piper: list[Voice] = [PiperStyle(1.0, 0.667, 0.8)] * 14 if with_piper else []
+    piper: list[Voice] = [PiperStyle(1.0, 0.667, 0.8)] * (len(espeak_train) // 3)
     train_words, dev_words = _split_words()
     train = Split(
         "train",
-        tuple(espeak(_TRAIN_LANGS, _TRAIN_VARIANTS) + piper),
+        tuple(espeak_train + (piper if with_piper else [])),
         ("white", "pink", "brown", "babble"),
         _TRAIN_SENTENCE_PARTS,
         (0.0, 25.0),

@@ -18,6 +18,8 @@ from edgeai.wake.heads import WakeWordSpec
 EARLY_S = 0.5
 """A detection this long before the phrase's end still counts (the head may fire early)."""
 LATE_S = 1.0
+REFRACTORY_S = 2.0
+"""What a trained head's manifest sets, and what the measures use."""
 
 
 @dataclass(frozen=True)
@@ -91,4 +93,4 @@ def _detections(
 
 
 def head_spec(name: str, path: Path, threshold: float) -> WakeWordSpec:
-    return WakeWordSpec(name=name, model=path, threshold=threshold, refractory_s=2.0)
+    return WakeWordSpec(name=name, model=path, threshold=threshold, refractory_s=REFRACTORY_S)

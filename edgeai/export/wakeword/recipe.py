@@ -24,11 +24,26 @@ class WakeWordRecipe(BaseModel):
         default=60.0, gt=0, description="Dev negatives; false accepts per hour need an hour"
     )
     epochs: int = Field(default=30, ge=1, le=500)
+    heads: int = Field(
+        default=1, ge=1, le=16, description="Heads trained from successive seeds, averaged"
+    )
+    mining_minutes: float = Field(
+        default=0.0, ge=0, description="Ordinary speech to mine hard negatives from; 0: none"
+    )
+    mining_rounds: int = Field(
+        default=2, ge=0, le=10, description="Train, mine, train again: this many times"
+    )
     max_false_reject_rate: float = Field(
         default=0.02,
         gt=0,
         lt=1,
         description="On held-out training clips; the threshold is the highest that keeps this",
+    )
+    max_false_accepts_per_hour: float | None = Field(
+        default=None,
+        ge=0,
+        description="When set, the threshold is instead the lowest at which the trainer's dev "
+        "negatives false-accept at most this often",
     )
     out: Path | None = Field(default=None, description="Folder for <name>.onnx and <name>.json")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -15,10 +16,47 @@ WINDOW = 16
 
 NEGATIVE_WEIGHT = 10.0
 """False accepts cost more than false rejects: negatives weigh this much more, in total."""
+HARD_NEGATIVE_WEIGHT = 3.0
+"""Mined negatives (windows an earlier head scored high) weigh this much, in total, on top."""
 DROPOUT = 0.3
 
 
-def train_head(positives: np.ndarray, negatives: np.ndarray, seed: int, epochs: int = 30) -> object:
+def train_heads(
+    positives: np.ndarray,
+    negatives: np.ndarray,
+    hard_negatives: np.ndarray,
+    seed: int,
+    count: int,
+    epochs: int,
+) -> object:
+    """`count` heads from seeds seed, seed+1, ..., averaged into one torch module.
+
+    Heads trained on the same data from different seeds make different mistakes on speech
+    they never saw; their mean false-accepts less than any one of them.
+    """
+    from torch import nn
+
+    class MeanOfHeads(nn.Module):
+        def __init__(self, heads: list[Any]) -> None:
+            super().__init__()
+            self.heads = nn.ModuleList(heads)
+
+        def forward(self, embeddings: object) -> object:
+            import torch
+
+            return torch.stack([head(embeddings) for head in self.heads]).mean(0)
+
+    heads = [
+        _train_head(positives, negatives, hard_negatives, seed + k, epochs)
+        for k in tqdm(range(count), desc="training heads", unit="head", disable=None)
+    ]
+    return MeanOfHeads(heads).eval()
+
+
+def _train_head(
+    positives: np.ndarray, negatives: np.ndarray, hard_negatives: np.ndarray, seed: int,
+    epochs: int,
+) -> object:  # fmt: skip
     """A torch module mapping (n, WINDOW, 96) embeddings to a 0..1 score."""
     import torch
     from torch import nn
@@ -37,18 +75,20 @@ def train_head(positives: np.ndarray, negatives: np.ndarray, seed: int, epochs: 
         nn.Linear(64, 1),
         nn.Sigmoid(),
     )
-    x = torch.from_numpy(np.concatenate([positives, negatives]).astype(np.float32))
-    y = torch.cat([torch.ones(len(positives)), torch.zeros(len(negatives))])
-    weight = torch.cat(
-        [
-            torch.full((len(positives),), 1.0 / len(positives)),
-            torch.full((len(negatives),), NEGATIVE_WEIGHT / len(negatives)),
-        ]
-    )
+    groups = [
+        (positives, 1.0, 1.0),
+        (negatives, 0.0, NEGATIVE_WEIGHT),
+        (hard_negatives, 0.0, HARD_NEGATIVE_WEIGHT),
+    ]
+    groups = [group for group in groups if len(group[0])]
+    x = torch.from_numpy(np.concatenate([windows for windows, _, _ in groups]).astype(np.float32))
+    y = torch.cat([torch.full((len(windows),), label) for windows, label, _ in groups])
+    # each group weighs its total, however many windows it has
+    weight = torch.cat([torch.full((len(w),), total / len(w)) for w, _, total in groups])
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-3)
     generator = torch.Generator().manual_seed(seed)
     batch = 512
-    for _ in tqdm(range(epochs), desc="training the head", unit="epoch", disable=None):
+    for _ in range(epochs):
         model.train()
         order = torch.randperm(len(x), generator=generator)
         for start in range(0, len(x), batch):
@@ -62,12 +102,16 @@ def train_head(positives: np.ndarray, negatives: np.ndarray, seed: int, epochs: 
     return model
 
 
-def scores(model: object, windows: np.ndarray) -> np.ndarray:
+def scores(model: object, windows: np.ndarray, batch: int = 65536) -> np.ndarray:
+    """The model's score of each (WINDOW, 96) window, a batch at a time (pools are gigabytes)."""
     import torch
 
+    out = [np.zeros(0, np.float32)]
     with torch.no_grad():
-        out = model(torch.from_numpy(windows.astype(np.float32)))  # type: ignore[operator]
-    return np.asarray(out.squeeze(1).numpy())
+        for start in range(0, len(windows), batch):
+            part = np.ascontiguousarray(windows[start : start + batch], dtype=np.float32)
+            out.append(model(torch.from_numpy(part)).squeeze(1).numpy())  # type: ignore[operator]
+    return np.concatenate(out)
 
 
 def export_onnx(model: object, path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import tempfile
 import time
 from dataclasses import asdict
@@ -12,20 +13,21 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.catalog import Catalog
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.train import (
     WINDOW,
     export_onnx,
     scores,
-    train_head,
+    train_heads,
     windows_ending_at,
 )
 from edgeai.store import ModelStore
 from edgeai.synthetic import wake_data as dataset
 from edgeai.synthetic.speech import Synthesizer
-from edgeai.wake.evaluate import WakeMetrics, evaluate, head_spec
-from edgeai.wake.frontend import BLOCK_SAMPLES, WakeFrontend
+from edgeai.wake.evaluate import REFRACTORY_S, WakeMetrics, evaluate, head_spec
+from edgeai.wake.frontend import BLOCK_SAMPLES, EMBEDDING_DIM, WakeFrontend
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,12 @@ DEV_SEED_OFFSET = 1000
 """The dev set draws from its own generator, so it does not change with training sizes."""
 POSITIVE_OFFSETS = (0, 1, 2, 3)
 """Blocks after the phrase's last block at which the head should fire."""
+STREAM_CLIPS = 200
+"""Negative clips featurized as one stream, as a microphone hears them: the ends of sentences
+and the changes of background between clips are then in the negatives too (a head trained on
+clips that each start from silence false-accepted mostly there)."""
+MINING_FLOOR = 0.2
+"""A mining pool window scored this high by a head is a near false accept: train on it."""
 
 
 def build_wakeword(
@@ -61,21 +69,33 @@ def build_wakeword(
     )  # fmt: skip
     pos_windows = _positive_windows(frontend, train_pos)
     neg_windows = _negative_windows(frontend, train_neg)
+    pool = _negative_windows(
+        frontend,
+        dataset.negatives(
+            synth, recipe.phrase, train_split, recipe.mining_minutes * 60, rng, train_babble,
+            dataset.ORDINARY_MIX,
+        ),
+    )  # fmt: skip
 
     # hold out a tenth of the training clips to choose the threshold
     split_pos, split_neg = int(len(pos_windows) * 0.9), int(len(neg_windows) * 0.9)
     train_pos_windows = pos_windows[:split_pos].reshape(-1, WINDOW, pos_windows.shape[-1])
-    model = train_head(train_pos_windows, neg_windows[:split_neg], recipe.seed, recipe.epochs)
-    held_out = pos_windows[split_pos:]
-    clip_scores = scores(model, held_out.reshape(-1, WINDOW, held_out.shape[-1]))
-    best_per_clip = clip_scores.reshape(len(held_out), -1).max(axis=1)
-    threshold = _choose_threshold(best_per_clip, recipe.max_false_reject_rate)
+    model = _train_mining(train_pos_windows, neg_windows[:split_neg], pool, recipe)
 
     log.info("building the dev set (kept apart from training)")
     dev = dataset.dev_set(
         Synthesizer(None), recipe.phrase, recipe.dev_positives, recipe.dev_negative_minutes * 60,
         seed=recipe.seed + DEV_SEED_OFFSET,
     )  # fmt: skip
+    if recipe.max_false_accepts_per_hour is not None:
+        threshold = _threshold_for_false_accepts(
+            model, frontend, dev.ordinary, recipe.max_false_accepts_per_hour
+        )
+    else:
+        held_out = pos_windows[split_pos:]
+        clip_scores = scores(model, held_out.reshape(-1, WINDOW, held_out.shape[-1]))
+        best_per_clip = clip_scores.reshape(len(held_out), -1).max(axis=1)
+        threshold = _choose_threshold(best_per_clip, recipe.max_false_reject_rate)
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".wakeword-") as workdir:
@@ -109,11 +129,33 @@ def _positive_windows(frontend: WakeFrontend, clips: list[dataset.Positive]) -> 
 
 
 def _negative_windows(frontend: WakeFrontend, clips: list[np.ndarray]) -> np.ndarray:
-    windows = []
-    for clip in tqdm(clips, desc="features: negatives", unit="clip", disable=None):
-        features = _features(frontend, clip)
+    """Every window of the clips, featurized STREAM_CLIPS at a time as one stream."""
+    windows = [np.zeros((0, WINDOW, EMBEDDING_DIM), np.float32)]
+    runs = range(0, len(clips), STREAM_CLIPS)
+    for start in tqdm(runs, desc="features: negatives", unit="stream", disable=None):
+        features = _features(frontend, np.concatenate(clips[start : start + STREAM_CLIPS]))
         windows.append(windows_ending_at(features, list(range(WINDOW, len(features)))))
     return np.concatenate(windows)
+
+
+def _train_mining(
+    positives: np.ndarray, negatives: np.ndarray, pool: np.ndarray, recipe: WakeWordRecipe
+) -> object:
+    """Train; add the pool's windows the heads score high to the negatives; train again.
+
+    The pool is ordinary speech and noise the heads never trained on: what they nearly accept
+    there is what they would false-accept in a room, and worth more than more of the same data.
+    """
+    hard = np.zeros((0, WINDOW, EMBEDDING_DIM), np.float32)
+    rounds = recipe.mining_rounds if len(pool) else 0
+    for round_ in range(rounds + 1):
+        model = train_heads(positives, negatives, hard, recipe.seed, recipe.heads, recipe.epochs)
+        if round_ == rounds:
+            break
+        found = pool[scores(model, pool) >= MINING_FLOOR]
+        log.info("mining round %d: %d new hard negatives", round_ + 1, len(found))
+        hard = np.concatenate([hard, found])
+    return model
 
 
 def _choose_threshold(positive_scores: np.ndarray, max_false_reject_rate: float) -> float:
@@ -124,6 +166,37 @@ def _choose_threshold(positive_scores: np.ndarray, max_false_reject_rate: float)
     """
     quantile = float(np.quantile(positive_scores, max_false_reject_rate))
     return float(np.clip(quantile, 0.2, 0.95))
+
+
+def _threshold_for_false_accepts(
+    model: object, frontend: WakeFrontend, negatives: np.ndarray, per_hour: float
+) -> float:
+    """The lowest threshold at which the heads, streaming through `negatives` with the
+    runtime's refractory, fire at most `per_hour` times an hour (at least 0.2, at most 0.999).
+
+    Chosen on the trainer's dev set: its voices and words are nobody's in training, as a user's
+    are not, and held-out training clips make a head look surer than it is.
+    """
+    features = _features(frontend, negatives)
+    stream = scores(model, windows_ending_at(features, list(range(WINDOW, len(features)))))
+    allowed = int(per_hour * len(negatives) / SAMPLE_RATE_HZ / 3600)
+    low, high = 0.2, 0.999
+    if count_firings(stream, low) <= allowed:
+        return low
+    for _ in range(30):
+        middle = (low + high) / 2
+        low, high = (low, middle) if count_firings(stream, middle) <= allowed else (middle, high)
+    return math.ceil(high * 10_000) / 10_000  # as the manifest writes it, never below
+
+
+def count_firings(stream_scores: np.ndarray, threshold: float) -> int:
+    """Detections in a stream of block scores, each followed by the refractory's quiet blocks."""
+    quiet_blocks = round(REFRACTORY_S * SAMPLE_RATE_HZ / BLOCK_SAMPLES)
+    count, quiet_until = 0, 0
+    for block in np.flatnonzero(stream_scores >= threshold):
+        if block >= quiet_until:
+            count, quiet_until = count + 1, block + quiet_blocks
+    return count
 
 
 def _manifest(
@@ -143,7 +216,12 @@ def _manifest(
         "input": {"name": "embeddings", "shape": [1, WINDOW, 96]},
         "frontend": FRONTEND,
         "threshold": round(threshold, 4),
-        "refractory_s": 2.0,
+        "threshold_rule": (
+            f"at most {recipe.max_false_accepts_per_hour} false accepts per hour on the dev set"
+            if recipe.max_false_accepts_per_hour is not None
+            else f"{recipe.max_false_reject_rate:.0%} false rejects on held-out training clips"
+        ),
+        "refractory_s": REFRACTORY_S,
         "recipe": recipe.model_dump(mode="json", exclude={"out"}),
         "training": {
             "positive_clips": positives,
