@@ -39,7 +39,6 @@ from edgeai.voice.tts import PiperTTS, voice_config_path
 from edgeai.voice.word_errors import word_errors
 
 TOOLS = ("onnx", "onnxruntime", "piper-tts")
-SPEAKING_SEED = 2026
 
 
 @dataclass(frozen=True)
@@ -158,13 +157,10 @@ def _speak(voice: PiperTTS, text: str) -> int:
 
 
 def _open_voice(model: Path, threads: int, engine: EngineName = "onnxruntime") -> PiperTTS:
-    """The voice with its random draws seeded: Piper samples noise while speaking
-    (RandomNormalLike, seeded when the session is made), which would otherwise make a variant's
-    words differ from the source's, and from its own last run, by chance alone."""
-    import onnxruntime
-
-    onnxruntime.set_seed(SPEAKING_SEED)
-    return PiperTTS(model, threads, engine)
+    """The voice without its sampled noise: Piper draws random noise while speaking, which
+    onnxruntime can seed but OpenVINO cannot, so a variant's words would differ from the
+    source's, and from its own last run, by chance alone."""
+    return PiperTTS(model, threads, engine, noise_free=True)
 
 
 def _round_trip(voice: PiperTTS, transcriber: SpeechToText, sentences: list[str]) -> RoundTrip:

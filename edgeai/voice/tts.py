@@ -34,10 +34,15 @@ class TextToSpeech(Protocol):
 
 
 class PiperTTS:
-    def __init__(self, model: Path, threads: int = 1, engine: str = "onnxruntime") -> None:
+    def __init__(
+        self, model: Path, threads: int = 1, engine: str = "onnxruntime", noise_free: bool = False
+    ) -> None:
         """A Piper voice: its ONNX model on onnxruntime, or (engine "openvino", or an exported
-        .xml) on OpenVINO; the voice's JSON config sits beside the model either way."""
-        from piper import PiperVoice
+        .xml) on OpenVINO; the voice's JSON config sits beside the model either way.
+
+        `noise_free` speaks without Piper's sampled noise: the same text, the same audio, on any
+        engine (how the export gate compares a voice's variants)."""
+        from piper import PiperVoice, SynthesisConfig
         from piper.config import PiperConfig
 
         config_path = voice_config_path(model)
@@ -51,6 +56,7 @@ class PiperTTS:
             else open_session(model, threads)
         )
         self._voice = PiperVoice(config=config, session=session)
+        self._style = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0) if noise_free else None
         self.sample_rate_hz = int(config.sample_rate)
         self._lock = threading.Lock()
         """espeak-ng, Piper's phonemizer, keeps global state: one piece at a time (the voice
@@ -66,7 +72,10 @@ class PiperTTS:
         for piece in speakable_pieces(clean(text), MAX_WORDS_PER_PIECE):
             try:
                 with self._lock:
-                    chunks = [chunk.audio_int16_array for chunk in self._voice.synthesize(piece)]
+                    chunks = [
+                        chunk.audio_int16_array
+                        for chunk in self._voice.synthesize(piece, syn_config=self._style)
+                    ]
             except Exception as e:  # piper's phonemizer raises assorted errors on odd text
                 log.warning("could not speak %r: %s", piece[:60], e)
                 continue
