@@ -59,7 +59,7 @@ def test_mined_averaged_heads_keep_the_dev_false_accepts_the_recipe_allows(
     assert manifest["recipe"]["heads"] == 2  # type: ignore[index]
 
 
-def testcount_firings_count_detections_the_way_the_detector_does():
+def test_count_firings_counts_detections_the_way_the_detector_does():
     refractory_blocks = 25  # 2 s of 80 ms blocks
     stream = np.zeros(100)
     stream[[3, 4, 10, 27, 28, 60]] = 0.9

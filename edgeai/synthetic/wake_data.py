@@ -35,7 +35,7 @@ _MORE_TRAIN_VARIANTS = (
     "norbert", "pablo", "paul", "pedro", "quincy", "rob", "robert", "sandro", "shelby", "steph",
     "steph2", "steph3", "travis", "victor", "whisper", "whisperf", "zac",
 )  # fmt: skip
-"""More of espeak-ng's variants for training positives' speakers (none of the dev ones)."""
+"""More of espeak-ng's variants for training speakers (none of the dev ones)."""
 
 _TRAIN_SENTENCE_PARTS = (
     ("I think", "She said", "Tomorrow we", "My brother", "The neighbours", "Every morning I"),
@@ -101,11 +101,13 @@ def make_splits(rng: np.random.Generator, with_piper: bool) -> tuple[Split, Spli
     espeak_train = espeak(_TRAIN_LANGS, _TRAIN_VARIANTS) + more
     # a piper entry is one voice with random styles: list it often enough for about a quarter
     # of the training clips to come from it
-    piper: list[Voice] = [PiperStyle(1.0, 0.667, 0.8)] * (len(espeak_train) // 3)
+    piper: list[Voice] = (
+        [PiperStyle(1.0, 0.667, 0.8)] * (len(espeak_train) // 3) if with_piper else []
+    )
     train_words, dev_words = _split_words()
     train = Split(
         "train",
-        tuple(espeak_train + (piper if with_piper else [])),
+        tuple(espeak_train + piper),
         ("white", "pink", "brown", "babble"),
         _TRAIN_SENTENCE_PARTS,
         (0.0, 25.0),

@@ -77,7 +77,7 @@ def build_wakeword(
         ),
     )  # fmt: skip
 
-    # hold out a tenth of the training clips to choose the threshold
+    # hold out a tenth of the training clips (the false-reject rule chooses the threshold there)
     split_pos, split_neg = int(len(pos_windows) * 0.9), int(len(neg_windows) * 0.9)
     train_pos_windows = pos_windows[:split_pos].reshape(-1, WINDOW, pos_windows.shape[-1])
     model = _train_mining(train_pos_windows, neg_windows[:split_neg], pool, recipe)
@@ -111,6 +111,12 @@ def build_wakeword(
     return manifest
 
 
+def _stream_windows(frontend: WakeFrontend, audio: np.ndarray) -> np.ndarray:
+    """Every window a fresh stream of `audio` gives the head, one per block."""
+    features = _features(frontend, audio)
+    return windows_ending_at(features, list(range(WINDOW, len(features))))
+
+
 def _features(frontend: WakeFrontend, clip: np.ndarray) -> np.ndarray:
     """Embeddings of a clip, led by the WINDOW warm-up embeddings a fresh stream starts with."""
     warm_up = np.repeat(frontend.silence_embedding, WINDOW, axis=0)
@@ -133,8 +139,9 @@ def _negative_windows(frontend: WakeFrontend, clips: list[np.ndarray]) -> np.nda
     windows = [np.zeros((0, WINDOW, EMBEDDING_DIM), np.float32)]
     runs = range(0, len(clips), STREAM_CLIPS)
     for start in tqdm(runs, desc="features: negatives", unit="stream", disable=None):
-        features = _features(frontend, np.concatenate(clips[start : start + STREAM_CLIPS]))
-        windows.append(windows_ending_at(features, list(range(WINDOW, len(features)))))
+        windows.append(
+            _stream_windows(frontend, np.concatenate(clips[start : start + STREAM_CLIPS]))
+        )
     return np.concatenate(windows)
 
 
@@ -177,8 +184,7 @@ def _threshold_for_false_accepts(
     Chosen on the trainer's dev set: its voices and words are nobody's in training, as a user's
     are not, and held-out training clips make a head look surer than it is.
     """
-    features = _features(frontend, negatives)
-    stream = scores(model, windows_ending_at(features, list(range(WINDOW, len(features)))))
+    stream = scores(model, _stream_windows(frontend, negatives))
     allowed = int(per_hour * len(negatives) / SAMPLE_RATE_HZ / 3600)
     low, high = 0.2, 0.999
     if count_firings(stream, low) <= allowed:
