@@ -10,6 +10,7 @@ import pytest
 from edgeai.config import VadSettings
 from edgeai.errors import ModelLoadError
 from edgeai.messages import SpeechEnded, SpeechPaused, SpeechStarted
+from edgeai.synthetic.speech import voiced_span
 from edgeai.vad.endpointer import Endpointer
 from edgeai.vad.silero import SileroVad
 from tests.conftest import silence, speak
@@ -23,10 +24,10 @@ def run(endpointer: Endpointer, audio: np.ndarray, step: int = 1280) -> list:
     return [e for e in events if not isinstance(e, SpeechPaused)]
 
 
-def voiced_span(speech: np.ndarray) -> tuple[float, float]:
-    """Seconds from the clip's start to its first and last clearly voiced sample."""
-    voiced = np.flatnonzero(np.abs(speech) > 500)
-    return voiced[0] / 16000, voiced[-1] / 16000
+def voiced_seconds(speech: np.ndarray) -> tuple[float, float]:
+    """Seconds from the clip's start to where its voice starts and ends."""
+    first, end = voiced_span(speech)
+    return first / 16000, end / 16000
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def test_start_and_end_of_an_utterance(endpointer: Endpointer):
 
     assert [type(e) for e in events] == [SpeechStarted, SpeechEnded]
     start, end = events
-    first, last = voiced_span(speech)
+    first, last = voiced_seconds(speech)
     speech_end_s = 1.0 + last
     assert start.at_s == pytest.approx(1.0 + first, abs=0.15)
     assert end.at_s == pytest.approx(speech_end_s, abs=0.3)
@@ -69,7 +70,7 @@ def test_pre_roll_keeps_the_first_syllable(silero_path: Path):
     ]
     assert len(ended) == 1
     # everything espeak said is inside the utterance audio
-    first_voiced_s = 1.0 + voiced_span(speech)[0]
+    first_voiced_s = 1.0 + voiced_seconds(speech)[0]
     utterance_start_s = ended[0].at_s + 0.5 - ended[0].duration_s  # end + trailing - length
     assert utterance_start_s <= first_voiced_s
 

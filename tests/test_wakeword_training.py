@@ -12,8 +12,8 @@ from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.trainer import build_wakeword, count_firings
-from edgeai.synthetic.speech import EspeakVoice, PiperStyle
-from edgeai.synthetic.wake_data import make_splits, near_misses
+from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, voiced
+from edgeai.synthetic.wake_data import Split, make_splits, near_misses, positives
 from edgeai.wake.heads import WakeHead, WakeWordSpec
 from tests.conftest import REPO, TEST_MODEL_STORE
 
@@ -84,6 +84,23 @@ def test_training_and_dev_speakers_stay_apart():
     assert not accents["train"] & accents["dev"]
     assert any(isinstance(v, PiperStyle) for v in train.voices)
     assert not any(isinstance(v, PiperStyle) for v in dev.voices)
+
+
+def test_a_positive_ends_where_its_phrase_stops_sounding_not_where_the_padding_does():
+    slow = EspeakVoice("en-us+m3", 110, 50)
+    speech = Synthesizer(None).speak("hey jarvis", slow)
+    assert len(speech) - len(voiced(speech)) > 0.4 * 16000  # espeak-ng's padding at this rate
+
+    quiet_room = Split("t", (slow,), ("white",), (), (200.0, 200.0), ())
+    rng = np.random.default_rng(3)
+    for positive in positives(Synthesizer(None), "hey jarvis", quiet_room, 6, rng, None):
+        loud = np.flatnonzero(
+            np.abs(positive.clip.astype(np.int32)) > 0.1 * np.abs(positive.clip).max()
+        )
+        # the phrase's last loud sample is at the labelled end (reverb may carry on a little)
+        assert -0.1 < (loud[-1] - positive.end_sample) / 16000 < 0.15
+        # the window the head learns to fire on (1.28 s + 0.76 s of context) is all clip
+        assert positive.end_sample / 16000 > 2.04
 
 
 def test_near_misses_are_close_but_never_the_phrase_and_differ_between_splits():

@@ -12,7 +12,7 @@ import numpy as np
 
 from edgeai.audio.sources import ArraySource
 from edgeai.bench.voice import make_clip, with_pink_noise
-from edgeai.synthetic.speech import Synthesizer, Voice
+from edgeai.synthetic.speech import Synthesizer, Voice, voiced_span
 from edgeai.voice.loop import VoiceLoop
 
 QUESTIONS = ("Tell me a long story about a dragon.", "Tell me about the Roman Empire.")
@@ -37,8 +37,8 @@ class Word:
         rng: np.random.Generator,
     ) -> Word:
         clean = synth.speak(text, voice)
-        loud = np.flatnonzero(np.abs(clean.astype(np.int32)) > 0.05 * np.abs(clean).max())
-        return cls(with_pink_noise(clean, snr_db, rng), (loud[-1] + 1) / 16000)
+        _, voice_end = voiced_span(clean)
+        return cls(with_pink_noise(clean, snr_db, rng), voice_end / 16000)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,28 @@ class PiperStyle:
 
 Voice = EspeakVoice | PiperStyle
 
+VOICED_LEVEL = 0.01
+"""Samples above this share of the peak (-40 dB) are voice; below it, the synthesizer's padding."""
+
+
+def voiced_span(speech: np.ndarray) -> tuple[int, int]:
+    """(first, one past the last) sample of the voice in synthesized speech.
+
+    Both synthesizers pad speech with silence: espeak-ng up to 0.7 s after it at slow rates,
+    piper about 0.2 s. Where a phrase ends must be where its sound ends, not its padding.
+    """
+    magnitude = np.abs(speech.astype(np.int32))
+    loud = np.flatnonzero(magnitude > VOICED_LEVEL * magnitude.max())
+    if len(loud) == 0:
+        return 0, 0
+    return int(loud[0]), int(loud[-1]) + 1
+
+
+def voiced(speech: np.ndarray) -> np.ndarray:
+    """Synthesized speech without the silence the synthesizer put before and after it."""
+    first, end = voiced_span(speech)
+    return speech[first:end]
+
 
 class Synthesizer:
     """Speaks text in any of the voices above as 16 kHz mono int16."""

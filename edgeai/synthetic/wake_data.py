@@ -19,7 +19,7 @@ from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import float_to_int16, int16_to_float
 from edgeai.errors import EdgeAIError
 from edgeai.synthetic.augment import augment, mix_at_snr, noise
-from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, Voice
+from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, Voice, voiced
 
 # Which espeak-ng voices and variants each split speaks with: no overlap.
 _TRAIN_LANGS = ("en-us", "en-gb", "en-gb-x-rp", "en-gb-scotland")
@@ -201,6 +201,13 @@ def place(
     return float_to_int16(clip), lead + len(voice)
 
 
+POSITIVE_LEAD_S = (1.6, 2.4)
+"""Background before the phrase. A clip starts as a fresh stream does, from digital silence;
+with less lead, the window a head learns to fire on (1.28 s, plus the front end's 0.76 s of
+context) reaches back into that start, and a head learns the start of a stream as part of the
+phrase: one trained so fired on the first words of a dev stream."""
+
+
 @dataclass(frozen=True)
 class Positive:
     clip: np.ndarray
@@ -217,8 +224,8 @@ def positives(
     out = []
     for _ in tqdm(range(count), desc=f"{split.name} positives", unit="clip", disable=None):
         voice = jitter(split.voices[int(rng.integers(0, len(split.voices)))], rng)
-        speech = synth.speak(str(rng.choice(texts)), voice)
-        clip, end = place(speech, split, rng, babble, rng.uniform(0.6, 1.5), 0.6)
+        speech = voiced(synth.speak(str(rng.choice(texts)), voice))
+        clip, end = place(speech, split, rng, babble, rng.uniform(*POSITIVE_LEAD_S), 0.6)
         out.append(Positive(clip, end))
     return out
 

@@ -77,8 +77,11 @@ def build_wakeword(
         ),
     )  # fmt: skip
 
-    # hold out a tenth of the training clips (the false-reject rule chooses the threshold there)
-    split_pos, split_neg = int(len(pos_windows) * 0.9), int(len(neg_windows) * 0.9)
+    # the false-reject rule chooses the threshold on a tenth of the training clips, held out;
+    # the false-accept rule chooses it on the dev set, so then every clip trains
+    allowed_per_hour = recipe.max_false_accepts_per_hour
+    kept = 1.0 if allowed_per_hour is not None else 0.9
+    split_pos, split_neg = int(len(pos_windows) * kept), int(len(neg_windows) * kept)
     train_pos_windows = pos_windows[:split_pos].reshape(-1, WINDOW, pos_windows.shape[-1])
     model = _train_mining(train_pos_windows, neg_windows[:split_neg], pool, recipe)
 
@@ -87,10 +90,8 @@ def build_wakeword(
         Synthesizer(None), recipe.phrase, recipe.dev_positives, recipe.dev_negative_minutes * 60,
         seed=recipe.seed + DEV_SEED_OFFSET,
     )  # fmt: skip
-    if recipe.max_false_accepts_per_hour is not None:
-        threshold = _threshold_for_false_accepts(
-            model, frontend, dev.ordinary, recipe.max_false_accepts_per_hour
-        )
+    if allowed_per_hour is not None:
+        threshold = _threshold_for_false_accepts(model, frontend, dev.ordinary, allowed_per_hour)
     else:
         held_out = pos_windows[split_pos:]
         clip_scores = scores(model, held_out.reshape(-1, WINDOW, held_out.shape[-1]))
