@@ -14,7 +14,15 @@ from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.train import WINDOW
 from edgeai.export.wakeword.trainer import build_wakeword, count_firings
 from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, voiced
-from edgeai.synthetic.wake_data import Split, make_splits, near_misses, positives
+from edgeai.synthetic.wake_data import (
+    QUIET_LEAD_S,
+    SPEECH_BEFORE_GAP_S,
+    Split,
+    after_other_speech,
+    make_splits,
+    near_misses,
+    positives,
+)
 from edgeai.wake.frontend import BLOCK_SAMPLES, EMBEDDING_WINDOW_FRAMES, MEL_FRAMES_PER_BLOCK
 from edgeai.wake.heads import WakeHead, WakeWordSpec
 from tests.conftest import REPO, TEST_MODEL_STORE
@@ -109,6 +117,28 @@ def test_a_positive_ends_where_its_phrase_stops_sounding_not_where_the_padding_d
         assert positive.end_sample > HEAD_WINDOW_SAMPLES
 
 
+def test_a_barge_in_positive_has_other_speech_a_moment_before_the_phrase_in_the_same_lead():
+    synth, voice = Synthesizer(None), EspeakVoice("en-us+m3", 150, 50)
+    phrase = voiced(synth.speak("stop", voice))
+    room = Split("t", (EspeakVoice("en-gb+f2", 170, 60),), ("white",), (), (20.0, 20.0), ())
+    rng = np.random.default_rng(5)
+    gaps = []
+    for lead_s in (1.6, 2.0, 2.4):
+        speech, quiet_s = after_other_speech(
+            synth, phrase, voice, room, rng, "The train driver washed two tickets.", lead_s
+        )
+        assert np.array_equal(speech[-len(phrase) :], phrase)  # the phrase ends the speech
+        before = speech[: -len(phrase)]
+        loud = np.flatnonzero(np.abs(before.astype(np.int32)) > 0)
+        gap_s = (len(before) - loud[-1] - 1) / 16000
+        assert SPEECH_BEFORE_GAP_S[0] - 0.01 <= gap_s <= SPEECH_BEFORE_GAP_S[1]
+        assert loud[-1] > 0.2 * 16000  # a real stretch of speech, not a click
+        assert quiet_s >= QUIET_LEAD_S - 1e-6
+        assert abs(quiet_s + len(before) / 16000 - lead_s) < 1e-3  # the lead it had, kept
+        gaps.append(gap_s)
+    assert len(set(gaps)) == 3  # each clip draws its own pause
+
+
 def test_near_misses_are_close_but_never_the_phrase_and_differ_between_splits():
     train, dev = near_misses("hey jarvis")
     assert "hey jarvis" not in train + dev
@@ -146,4 +176,6 @@ def test_bench_wake_smoke_run_writes_json_and_markdown(model_store, tmp_path: Pa
     assert row["total_cpu_percent"] > 0
     report = (out / "wake.md").read_text()
     assert "| false accepts |" in report and "| near-miss phrases accepted" in report
+    assert row["metrics"]["after_speech_positives"] == 1  # a third of the positives
+    assert "| false rejects right after other speech (barge-in) |" in report
     assert (out / "wake.png").stat().st_size > 10_000

@@ -87,7 +87,13 @@ def voice_breakdown(results: list[ClipResult], path: Path) -> Path:
 def wake_summary(results: list[WakeBench], path: Path) -> Path:
     figure, (rejects, accepts, cpu) = _figure(columns=3, height=3.5)
     words = [r.word for r in results]
-    rejects.bar(words, [100 * r.metrics.false_reject_rate for r in results], color="#4c72b0")
+    at = np.arange(len(words))
+    rejects.bar(at - 0.2, [100 * r.metrics.false_reject_rate for r in results], width=0.4,
+                color="#4c72b0", label="after a pause")  # fmt: skip
+    after_speech = [100 * r.metrics.after_speech_false_reject_rate for r in results]
+    rejects.bar(at + 0.2, after_speech, width=0.4, color="#8172b3", label="right after speech")
+    rejects.set_xticks(at, words)
+    rejects.margins(y=0.6)  # room for the legend above the bars
     rejects.axhline(5, color="red", linestyle="--", label="target 5%")
     rejects.set_title("false rejects (%)")
     accepts.bar(words, [r.metrics.false_accepts_per_hour for r in results], color="#dd8452")

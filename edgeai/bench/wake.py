@@ -38,6 +38,7 @@ class WakeBench:
             **asdict(self),
             "false_reject_rate": self.metrics.false_reject_rate,
             "false_accepts_per_hour": self.metrics.false_accepts_per_hour,
+            "after_speech_false_reject_rate": self.metrics.after_speech_false_reject_rate,
             "total_cpu_percent": self.total_cpu_percent,
         }
 
@@ -49,6 +50,11 @@ class WakeBench:
                 "false accepts",
                 f"{m.false_accepts_per_hour:.2f} per hour ({m.false_accepts} in "
                 f"{m.negative_hours:.2f} h of ordinary speech and noise)",
+            ),
+            (
+                "false rejects right after other speech (barge-in)",
+                f"{m.after_speech_false_reject_rate:.1%} ({m.after_speech_false_rejects} of "
+                f"{m.after_speech_positives})",
             ),
             (
                 "near-miss phrases accepted (a stress test)",

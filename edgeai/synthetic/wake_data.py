@@ -217,17 +217,58 @@ class Positive:
 
 def positives(
     synth: Synthesizer, phrase: str, split: Split, count: int, rng: np.random.Generator,
-    babble: np.ndarray | None,
+    babble: np.ndarray | None, after_speech: float = 0.0,
 ) -> list[Positive]:  # fmt: skip
-    """`count` clips, each spoken anew by a voice of the split with its own speed and pitch."""
+    """`count` clips, each spoken anew by a voice of the split with its own speed and pitch;
+    a share `after_speech` of them right after other speech (see `after_other_speech`)."""
     texts = [phrase, f"{phrase}!", f"{phrase.capitalize()}.", f"{phrase.capitalize()}?"]
+    others = sentences(split, rng, phrase)
     out = []
     for _ in tqdm(range(count), desc=f"{split.name} positives", unit="clip", disable=None):
         voice = jitter(split.voices[int(rng.integers(0, len(split.voices)))], rng)
         speech = voiced(synth.speak(str(rng.choice(texts)), voice))
-        clip, end = place(speech, split, rng, babble, rng.uniform(*POSITIVE_LEAD_S), 0.6)
+        lead_s = rng.uniform(*POSITIVE_LEAD_S)
+        # no draw when the share is 0, so sets without such clips stay as they were
+        if after_speech and rng.random() < after_speech:
+            speech, lead_s = after_other_speech(
+                synth, speech, voice, split, rng, next(others), lead_s
+            )
+        clip, end = place(speech, split, rng, babble, lead_s, 0.6)
         out.append(Positive(clip, end))
     return out
+
+
+SPEECH_BEFORE_GAP_S = (0.1, 1.0)
+"""Pause between other speech and the phrase after it."""
+SPEECH_BEFORE_LEVEL_DB = (-15.0, 3.0)
+"""Peak of the speech before against the phrase's: a far talker or loudspeaker, or a near one."""
+QUIET_LEAD_S = 0.3
+"""Background kept at the clip's start before the speech before the phrase begins."""
+
+
+def after_other_speech(
+    synth: Synthesizer, phrase_speech: np.ndarray, voice: Voice, split: Split,
+    rng: np.random.Generator, text: str, lead_s: float,
+) -> tuple[np.ndarray, float]:  # fmt: skip
+    """The phrase a moment after the end of a sentence, by the same talker or another one, in
+    the same lead: (speech, background before it in seconds).
+
+    A barge-in word ("stop") follows the question or the reply it cuts short; a head that only
+    heard its word after a pause learns the pause, and misses it there.
+    """
+    talker = (
+        voice
+        if rng.random() < 0.5
+        else jitter(split.voices[int(rng.integers(0, len(split.voices)))], rng)
+    )
+    gap = np.zeros(int(rng.uniform(*SPEECH_BEFORE_GAP_S) * SAMPLE_RATE_HZ), np.int16)
+    room = int((lead_s - QUIET_LEAD_S) * SAMPLE_RATE_HZ) - len(gap)
+    before = int16_to_float(voiced(synth.speak(text, talker))[-room:])
+    phrase_peak = np.max(np.abs(int16_to_float(phrase_speech))) + 1e-9
+    level = 10 ** (rng.uniform(*SPEECH_BEFORE_LEVEL_DB) / 20) * phrase_peak
+    before = before * level / (np.max(np.abs(before)) + 1e-9)
+    speech = np.concatenate([float_to_int16(before), gap, phrase_speech])
+    return speech, lead_s - (len(before) + len(gap)) / SAMPLE_RATE_HZ
 
 
 def jitter(voice: Voice, rng: np.random.Generator) -> Voice:
@@ -294,6 +335,8 @@ class DevSet:
     """One long stream of ordinary speech and noise: false accepts per hour."""
     near_misses: list[np.ndarray]
     """Clips of phrases that sound close to the wake phrase, reported on their own."""
+    after_speech: list[Positive]
+    """The phrase a moment after other speech, as a barge-in word is said; reported on its own."""
 
 
 def dev_set(
@@ -311,4 +354,7 @@ def dev_set(
     misses: list[np.ndarray] = []
     while len(misses) < near_miss_count:
         misses += negatives(synth, phrase, dev, 1.0, rng, babble, {"near_miss": 1.0})
-    return DevSet(found, ordinary, misses[:near_miss_count])
+    # drawn last, so the sets above stay what they were before these clips came
+    after_count = max(1, positive_count // 3)
+    after = positives(synth, phrase, dev, after_count, rng, babble, after_speech=1.0)
+    return DevSet(found, ordinary, misses[:near_miss_count], after)

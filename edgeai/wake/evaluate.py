@@ -10,7 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from edgeai.audio import SAMPLE_RATE_HZ
-from edgeai.synthetic.wake_data import DevSet
+from edgeai.synthetic.wake_data import DevSet, Positive
 from edgeai.wake.detector import WakeWordDetector
 from edgeai.wake.frontend import BLOCK_SAMPLES, WakeFrontend
 from edgeai.wake.heads import WakeWordSpec
@@ -37,6 +37,9 @@ class WakeMetrics:
     near_misses: int
     near_miss_accepts: int
     """Near-miss clips ("hey garvis") the word fired on: a stress test, not false accepts."""
+    after_speech_positives: int
+    after_speech_false_rejects: int
+    """The phrase a moment after other speech: how a barge-in word is said."""
 
     @property
     def false_reject_rate(self) -> float:
@@ -46,10 +49,40 @@ class WakeMetrics:
     def false_accepts_per_hour(self) -> float:
         return self.false_accepts / max(1e-9, self.negative_hours)
 
+    @property
+    def after_speech_false_reject_rate(self) -> float:
+        return self.after_speech_false_rejects / max(1, self.after_speech_positives)
+
 
 def evaluate(frontend: WakeFrontend, spec: WakeWordSpec, dev: DevSet) -> WakeMetrics:
-    delays, rejects = [], 0
-    for positive in tqdm(dev.positives, desc="dev positives", unit="clip", disable=None):
+    delays = _delays_ms(frontend, spec, dev.positives, "dev positives")
+    after_speech = _delays_ms(frontend, spec, dev.after_speech, "dev positives after speech")
+    near_miss_accepts = sum(bool(_detections(frontend, spec, clip)) for clip in dev.near_misses)
+    started = time.process_time()
+    false_accepts = len(_detections(frontend, spec, dev.ordinary, progress="dev negatives"))
+    busy_s = time.process_time() - started
+    audio_s = len(dev.ordinary) / SAMPLE_RATE_HZ
+    return WakeMetrics(
+        positives=len(dev.positives),
+        false_rejects=len(dev.positives) - len(delays),
+        negative_hours=audio_s / 3600,
+        false_accepts=false_accepts,
+        delay_ms_p50=float(np.percentile(delays, 50)) if delays else None,
+        delay_ms_p95=float(np.percentile(delays, 95)) if delays else None,
+        cpu_percent_of_one_core=100 * busy_s / audio_s,
+        near_misses=len(dev.near_misses),
+        near_miss_accepts=near_miss_accepts,
+        after_speech_positives=len(dev.after_speech),
+        after_speech_false_rejects=len(dev.after_speech) - len(after_speech),
+    )
+
+
+def _delays_ms(
+    frontend: WakeFrontend, spec: WakeWordSpec, positives: list[Positive], progress: str
+) -> list[float]:
+    """Detection delay after the phrase's end of each positive the word fired on in time."""
+    delays = []
+    for positive in tqdm(positives, desc=progress, unit="clip", disable=None):
         end_s = positive.end_sample / SAMPLE_RATE_HZ
         hits = [
             at_s
@@ -58,24 +91,7 @@ def evaluate(frontend: WakeFrontend, spec: WakeWordSpec, dev: DevSet) -> WakeMet
         ]
         if hits:
             delays.append(max(0.0, hits[0] - end_s) * 1000)
-        else:
-            rejects += 1
-    near_miss_accepts = sum(bool(_detections(frontend, spec, clip)) for clip in dev.near_misses)
-    started = time.process_time()
-    false_accepts = len(_detections(frontend, spec, dev.ordinary, progress="dev negatives"))
-    busy_s = time.process_time() - started
-    audio_s = len(dev.ordinary) / SAMPLE_RATE_HZ
-    return WakeMetrics(
-        positives=len(dev.positives),
-        false_rejects=rejects,
-        negative_hours=audio_s / 3600,
-        false_accepts=false_accepts,
-        delay_ms_p50=float(np.percentile(delays, 50)) if delays else None,
-        delay_ms_p95=float(np.percentile(delays, 95)) if delays else None,
-        cpu_percent_of_one_core=100 * busy_s / audio_s,
-        near_misses=len(dev.near_misses),
-        near_miss_accepts=near_miss_accepts,
-    )
+    return delays
 
 
 def _detections(

@@ -23,6 +23,13 @@ class WakeWordRecipe(BaseModel):
     dev_negative_minutes: float = Field(
         default=60.0, gt=0, description="Dev negatives; false accepts per hour need an hour"
     )
+    after_speech: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of training positives said a moment after other speech, as a "
+        "barge-in word (stop) is; the rest follow background only",
+    )
     epochs: int = Field(default=30, ge=1, le=500)
     heads: int = Field(
         default=1, ge=1, le=16, description="Heads trained from successive seeds, averaged"

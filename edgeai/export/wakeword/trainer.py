@@ -61,8 +61,9 @@ def build_wakeword(
     log.info("synthesizing training data for %r", recipe.phrase)
     train_babble = dataset.babble_track(synth, train_split, 120.0, rng, recipe.phrase)
     train_pos = dataset.positives(
-        synth, recipe.phrase, train_split, recipe.positives, rng, train_babble
-    )
+        synth, recipe.phrase, train_split, recipe.positives, rng, train_babble,
+        recipe.after_speech,
+    )  # fmt: skip
     train_neg = dataset.negatives(
         synth, recipe.phrase, train_split, recipe.negative_minutes * 60, rng, train_babble,
         dataset.TRAIN_NEGATIVE_MIX,
@@ -239,6 +240,7 @@ def _manifest(
             **asdict(metrics),
             "false_reject_rate": round(metrics.false_reject_rate, 4),
             "false_accepts_per_hour": round(metrics.false_accepts_per_hour, 3),
+            "after_speech_false_reject_rate": round(metrics.after_speech_false_reject_rate, 4),
             "kept_apart": "dev voices, variants, sentences, near misses and noises differ",
         },
         "licence": "Apache-2.0 (trained here from synthetic speech)",
