@@ -23,6 +23,10 @@ from edgeai.wake.words import resolve_wake_word
 LOOKBACK_BLOCKS = 3
 """Audio from just before a detection kept as the utterance's pre-roll: the wake word fires up
 to ~240 ms after the phrase ends, and a fluent speaker may already be saying the command."""
+WAKE_PHRASE_TAIL_S = 0.5
+"""A wake word may fire up to this long before its phrase stops sounding (the wake benchmark
+counts such a detection as on time): speech going on from the detection, until the first
+pause, is the rest of the phrase, not the start of the request."""
 
 
 class Phase(str, Enum):
@@ -117,7 +121,8 @@ class Listener:
         self._listening_since_s = self.now_s
         lookback = np.concatenate(list(self._recent)) if self._recent else None
         self._recent.clear()
-        self.endpointer.start(at_s=self.now_s, pre_roll=lookback)
+        under_way_s = WAKE_PHRASE_TAIL_S if self._woken else 0.0
+        self.endpointer.start(at_s=self.now_s, pre_roll=lookback, speech_under_way_s=under_way_s)
 
     def run(self, source: AudioSource) -> Iterator[ListenEvent]:
         for block in source.blocks(BLOCK_SAMPLES):

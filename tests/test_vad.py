@@ -10,7 +10,7 @@ import pytest
 from edgeai.config import VadSettings
 from edgeai.errors import ModelLoadError
 from edgeai.messages import SpeechEnded, SpeechPaused, SpeechStarted
-from edgeai.synthetic.speech import voiced_span
+from edgeai.synthetic.speech import voiced, voiced_span
 from edgeai.vad.endpointer import Endpointer
 from edgeai.vad.silero import SileroVad
 from tests.conftest import silence, speak
@@ -127,3 +127,28 @@ def test_a_pause_comes_before_the_end_with_the_speech_so_far(silero_path: Path):
     # the speculative audio is the final utterance without its trailing silence
     assert np.array_equal(pauses[-1].audio, end.audio[: len(pauses[-1].audio)])
     assert len(end.audio) - len(pauses[-1].audio) == pytest.approx(0.5 * 16000, abs=600)
+
+
+def test_speech_under_way_at_the_start_is_pre_roll_until_its_first_pause(silero_path: Path):
+    """After a wake word that fired early, the rest of its phrase is not the request."""
+    jarvis = speak("jarvis")
+    first, last = voiced_span(jarvis)
+    tail = jarvis[first + (last - first) // 2 : last]  # still sounding when the word fired
+    request = speak("what time is it")
+    audio = np.concatenate([tail, silence(0.6), request, silence(1.5)])
+    request_start_s = (len(tail) + 0.6 * 16000) / 16000 + voiced_seconds(request)[0]
+
+    plain = Endpointer(SileroVad(silero_path), VadSettings(min_utterance_ms=0))
+    assert run(plain, audio)[0].at_s < 0.1  # the tail alone is taken for an utterance
+    after_wake = Endpointer(SileroVad(silero_path), VadSettings(min_utterance_ms=0))
+    after_wake.start(at_s=0.0, speech_under_way_s=0.5)
+    started, ended = run(after_wake, audio)
+    assert isinstance(started, SpeechStarted) and isinstance(ended, SpeechEnded)
+    assert started.at_s == pytest.approx(request_start_s, abs=0.15)
+
+    # speech that goes on into the request ("hey jarvis turn on ..."): none of it is lost
+    command = voiced(speak("please turn on the kitchen lights"))
+    long_start = Endpointer(SileroVad(silero_path), VadSettings())
+    long_start.start(at_s=0.0, speech_under_way_s=0.5)
+    started, ended = run(long_start, np.concatenate([command, silence(1.5)]))
+    assert ended.duration_s > len(command) / 16000

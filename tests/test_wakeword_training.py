@@ -13,7 +13,13 @@ from edgeai.cli.main import cli
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.train import WINDOW
 from edgeai.export.wakeword.trainer import build_wakeword, count_firings
-from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, voiced
+from edgeai.synthetic.speech import (
+    EspeakVoice,
+    PiperStyle,
+    Synthesizer,
+    espeak_phonemes,
+    voiced,
+)
 from edgeai.synthetic.wake_data import (
     QUIET_LEAD_S,
     SPEECH_BEFORE_GAP_S,
@@ -22,6 +28,7 @@ from edgeai.synthetic.wake_data import (
     make_splits,
     near_misses,
     positives,
+    without_h,
 )
 from edgeai.wake.frontend import BLOCK_SAMPLES, EMBEDDING_WINDOW_FRAMES, MEL_FRAMES_PER_BLOCK
 from edgeai.wake.heads import WakeHead, WakeWordSpec
@@ -137,6 +144,18 @@ def test_a_barge_in_positive_has_other_speech_a_moment_before_the_phrase_in_the_
         assert abs(quiet_s + len(before) / 16000 - lead_s) < 1e-3  # the lead it had, kept
         gaps.append(gap_s)
     assert len(set(gaps)) == 3  # each clip draws its own pause
+
+
+def test_an_h_dropping_accent_says_the_phrase_without_its_hs_and_nothing_else_changes():
+    voice = EspeakVoice("en-gb+m3", 150, 50)
+    spoken = without_h("hey jarvis", voice)
+    assert spoken is not None and spoken.startswith("[[") and spoken.endswith("]]")
+    sounds = spoken[2:-2].split()
+    full = espeak_phonemes("hey jarvis", voice).split()
+    assert [word.lstrip("h") for word in full] == sounds and sounds != full
+    speech = voiced(Synthesizer(None).speak(spoken, voice))
+    assert 0.3 < len(speech) / 16000 < len(voiced(Synthesizer(None).speak("hey jarvis", voice)))
+    assert without_h("stop", voice) is None
 
 
 def test_near_misses_are_close_but_never_the_phrase_and_differ_between_splits():

@@ -65,6 +65,13 @@ def voiced(speech: np.ndarray) -> np.ndarray:
     return speech[first:end]
 
 
+def espeak_phonemes(text: str, voice: EspeakVoice) -> str:
+    """espeak-ng's phoneme mnemonics for `text` in `voice` ("h'eI dZ'A@vIs"); speaking them back
+    inside [[...]] says exactly those sounds."""
+    command = ["espeak-ng", "-q", "-x", "-v", voice.voice, text]
+    return subprocess.run(command, capture_output=True, check=True, text=True).stdout.strip()
+
+
 class Synthesizer:
     """Speaks text in any of the voices above as 16 kHz mono int16."""
 

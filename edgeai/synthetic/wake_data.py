@@ -19,7 +19,14 @@ from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import float_to_int16, int16_to_float
 from edgeai.errors import EdgeAIError
 from edgeai.synthetic.augment import augment, mix_at_snr, noise
-from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, Voice, voiced
+from edgeai.synthetic.speech import (
+    EspeakVoice,
+    PiperStyle,
+    Synthesizer,
+    Voice,
+    espeak_phonemes,
+    voiced,
+)
 
 # Which espeak-ng voices and variants each split speaks with: no overlap.
 _TRAIN_LANGS = ("en-us", "en-gb", "en-gb-x-rp", "en-gb-scotland")
@@ -223,10 +230,15 @@ def positives(
     a share `after_speech` of them right after other speech (see `after_other_speech`)."""
     texts = [phrase, f"{phrase}!", f"{phrase.capitalize()}.", f"{phrase.capitalize()}?"]
     others = sentences(split, rng, phrase)
+    # training only, and only for a phrase with an h: the draws of other sets stay as they were
+    may_drop_h = split.name == "train" and any(w.startswith("h") for w in phrase.lower().split())
     out = []
     for _ in tqdm(range(count), desc=f"{split.name} positives", unit="clip", disable=None):
         voice = jitter(split.voices[int(rng.integers(0, len(split.voices)))], rng)
-        speech = voiced(synth.speak(str(rng.choice(texts)), voice))
+        text = str(rng.choice(texts))
+        if may_drop_h and isinstance(voice, EspeakVoice) and rng.random() < H_DROPPED:
+            text = without_h(phrase, voice) or text
+        speech = voiced(synth.speak(text, voice))
         lead_s = rng.uniform(*POSITIVE_LEAD_S)
         # no draw when the share is 0, so sets without such clips stay as they were
         if after_speech and rng.random() < after_speech:
@@ -236,6 +248,19 @@ def positives(
         clip, end = place(speech, split, rng, babble, lead_s, 0.6)
         out.append(Positive(clip, end))
     return out
+
+
+H_DROPPED = 0.15
+"""Share of espeak-ng training positives said without the h of their h-words ("'ey jarvis"),
+as h-dropping accents (West Midlands, Cockney) say them: no training accent drops it."""
+
+
+def without_h(phrase: str, voice: EspeakVoice) -> str | None:
+    """The phrase's sounds in `voice` with each word's leading h left out, as espeak-ng phoneme
+    input; None when no word starts with an h sound."""
+    words = espeak_phonemes(phrase, voice).split()
+    dropped = [word[1:] if word.startswith("h") and len(word) > 1 else word for word in words]
+    return f"[[{' '.join(dropped)}]]" if dropped != words else None
 
 
 SPEECH_BEFORE_GAP_S = (0.1, 1.0)

@@ -19,25 +19,38 @@ class State(str, Enum):
     SPEECH = "speech"
 
 
+RESET_DEAF_FRAMES = 2
+"""Silero, just reset, may read speech that is already going on as silence for this many frames."""
+
+
 class Endpointer:
     """Feed audio of any length; get SpeechStarted / SpeechEnded events in stream time."""
 
     def __init__(self, vad: SileroVad, settings: VadSettings) -> None:
         self.vad = vad
         self.settings = settings
-        self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, settings.pre_roll_ms // 32))
+        self._pre_roll_frames = max(1, settings.pre_roll_ms // 32)
+        self._pre_roll: deque[np.ndarray] = deque(maxlen=self._pre_roll_frames)
         self.start(at_s=0.0)
 
-    def start(self, at_s: float, pre_roll: np.ndarray | None = None) -> None:
+    def start(
+        self, at_s: float, pre_roll: np.ndarray | None = None, speech_under_way_s: float = 0.0
+    ) -> None:
         """Listen afresh from stream time `at_s`, forgetting any utterance in progress.
 
         `pre_roll` is audio from just before `at_s`, kept (not analysed) in front of the
-        utterance in case speech was already under way.
+        utterance in case speech was already under way. Speech that goes on from `at_s`
+        without a pause, for up to `speech_under_way_s`, is pre-roll too, not a start: after
+        a wake word that fired before its phrase ended, the phrase's last sounds are not what
+        the user asked.
         """
         self._base_s = at_s
         self._frames_seen = 0
         self._pending = np.zeros(0, np.int16)
         self._reset_utterance()
+        self._under_way_frames = round(speech_under_way_s / FRAME_S)
+        # room for what is under way too: if it runs on into the request, none of it is lost
+        self._pre_roll = deque(maxlen=self._pre_roll_frames + self._under_way_frames)
         if pre_roll is not None:
             usable = len(pre_roll) - len(pre_roll) % FRAME_SAMPLES
             self._pre_roll.extend(pre_roll[len(pre_roll) - usable :].reshape(-1, FRAME_SAMPLES))
@@ -71,6 +84,12 @@ class Endpointer:
         self, frame: np.ndarray, probability: float
     ) -> SpeechStarted | SpeechPaused | SpeechEnded | None:
         s = self.settings
+        if self._under_way_frames:
+            if probability >= s.end_threshold or self._frames_seen <= RESET_DEAF_FRAMES:
+                self._under_way_frames -= 1
+                self._pre_roll.append(frame)
+                return None
+            self._under_way_frames = 0  # the first pause: what was under way is over
         if self.state is State.SILENCE:
             if probability >= s.start_threshold:
                 self._speech_run.append(frame)
