@@ -234,7 +234,7 @@ def positives(
     may_drop_h = split.name == "train" and any(w.startswith("h") for w in phrase.lower().split())
     out = []
     for _ in tqdm(range(count), desc=f"{split.name} positives", unit="clip", disable=None):
-        voice = jitter(split.voices[int(rng.integers(0, len(split.voices)))], rng)
+        voice = jitter(any_voice(split, rng), rng)
         text = str(rng.choice(texts))
         if may_drop_h and isinstance(voice, EspeakVoice) and rng.random() < H_DROPPED:
             text = without_h(phrase, voice) or text
@@ -281,11 +281,7 @@ def after_other_speech(
     A barge-in word ("stop") follows the question or the reply it cuts short; a head that only
     heard its word after a pause learns the pause, and misses it there.
     """
-    talker = (
-        voice
-        if rng.random() < 0.5
-        else jitter(split.voices[int(rng.integers(0, len(split.voices)))], rng)
-    )
+    talker = voice if rng.random() < 0.5 else jitter(any_voice(split, rng), rng)
     gap = np.zeros(int(rng.uniform(*SPEECH_BEFORE_GAP_S) * SAMPLE_RATE_HZ), np.int16)
     room = int((lead_s - QUIET_LEAD_S) * SAMPLE_RATE_HZ) - len(gap)
     before = int16_to_float(voiced(synth.speak(text, talker))[-room:])
@@ -294,6 +290,11 @@ def after_other_speech(
     before = before * level / (np.max(np.abs(before)) + 1e-9)
     speech = np.concatenate([float_to_int16(before), gap, phrase_speech])
     return speech, lead_s - (len(before) + len(gap)) / SAMPLE_RATE_HZ
+
+
+def any_voice(split: Split, rng: np.random.Generator) -> Voice:
+    """One of the split's voices, drawn from `rng` (one draw, as every data set counts on)."""
+    return split.voices[int(rng.integers(0, len(split.voices)))]
 
 
 def jitter(voice: Voice, rng: np.random.Generator) -> Voice:
@@ -322,7 +323,7 @@ def negatives(
     bar = tqdm(total=round(seconds), desc=f"{split.name} negatives", unit="s", disable=None)
     while total < seconds:
         kind = kinds[int(rng.choice(len(kinds), p=weights))]
-        voice = jitter(split.voices[int(rng.integers(0, len(split.voices)))], rng)
+        voice = jitter(any_voice(split, rng), rng)
         if kind == "sentence":
             speech = synth.speak(next(texts), voice)
         elif kind == "near_miss":
@@ -347,7 +348,7 @@ def babble_track(
     for _ in range(4):
         talker: list[np.ndarray] = []
         while sum(map(len, talker)) < length:
-            voice = split.voices[int(rng.integers(0, len(split.voices)))]
+            voice = any_voice(split, rng)
             talker.append(int16_to_float(synth.speak(next(texts), voice)))
         track += np.concatenate(talker)[:length]
     return float_to_int16(track / 4)

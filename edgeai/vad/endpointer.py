@@ -30,7 +30,6 @@ class Endpointer:
         self.vad = vad
         self.settings = settings
         self._pre_roll_frames = max(1, settings.pre_roll_ms // 32)
-        self._pre_roll: deque[np.ndarray] = deque(maxlen=self._pre_roll_frames)
         self.start(at_s=0.0)
 
     def start(
@@ -47,10 +46,12 @@ class Endpointer:
         self._base_s = at_s
         self._frames_seen = 0
         self._pending = np.zeros(0, np.int16)
-        self._reset_utterance()
         self._under_way_frames = round(speech_under_way_s / FRAME_S)
         # room for what is under way too: if it runs on into the request, none of it is lost
-        self._pre_roll = deque(maxlen=self._pre_roll_frames + self._under_way_frames)
+        self._pre_roll: deque[np.ndarray] = deque(
+            maxlen=self._pre_roll_frames + self._under_way_frames
+        )
+        self._reset_utterance()
         if pre_roll is not None:
             usable = len(pre_roll) - len(pre_roll) % FRAME_SAMPLES
             self._pre_roll.extend(pre_roll[len(pre_roll) - usable :].reshape(-1, FRAME_SAMPLES))
