@@ -7,6 +7,7 @@ negatives are ordinary speech, near-miss phrases and noise.
 from __future__ import annotations
 
 import itertools
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -224,20 +225,20 @@ class Positive:
 
 def positives(
     synth: Synthesizer, phrase: str, split: Split, count: int, rng: np.random.Generator,
-    babble: np.ndarray | None, after_speech: float = 0.0,
+    babble: np.ndarray | None, after_speech: float = 0.0, accents: float = 0.0,
 ) -> list[Positive]:  # fmt: skip
     """`count` clips, each spoken anew by a voice of the split with its own speed and pitch;
-    a share `after_speech` of them right after other speech (see `after_other_speech`)."""
+    a share `after_speech` of them right after other speech (see `after_other_speech`), a
+    share `accents` of the espeak-ng ones with other English vowels (see `accented`)."""
     texts = [phrase, f"{phrase}!", f"{phrase.capitalize()}.", f"{phrase.capitalize()}?"]
     others = sentences(split, rng, phrase)
-    # training only, and only for a phrase with an h: the draws of other sets stay as they were
-    may_drop_h = split.name == "train" and any(w.startswith("h") for w in phrase.lower().split())
     out = []
     for _ in tqdm(range(count), desc=f"{split.name} positives", unit="clip", disable=None):
         voice = jitter(any_voice(split, rng), rng)
         text = str(rng.choice(texts))
-        if may_drop_h and isinstance(voice, EspeakVoice) and rng.random() < H_DROPPED:
-            text = without_h(phrase, voice) or text
+        # no draw when the share is 0 (the dev set's), so those sets stay as they were
+        if accents and isinstance(voice, EspeakVoice) and rng.random() < accents:
+            text = accented(phrase, voice, rng) or text
         speech = voiced(synth.speak(text, voice))
         lead_s = rng.uniform(*POSITIVE_LEAD_S)
         # no draw when the share is 0, so sets without such clips stay as they were
@@ -250,17 +251,40 @@ def positives(
     return out
 
 
-H_DROPPED = 0.15
-"""Share of espeak-ng training positives said without the h of their h-words ("'ey jarvis"),
-as h-dropping accents (West Midlands, Cockney) say them: no training accent drops it."""
+ACCENT_VOWELS: dict[str, tuple[str, ...]] = {
+    "eI": ("e:", "E", "aI"), "A@": ("a:", "A:", "A@r", "a"), "A:": ("a:", "A@"),
+    "aI": ("A:", "OI", "a:"), "oU": ("o:", "@U", "O:"), "@U": ("o:", "oU", "O:"),
+    "i:": ("i", "I"), "I": ("i", "@", "E"), "u:": ("U",), "U": ("u:", "V"), "V": ("U", "@", "a"),
+    "a": ("E", "a:", "A:"), "0": ("A:", "O:", "a"), "O:": ("o:", "0"), "3:": ("V", "E"),
+    "E": ("e:", "a", "I"), "@": ("V", "I", "E"),
+}  # fmt: skip
+"""English vowels in espeak-ng's phoneme mnemonics, and how other English accents say them:
+"hey" as "hay" (e:) or nearly "high" (aI), "jar" as "jah" (a:) or with its r (A@r). The
+training voices speak four accents; users speak many more."""
+_ACCENT_VOWEL = re.compile(
+    "|".join(f"{re.escape(v)}(?!#)" for v in sorted(ACCENT_VOWELS, key=len, reverse=True))
+)  # longest first ("A@" before "@"); not espeak-ng's reduced "a#"
+VOWEL_CHANGED = 0.5
+H_DROPPED = 0.5
+"""Chance of each vowel's change, and of each word's leading h dropped ("'ey", West Midlands
+and Cockney), in an accented positive."""
 
 
-def without_h(phrase: str, voice: EspeakVoice) -> str | None:
-    """The phrase's sounds in `voice` with each word's leading h left out, as espeak-ng phoneme
-    input; None when no word starts with an h sound."""
+def accented(phrase: str, voice: EspeakVoice, rng: np.random.Generator) -> str | None:
+    """The phrase's sounds in `voice` as another English accent might say them, as espeak-ng
+    phoneme input ("[['e: dZ'a:vIs]]"); None when the draw changed nothing."""
     words = espeak_phonemes(phrase, voice).split()
-    dropped = [word[1:] if word.startswith("h") and len(word) > 1 else word for word in words]
-    return f"[[{' '.join(dropped)}]]" if dropped != words else None
+
+    def vowel(found: re.Match[str]) -> str:
+        options = ACCENT_VOWELS[found.group(0)]
+        return str(rng.choice(options)) if rng.random() < VOWEL_CHANGED else found.group(0)
+
+    said = []
+    for word in words:
+        if word.startswith("h") and len(word) > 1 and rng.random() < H_DROPPED:
+            word = word[1:]
+        said.append(_ACCENT_VOWEL.sub(vowel, word))
+    return f"[[{' '.join(said)}]]" if said != words else None
 
 
 SPEECH_BEFORE_GAP_S = (0.1, 1.0)

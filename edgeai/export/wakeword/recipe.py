@@ -30,6 +30,13 @@ class WakeWordRecipe(BaseModel):
         description="Share of training positives said a moment after other speech, as a "
         "barge-in word (stop) is; the rest follow background only",
     )
+    accents: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Share of espeak-ng training positives whose vowels (and h) are changed as "
+        "other English accents say them",
+    )
     epochs: int = Field(default=30, ge=1, le=500)
     heads: int = Field(
         default=1, ge=1, le=16, description="Heads trained from successive seeds, averaged"
