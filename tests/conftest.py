@@ -14,7 +14,7 @@ from edgeai.config import Config
 from edgeai.profiles import Profiles
 from edgeai.store import ModelStore
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
-from edgeai.voice.build import VoiceModels, load_voice_models
+from edgeai.voice.build import VoiceModels, VoiceModelSettings, load_voice_models
 from edgeai.wake.frontend import WakeFrontend
 from tests.fakes import FakeServer, serve
 
@@ -112,7 +112,7 @@ def voice_models(model_store: ModelStore, voice_config: Config) -> VoiceModels:
     """Whisper, SmolLM2 and the Piper voice, loaded once for every module that talks."""
     catalog = Catalog.load()
     profile = Profiles.load(catalog).get("x86-cpu")
-    return load_voice_models(voice_config, profile, model_store, catalog)
+    return load_voice_models(VoiceModelSettings.of(voice_config), profile, model_store, catalog)
 
 
 @pytest.fixture(scope="session")

@@ -368,7 +368,11 @@ def test_real_detector_int8_is_small_agrees_with_its_source_and_the_profile_load
 
     # the runtime picks it for x86-cpu, and it finds the person the source finds
     detector = default_detector(
-        Config(), profiles.get("x86-cpu"), model_store, catalog, ArtifactIndex.load(out)
+        Config().camera.min_score,
+        profiles.get("x86-cpu"),
+        model_store,
+        catalog,
+        ArtifactIndex.load(out),
     )
     assert isinstance(detector, YoloDetector)
     picture = next(p for p in labelled_people_images(20, seed=9) if UPRIGHT in p.postures)

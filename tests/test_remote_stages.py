@@ -21,6 +21,7 @@ from edgeai.audio.convert import to_runtime_format
 from edgeai.config import Config, RemoteStage
 from edgeai.voice.build import VoiceModels, with_remote_stages
 from edgeai.voice.fallback import Circuit, FallbackLanguageModel
+from edgeai.voice.llm import ChatHistory, chat_messages
 from edgeai.voice.openai_compat import OpenAiChat
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 from tests.test_mqtt import free_port
@@ -218,10 +219,11 @@ def test_an_openai_compatible_transcription_endpoint_is_the_remote_stt(
 def test_an_openai_compatible_endpoint_streams_the_answer_and_keeps_the_history(
     llama_server: str,
 ):
-    chat = OpenAiChat(RemoteStage(url=llama_server, timeout_s=30), max_tokens=16, history_turns=2)
-    pieces = list(chat.stream("Say hello to Anna.", threading.Event()))
+    chat = OpenAiChat(RemoteStage(url=llama_server, timeout_s=30), max_tokens=16)
+    history = ChatHistory(turns=2)
+    pieces = list(chat.stream("Say hello to Anna.", threading.Event(), history))
     assert len(pieces) > 1  # streamed, not one block
-    messages = chat.history.messages("And to Ben?")
+    messages = chat_messages("And to Ben?", history)
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     assert messages[2]["content"] == "".join(pieces).strip()
 
@@ -231,10 +233,10 @@ def test_an_endpoint_that_errors_is_one_line_and_the_local_llm_answers(
 ):
     wrong = RemoteStage(url=llama_server.replace("/v1", "/nope"), timeout_s=10)
     llm = FallbackLanguageModel(
-        OpenAiChat(wrong, max_tokens=16, history_turns=2), voice_models.llm, Circuit("llm", wrong)
+        OpenAiChat(wrong, max_tokens=16), voice_models.llm, Circuit("llm", wrong)
     )
     with caplog.at_level(logging.WARNING):
-        reply = "".join(llm.stream("Say hello.", threading.Event(), remember=False))
+        reply = "".join(llm.stream("Say hello.", threading.Event()))
     assert reply.strip()
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert "remote llm" in warning and "HTTP 404" in warning and "\n" not in warning

@@ -7,6 +7,7 @@ import logging
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from edgeai.hostfacts import HostFacts
 from edgeai.logs import JournalFormatter, logfmt
 from edgeai.placement import place
 from edgeai.profiles import Profiles
-from edgeai.service.health import LoopHealth, WatchdogFeeder
+from edgeai.runtime.supervisor import Supervisor
+from edgeai.service.health import WatchdogFeeder
 from edgeai.service.systemd import SystemdNotifier
 from tests.conftest import REPO
 
@@ -157,16 +159,17 @@ def test_the_watchdog_is_fed_only_while_every_loop_moves(notify_listener: Notify
     env = {"NOTIFY_SOCKET": str(notify_listener.path), "WATCHDOG_USEC": "200000"}
     notifier = SystemdNotifier(env)
     assert notifier.watchdog_s == pytest.approx(0.2)
-    health = LoopHealth()
-    health.watch("audio")
-    health.watch("camera")
-    feeder = WatchdogFeeder(notifier, health, stall_s=0.3)
+    supervisor = Supervisor()
+    audio_ends, camera_ends = threading.Event(), threading.Event()
+    supervisor.run("audio", audio_ends.wait, beats=True, may_end=True)
+    supervisor.run("camera", camera_ends.wait, beats=True)
+    feeder = WatchdogFeeder(notifier, lambda: supervisor.problems(0.3), stall_s=0.3)
     feeder.start()
     try:
         end = time.monotonic() + 0.6
         while time.monotonic() < end:
-            health.beat("audio")
-            health.beat("camera")
+            supervisor.beat("audio")
+            supervisor.beat("camera")
             time.sleep(0.02)
         assert notify_listener.wait_for("WATCHDOG", 0.5) == {"WATCHDOG": "1"}
         while notify_listener.receive(0.01):  # drain
@@ -174,21 +177,56 @@ def test_the_watchdog_is_fed_only_while_every_loop_moves(notify_listener: Notify
         # the camera loop keeps going; the audio loop hangs
         stalled_at = time.monotonic()
         while time.monotonic() < stalled_at + 1.2:
-            health.beat("camera")
+            supervisor.beat("camera")
             notify_listener.receive(0.02)
         reported = [m for m in notify_listener.messages if "STATUS" in m]
-        assert reported[0]["STATUS"].startswith("stalled: audio loop for ")
+        assert reported[0]["STATUS"].startswith("failed: audio loop: no progress for ")
         after = notify_listener.messages[notify_listener.messages.index(reported[0]) :]
         assert not any("WATCHDOG" in m for m in after)  # systemd will restart it
-        # a loop that ended on purpose (its file ran out) no longer has to beat
-        health.finish("audio")
+        # a loop that may end (its file ran out) no longer has to beat once it has
+        audio_ends.set()
         end = time.monotonic() + 0.4
         while time.monotonic() < end:
-            health.beat("camera")
+            supervisor.beat("camera")
             time.sleep(0.02)
         assert notify_listener.wait_for("WATCHDOG", 0.5) == {"WATCHDOG": "1"}
+        assert supervisor.snapshot()["audio"]["state"] == "ended"
+        # a loop that must not end, ending by itself, is a failure, beats or not
+        camera_ends.set()
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and not supervisor.problems(0.3):
+            supervisor.beat("camera")
+            time.sleep(0.02)
+        (problem,) = supervisor.problems(0.3)
+        assert problem.describe() == "camera loop: failed: it ended while nobody stopped it"
     finally:
         feeder.stop()
+
+
+def test_an_exception_escaping_a_loop_is_kept_with_its_traceback_logged(caplog, monkeypatch):
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)  # restored afterwards
+    supervisor = Supervisor()
+    supervisor.install_excepthook()
+
+    def broken() -> None:
+        raise OSError(28, "No space left on device")
+
+    with caplog.at_level(logging.ERROR):
+        supervisor.run("audio", broken, beats=True).join()
+        # a thread that was not started by the supervisor (a worker inside a loop) too
+        outside = threading.Thread(target=lambda: 1 / 0, name="turns")
+        outside.start()
+        outside.join()
+    problems = {p.loop: p.reason for p in supervisor.problems(60)}
+    assert problems == {
+        "audio": "failed: OSError: [Errno 28] No space left on device",
+        "turns": "failed: ZeroDivisionError: division by zero",
+    }
+    tracebacks = [r for r in caplog.records if r.exc_info is not None]
+    assert {r.exc_info[0] for r in tracebacks} == {OSError, ZeroDivisionError}
+    # loops stopped on purpose are no longer watched, and their end is no failure
+    supervisor.retire(["audio", "turns"])
+    assert supervisor.problems(60) == []
 
 
 def test_watchdog_pid_of_another_process_means_no_watchdog_here():

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from edgeai.cli.context import AppContext, pass_app
+from edgeai.cli.context import pass_app
 from edgeai.config import load_config
+from edgeai.runtime.context import AppContext
 
 
 @click.group("config")

@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from edgeai.artifacts import ArtifactIndex
-from edgeai.cli.context import AppContext, emit, json_option, pass_app
+from edgeai.cli.context import emit, json_option, pass_app
 from edgeai.errors import EdgeAIError, ExportError
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.manifest import Manifest
 from edgeai.paths import user_data_dir
+from edgeai.runtime.context import AppContext
 from edgeai.yamlfile import load_yaml_model
 
 RECIPE_COMMAND = "recipe"

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Literal, Protocol
 
 import uvicorn
@@ -46,6 +47,14 @@ MAX_SPEECH_CHARS = 4096
 """OpenAI's own cap on /v1/audio/speech input."""
 
 
+class SayResult(Enum):
+    QUEUED = "queued"
+    BUSY = "busy"
+    """Too many announcements are waiting already: asked again later, it may go through."""
+    NOT_LISTENING = "not listening"
+    """No voice loop runs to speak it."""
+
+
 class ServiceView(Protocol):
     """What the API reads from and asks of the running service."""
 
@@ -55,7 +64,7 @@ class ServiceView(Protocol):
 
     def metrics(self) -> bytes: ...
 
-    def say(self, text: str) -> bool: ...
+    def say(self, text: str) -> SayResult: ...
 
     def snapshot_jpeg(self) -> bytes | None: ...
 
@@ -129,7 +138,11 @@ def build_app(view: ServiceView, closing: threading.Event, streams: StreamStats)
             spoken = SayRequest.model_validate_json(await request.body())
         except ValidationError as e:
             return _invalid(e, '{"text": "..."}')
-        if not view.say(spoken.text):
+        result = view.say(spoken.text)
+        if result is SayResult.BUSY:
+            busy = "too many announcements are waiting to be spoken; try again later"
+            return JSONResponse({"error": busy}, status_code=429, headers={"Retry-After": "5"})
+        if result is SayResult.NOT_LISTENING:
             return JSONResponse({"error": "the voice loop is not running"}, status_code=503)
         return JSONResponse({"queued": spoken.text}, status_code=202)
 
@@ -242,6 +255,11 @@ class ApiServer:
                 raise ServiceError(f"the HTTP API did not start within {timeout_s:.0f} s")
             self._thread.join(0.02)
         log.info("HTTP API on http://%s:%d", host, self.port)
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The server's thread, for the supervisor: it must live until `stop`."""
+        return self._thread
 
     @property
     def port(self) -> int:

@@ -37,7 +37,7 @@ class ServiceMetrics:
 
     def observe_turn(self, timeline: TurnTimeline) -> None:
         if timeline.latency_s is not None:
-            route = timeline.route.split(" ")[0] or "none"
+            route = timeline.route.split(" ")[0] or "none"  # 'llm tool timer_set' is an llm turn
             self.turn_latency.labels(route=route).observe(timeline.latency_s)
 
     def exposition(self) -> bytes:
@@ -58,9 +58,16 @@ class _LoopCollector:
             "Seconds since each loop last made progress",
             labels=["loop"],
         )
-        for name, state in service.health_of_loops.snapshot().items():
+        failed = GaugeMetricFamily(
+            "edgeai_loop_failed",
+            "1 for a loop that failed or whose thread is gone",
+            labels=["loop"],
+        )
+        for name, state in service.supervisor.snapshot().items():
             progress.add_metric([name], float(str(state["seconds_since_progress"])))
+            failed.add_metric([name], float(state["state"] == "failed"))
         yield progress
+        yield failed
         events = CounterMetricFamily("edgeai_events", "Events published, by kind", labels=["kind"])
         for kind, count in sorted(service.hub.published.items()):
             events.add_metric([kind], count)
@@ -118,3 +125,12 @@ def _loop_metrics(service: Service) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "edgeai_voice_busy", "1 from the wake word until the reply is spoken", loops.voice.busy()
     )
+    faults = loops.voice.faults
+    for name, value, text in (
+        ("failed_turns", faults.failed_turns, "Turns a stage failed in (an apology was spoken)"),
+        ("refused_announcements", faults.refused_announcements,
+         "Announcements refused because too many were waiting (/say got 429)"),
+        ("timer_save_failures", loops.voice.responder.intents.timers.failed_saves,
+         "Times the timers file could not be written"),
+    ):  # fmt: skip
+        yield CounterMetricFamily(f"edgeai_voice_{name}", text, value)

@@ -23,8 +23,8 @@ from edgeai.voice.fallback import (
     FallbackSpeechToText,
     FallbackTextToSpeech,
 )
-from edgeai.voice.llm import LanguageModel, LocalLLM
-from edgeai.voice.loop import StreamClock, VoiceLoop
+from edgeai.voice.llm import ChatHistory, LanguageModel, LocalLLM
+from edgeai.voice.loop import Spawn, StreamClock, VoiceLoop, plain_thread
 from edgeai.voice.openai_compat import OpenAiChat, OpenAiSpeech, OpenAiTranscriber
 from edgeai.voice.respond import Responder
 from edgeai.voice.stt import SpeechToText, load_stt
@@ -32,6 +32,21 @@ from edgeai.voice.tts import PiperTTS, TextToSpeech
 from edgeai.wyoming.client import WyomingHandler, WyomingSpeechToText, WyomingTextToSpeech
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VoiceModelSettings:
+    """Everything in the config that `load_voice_models` reads, and nothing else: the models
+    are reused across a reload exactly while this (and the profile) stays equal."""
+
+    llm_max_tokens: int
+    llm_seed: int | None
+    stt_window_s: float | None
+
+    @classmethod
+    def of(cls, config: Config) -> VoiceModelSettings:
+        voice = config.voice
+        return cls(voice.llm_max_tokens, voice.llm_seed, voice.stt_window_s)
 
 
 @dataclass
@@ -44,22 +59,21 @@ class VoiceModels:
 
 
 def load_voice_models(
-    config: Config, profile: Profile, store: ModelStore, catalog: Catalog
+    settings: VoiceModelSettings, profile: Profile, store: ModelStore, catalog: Catalog
 ) -> VoiceModels:
     """Load and warm up STT, LLM and TTS now, so the first turn is as fast as the rest."""
     started = time.monotonic()
     roles = profile.roles
     artifacts = ArtifactIndex.load()  # read the manifests once for the three roles
     stt_file, stt_role = role_model(profile, "stt", store, catalog, artifacts)
-    stt = load_stt(stt_role.engine, stt_file, stt_role.threads, config.voice.stt_window_s)
+    stt = load_stt(stt_role.engine, stt_file, stt_role.threads, settings.stt_window_s)
     llm_path, llm_role = role_model(profile, "llm", store, catalog, artifacts)
     llm = LocalLLM(
         llm_path,
         threads=llm_role.threads,
         n_gpu_layers=profile.engines.llama_cpp.n_gpu_layers if roles["llm"].device == "gpu" else 0,
-        max_tokens=config.voice.llm_max_tokens,
-        history_turns=config.voice.history_turns,
-        seed=config.voice.llm_seed,
+        max_tokens=settings.llm_max_tokens,
+        seed=settings.llm_seed,
     )
     tts_path, tts_role = role_model(profile, "tts", store, catalog, artifacts)
     tts = PiperTTS(tts_path, tts_role.threads, tts_role.engine)
@@ -95,7 +109,7 @@ def with_remote_stages(models: VoiceModels, config: Config) -> VoiceModels:
         far_llm: LanguageModel = (
             WyomingHandler(remote.llm)
             if remote.llm.protocol == "wyoming"
-            else OpenAiChat(remote.llm, voice.llm_max_tokens, voice.history_turns)
+            else OpenAiChat(remote.llm, voice.llm_max_tokens)
         )
         llm = FallbackLanguageModel(far_llm, llm, Circuit("llm", remote.llm))
     for role, stage in remote.stages():
@@ -120,12 +134,16 @@ def build_voice_loop(
     models: VoiceModels,
     open_sink: Callable[[int], AudioSink],
     describe_camera: Callable[[], str] | None = None,
+    spawn: Spawn = plain_thread,
 ) -> VoiceLoop:
     """The loop; `describe_camera` answers "what do you see" when a camera loop runs beside it."""
     intents = intent_context(config, describe_camera)
 
     def make_responder(clock: StreamClock) -> Responder:
-        return Responder(models.tts, models.llm, intents, clock, config.voice.max_sentences)
+        history = ChatHistory(config.voice.history_turns)  # the device's own conversation
+        return Responder(
+            models.tts, models.llm, intents, clock, config.voice.max_sentences, history
+        )
 
     return VoiceLoop(
         build_listener(config, profile, store, catalog),
@@ -133,4 +151,5 @@ def build_voice_loop(
         make_responder,
         open_sink,
         config.voice.follow_up_s,
+        spawn,
     )

@@ -71,6 +71,11 @@ class WyomingServer:
             return self.settings.port
         return int(self._socket.getsockname()[1])
 
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The server's thread, for the supervisor: it must live until `stop`."""
+        return self._thread
+
     def stop(self, timeout_s: float = 3.0) -> None:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)

@@ -8,6 +8,7 @@ from edgeai.config import Config
 from edgeai.intents.handlers import IntentContext
 from edgeai.profiles import Profile
 from edgeai.voice.build import VoiceModels
+from edgeai.voice.llm import Conversations
 from edgeai.voice.respond import Responder
 from edgeai.wake.detector import WakeWordDetector
 from edgeai.wyoming.info import describe
@@ -36,4 +37,5 @@ def serve_stages(
     )
     roles = profile.roles
     info = describe(roles["stt"].model, roles["tts"].model, roles["llm"].model, words)
-    return Stages(models.stt, models.tts, responder, wake_stream, info)
+    conversations = Conversations(config.voice.history_turns)
+    return Stages(models.stt, models.tts, responder, conversations, wake_stream, info)
