@@ -164,6 +164,58 @@ def test_a_remote_that_is_down_or_stalls_falls_back_to_the_local_model(
         machine.close()
 
 
+class WrongAnswers:
+    """A Wyoming machine that answers every request with well-framed nonsense: a transcript
+    event without text, audio at rate 0."""
+
+    ANSWERS = (
+        b'{"type": "transcript", "data": {}}\n',
+        b'{"type": "audio-start", "data": {"rate": 0, "width": 2, "channels": 1}}\n'
+        + b'{"type": "audio-chunk", "data": {"rate": 0, "width": 2, "channels": 1}, '
+        + b'"payload_length": 4}\n\x00\x00\x00\x00',
+    )
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"tcp://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection = self.listener.accept()[0]
+            except OSError:
+                return
+            with connection:
+                request = connection.recv(65536)
+                answer = self.ANSWERS[0] if b"transcribe" in request else self.ANSWERS[1]
+                connection.sendall(answer)
+                connection.recv(1)  # until the client closes
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_remote_that_answers_well_framed_nonsense_falls_back_to_the_local_model(
+    voice_config: Config, voice_models: VoiceModels, caplog: pytest.LogCaptureFixture
+):
+    machine = WrongAnswers()
+    try:
+        stage = {"url": machine.url, "timeout_s": 5, "retry_after_s": 60}
+        models = with_remote_stages(voice_models, remote_config(voice_config, stt=stage, tts=stage))
+        speech = np.concatenate([silence(0.3), speak("what time is it"), silence(0.3)])
+        with caplog.at_level(logging.WARNING):
+            assert "time" in models.stt.transcribe(speech).lower()
+            audio = np.concatenate(list(models.tts.synthesize("The door is open.")))
+        assert len(audio) > 0.5 * models.tts.sample_rate_hz  # the local voice spoke it
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert any(f"remote stt at {machine.url} failed" in w for w in warnings), warnings
+        assert any(f"remote tts at {machine.url} failed" in w for w in warnings), warnings
+        assert models.stt.circuit.failures == models.tts.circuit.failures == 1  # type: ignore[attr-defined]
+    finally:
+        machine.close()
+
+
 def openai_server(command: list[str], folder: Path, ready_path: str) -> Iterator[str]:
     """Start `command` (which must listen on the port after --port), wait until `ready_path`
     answers 200, yield its /v1 base URL, stop it."""

@@ -20,8 +20,8 @@ from edgeai.vision.loop import CameraLoop
 from edgeai.voice.loop import VoiceLoop
 from edgeai.wyoming.server import WyomingServer
 
-AUDIO_THREAD = "audio-loop"
-CAMERA_THREAD = "camera-loop"
+AUDIO_LOOP = "audio"
+CAMERA_LOOP = "camera"
 
 
 @dataclass
@@ -64,7 +64,7 @@ class Loops:
 
     def listening(self) -> bool:
         """The audio loop runs (a file source may have ended)."""
-        return any(t.name == AUDIO_THREAD and t.is_alive() for t in self.threads)
+        return any(t.name == AUDIO_LOOP and t.is_alive() for t in self.threads)
 
     def device_state(self) -> dict[str, str]:
         """The short state MQTT and STATUS carry."""

@@ -36,7 +36,7 @@ from edgeai.runtime.supervisor import LoopProblem, Supervisor
 from edgeai.service.api import ApiServer, SayResult
 from edgeai.service.health import WatchdogFeeder
 from edgeai.service.hub import EventHub, ServiceEvent
-from edgeai.service.loops import AUDIO_THREAD, CAMERA_THREAD, Inputs, Loops, WatchedSource
+from edgeai.service.loops import AUDIO_LOOP, CAMERA_LOOP, Inputs, Loops, WatchedSource
 from edgeai.service.metrics import ServiceMetrics
 from edgeai.service.mqtt import MqttLink
 from edgeai.service.systemd import SystemdNotifier
@@ -134,8 +134,8 @@ class Service:
         """Stop within the configured time: loops first, then the API and MQTT."""
         self.stopping = True
         self.notifier.notify(STOPPING=1, STATUS="stopping")
+        self.supervisor.retire()  # first: what ends from here on ends on purpose
         self._monitor_stop.set()
-        self.supervisor.retire()
         if self._watchdog is not None:
             self._watchdog.stop()
         self._stop_loops()
@@ -253,7 +253,7 @@ class Service:
         else:
             loops.microphone = MicrophoneSource(loops.config.audio.input_device)
             source = loops.microphone
-        watched = WatchedSource(source, loops.stop, lambda: self.supervisor.beat(AUDIO_THREAD))
+        watched = WatchedSource(source, loops.stop, lambda: self.supervisor.beat(AUDIO_LOOP))
 
         def listen() -> None:
             loops.voice.run(watched)
@@ -261,7 +261,7 @@ class Service:
 
         # a file or stdin may run out; a microphone never does
         may_end = self.inputs.audio is not None
-        loops.threads.append(self.supervisor.run(AUDIO_THREAD, listen, beats=True, may_end=may_end))
+        loops.threads.append(self.supervisor.run(AUDIO_LOOP, listen, beats=True, may_end=may_end))
 
     def _start_camera(self, loops: Loops, camera_loop: CameraLoop) -> None:
         settings = loops.config.camera
@@ -270,7 +270,7 @@ class Service:
         else:
             camera = build_camera(settings.device, settings, loops.profile)
         loops.camera = camera
-        camera_loop.heartbeat = lambda: self.supervisor.beat(CAMERA_THREAD)
+        camera_loop.heartbeat = lambda: self.supervisor.beat(CAMERA_LOOP)
 
         def watch() -> None:
             camera_loop.run(camera, loops.stop)
@@ -278,13 +278,13 @@ class Service:
                 log.info("the camera source ended")
 
         may_end = self.inputs.camera is not None  # a clip ends; a camera is retried for good
-        loops.threads.append(self.supervisor.run(CAMERA_THREAD, watch, beats=True, may_end=may_end))
+        loops.threads.append(self.supervisor.run(CAMERA_LOOP, watch, beats=True, may_end=may_end))
 
     def _stop_loops(self) -> None:
         loops = self.loops
         if loops is None:
             return
-        self.supervisor.retire([AUDIO_THREAD, CAMERA_THREAD, "turns", "wyoming"])
+        self.supervisor.retire([AUDIO_LOOP, CAMERA_LOOP, "turns", "wyoming"])
         loops.stop.set()
         loops.voice.stop()
         if loops.wyoming is not None:
