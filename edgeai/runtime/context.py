@@ -54,6 +54,13 @@ class AppContext:
         """What this machine is: probed once (it imports the engines and asks them)."""
         return probe()
 
+    def placement_facts(self, profile: Profile) -> HostFacts:
+        """What placing `profile` needs to know: the engines are asked (and imported) only
+        when one of its roles wants an accelerator."""
+        if self.config.profile == "auto" or any(r.device != "cpu" for r in profile.roles.values()):
+            return self.host
+        return probe(ask_engines=False)
+
     def with_config(self, config: Config) -> AppContext:
         """The same context running `config` instead (a benchmark's own timers file, say)."""
         derived = AppContext(self._config_path, self.verbosity)

@@ -31,6 +31,7 @@ from edgeai.logs import logfmt
 from edgeai.placement import Placement, place
 from edgeai.runtime.compose import compose, wyoming_stages
 from edgeai.runtime.context import AppContext
+from edgeai.runtime.memory import tune_allocator
 from edgeai.runtime.models import ModelCache
 from edgeai.runtime.supervisor import LoopProblem, Supervisor
 from edgeai.service.api import ApiServer, SayResult
@@ -83,6 +84,7 @@ class Service:
 
     def start(self) -> None:
         """Load, start everything, and tell systemd it is ready. Errors here are fatal."""
+        tune_allocator()  # before anything large is allocated
         app = AppContext(self.config_path, self.verbosity)
         app.use_service_log_level()
         self.supervisor.install_excepthook()
@@ -224,7 +226,8 @@ class Service:
 
     def _start_loops(self, app: AppContext) -> None:
         config = app.config
-        profile, self.placements = place(app.active_profile(), app.host)
+        wanted = app.active_profile()
+        profile, self.placements = place(wanted, app.placement_facts(wanted))
         models = self._models.get(app, profile, with_detector=config.camera.enabled)
         assistant = compose(
             app,
