@@ -19,7 +19,8 @@ import yaml
 
 from edgeai.audio.convert import to_runtime_format
 from edgeai.config import Config, RemoteStage
-from edgeai.voice.build import VoiceModels, with_remote_stages
+from edgeai.runtime.remote import with_remote_stages
+from edgeai.voice.build import VoiceModels
 from edgeai.voice.fallback import Circuit, FallbackLanguageModel
 from edgeai.voice.llm import ChatHistory, chat_messages
 from edgeai.voice.openai_compat import OpenAiChat

@@ -17,7 +17,7 @@ from edgeai.cli.context import json_option, pass_app
 from edgeai.runtime.compose import responder_for
 from edgeai.runtime.context import AppContext
 from edgeai.runtime.models import load_voice_models_for
-from edgeai.voice.build import with_remote_stages
+from edgeai.runtime.remote import with_remote_stages
 from edgeai.voice.stt import load_stt
 from edgeai.voice.timeline import TurnTimeline
 from edgeai.voice.tts import PiperTTS

@@ -16,10 +16,11 @@ from edgeai.listen import load_wake_detector
 from edgeai.profiles import Profile
 from edgeai.runtime.context import AppContext
 from edgeai.runtime.models import LoadedModels
+from edgeai.runtime.remote import with_remote_stages
 from edgeai.vision.build import build_camera_loop
 from edgeai.vision.loop import CameraLoop
 from edgeai.vision.rules import RuleRunner
-from edgeai.voice.build import VoiceModels, build_voice_loop, intent_context, with_remote_stages
+from edgeai.voice.build import VoiceModels, build_voice_loop, intent_context
 from edgeai.voice.llm import ChatHistory
 from edgeai.voice.loop import Spawn, VoiceLoop, plain_thread
 from edgeai.voice.respond import Responder
