@@ -72,6 +72,14 @@ class _LoopCollector:
             yield CounterMetricFamily(
                 "edgeai_api_events_dropped", "Events a slow /events client missed", streams.dropped
             )
+            refused = service.api.refused
+            for name, value, text in (
+                ("foreign", refused.foreign, "Requests refused: foreign Host or another origin"),
+                ("not_json", refused.not_json, "POSTs refused: not application/json"),
+                ("too_large", refused.too_large, "Requests refused: body over api.max_body_bytes"),
+                ("timed_out", refused.timed_out, "Connections dropped: request not in time"),
+            ):
+                yield CounterMetricFamily(f"edgeai_api_refused_{name}", text, value)
         if service.mqtt is not None:
             mqtt = service.mqtt
             yield GaugeMetricFamily("edgeai_mqtt_connected", "1 while connected", mqtt.connected)
@@ -112,9 +120,12 @@ def _loop_metrics(service: Service) -> Iterator[Metric]:
         for name, value, text in (
             ("connections", counts.connections, "Wyoming clients served"),
             ("refused", counts.refused, "Wyoming clients refused: not on wyoming.allow"),
+            ("busy", counts.busy, "Wyoming clients refused: wyoming.max_connections reached"),
+            ("timed_out", counts.timed_out, "Wyoming clients dropped for going quiet"),
             ("closed_for_errors", counts.closed_for_errors, "Connections closed on a bad event"),
         ):
             yield CounterMetricFamily(f"edgeai_wyoming_{name}", text, value)
+        yield GaugeMetricFamily("edgeai_wyoming_open", "Wyoming clients connected", counts.open)
     yield GaugeMetricFamily(
         "edgeai_voice_busy", "1 from the wake word until the reply is spoken", loops.voice.busy()
     )

@@ -164,6 +164,8 @@ class Service:
             for name, state in (("microphone", body["microphone"]), ("camera", body["camera"])):
                 if state.get("problem"):
                     problems.append(f"{name}: {state['problem']}")
+        if self.api is not None:
+            body["api_refused"] = asdict(self.api.refused)
         if self.mqtt is not None:
             body["mqtt"] = {
                 "connected": self.mqtt.connected,
