@@ -448,6 +448,13 @@ class Config(Strict):
     service: ServiceSettings = ServiceSettings()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    def secrets_set(self) -> list[str]:
+        """The secret settings that have a value, by name (a config holding any must not be
+        readable by other users)."""
+        named = [("api.token", self.api.token), ("mqtt.password", self.mqtt.password)]
+        named += [(f"remote.{role}.api_key", stage.api_key) for role, stage in self.remote.stages()]
+        return [name for name, value in named if value is not None]
+
 
 def load_config(path: Path | None) -> tuple[Config, Path | None]:
     """The config at `path`; without one, ./edgeai.yaml if present, else the defaults.

@@ -169,7 +169,7 @@ def test_a_flood_of_connections_gets_503_until_it_is_dropped(api: ApiServer):
 
 
 def test_with_a_required_token_nothing_is_read_or_driven_without_it(view: StandIn):
-    with pytest.raises(ValidationError, match="api.require_token is true but api.token"):
+    with pytest.raises(ValidationError, match=r"api\.require_token is true but api\.token"):
         ApiSettings(require_token=True)
     api = start_api(view, require_token=True, token=TOKEN)
     try:
@@ -239,4 +239,3 @@ def test_wyoming_drops_a_client_that_stops_in_the_middle_of_an_event(wyoming: Wy
         assert closed_by_server(sock)
     assert wyoming.counts.timed_out == 1
     assert describe(wyoming.port) == ["info"]
-

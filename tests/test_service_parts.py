@@ -261,3 +261,22 @@ def test_an_api_port_in_use_is_a_one_line_error(monkeypatch):
             ServiceError, match=rf"cannot listen on 127.0.0.1:{port}: Address already in use"
         ):
             server.start()
+
+
+def test_the_installer_writes_a_closed_config_with_a_fresh_token_shown_once(tmp_path: Path):
+    tokens = []
+    for name in ("a.yaml", "b.yaml"):
+        path = tmp_path / name
+        written = subprocess.run(
+            [str(REPO / "systemd" / "install.sh"), "--write-config", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        token = written.stdout.strip().rsplit(" ", 1)[-1]
+        config, _ = load_config(path)
+        assert config.api.token is not None and config.api.token.get_secret_value() == token
+        assert config.api.require_token and len(token) >= 40
+        assert path.stat().st_mode & 0o777 == 0o640
+        tokens.append(token)
+    assert tokens[0] != tokens[1]

@@ -198,10 +198,9 @@ def deadline_protocol(timeout_s: float, stats: GuardStats) -> type[H11Protocol]:
 
         def _expired(self) -> None:
             """Close the connection if the request under way has not fully arrived."""
-            if self.conn.their_state in (h11.IDLE, h11.SEND_BODY):
-                if not self.transport.is_closing():
-                    stats.timed_out += 1
-                    self.transport.close()
+            arriving = self.conn.their_state in (h11.IDLE, h11.SEND_BODY)
+            if arriving and not self.transport.is_closing():
+                stats.timed_out += 1
+                self.transport.close()
 
     return RequestDeadlineProtocol
-

@@ -45,9 +45,8 @@ async def read_event(reader: asyncio.StreamReader, limits: Limits) -> Event | No
     newline cannot grow without bound.
     """
     try:
-        async with asyncio.timeout(limits.idle_timeout_s):
-            line = await reader.readuntil(b"\n")
-    except TimeoutError:
+        line = await asyncio.wait_for(reader.readuntil(b"\n"), limits.idle_timeout_s)
+    except asyncio.TimeoutError:
         raise ReadTimeoutError(
             f"no event for {limits.idle_timeout_s:g} s (wyoming.idle_timeout_s)"
         ) from None
@@ -68,17 +67,21 @@ async def read_event(reader: asyncio.StreamReader, limits: Limits) -> Event | No
         raise ProtocolError(f"{kind}: data must be a JSON object")
     data_length = _length(header, "data_length", limits.max_event_bytes, kind)
     payload_length = _length(header, "payload_length", limits.max_payload_bytes, kind)
+
+    async def rest() -> tuple[bytes, bytes | None]:
+        block = await _exactly(reader, data_length, kind) if data_length else b""
+        payload = await _exactly(reader, payload_length, kind) if payload_length else None
+        return block, payload
+
     try:
-        async with asyncio.timeout(limits.read_timeout_s):
-            if data_length:
-                block = await _exactly(reader, data_length, kind)
-                data = data | _json_object(block, f"{kind} data")
-            payload = await _exactly(reader, payload_length, kind) if payload_length else None
-    except TimeoutError:
+        block, payload = await asyncio.wait_for(rest(), limits.read_timeout_s)
+    except asyncio.TimeoutError:
         raise ReadTimeoutError(
             f"{kind}: its data and payload did not arrive within {limits.read_timeout_s:g} s "
             "(wyoming.read_timeout_s)"
         ) from None
+    if block:
+        data = data | _json_object(block, f"{kind} data")
     return Event(type=kind, data=data, payload=payload)
 
 
