@@ -3,7 +3,8 @@
 #
 #   sudo systemd/install.sh              install from this checkout, pull the models, start
 #   sudo systemd/install.sh --no-start   the same, without enabling and starting the unit
-#   systemd/install.sh --render-unit BIN print the unit for an edgeai command at BIN (no root)
+#   systemd/install.sh --render-unit BIN [PROFILE]  print the unit for an edgeai command at BIN
+#                                        and the example config (no root)
 #   systemd/install.sh --write-config FILE  write a config with a fresh API token (no root)
 #
 # What it does: a system user `edgeai` in the audio and video groups; a virtual environment in
@@ -17,8 +18,9 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 prefix=/opt/edgeai
 start=yes
 
+# The unit for edgeai command $1 and config $2 (devices of profile $3, default: the config's)
 render_unit() {
-    sed "s|@EDGEAI_BIN@|$1|g" "$repo/systemd/edgeai.service"
+    "$1" config unit "$2" --template "$repo/systemd/edgeai.service" --bin "$1" ${3:+--profile "$3"}
 }
 
 # The example config with a fresh token, required on loopback too; the token is printed once.
@@ -35,7 +37,7 @@ write_config() {
 
 while [ $# -gt 0 ]; do
     case "$1" in
-        --render-unit) render_unit "$2"; exit 0 ;;
+        --render-unit) render_unit "$2" "$repo/edgeai.example.yaml" "${3:-}"; exit 0 ;;
         --write-config) write_config "$2"; exit 0 ;;
         --no-start) start=no; shift ;;
         --prefix) prefix="$2"; shift 2 ;;
@@ -72,7 +74,7 @@ install -d -m 0750 -o edgeai -g edgeai /var/lib/edgeai
 runuser -u edgeai -- env EDGEAI_HOME=/var/lib/edgeai "$prefix/bin/edgeai" models pull --defaults
 
 checked="$(mktemp -d)/edgeai.service"
-render_unit "$prefix/bin/edgeai" > "$checked"
+render_unit "$prefix/bin/edgeai" /etc/edgeai/edgeai.yaml > "$checked"
 systemd-analyze verify "$checked"
 install -m 0644 "$checked" /etc/systemd/system/edgeai.service
 systemctl daemon-reload
