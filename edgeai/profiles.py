@@ -46,6 +46,11 @@ class Accelerator(Strict):
     kind: Literal["gpu", "npu"]
     name: str
     tops_int8: float | None = Field(default=None, ge=0, description="Vendor's peak INT8 TOPS")
+    device_groups: list[str] = Field(
+        default=[],
+        description="Its device nodes as systemd DeviceAllow= groups (char-<name in "
+        "/proc/devices>, wildcards allowed): the service unit opens only these and sound/video",
+    )
 
 
 class Hardware(Strict):

@@ -440,3 +440,21 @@ def metric(exposition: str, name: str) -> float:
     return next(
         float(line.split()[-1]) for line in exposition.splitlines() if line.startswith(name)
     )
+
+
+def test_bench_probe_smoke_run(model_store, tmp_path: Path, monkeypatch):
+    """The crowd is held, measured and dropped; the figures come from `edgeai bench probe`."""
+    import edgeai.bench.probe as probe
+    from edgeai.bench.plots import probe_behaviour
+    from edgeai.config import load_config
+
+    for name, value in (("PHASE_S", 1.5), ("REQUEST_TIMEOUT_S", 3.0), ("IDLE_TIMEOUT_S", 5.0)):
+        monkeypatch.setattr(probe, name, value)
+    config, _ = load_config(write_config(tmp_path))
+    result = probe.bench_probe(config, tmp_path / "bench", idle=40, slow=8)
+    assert (result.wyoming_dropped, result.http_dropped, result.wyoming_refused) == (40, 8, 0)
+    for phase in (result.baseline, result.held, result.after):
+        assert phase.requests > 0 and phase.errors == 0
+    assert result.timeline and result.rss_before_mb > 0
+    assert "| crowd held open |" in result.markdown()
+    assert_png(probe_behaviour(result, tmp_path / "probe.png"))

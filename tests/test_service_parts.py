@@ -247,15 +247,21 @@ def test_journal_lines_carry_the_syslog_priority_and_stay_on_one_line():
 # --- the unit file --------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
-def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path):
+def render(profile: str) -> tuple[str, str]:
+    """The edgeai command and the unit install.sh renders for it and the example config."""
     edgeai = shutil.which("edgeai") or str(REPO / ".venv" / "bin" / "edgeai")
     rendered = subprocess.run(
-        [str(REPO / "systemd" / "install.sh"), "--render-unit", edgeai],
+        [str(REPO / "systemd" / "install.sh"), "--render-unit", edgeai, profile],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    return edgeai, rendered
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path):
+    edgeai, rendered = render("x86-cpu")
     assert f"ExecStart={edgeai} --config /etc/edgeai/edgeai.yaml run" in rendered
     for setting in (
         "Type=notify",
@@ -268,6 +274,16 @@ def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path):
         "PrivateTmp=yes",
         "RestrictAddressFamilies=",
         "MemoryMax=",
+        "SystemCallFilter=@system-service",
+        "DevicePolicy=closed",
+        "DeviceAllow=char-alsa rw",
+        "DeviceAllow=char-video4linux rw",
+        "LimitNOFILE=",
+        "IPAddressDeny=any",
+        "IPAddressAllow=localhost",
+        "IPAddressAllow=multicast",
+        "ProtectProc=invisible",
+        "RemoveIPC=yes",
     ):
         assert f"\n{setting}" in rendered, setting
     unit = tmp_path / "edgeai.service"
@@ -299,3 +315,62 @@ def test_an_api_port_in_use_is_a_one_line_error(monkeypatch):
             ServiceError, match=rf"cannot listen on 127.0.0.1:{port}: Address already in use"
         ):
             server.start()
+
+
+def test_the_installer_writes_a_closed_config_with_a_fresh_token_shown_once(tmp_path: Path):
+    tokens = []
+    for name in ("a.yaml", "b.yaml"):
+        path = tmp_path / name
+        written = subprocess.run(
+            [str(REPO / "systemd" / "install.sh"), "--write-config", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        token = written.stdout.strip().rsplit(" ", 1)[-1]
+        config, _ = load_config(path)
+        assert config.api.token is not None and config.api.token.get_secret_value() == token
+        assert config.api.require_token and len(token) >= 40
+        assert path.stat().st_mode & 0o777 == 0o640
+        tokens.append(token)
+    assert tokens[0] != tokens[1]
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+@pytest.mark.parametrize("profile", ["x86-cpu", "jetson-orin-nano", "intel-core-ultra-npu"])
+def test_the_rendered_unit_has_an_exposure_of_at_most_2_5(tmp_path: Path, profile: str):
+    _, rendered = render(profile)
+    unit = tmp_path / "edgeai.service"
+    unit.write_text(rendered)
+    checked = subprocess.run(
+        ["systemd-analyze", "security", "--offline=yes", "--no-pager", unit.name],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    exposure = float(
+        checked.stdout.split("Overall exposure level for edgeai.service:")[1].split()[0]
+    )
+    assert exposure <= 2.5, checked.stdout
+
+
+def test_the_unit_opens_the_profiles_accelerators_and_the_configs_addresses_only():
+    from edgeai.catalog import Catalog
+    from edgeai.profiles import Profiles
+    from edgeai.service.unit import render_unit
+
+    profiles = Profiles.load(Catalog.load())
+    config = Config.model_validate(
+        {
+            "wyoming": {"host": "0.0.0.0", "allow": ["203.0.113.7"]},
+            "mqtt": {"enabled": True, "host": "198.51.100.2"},
+            "remote": {"llm": {"url": "http://broker.example:8080/v1"}},
+        }
+    )
+    template = (REPO / "systemd" / "edgeai.service").read_text()
+    npu = render_unit(template, "/e", config, profiles.get("intel-core-ultra-npu"))
+    cpu = render_unit(template, "/e", config, profiles.get("x86-cpu"))
+    assert "DeviceAllow=char-accel rw" in npu and "DeviceAllow=char-accel" not in cpu
+    for address in ("203.0.113.7/32", "198.51.100.2"):
+        assert f"\nIPAddressAllow={address}\n" in cpu, address
+    assert "broker.example" not in cpu and "_ALLOW@" not in cpu

@@ -68,7 +68,7 @@ def write_results(
 @click.group("bench")
 def bench_group() -> None:
     """Benchmarks: wake word, voice turn, camera loop, the whole service, the Wyoming server,
-    exported models."""
+    a crowd of idle and slow clients (probe), exported models."""
 
 
 @bench_group.command("wake")
@@ -259,6 +259,41 @@ def run_service(app: AppContext, out: Path, api_seconds: float, soak_minutes: fl
         result.as_dict(),
         result.markdown(),
         lambda path: service_behaviour(result, path),
+    )
+
+
+@bench_group.command("probe")
+@out_option("probe.json, probe.md, probe.png and the service's log")
+@click.option(
+    "--idle",
+    type=click.IntRange(1, 10_000),
+    default=1000,
+    show_default=True,
+    help="Idle Wyoming connections held open.",
+)
+@click.option(
+    "--slow", type=click.IntRange(1, 1000), default=64, show_default=True,
+    help="Slow HTTP clients held open (a header byte a second, never finished).",
+)  # fmt: skip
+@pass_app
+def probe(app: AppContext, out: Path, idle: int, slow: int) -> None:
+    """`edgeai run` as its own process with a crowd of idle Wyoming connections and slow HTTP
+    clients held open: /health latency of a well-behaved client, the service's memory, and how
+    many of the crowd are dropped at the timeouts."""
+    from tqdm import tqdm
+
+    from edgeai.bench.plots import probe_behaviour
+    from edgeai.bench.probe import bench_probe
+
+    with tqdm(total=6, desc="probe", bar_format="{l_bar}{bar}| {elapsed}") as bar:
+
+        def advance(phase: str) -> None:
+            bar.set_postfix_str(phase)
+            bar.update(1)
+
+        result = bench_probe(app.config, out, idle, slow, advance)
+    write_results(
+        out, "probe", result.as_dict(), result.markdown(), lambda p: probe_behaviour(result, p)
     )
 
 

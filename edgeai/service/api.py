@@ -7,7 +7,9 @@
   GET  /snapshot  the camera's latest picture (JPEG)
 
 It listens on 127.0.0.1 unless configured otherwise; with a token configured (required off
-loopback, see config) every request must carry `Authorization: Bearer <token>`, else 401.
+loopback, and on loopback with api.require_token) every request must carry
+`Authorization: Bearer <token>`, else 401. What is refused before that (foreign Host, other
+origins, non-JSON and oversized bodies, slow requests) is in guards.py.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from edgeai.config import ApiSettings
 from edgeai.errors import ServiceError
+from edgeai.service.guards import (
+    BodyGuard,
+    GuardStats,
+    OriginGuard,
+    deadline_protocol,
+    host_names,
+)
 from edgeai.service.hub import EventHub, ServiceEvent
 from edgeai.service.sockets import bound_socket
 
@@ -42,6 +51,8 @@ log = logging.getLogger(__name__)
 SSE_QUEUE = 100
 """Events a slow /events client may fall behind by before it misses the oldest."""
 SSE_KEEPALIVE_S = 15.0
+MAX_HEADER_BYTES = 16 << 10
+"""Request line and headers together; a client sending more gets 400."""
 MAX_SAY_CHARS = 500
 MAX_SPEECH_CHARS = 4096
 """OpenAI's own cap on /v1/audio/speech input."""
@@ -223,14 +234,21 @@ class ApiServer:
         self.settings = settings
         self._closing = threading.Event()
         self.streams = StreamStats()
-        app: ASGIApp = build_app(view, self._closing, self.streams)
+        self.refused = GuardStats()
+        app: ASGIApp = BodyGuard(
+            build_app(view, self._closing, self.streams), settings.max_body_bytes, self.refused
+        )
         if settings.token is not None:
             app = BearerToken(app, settings.token.get_secret_value())
+        app = OriginGuard(app, host_names(settings.allowed_hosts), self.refused)
         self._server = uvicorn.Server(
             uvicorn.Config(
                 app,
                 host=settings.host,
                 port=settings.port,
+                http=deadline_protocol(settings.request_timeout_s, self.refused),
+                limit_concurrency=settings.max_connections,
+                h11_max_incomplete_event_size=MAX_HEADER_BYTES,
                 log_config=None,
                 access_log=False,
                 lifespan="off",

@@ -172,6 +172,8 @@ class Service:
                 if state.get("problem"):
                     problems.append(f"{name}: {state['problem']}")
             problems += _degradations(loops)
+        if self.api is not None:
+            body["api_refused"] = asdict(self.api.refused)
         if self.mqtt is not None:
             body["mqtt"] = {
                 "connected": self.mqtt.connected,
