@@ -18,17 +18,22 @@ from edgeai.artifacts import ArtifactIndex, role_model
 from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
 from edgeai.config import Config
-from edgeai.errors import ConfigError, ExportError, ModelLoadError
+from edgeai.errors import ConfigError, ExportError, IntegrityError, ModelLoadError, SourceError
 from edgeai.export import onnx_convert
 from edgeai.export.classifier import export_classifier
 from edgeai.export.common import ExportContext
+from edgeai.export.coverage import role_recipes
 from edgeai.export.detection_metrics import box_agreement, mean_average_precision
 from edgeai.export.detector import export_detector
+from edgeai.export.hub_checkpoint import fetch_checkpoint
 from edgeai.export.llm import export_llm
 from edgeai.export.recipe import (
     ClassifierRecipe,
     DetectorRecipe,
+    HubFile,
+    HubSource,
     LlmRecipe,
+    SourceSpec,
     SttRecipe,
     SttTarget,
     TtsRecipe,
@@ -38,6 +43,7 @@ from edgeai.export.recipe import (
 )
 from edgeai.export.stt import export_stt
 from edgeai.export.tts import export_tts
+from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.manifest import Gate
 from edgeai.profiles import Profiles, RoleAssignment
 from edgeai.store import ModelStore
@@ -50,6 +56,7 @@ from edgeai.voice.stt import load_stt
 from edgeai.voice.stt.whisper_cpp import WhisperCppSTT
 from edgeai.voice.tts import PiperTTS
 from tests.conftest import REPO, assert_png, speak
+from tests.fakes import FakeServer
 
 REAL_SOURCE_SHA = "eee43d6844141b8f3b9cea25dbb4faa9f6bfde117d49329a3be43cbfd42c2ac7"
 
@@ -948,3 +955,202 @@ def test_a_torchscript_classifier_like_torchvision_saves_becomes_onnx_gated_on_a
     assert fp32.accuracy["top1_agreement"] == 1.0 and fp32.usable  # the same network, exported
     assert fp32.source.file.endswith("tiny-cnn.pt") and int8.engine == "onnxruntime"
     assert int8.usable == int8.gate.passed
+
+
+# --- the bundled recipes: every file valid, every default model's role served --------------
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "export").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_bundled_recipe_is_valid_and_pins_its_source(path: Path):
+    recipe = load_recipe(path)
+    if isinstance(recipe, WakeWordRecipe):
+        assert recipe.name == path.stem.removeprefix("wakeword-").replace("-", "_")
+        return
+    assert recipe.name == path.stem
+    hub = recipe.source.huggingface
+    if hub is not None:  # a commit, the weights' size, and the files the converters read
+        assert len(hub.revision) == 40 and hub.files[0].size_bytes
+        assert {"config.json", "tokenizer.json"} <= {f.path for f in hub.files}
+
+
+def test_export_list_shows_a_recipe_or_why_there_is_none_for_every_default_model(
+    profiles: Profiles,
+):
+    rows = role_recipes(profiles)
+    by_model = {row.model: row for row in rows}
+    for profile in profiles:
+        for role, assignment in profile.roles.items():
+            row = by_model[assignment.model]
+            assert row.role == role
+            assert row.recipe is not None or row.note.startswith("no export path"), row
+    recipes = {row.role: row.recipe for row in rows if row.recipe}
+    assert recipes == {
+        "wake": "wakeword-hey-jarvis", "stop": "wakeword-stop", "stt": "whisper-tiny-en",
+        "llm": "smollm2-135m", "tts": "piper-joe", "detector": "yolov8-fall",
+    }  # fmt: skip
+    assert by_model["silero-vad"].recipe is None
+    assert "x86-cpu" in by_model["whisper-tiny-en-ct2"].profiles
+
+    listed = CliRunner().invoke(cli, ["export", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    shown = json.loads(listed.output)
+    assert shown["artifacts"] == [] and len(shown["recipes"]) == len(rows)
+    text = CliRunner().invoke(cli, ["export", "list"]).output
+    assert "smollm2-135m" in text and "no export path: Silero VAD" in text
+
+
+# --- the bundled Whisper and LLM recipes, end to end on a local hub with tiny checkpoints ---
+
+
+def publish_checkpoint(hub: FakeServer, source: HubSource, folder: Path) -> HubSource:
+    """The folder's files served as the recipe's repository at its revision; the recipe's
+    source pointed at them (the tiny weights first, with their size), repository and revision
+    kept."""
+    weights = folder / "model.safetensors"
+    others = sorted(p for p in folder.iterdir() if p.is_file() and p != weights)
+    for path in [weights, *others]:
+        hub.files[f"/{source.repo}/resolve/{source.revision}/{path.name}"] = path.read_bytes()
+    files = [{"path": weights.name, "size_bytes": weights.stat().st_size}]
+    files += [{"path": p.name} for p in others]
+    return source.model_copy(update={"files": [HubFile.model_validate(f) for f in files]})
+
+
+def on_hub(recipe: SttRecipe | LlmRecipe, hub: FakeServer, folder: Path) -> SttRecipe | LlmRecipe:
+    assert recipe.source.huggingface is not None
+    served = publish_checkpoint(hub, recipe.source.huggingface, folder)
+    sha = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+    source = recipe.source.model_copy(update={"huggingface": served, "sha256": sha})
+    return recipe.model_copy(update={"source": source})
+
+
+@pytest.fixture
+def use_hub(hub: FakeServer, monkeypatch: pytest.MonkeyPatch) -> FakeServer:
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    return hub
+
+
+def test_the_bundled_whisper_recipe_fetches_its_checkpoint_and_builds_every_target(
+    use_hub: FakeServer, catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    bundled = load_recipe(recipe_path("whisper-tiny-en"))
+    assert isinstance(bundled, SttRecipe)
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    tiny_whisper_checkpoint(folder, openai_layout=True)  # whisper.cpp's layout, for ggml
+    recipe = on_hub(bundled, use_hub, folder).model_copy(
+        update={"sentences": bundled.sentences[:3], "voices": bundled.voices[:1]}
+    )
+    out = tmp_path / "artifacts"
+    ctx = replace(
+        context(ModelStore(tmp_path / "s"), catalog, profiles, out),
+        cache=EXPORT_TOOLS,
+        checkpoints=tmp_path / "checkpoints",
+    )
+    manifests = export_stt(recipe, ctx)
+    assert [m.target for m in manifests] == [t.name for t in bundled.targets]
+    for m in manifests:
+        assert m.usable and m.gate.metric == "wer", m.gate
+        assert m.source.origin == "huggingface:openai/whisper-tiny.en@87c7102498"
+        assert (out / "whisper-tiny-en" / m.target / "manifest.json").is_file()
+    assert {m.engine for m in manifests} == {"ctranslate2", "openvino", "whispercpp", "onnxruntime"}
+
+    path, role = role_model(
+        profiles.get("x86-cpu"), "stt", ModelStore(tmp_path), catalog, ArtifactIndex.load(out)
+    )
+    assert path == out / "whisper-tiny-en" / "ct2-int8" / "model.bin"
+    path, role = role_model(
+        profiles.get("intel-core-ultra-npu"), "stt", ModelStore(tmp_path), catalog,
+        ArtifactIndex.load(out),
+    )  # fmt: skip
+    assert role.engine == "openvino"
+
+
+def test_the_bundled_llm_recipe_fetches_its_checkpoint_and_builds_every_target(
+    use_hub: FakeServer, tiny_llm: Path, catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    bundled = load_recipe(recipe_path("smollm2-135m"))
+    assert isinstance(bundled, LlmRecipe)
+    recipe = on_hub(bundled, use_hub, tiny_llm.parent)
+    out = tmp_path / "artifacts"
+    ctx = replace(
+        context(ModelStore(tmp_path / "s"), catalog, profiles, out),
+        cache=EXPORT_TOOLS,
+        checkpoints=tmp_path / "checkpoints",
+    )
+    q4, q8, ov = export_llm(recipe, ctx)
+    for m in (q4, q8, ov):
+        assert m.usable and m.gate.metric == "perplexity", m.gate
+        assert m.replaces == "smollm2-135m-instruct-q4_1"
+        assert m.source.origin == "huggingface:HuggingFaceTB/SmolLM2-135M-Instruct@12fd25f773"
+    assert q4.size_bytes < q8.size_bytes and ov.engine == "openvino"
+    index = ArtifactIndex.load(out)
+    path, _ = role_model(
+        profiles.get("raspberry-pi-4"), "llm", ModelStore(tmp_path), catalog, index
+    )
+    assert path == out / "smollm2-135m" / "q4_k_m" / "model.gguf"
+
+
+# --- the hub source: verified, fetched once, nothing half-fetched ---------------------------
+
+CONFIG_BYTES = b'{"model_type": "tiny"}'
+
+
+def hub_recipe_source(weights: bytes, config_sha: str | None = None) -> SourceSpec:
+    config: dict[str, object] = {"path": "config.json"}
+    if config_sha:
+        config.update(sha256=config_sha, size_bytes=len(CONFIG_BYTES))
+    return SourceSpec.model_validate(
+        {
+            "huggingface": {
+                "repo": "acme/tiny",
+                "revision": "0123456789abcdef0123456789abcdef01234567",
+                "files": [{"path": "model.safetensors", "size_bytes": len(weights)}, config],
+            },
+            "sha256": hashlib.sha256(weights).hexdigest(),
+        }
+    )
+
+
+def test_a_hub_checkpoint_is_verified_fetched_once_and_refetched_when_damaged(
+    use_hub: FakeServer, tmp_path: Path
+):
+    weights = b"weights" * 1000
+    base = "/acme/tiny/resolve/0123456789abcdef0123456789abcdef01234567"
+    use_hub.files[f"{base}/model.safetensors"] = weights
+    use_hub.files[f"{base}/config.json"] = CONFIG_BYTES
+    spec = hub_recipe_source(weights, hashlib.sha256(CONFIG_BYTES).hexdigest())
+    assert spec.huggingface is not None
+    folder = fetch_checkpoint(spec.huggingface, spec.sha256, tmp_path, "tiny")
+    assert (folder / "model.safetensors").read_bytes() == weights
+    assert len(use_hub.requests) == 2
+
+    assert fetch_checkpoint(spec.huggingface, spec.sha256, tmp_path, "tiny") == folder
+    assert len(use_hub.requests) == 2  # intact: not fetched again
+    (folder / "config.json").write_bytes(b'{"model_type": "evil"}')
+    fetch_checkpoint(spec.huggingface, spec.sha256, tmp_path, "tiny")
+    assert (folder / "config.json").read_bytes() == CONFIG_BYTES and len(use_hub.requests) == 4
+
+
+def test_a_changed_or_missing_hub_file_leaves_no_checkpoint_and_names_the_file(
+    use_hub: FakeServer, tmp_path: Path
+):
+    weights = b"weights" * 1000
+    base = "/acme/tiny/resolve/0123456789abcdef0123456789abcdef01234567"
+    use_hub.files[f"{base}/model.safetensors"] = weights
+    use_hub.files[f"{base}/config.json"] = CONFIG_BYTES
+    changed = hub_recipe_source(weights, "0" * 64)
+    assert changed.huggingface is not None
+    with pytest.raises(IntegrityError, match=r"config\.json: sha256 mismatch: expected 0000"):
+        fetch_checkpoint(changed.huggingface, changed.sha256, tmp_path, "tiny")
+    del use_hub.files[f"{base}/config.json"]
+    spec = hub_recipe_source(weights)
+    assert spec.huggingface is not None
+    with pytest.raises(SourceError, match=r"config\.json answered HTTP 404"):
+        fetch_checkpoint(spec.huggingface, spec.sha256, tmp_path, "tiny")
+    assert list(tmp_path.rglob("*.safetensors")) == []
+
+    with pytest.raises(ValueError, match="should match pattern"):  # no way out of the folder
+        HubFile.model_validate({"path": "../x"})
+    pinned_twice = {"path": "model.safetensors", "sha256": "0" * 64, "size_bytes": 1}
+    with pytest.raises(ValueError, match=r"\(the weights\) is pinned by source.sha256"):
+        HubSource.model_validate({"repo": "a/b", "revision": "0" * 40, "files": [pinned_twice]})
