@@ -19,7 +19,7 @@ from edgeai.artifacts import ArtifactIndex, role_model
 from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
 from edgeai.config import Config
-from edgeai.errors import ConfigError, ExportError, IntegrityError, ModelLoadError, SourceError
+from edgeai.errors import ConfigError, ExportError, ModelLoadError
 from edgeai.export import onnx_convert
 from edgeai.export.classifier import export_classifier
 from edgeai.export.common import ExportContext
@@ -1100,12 +1100,16 @@ def test_a_changed_or_missing_hub_file_leaves_no_checkpoint_and_names_the_file(
 ):
     changed = hub_recipe_source("0" * 64)
     assert changed.huggingface is not None
-    with pytest.raises(IntegrityError, match=r"config\.json: sha256 mismatch: expected 0000"):
+    with pytest.raises(
+        ExportError,
+        match=r"^tiny: fetching huggingface:acme/tiny@0123456789 failed: config\.json: "
+        "sha256 mismatch: expected 0000",
+    ):
         fetch_checkpoint(changed.huggingface, changed.sha256, tmp_path, "tiny")
     del tiny_repo.files[f"{TINY_REPO}/config.json"]
     spec = hub_recipe_source()
     assert spec.huggingface is not None
-    with pytest.raises(SourceError, match=r"config\.json answered HTTP 404"):
+    with pytest.raises(ExportError, match=r"config\.json answered HTTP 404"):
         fetch_checkpoint(spec.huggingface, spec.sha256, tmp_path, "tiny")
     assert list(tmp_path.rglob("*.safetensors")) == []
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from edgeai.atomic import staged_dir
 from edgeai.catalog import ModelFile
-from edgeai.errors import IntegrityError
+from edgeai.errors import ExportError, IntegrityError, ModelStoreError
 from edgeai.export.recipe import HubFile, HubSource
 from edgeai.store.files import CHUNK_BYTES, verify_file, write_capped, write_verified
 from edgeai.store.huggingface import answer, hub_client, hub_url
@@ -28,6 +28,15 @@ def fetch_checkpoint(hub: HubSource, weights_sha256: str, root: Path, label: str
     }
     if _complete(folder, pins):
         return folder
+    try:
+        _fetch(hub, pins, folder)
+    except ModelStoreError as e:  # a refused answer, a broken connection, a changed file
+        raise ExportError(f"{label}: fetching {hub.label} failed: {e}") from None
+    return folder
+
+
+def _fetch(hub: HubSource, pins: dict[str, ModelFile | None], folder: Path) -> None:
+    label = hub.repo
     with staged_dir(folder) as work, hub_client() as client:
         for file in hub.files:
             expected = pins[file.path]
@@ -47,7 +56,6 @@ def fetch_checkpoint(hub: HubSource, weights_sha256: str, root: Path, label: str
                     raise IntegrityError(
                         f"{file.path}: size mismatch: expected {file.size_bytes} bytes, got {size}"
                     )
-    return folder
 
 
 def _pin(file: HubFile, sha256: str | None) -> ModelFile | None:
