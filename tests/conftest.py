@@ -50,6 +50,13 @@ def hub() -> Iterator[FakeServer]:
 
 
 @pytest.fixture
+def use_hub(hub: FakeServer, monkeypatch: pytest.MonkeyPatch) -> FakeServer:
+    """The local hub, where Hugging Face sources are fetched from."""
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    return hub
+
+
+@pytest.fixture
 def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
     """A PyPI simple index on localhost that pip is pointed at, and only at."""
     with serve(FakeServer()) as server:

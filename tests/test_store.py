@@ -63,12 +63,6 @@ def store(tmp_path: Path) -> ModelStore:
     return ModelStore(tmp_path / "store")
 
 
-@pytest.fixture
-def use_hub(hub: FakeServer, monkeypatch: pytest.MonkeyPatch) -> FakeServer:
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    return hub
-
-
 def test_pull_from_hub_writes_verified_files_and_a_manifest(store: ModelStore, use_hub: FakeServer):
     publish_on_hub(use_hub)
     model = entry("tiny-vad", FILES, [hf_source()])
