@@ -15,13 +15,13 @@ from urllib.parse import urlparse
 
 from packaging.requirements import Requirement
 
-from edgeai.artifacts import RUNTIME_ENGINES, ArtifactIndex
-from edgeai.catalog import Catalog
 from edgeai.config import Config
-from edgeai.detect import detect_profile
+from edgeai.device.artifacts import RUNTIME_ENGINES, ArtifactIndex
+from edgeai.device.detection import detect_profile
+from edgeai.device.host import HostFacts
+from edgeai.device.profiles import Profile, Profiles
 from edgeai.errors import EdgeAIError
-from edgeai.hostfacts import HostFacts
-from edgeai.profiles import Profile, Profiles
+from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStatus, ModelStore
 
 MIN_PYTHON = (3, 10)

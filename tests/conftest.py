@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edgeai.catalog import Catalog, CatalogEntry
 from edgeai.config import Config
-from edgeai.profiles import Profiles
+from edgeai.device.profiles import Profiles
+from edgeai.ears.wake.frontend import WakeFrontend
+from edgeai.models.catalog import Catalog, CatalogEntry
 from edgeai.store import ModelStore
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
 from edgeai.voice.build import VoiceModels, VoiceModelSettings, load_voice_models
-from edgeai.wake.frontend import WakeFrontend
 from tests.fakes import FakeServer, serve
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgeai.catalog import Catalog, ModelFile
 from edgeai.config import Config
+from edgeai.device.host import probe
+from edgeai.device.profiles import Profiles
 from edgeai.doctor import Check, Level, run_checks
-from edgeai.hostfacts import probe
-from edgeai.manifest import Gate, catalog_manifest, write_manifest
-from edgeai.profiles import Profiles
+from edgeai.models.catalog import Catalog, ModelFile
+from edgeai.models.manifest import Gate, catalog_manifest, write_manifest
 from edgeai.store.files import hash_file
 from tests.test_profiles import MACHINES, fake_root
 

@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 
-from edgeai.artifacts import ArtifactIndex, role_model
-from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
 from edgeai.config import Config
+from edgeai.device.artifacts import ArtifactIndex, role_model
+from edgeai.device.profiles import Profiles, RoleAssignment
 from edgeai.errors import ConfigError, ExportError, ModelLoadError
 from edgeai.export import onnx_convert
 from edgeai.export.classifier import export_classifier
@@ -46,8 +46,8 @@ from edgeai.export.recipe import (
 from edgeai.export.stt import export_stt
 from edgeai.export.tts import export_tts
 from edgeai.export.wakeword.recipe import WakeWordRecipe
-from edgeai.manifest import Gate
-from edgeai.profiles import Profiles, RoleAssignment
+from edgeai.models.catalog import Catalog
+from edgeai.models.manifest import Gate
 from edgeai.store import ModelStore
 from edgeai.synthetic.people_images import FALLEN, UPRIGHT, labelled_people_images
 from edgeai.vision.build import default_detector, load_detector

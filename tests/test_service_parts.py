@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from edgeai.catalog import Catalog
 from edgeai.config import ApiSettings, Config, load_config
+from edgeai.device.host import HostFacts
+from edgeai.device.placement import place
+from edgeai.device.profiles import Profiles
 from edgeai.errors import ConfigError
-from edgeai.hostfacts import HostFacts
 from edgeai.logs import JournalFormatter, logfmt
-from edgeai.placement import place
-from edgeai.profiles import Profiles
+from edgeai.models.catalog import Catalog
 from edgeai.runtime.supervisor import Supervisor
 from edgeai.service.health import WatchdogFeeder
 from edgeai.service.systemd import SystemdNotifier
@@ -355,8 +355,8 @@ def test_the_rendered_unit_has_an_exposure_of_at_most_2_5(tmp_path: Path, profil
 
 
 def test_the_unit_opens_the_profiles_accelerators_and_the_configs_addresses_only():
-    from edgeai.catalog import Catalog
-    from edgeai.profiles import Profiles
+    from edgeai.device.profiles import Profiles
+    from edgeai.models.catalog import Catalog
     from edgeai.service.unit import render_unit
 
     profiles = Profiles.load(Catalog.load())

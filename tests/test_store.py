@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from edgeai.catalog import ModelFile
 from edgeai.errors import DiskFullError, IntegrityError, ModelStoreError
-from edgeai.manifest import Manifest
+from edgeai.models.catalog import ModelFile
+from edgeai.models.manifest import Manifest
 from edgeai.store import ModelStatus, ModelStore
 from edgeai.store.files import write_verified
 from tests.conftest import entry

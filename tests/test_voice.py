@@ -12,12 +12,12 @@ import soundfile
 
 from edgeai.audio.sinks import WavSink
 from edgeai.audio.sources import ArraySource
-from edgeai.catalog import Catalog
 from edgeai.config import Config
+from edgeai.device.profiles import Profiles
 from edgeai.errors import ModelLoadError
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
-from edgeai.profiles import Profiles
+from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.voice.build import VoiceModels, build_voice_loop
 from edgeai.voice.llm import LocalLLM

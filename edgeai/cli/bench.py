@@ -12,10 +12,10 @@ import click
 from edgeai.bench.wake import bench_wake
 from edgeai.cli.context import pass_app
 from edgeai.cli.export import has_export_extra, require_export_extra
+from edgeai.ears.wake.frontend import WakeFrontend
+from edgeai.ears.wake.words import resolve_wake_word
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.runtime.context import AppContext
-from edgeai.wake.frontend import WakeFrontend
-from edgeai.wake.words import resolve_wake_word
 
 F = TypeVar("F", bound=Callable[..., Any])
 

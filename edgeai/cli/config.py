@@ -8,7 +8,7 @@ import click
 
 from edgeai.cli.context import pass_app
 from edgeai.config import load_config
-from edgeai.detect import detect_profile
+from edgeai.device.detection import detect_profile
 from edgeai.doctor import SECRETS_FIX, secrets_exposed
 from edgeai.runtime.context import AppContext
 from edgeai.service.unit import render_unit

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from edgeai.artifacts import ArtifactIndex
 from edgeai.cli.context import emit, json_option, pass_app
+from edgeai.device.artifacts import ArtifactIndex
 from edgeai.errors import EdgeAIError, ExportError
 from edgeai.export.wakeword.recipe import WakeWordRecipe
-from edgeai.manifest import Manifest
+from edgeai.models.manifest import Manifest
 from edgeai.paths import user_data_dir
 from edgeai.runtime.context import AppContext
 from edgeai.yamlfile import load_yaml_model

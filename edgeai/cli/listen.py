@@ -12,7 +12,7 @@ from edgeai.audio.files import write_wav
 from edgeai.audio.microphone import MicrophoneSource
 from edgeai.audio.sources import AudioSource, FileSource, RawPcmSource
 from edgeai.cli.context import json_option, pass_app
-from edgeai.listen import build_listener
+from edgeai.ears.listener import build_listener
 from edgeai.messages import (
     ListenEvent,
     NoSpeech,

@@ -8,8 +8,8 @@ import click
 import yaml
 
 from edgeai.cli.context import emit, json_option, pass_app
-from edgeai.detect import detect_profile
-from edgeai.hostfacts import REAL_ROOT, probe
+from edgeai.device.detection import detect_profile
+from edgeai.device.host import REAL_ROOT, probe
 from edgeai.runtime.context import AppContext
 
 

@@ -14,7 +14,7 @@ from edgeai.audio.sinks import AudioSink, ReplyFiles
 from edgeai.audio.sources import AudioSource, FileSource, RawPcmSource
 from edgeai.cli.context import pass_app
 from edgeai.config import CameraSettings
-from edgeai.profiles import Profile
+from edgeai.device.profiles import Profile
 from edgeai.runtime.context import AppContext
 from edgeai.service.loops import Inputs
 from edgeai.service.service import Service

@@ -16,11 +16,12 @@ from typing import Protocol, TypeVar
 from tqdm import tqdm
 
 from edgeai.atomic import staged_dir
-from edgeai.catalog import Catalog, Licence, ModelFile
+from edgeai.device.profiles import Profile, Profiles
 from edgeai.errors import EdgeAIError, ExportError, first_line
 from edgeai.export.hub_checkpoint import fetch_checkpoint
 from edgeai.export.recipe import SourceSpec, Target
-from edgeai.manifest import (
+from edgeai.models.catalog import Catalog, Licence, ModelFile
+from edgeai.models.manifest import (
     ArtifactRole,
     EngineName,
     Gate,
@@ -30,7 +31,6 @@ from edgeai.manifest import (
     write_manifest,
 )
 from edgeai.paths import user_data_dir
-from edgeai.profiles import Profile, Profiles
 from edgeai.store import ModelStore
 from edgeai.store.files import hash_file
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from edgeai.catalog import Role
 from edgeai.config import WakeSettings
+from edgeai.device.profiles import Profiles
 from edgeai.export.recipe import (
     ClassifierRecipe,
     DetectorRecipe,
@@ -18,8 +18,8 @@ from edgeai.export.recipe import (
     load_recipe,
 )
 from edgeai.export.wakeword.recipe import WakeWordRecipe
+from edgeai.models.catalog import Role
 from edgeai.paths import bundled_data_dir
-from edgeai.profiles import Profiles
 
 NO_EXPORT_PATH = {
     "openwakeword-frontend": "no export path: openWakeWord's mel spectrogram and embedding "

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgeai.atomic import staged_dir
-from edgeai.catalog import ModelFile
 from edgeai.errors import ExportError, IntegrityError, ModelStoreError
 from edgeai.export.recipe import HubFile, HubSource
+from edgeai.models.catalog import ModelFile
 from edgeai.store.files import CHUNK_BYTES, verify_file, write_capped, write_verified
 from edgeai.store.huggingface import answer, hub_client, hub_url
 

@@ -14,9 +14,9 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
-from edgeai.catalog import FILE_NAME
 from edgeai.errors import ConfigError
 from edgeai.export.wakeword.recipe import WakeWordRecipe
+from edgeai.models.catalog import FILE_NAME
 from edgeai.paths import bundled_data_dir
 from edgeai.synthetic.people_images import POSTURES
 from edgeai.yamlfile import load_yaml_model

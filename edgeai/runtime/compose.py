@@ -12,8 +12,8 @@ from pathlib import Path
 
 from edgeai.audio.sinks import AudioSink
 from edgeai.config import CameraRule, CameraSettings, Config
-from edgeai.listen import load_wake_detector
-from edgeai.profiles import Profile
+from edgeai.device.profiles import Profile
+from edgeai.ears.listener import load_wake_detector
 from edgeai.runtime.context import AppContext
 from edgeai.runtime.models import LoadedModels
 from edgeai.runtime.remote import with_remote_stages

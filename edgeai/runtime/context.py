@@ -7,12 +7,12 @@ import logging
 from functools import cached_property
 from pathlib import Path
 
-from edgeai.catalog import Catalog
 from edgeai.config import Config, load_config
-from edgeai.detect import detect_profile
-from edgeai.hostfacts import HostFacts, probe
+from edgeai.device.detection import detect_profile
+from edgeai.device.host import HostFacts, probe
+from edgeai.device.profiles import Profile, Profiles
 from edgeai.logs import configure_logging
-from edgeai.profiles import Profile, Profiles
+from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,

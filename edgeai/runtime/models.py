@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgeai.profiles import Profile
+from edgeai.device.profiles import Profile
 from edgeai.runtime.context import AppContext
 from edgeai.vision.build import default_detector
 from edgeai.vision.detection import Detector

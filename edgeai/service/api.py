@@ -44,7 +44,7 @@ from edgeai.service.guards import (
     host_names,
 )
 from edgeai.service.hub import EventHub, ServiceEvent
-from edgeai.service.sockets import bound_socket
+from edgeai.sockets import bound_socket
 
 log = logging.getLogger(__name__)
 

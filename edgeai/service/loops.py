@@ -13,7 +13,7 @@ from edgeai.audio.microphone import MicrophoneSource
 from edgeai.audio.sinks import AudioSink
 from edgeai.audio.sources import AudioSource
 from edgeai.config import CameraSettings, Config
-from edgeai.profiles import Profile
+from edgeai.device.profiles import Profile
 from edgeai.runtime.compose import Assistant
 from edgeai.vision.camera import Camera
 from edgeai.vision.loop import CameraLoop

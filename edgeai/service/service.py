@@ -26,9 +26,9 @@ import soundfile
 from edgeai.audio.microphone import MicrophoneSource
 from edgeai.audio.sinks import AudioSink, NullSink, SpeakerSink
 from edgeai.config import Config
+from edgeai.device.placement import Placement, place
 from edgeai.errors import AudioError, EdgeAIError
 from edgeai.logs import logfmt
-from edgeai.placement import Placement, place
 from edgeai.runtime.compose import compose, wyoming_stages
 from edgeai.runtime.context import AppContext
 from edgeai.runtime.memory import tune_allocator

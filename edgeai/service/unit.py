@@ -8,7 +8,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from edgeai.config import Config
-from edgeai.profiles import Profile
+from edgeai.device.profiles import Profile
 
 BASE_DEVICES = ("char-alsa", "char-video4linux")
 """Sound cards and cameras, as device groups of /proc/devices."""

@@ -11,8 +11,8 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
-from edgeai.catalog import ModelFile
 from edgeai.errors import DiskFullError, IntegrityError
+from edgeai.models.catalog import ModelFile
 
 CHUNK_BYTES = 1 << 20
 

@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import httpx
 
-from edgeai.catalog import CatalogEntry, HuggingFaceSource
 from edgeai.errors import SourceError
+from edgeai.models.catalog import CatalogEntry, HuggingFaceSource
 from edgeai.store.files import CHUNK_BYTES, write_verified
 
 DEFAULT_ENDPOINT = "https://huggingface.co"

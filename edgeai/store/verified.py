@@ -14,7 +14,7 @@ import logging
 import os
 from pathlib import Path
 
-from edgeai.catalog import ModelFile
+from edgeai.models.catalog import ModelFile
 from edgeai.store.files import verify_file
 
 log = logging.getLogger(__name__)

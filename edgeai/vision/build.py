@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgeai.artifacts import ArtifactIndex, role_model
-from edgeai.catalog import Catalog
 from edgeai.config import CameraSettings
+from edgeai.device.artifacts import ArtifactIndex, role_model
+from edgeai.device.profiles import Profile, RoleAssignment
 from edgeai.engines.tensor import Engine as TensorEngine
 from edgeai.engines.tensor import open_tensor_model
 from edgeai.errors import ModelLoadError
-from edgeai.profiles import Profile, RoleAssignment
+from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.vision.blazeface import BlazeFaceDetector
 from edgeai.vision.camera import Camera, CameraTiming

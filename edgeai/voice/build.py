@@ -7,15 +7,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edgeai.artifacts import ArtifactIndex, role_model
 from edgeai.audio.sinks import AudioSink
-from edgeai.catalog import Catalog
 from edgeai.config import Config
+from edgeai.device.artifacts import ArtifactIndex, role_model
+from edgeai.device.profiles import Profile
+from edgeai.ears.listener import build_listener
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
-from edgeai.listen import build_listener
+from edgeai.models.catalog import Catalog
 from edgeai.paths import edgeai_home
-from edgeai.profiles import Profile
 from edgeai.store import ModelStore
 from edgeai.voice.llm import ChatHistory, LanguageModel, LocalLLM
 from edgeai.voice.loop import Spawn, StreamClock, VoiceLoop, plain_thread

@@ -14,13 +14,13 @@ from queue import Queue
 
 from edgeai.audio.sinks import AudioSink
 from edgeai.audio.sources import AudioSource
+from edgeai.ears.listener import Listener
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 from edgeai.intents.timers import Timer
-from edgeai.listen import Listener
 from edgeai.messages import SpeechEnded, SpeechPaused, StopWordHeard, WakeDetected
 from edgeai.voice.respond import AnyOf, Responder
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnEnd, TurnTimeline
-from edgeai.wake.frontend import BLOCK_SAMPLES
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from edgeai.config import WyomingSettings
 from edgeai.errors import ProtocolError, ServiceError
-from edgeai.service.sockets import bound_socket
+from edgeai.sockets import bound_socket
 from edgeai.wyoming.announce import Announcement, announced_address, instance_name
 from edgeai.wyoming.framing import Event, Limits, ReadTimeoutError, read_event, write_event
 from edgeai.wyoming.session import Session, Stages

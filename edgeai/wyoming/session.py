@@ -34,14 +34,14 @@ from wyoming.wake import Detect, Detection, NotDetected
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import Rechunker, StreamConverter
 from edgeai.config import WyomingSettings
+from edgeai.ears.wake.detector import WakeWordDetector
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 from edgeai.voice.llm import Conversations
 from edgeai.voice.respond import Responder
 from edgeai.voice.sentences import SentenceSplitter
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnTimeline
 from edgeai.voice.tts import TextToSpeech
-from edgeai.wake.detector import WakeWordDetector
-from edgeai.wake.frontend import BLOCK_SAMPLES
 from edgeai.wyoming.bridge import in_thread
 from edgeai.wyoming.framing import Event
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from edgeai.config import Config
+from edgeai.device.profiles import Profile
+from edgeai.ears.wake.detector import WakeWordDetector
 from edgeai.intents.handlers import IntentContext
-from edgeai.profiles import Profile
 from edgeai.voice.build import VoiceModels
 from edgeai.voice.llm import Conversations
 from edgeai.voice.respond import Responder
-from edgeai.wake.detector import WakeWordDetector
 from edgeai.wyoming.info import describe
 from edgeai.wyoming.session import BadRequestError, Stages
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgeai.catalog import CatalogEntry, Licence, ModelFile, Role
+from edgeai.models.catalog import CatalogEntry, Licence, ModelFile, Role
 
 MANIFEST = "manifest.json"
 ArtifactRole = Role | Literal["classifier"]

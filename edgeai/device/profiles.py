@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgeai.catalog import Catalog, Role, unknown_name_message
 from edgeai.errors import ConfigError, ProfileError
+from edgeai.models.catalog import Catalog, Role, unknown_name_message
 from edgeai.paths import bundled_data_dir, user_data_dir
 from edgeai.yamlfile import load_yaml_model
 
