@@ -204,7 +204,8 @@ class Supervised:
     audio on a pipe (the fake microphone), its stderr kept for the failure message."""
 
     def __init__(self, config: Path, notify: NotifyListener, watchdog_s: float | None) -> None:
-        env = os.environ | {"NOTIFY_SOCKET": str(notify.path)}
+        # stderr to the journal, as systemd connects it: lines carry their syslog priority
+        env = os.environ | {"NOTIFY_SOCKET": str(notify.path), "JOURNAL_STREAM": "8:1234"}
         if watchdog_s is not None:
             env["WATCHDOG_USEC"] = str(int(watchdog_s * 1e6))
         self.log = config.parent / "service.log"
@@ -273,7 +274,11 @@ def test_run_reports_ready_keeps_its_config_on_a_bad_reload_and_stops_on_sigterm
         stopped_in_s = time.monotonic() - started
         assert notify.wait_for("STOPPING", 1)["STOPPING"] == "1"
         print(f"stopped {stopped_in_s:.2f} s after SIGTERM")
-        assert "reload rejected, the running config stays" in service.output()
+        output = service.output()
+        assert "<3>edgeai.service.service: reload rejected, the running config stays" in output
+        # without -v, the service logs at the config's log_level (info): events reach the journal
+        assert "<6>edgeai.service.service: edgeai is running (profile x86-cpu)" in output
+        assert "<6>edgeai.service.service: config reloaded" in output
     finally:
         service.stop()
         notify.close()
