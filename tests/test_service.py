@@ -463,3 +463,24 @@ def test_bench_probe_smoke_run(model_store, tmp_path: Path, monkeypatch):
     assert result.timeline and result.rss_before_mb > 0
     assert "| crowd held open |" in result.markdown()
     assert_png(probe_behaviour(result, tmp_path / "probe.png"))
+
+
+def test_a_file_that_runs_out_ends_its_loops_without_failing_the_service(
+    model_store, tmp_path: Path
+):
+    config = write_config(tmp_path, camera={"enabled": False}, api={"port": 0})
+    inputs = Inputs(
+        audio=lambda: ArraySource(np.zeros(16000, np.int16), realtime=True),
+        open_sink=lambda rate: NullSink(),
+    )
+    service = Service(config, inputs)
+    service.start()
+    try:
+        assert service.api is not None
+        base = f"http://127.0.0.1:{service.api.port}"
+        wait_until(lambda: service.supervisor.snapshot()["audio"]["state"] == "ended", 30)
+        wait_until(lambda: service.supervisor.snapshot()["turns"]["state"] == "ended", 10)
+        health = httpx.get(f"{base}/health")
+        assert health.status_code == 200 and health.json()["status"] == "ok", health.json()
+    finally:
+        service.stop()

@@ -237,7 +237,7 @@ class Service:
             models,
             self.inputs.open_sink or _speaker(config),
             events_folder=config.camera.events.folder_path(),
-            spawn=self.supervisor.run,
+            spawn=self._spawn_worker,
         )
         loops = Loops(assistant)
         assistant.voice.turn_done = self._on_turn
@@ -251,6 +251,11 @@ class Service:
             self._start_camera(loops, assistant.camera_loop)
         self.loops = loops
         self.app = app
+
+    def _spawn_worker(self, name: str, target: Callable[[], None]) -> threading.Thread:
+        """A loop's worker (the turn taker): it returns only once its loop has ended, so its
+        end is no failure by itself; an exception escaping it is."""
+        return self.supervisor.run(name, target, may_end=True)
 
     def _start_audio(self, loops: Loops) -> None:
         if self.inputs.audio is not None:
