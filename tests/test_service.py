@@ -27,6 +27,7 @@ from edgeai.config import RemoteStage
 from edgeai.paths import bundled_data_dir
 from edgeai.service.loops import Inputs
 from edgeai.service.service import Service
+from edgeai.service.systemd import SystemdNotifier
 from edgeai.synthetic.scene import SceneScript, Sprites, write_clip
 from edgeai.vision.build import build_camera
 from edgeai.voice.openai_compat import OpenAiSpeech
@@ -389,7 +390,8 @@ def test_faults_in_the_service_are_announced_reported_or_refused_never_silent(
         voice={"timers_file": str(blocked / "timers.json")},
     )
     inputs = Inputs(audio=lambda: FailingSource(25.0), open_sink=lambda rate: NullSink())
-    service = Service(config, inputs)
+    notify = NotifyListener(tmp_path)
+    service = Service(config, inputs, SystemdNotifier({"NOTIFY_SOCKET": str(notify.path)}))
     service.start()
     try:
         assert service.api is not None and service.loops is not None
@@ -429,8 +431,11 @@ def test_faults_in_the_service_are_announced_reported_or_refused_never_silent(
         assert broken["status"] == "failed"
         assert "audio loop: failed: OSError: [Errno 5] Input/output error" in broken["problems"]
         assert 'edgeai_loop_failed{loop="audio"} 1.0' in httpx.get(f"{base}/metrics").text
+        # and STATUS= says so (systemd status, the journal), even without a watchdog
+        notify.wait_for("STATUS", 10, "failed: audio loop: failed: OSError")
     finally:
         service.stop()
+        notify.close()
 
 
 def wait_until(condition, timeout_s: float) -> None:

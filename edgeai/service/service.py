@@ -35,7 +35,7 @@ from edgeai.runtime.memory import tune_allocator
 from edgeai.runtime.models import ModelCache
 from edgeai.runtime.supervisor import LoopProblem, Supervisor
 from edgeai.service.api import ApiServer, SayResult
-from edgeai.service.health import WatchdogFeeder
+from edgeai.service.health import WatchdogFeeder, failure_status
 from edgeai.service.hub import EventHub, ServiceEvent
 from edgeai.service.loops import AUDIO_LOOP, CAMERA_LOOP, Inputs, Loops, WatchedSource
 from edgeai.service.metrics import ServiceMetrics
@@ -343,6 +343,7 @@ class Service:
     def _report_status(self) -> None:
         """Every few seconds: STATUS for systemd, state for MQTT, a hub event on changes."""
         last: dict[str, str] = {}
+        last_status = ""
         while not self._monitor_stop.wait(STATUS_EVERY_S):
             loops = self.loops
             if loops is None:
@@ -353,10 +354,16 @@ class Service:
             for device in ("camera", "microphone"):
                 if state[device] != last.get(device):
                     self.hub.publish(device, {"state": state[device]})
-            starving = self._watchdog is not None and self._watchdog.starving
-            if state != last and not starving:  # a failure's STATUS stays up until the restart
-                self.notifier.notify(STATUS=", ".join(f"{k} {v}" for k, v in state.items()))
             last = state
+            problems = self.problems()  # a failure's STATUS stays up until the restart
+            status = (
+                failure_status(problems)
+                if problems
+                else ", ".join(f"{k} {v}" for k, v in state.items())
+            )
+            if status != last_status:
+                self.notifier.notify(STATUS=status)
+            last_status = status
 
 
 def _degradations(loops: Loops) -> list[str]:
