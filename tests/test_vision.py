@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from edgeai.catalog import Catalog
-from edgeai.config import CameraRule, CameraSettings
+from edgeai.config import CameraRule, CameraSettings, FallConfig
 from edgeai.errors import CameraError, ModelLoadError
 from edgeai.profiles import Profiles
 from edgeai.store import ModelStore
@@ -123,20 +123,30 @@ def test_a_fast_walker_without_overlap_stays_one_track_and_a_far_box_is_another(
     assert elsewhere.id != first.id
 
 
-def watcher_run(detections_per_run: list[list[Detection]]) -> list[tuple[str, str | None]]:
+def watch(
+    detections_per_run: list[list[Detection]],
+    step_s: float = 1.0,
+    falls: FallConfig | None = None,
+) -> list[tuple[float, str, str | None]]:
+    """(source time, kind, zone) of each change, the detector running every `step_s`."""
     tracker = Tracker(TrackerSettings())
     door = Zone("door", DOOR_ZONE)
-    watcher = PeopleWatcher(PeopleSettings(), [door])
+    watcher = PeopleWatcher(PeopleSettings(falls=falls or FallConfig()), [door])
     changes = []
-    for t, seen in enumerate(detections_per_run):
-        changes += watcher.update(tracker.update(seen, t), W, H)
-    return [(c.kind, c.zone) for c in changes]
+    for i, seen in enumerate(detections_per_run):
+        t = round(i * step_s, 3)
+        changes += [(t, c.kind, c.zone) for c in watcher.update(tracker.update(seen, t), W, H)]
+    return changes
+
+
+def watcher_run(detections_per_run: list[list[Detection]]) -> list[tuple[str, str | None]]:
+    return [(kind, zone) for _, kind, zone in watch(detections_per_run)]
 
 
 def test_a_person_walks_to_the_door_falls_and_leaves():
     walking = [[det("Normal", x, 150, x + 150, 420)] for x in (450, 350, 250)]
     at_door = [[det("Normal", 20, 150, 170, 460)]] * 2
-    lying = [[det("Normal", 10, 330, 330, 460)], [det("Fall", 10, 330, 330, 460)]]
+    lying = [[det("Normal", 10, 330, 330, 460)], [det("Fall", 10, 330, 330, 460)]] * 2
     gone = [[]] * 3
     assert watcher_run(walking + at_door + lying + gone) == [
         ("person_entered", None),
@@ -158,6 +168,86 @@ def test_one_sure_sighting_is_a_person_and_an_unsure_one_waits_for_a_second():
 def test_a_cat_that_the_detector_calls_fallen_is_not_a_person():
     cat = [[det("Fall", x, 380, x + 150, 470, 0.7)] for x in range(0, 600, 60)]
     assert watcher_run(cat + [[]] * 3) == []
+
+
+STANDING = det("Normal", 300, 100, 400, 400)
+LYING = det("Fall", 220, 330, 520, 430)
+"""A whole person at a detector run: upright, then on the floor."""
+UP = [[STANDING]] * 15
+"""3 s upright at 5 runs a second: longer than rearm_upright_s."""
+
+
+def falls_of(changes: list[tuple[float, str, str | None]]) -> list[tuple[float, str]]:
+    return [(t, kind) for t, kind, _ in changes if kind in ("fall_detected", "still_down")]
+
+
+def test_a_fall_is_reported_once_after_lying_for_its_time_not_after_one_run():
+    falls = FallConfig(lying_s=2.0)
+    down = UP + [[LYING]] * 3 + UP  # 0.4 s on the floor
+    assert falls_of(watch(down, 0.2, falls)) == []
+    fell = UP + [[LYING]] * 20
+    assert falls_of(watch(fell, 0.2, falls)) == [(5.0, "fall_detected")]
+    too_soon = [[STANDING]] * 3 + [[LYING]] * 20  # never upright long: may have lain down
+    assert falls_of(watch(too_soon, 0.2, falls)) == []
+
+
+def test_label_flips_on_a_partial_person_make_no_fall():
+    """Someone half out of the picture: the detector calls them Normal, then Fall (a wide box
+    cut by the right edge), run after run, for a minute."""
+    cut_tall = det("Normal", 560, 100, 640, 400)
+    cut_wide = det("Fall", 480, 250, 640, 400)
+    at_bottom = det("Fall", 250, 300, 450, 480)
+    flips = UP + [[cut_tall], [cut_wide], [cut_wide], [at_bottom]] * 75
+    assert falls_of(watch(flips, 0.2)) == []
+
+
+def test_label_flips_on_someone_bending_or_sitting_make_no_fall():
+    """A whole, tall box that the detector calls Fall every other run (bending, sitting)."""
+    bending = det("Fall", 300, 200, 400, 400)
+    sitting = det("Fall", 290, 250, 410, 400)
+    flips = UP + [[bending], [STANDING], [sitting], [sitting]] * 75
+    assert falls_of(watch(flips, 0.2)) == []
+
+
+def test_one_fall_episode_is_one_fall_however_long_and_however_it_flickers():
+    falls = FallConfig(lying_s=1.0, rearm_upright_s=2.0, min_interval_s=60, still_down_every_s=30)
+    flicker = [[LYING]] * 4 + [[STANDING]] + [[LYING]] * 4  # up for one run: not up again
+    episode = UP + [[LYING]] * 10 + flicker * 30 + [[LYING]] * 200
+    changes = falls_of(watch(episode, 0.2, falls))
+    assert [kind for _, kind in changes].count("fall_detected") == 1
+    stills = [t for t, kind in changes if kind == "still_down"]
+    assert stills and all(np.diff([changes[0][0], *stills]) >= 30)
+
+
+def test_a_second_fall_needs_the_person_up_again_and_the_rate_limit():
+    falls = FallConfig(lying_s=1.0, rearm_upright_s=2.0, min_interval_s=20, still_down_every_s=0)
+    fall = UP + [[LYING]] * 10
+    briefly_up = [[STANDING]] * 5 + [[LYING]] * 10  # 1 s up, then down again: same episode
+    assert [k for _, k in falls_of(watch(fall + briefly_up, 0.2, falls))] == ["fall_detected"]
+    early = fall + UP + [[LYING]] * 10  # up again, but falls again 6 s after the first
+    assert [k for _, k in falls_of(watch(early, 0.2, falls))] == ["fall_detected"]
+    late = fall + UP + [[STANDING]] * 100 + [[LYING]] * 10
+    assert [k for _, k in falls_of(watch(late, 0.2, falls))] == ["fall_detected"] * 2
+
+
+def test_someone_already_lying_when_first_seen_is_not_a_fall():
+    assert falls_of(watch([[LYING]] * 50, 0.2)) == []
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        (600, 100, 640, 400),  # from the right: a sliver of a body
+        (0, 100, 40, 400),  # from the left
+        (250, 0, 380, 60),  # from the top (a camera looking down a stair)
+        (250, 420, 380, 480),  # from the bottom: a head rising into view, a wide box
+    ],
+)
+def test_a_person_cut_by_any_edge_is_reported_at_once(box: tuple[float, float, float, float]):
+    partial = det("Normal", *box, score=0.7)
+    assert watcher_run([[partial]])[:1] == [("person_entered", None)]
+    wide_and_fallen = det("Fall", *box, score=0.9)
+    assert watcher_run([[wide_and_fallen]] * 10) == []
 
 
 # --- events and rules ----------------------------------------------------------------------
@@ -283,7 +373,10 @@ def test_camera_loop_reports_the_person_and_the_fall_but_not_the_cat_or_the_ligh
     # the look that confirms the person comes on the next frame, not a pacing interval later
     confirming = int(np.argmin([abs(t - entered.frame_t) for t in run_times]))
     assert run_times[confirming] - run_times[confirming - 1] == pytest.approx(1 / DEMO_SCENE.fps)
-    assert truth.person_fallen[0] <= fell.frame_t <= truth.person_fallen[0] + 0.5
+    lying_s = settings.falls.lying_s
+    assert (
+        truth.person_fallen[0] + lying_s <= fell.frame_t <= truth.person_fallen[0] + lying_s + 0.5
+    )
     assert described["at door"] == "I see one person. Someone is in the door zone."
     assert loop.describe() == "I don't see anyone."
     assert all(Path(str(e.snapshot)).is_file() for e in events)

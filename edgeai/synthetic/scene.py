@@ -179,7 +179,8 @@ def _person_box(
         x = door_x
     elif t < script.person_gets_up:  # lying on the floor in front of the door
         lying = cv2.rotate(standing, cv2.ROTATE_90_CLOCKWISE)
-        return lying, door_x, feet_y - lying.shape[0]
+        # clear of the picture's edge: a body cut by it says nothing about lying
+        return lying, door_x + round(0.06 * w), feet_y - lying.shape[0]
     else:  # walking out to the left
         progress = (t - script.person_leaves) / 2.0
         x = round(door_x + (-sw - door_x) * progress)

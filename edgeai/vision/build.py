@@ -75,7 +75,9 @@ def build_camera_loop(
         gate=MotionGate(motion, settings.motion.masks),
         detector=detector,
         tracker=Tracker(TrackerSettings()),
-        people=PeopleWatcher(PeopleSettings(sure_score=settings.person_sure_score), zones),
+        people=PeopleWatcher(
+            PeopleSettings(sure_score=settings.person_sure_score, falls=settings.falls), zones
+        ),
         bus=EventBus(),
         store=EventStore(events_folder, settings.events.keep, settings.events.keep_days)
         if events_folder is not None

@@ -43,8 +43,8 @@ class DetectPacing:
     yielding_interval_s: float = 1.0
     """The slower rate while another loop has priority (a voice turn)."""
     confirming_interval_s: float = 0.0
-    """While a person or a fall seen once awaits the look that confirms it, the detector runs
-    this soon again (0: on the next frame): that look decides how late the event is."""
+    """While a person seen once awaits the look that confirms it, the detector runs this soon
+    again (0: on the next frame): that look decides how late the event is."""
 
 
 class CameraLoop:
@@ -154,7 +154,7 @@ class CameraLoop:
         yielding = self.yield_to is not None and self.yield_to()
         if self.people.awaiting_confirmation() and not yielding:
             return since >= self.pacing.confirming_interval_s
-        if moved:
+        if moved or self.people.fall_pending():
             interval = self.pacing.yielding_interval_s if yielding else self.pacing.interval_s
             return since >= interval
         return bool(self.tracker.tracks) and since >= self.pacing.recheck_s

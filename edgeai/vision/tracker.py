@@ -20,8 +20,8 @@ class TrackerSettings:
     match_iou: float = 0.25
     """Overlap a detection needs with a track's last box to continue it..."""
     match_reach: float = 1.0
-    """...or, failing any overlap match, how far its centre may be from the box's, in box
-    heights: someone walking fast between detector runs (or while the detector slows down for
+    """...or, failing any overlap match, how far its centre may be from the box's, in the box's
+    longer side: someone walking fast between detector runs (or while the detector slows down for
     a voice turn) stays one track, so one person is one event."""
     confirm_hits: int = 2
     """Detections before a track counts (one stray detection is not an event)."""
@@ -105,8 +105,9 @@ class Tracker:
 
 
 def _nearness(box: Box, other: Box) -> float:
-    """Minus the distance between the centres, in heights of `box`: larger is closer, as a
-    larger overlap is, so both passes pair greedily the same way."""
+    """Minus the distance between the centres, in the longer side of `box` (a body's length,
+    standing or lying, so someone getting up stays one track): larger is closer, as a larger
+    overlap is, so both passes pair greedily the same way."""
     dx = (other.x1 + other.x2 - box.x1 - box.x2) / 2
     dy = (other.y1 + other.y2 - box.y1 - box.y2) / 2
-    return -float((dx * dx + dy * dy) ** 0.5 / max(box.height, 1.0))
+    return -float((dx * dx + dy * dy) ** 0.5 / max(box.height, box.width, 1.0))
