@@ -31,6 +31,7 @@ from edgeai.vision.detection import Box, Detection, Detector
 from edgeai.vision.events import EventStore, make_event
 from edgeai.vision.motion import MotionGate, MotionSettings
 from edgeai.vision.people import PeopleSettings, PeopleWatcher
+from edgeai.vision.quality import PictureProblem
 from edgeai.vision.rules import RuleRunner
 from edgeai.vision.sources import (
     ArrayFrameSource,
@@ -91,6 +92,58 @@ def test_motion_gate_finds_a_moving_object_where_it_is_unless_masked():
     box = max(motion.boxes, key=lambda b: b.area)
     assert box.x1 <= 400 + 8 and box.x2 >= 480 - 8 and box.y1 <= 208 and box.y2 >= 312
     assert not masked.update(frame), "motion inside a mask counted"
+
+
+class ScriptedDetector:
+    """Reports what it is told for every frame it is given: a person standing, then lying."""
+
+    labels = ("Normal", "Fall")
+
+    def __init__(self, detections: list[Detection]) -> None:
+        self.detections = detections
+        self.frames: list[tuple[int, ...]] = []
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        self.frames.append(image.shape)
+        return self.detections
+
+
+def moving(frame: np.ndarray, step: int) -> np.ndarray:
+    out = frame.copy()
+    h, w = out.shape[:2]
+    x = (w // 4 + 7 * step) % (w // 2)
+    cv2.rectangle(out, (x, h // 3), (x + w // 8, 2 * h // 3), (10, 10, 10), -1)
+    return out
+
+
+def test_black_over_exposed_and_frozen_frames_never_reach_the_detector():
+    lying = ScriptedDetector([det("Fall", 220, 330, 520, 430)])
+    loop = build_camera_loop(CameraSettings(), lying, "bad", None)
+    stuck = moving(plain(seed=1), 3)
+    frames = (
+        [plain(seed=i) for i in range(5)]
+        + [np.zeros((H, W, 3), np.uint8)] * 30  # the lens covered
+        + [np.full((H, W, 3), 255, np.uint8)] * 30  # the sun in the lens
+        + [np.full((H, W, 3), 128, np.uint8)] * 10  # a grey error frame
+        + [stuck] * 30  # a stream that repeats its last picture
+    )
+    events = []
+    for frame in ArrayFrameSource(frames, 15).frames():
+        events += loop.process(frame)
+    assert events == [] and lying.frames == [(H, W, 3)], "only the first of the stuck frames"
+    assert loop.stats.unusable_frames == 30 + 30 + 10 + 29
+    assert loop.picture_problem is PictureProblem.FROZEN
+
+
+def test_a_camera_that_changes_resolution_mid_stream_keeps_working():
+    seen = ScriptedDetector([])
+    loop = build_camera_loop(CameraSettings(), seen, "resize", None)
+    big = [moving(plain(seed=i), i) for i in range(10)]
+    small = [cv2.resize(moving(plain(seed=i), i), (320, 240)) for i in range(10, 25)]
+    for frame in ArrayFrameSource(big + small, 15).frames():
+        loop.process(frame)
+    assert (240, 320, 3) in seen.frames, "the detector ran on the new size"
+    assert loop.stats.unusable_frames == 0
 
 
 # --- tracker, people, zones ----------------------------------------------------------------

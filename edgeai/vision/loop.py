@@ -15,6 +15,7 @@ from edgeai.vision.detection import Detector, draw_detections
 from edgeai.vision.events import CameraEvent, EventBus, EventStore, make_event
 from edgeai.vision.motion import MotionGate
 from edgeai.vision.people import PeopleWatcher
+from edgeai.vision.quality import PictureCheck, PictureProblem
 from edgeai.vision.sources import Frame
 from edgeai.vision.tracker import Tracker
 
@@ -29,6 +30,8 @@ class CameraStats:
     detector_s: float = 0.0
     """Time spent inside the detector."""
     events: int = 0
+    unusable_frames: int = 0
+    """Black, over-exposed, flat or repeated frames, kept from the detector."""
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -78,10 +81,15 @@ class CameraLoop:
         self.latest_frame: Frame | None = None
         """The last frame processed (the service's /snapshot)."""
         self._last_detect_t: float | None = None
+        self.picture = PictureCheck()
+        self.picture_problem: PictureProblem | None = None
+        """What is wrong with the latest frame (the service's /health)."""
 
     def process(self, frame: Frame) -> list[CameraEvent]:
         """One frame through the whole chain; returns the events it raised."""
         self.stats.frames += 1
+        if self._unusable(frame):
+            return []
         moved = bool(self.gate.update(frame.image))
         self.stats.motion_frames += moved
         if not self._detector_due(frame.t, moved):
@@ -146,6 +154,23 @@ class CameraLoop:
             elif zones:
                 parts.append(f"Someone is{where}.")
         return " ".join(parts)
+
+    def _unusable(self, frame: Frame) -> bool:
+        """Counts and logs (once per change) frames that show nothing to detect."""
+        problem = self.picture.problem(frame.image)
+        if problem is not self.picture_problem:
+            # some cameras repeat a frame now and then in low light: not worth a warning
+            quiet = PictureProblem.FROZEN in (problem, self.picture_problem)
+            if problem is None:
+                text = "camera %s: the picture is usable again at %.1f s"
+                log.log(logging.DEBUG if quiet else logging.INFO, text, self.name, frame.t)
+            else:
+                text = "camera %s: %s picture at %.1f s: the detector is not run on it"
+                level = logging.DEBUG if quiet else logging.WARNING
+                log.log(level, text, self.name, problem.value, frame.t)
+            self.picture_problem = problem
+        self.stats.unusable_frames += problem is not None
+        return problem is not None
 
     def _detector_due(self, t: float, moved: bool) -> bool:
         if self._last_detect_t is None:
