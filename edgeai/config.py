@@ -121,6 +121,13 @@ class CameraSettings(Strict):
     detect_fps: float = Field(
         default=5.0, gt=0, le=60, description="Most detector runs per second while things move"
     )
+    tracked_detect_fps: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Most detector runs per second while the only motion is on people already "
+        "tracked (new motion elsewhere runs it at detect_fps)",
+    )
     recheck_s: float = Field(
         default=10.0, gt=0, le=3600, description="Look again this often at people standing still"
     )

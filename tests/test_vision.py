@@ -176,6 +176,17 @@ def test_a_fast_walker_without_overlap_stays_one_track_and_a_far_box_is_another(
     assert elsewhere.id != first.id
 
 
+def test_a_person_leaving_beside_something_lying_is_not_continued_by_it():
+    """The detector calls a bag on the lawn Fall; the person who walked out of the picture
+    beside it must not become it (and fall)."""
+    tracker = Tracker(TrackerSettings())
+    [person] = tracker.update([det("Normal", 0, 158, 79, 429)], 0).updated
+    [bag] = tracker.update([det("Fall", 52, 408, 139, 444)], 1).updated
+    assert bag.id != person.id
+    [fallen] = tracker.update([det("Fall", 0, 330, 260, 430)], 2).updated
+    assert fallen.id == person.id, "someone lying where they stood is the same person"
+
+
 def watch(
     detections_per_run: list[list[Detection]],
     step_s: float = 1.0,

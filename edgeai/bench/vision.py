@@ -119,12 +119,7 @@ def bench_vision(
     phases = {name: PhaseCost() for name in PHASES}
     meter = _PhaseMeter(loop, truth, phases, progress)
 
-    def opener() -> FrameSource:
-        return CaptureSource(str(clip), realtime=realtime)
-
-    camera = Camera(opener, CameraTiming(), live=False, lossless=not realtime)
-    loop.frame_done = meter.frame_done
-    loop.run(camera, threading.Event())
+    camera = play_clip(loop, clip, meter.frame_done, realtime)
     return VisionBench(
         clip_s=script.seconds,
         width=script.width,
@@ -145,6 +140,24 @@ def bench_vision(
         false_events=_false_events(events, truth),
         dropped_frames=camera.dropped_frames,
     )
+
+
+def play_clip(
+    loop: CameraLoop,
+    clip: Path,
+    frame_done: Callable[[Frame, list[CameraEvent]], None],
+    realtime: bool = True,
+) -> Camera:
+    """Run `loop` on the video file `clip` (at its frame rate unless not `realtime`) until it
+    ends, calling `frame_done` after each frame; returns the camera, for its counters."""
+
+    def opener() -> FrameSource:
+        return CaptureSource(str(clip), realtime=realtime)
+
+    camera = Camera(opener, CameraTiming(), live=False, lossless=not realtime)
+    loop.frame_done = frame_done
+    loop.run(camera, threading.Event())
+    return camera
 
 
 class _PhaseMeter:

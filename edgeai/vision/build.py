@@ -82,7 +82,9 @@ def build_camera_loop(
         store=EventStore(events_folder, settings.events.keep, settings.events.keep_days)
         if events_folder is not None
         else None,
-        pacing=DetectPacing(1.0 / settings.detect_fps, settings.recheck_s),
+        pacing=DetectPacing(
+            1.0 / settings.detect_fps, 1.0 / settings.tracked_detect_fps, settings.recheck_s
+        ),
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from edgeai.errors import CameraError
 from edgeai.vision.camera import Camera, CameraState
-from edgeai.vision.detection import Detector, draw_detections
+from edgeai.vision.detection import Box, Detector, draw_detections
 from edgeai.vision.events import CameraEvent, EventBus, EventStore, make_event
 from edgeai.vision.motion import MotionGate
 from edgeai.vision.people import PeopleWatcher
@@ -40,7 +40,11 @@ class CameraStats:
 @dataclass(frozen=True)
 class DetectPacing:
     interval_s: float = 0.2
-    """At most one detector run per this much source time while things move."""
+    """At most one detector run per this much source time while things move..."""
+    tracked_interval_s: float = 0.5
+    """...or while the only motion is on people already tracked: the detector follows them
+    (zones, a fall) but has nothing new to find there, and costs the same however little of
+    the picture moved (its input is a fixed square, so a crop of the motion is no cheaper)."""
     recheck_s: float = 10.0
     """While people are tracked, run the detector this often even without motion."""
     yielding_interval_s: float = 1.0
@@ -90,9 +94,12 @@ class CameraLoop:
         self.stats.frames += 1
         if self._unusable(frame):
             return []
-        moved = bool(self.gate.update(frame.image))
+        motion = self.gate.update(frame.image)
+        moved = bool(motion)
         self.stats.motion_frames += moved
-        if not self._detector_due(frame.t, moved):
+        people = [track.box for track, _, _ in self.people.present()]
+        tracked = moved and all(_on_a_person(box, people) for box in motion.boxes)
+        if not self._detector_due(frame.t, moved, tracked):
             return []
         self._last_detect_t = frame.t
         started = time.perf_counter()
@@ -172,14 +179,33 @@ class CameraLoop:
         self.stats.unusable_frames += problem is not None
         return problem is not None
 
-    def _detector_due(self, t: float, moved: bool) -> bool:
+    def _detector_due(self, t: float, moved: bool, tracked: bool) -> bool:
         if self._last_detect_t is None:
             return moved
         since = t - self._last_detect_t
         yielding = self.yield_to is not None and self.yield_to()
         if self.people.awaiting_confirmation() and not yielding:
             return since >= self.pacing.confirming_interval_s
-        if moved or self.people.fall_pending():
-            interval = self.pacing.yielding_interval_s if yielding else self.pacing.interval_s
+        if self.people.fall_pending():
+            return since >= self.pacing.interval_s
+        if moved:
+            if yielding:
+                return since >= self.pacing.yielding_interval_s
+            interval = self.pacing.tracked_interval_s if tracked else self.pacing.interval_s
             return since >= interval
         return bool(self.tracker.tracks) and since >= self.pacing.recheck_s
+
+
+def _on_a_person(box: Box, people: list[Box]) -> bool:
+    """Whether a motion box lies on a reported person (their last box, widened by half a body
+    each side for the steps taken since)."""
+    for person in people:
+        reach = max(person.width, person.height) / 2
+        if (
+            box.x1 >= person.x1 - reach
+            and box.x2 <= person.x2 + reach
+            and box.y1 >= person.y1 - reach
+            and box.y2 <= person.y2 + reach
+        ):
+            return True
+    return False

@@ -84,6 +84,8 @@ class Tracker:
                     break
                 if ti in used_tracks or di in used_detections:
                     continue
+                if not _could_be_one(self.tracks[ti].box, detections[di].box):
+                    continue
                 used_tracks.add(ti)
                 used_detections.add(di)
                 self.tracks[ti].add(detections[di], t, self.settings.history)
@@ -111,3 +113,17 @@ def _nearness(box: Box, other: Box) -> float:
     dx = (other.x1 + other.x2 - box.x1 - box.x2) / 2
     dy = (other.y1 + other.y2 - box.y1 - box.y2) / 2
     return -float((dx * dx + dy * dy) ** 0.5 / max(box.height, box.width, 1.0))
+
+
+def _could_be_one(box: Box, other: Box) -> bool:
+    """A body keeps its length, and either its shape (walking on) or its place (falling where
+    it stood): a far box of another shape, or a small thing at the feet of someone who just
+    left (a bag on the lawn the detector calls Fall), is something else."""
+    length, other_length = max(box.width, box.height, 1.0), max(other.width, other.height, 1.0)
+    if not 0.5 <= length / other_length <= 2.0:
+        return False
+    touch = min(box.x2, other.x2) > max(box.x1, other.x1) and min(box.y2, other.y2) > max(
+        box.y1, other.y1
+    )
+    ratio = (box.height / max(box.width, 1.0)) / max(other.height / max(other.width, 1.0), 1e-6)
+    return touch or 0.5 <= ratio <= 2.0
