@@ -16,6 +16,12 @@ from edgeai.config import CameraRule, CameraSettings, FallConfig
 from edgeai.errors import CameraError, ModelLoadError
 from edgeai.profiles import Profiles
 from edgeai.store import ModelStore
+from edgeai.synthetic.heldout import (
+    HeldOutMaterial,
+    HeldOutScript,
+    heldout_truth,
+    labelled_heldout_images,
+)
 from edgeai.synthetic.scene import (
     DEMO_SCENE,
     DOOR_ZONE,
@@ -144,6 +150,48 @@ def test_a_camera_that_changes_resolution_mid_stream_keeps_working():
         loop.process(frame)
     assert (240, 320, 3) in seen.frames, "the detector ran on the new size"
     assert loop.stats.unusable_frames == 0
+
+
+def detector_runs_per_second(box_x: int) -> float:
+    """A person reported standing at x 200..300; something moves at `box_x` for 6 s."""
+    person = ScriptedDetector([det("Normal", 200, 100, 300, 400, 0.9)])
+    loop = build_camera_loop(CameraSettings(), person, "pace", None)
+    frames = [plain(seed=i) for i in range(3)]
+    for i in range(90):
+        frame = plain(seed=10 + i)
+        x = box_x + (i % 2) * 10
+        cv2.rectangle(frame, (x, 200), (x + 40, 300), (10, 10, 10), -1)
+        frames.append(frame)
+    for frame in ArrayFrameSource(frames, 15).frames():
+        loop.process(frame)
+    assert loop.people.present(), "the person was reported"
+    return (len(person.frames) - 1) / 6.0
+
+
+def test_the_detector_follows_a_tracked_person_slower_than_it_looks_at_new_motion():
+    settings = CameraSettings()
+    on_the_person = detector_runs_per_second(220)
+    elsewhere = detector_runs_per_second(520)
+    assert on_the_person <= settings.tracked_detect_fps + 0.5
+    assert elsewhere >= settings.detect_fps - 1.0
+
+
+def test_held_out_material_missing_is_one_clear_error(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match=r"gone: held-out material missing or empty"):
+        HeldOutMaterial.load(tmp_path / "gone")
+
+
+def test_the_held_out_scene_has_people_from_every_edge_partly_in_view_and_falls():
+    material = HeldOutMaterial.load()
+    script = HeldOutScript()
+    truth = heldout_truth(script, material)
+    assert {v.edge for v in truth.visits} == {"left", "right", "top", "bottom"}
+    assert all(v.visible[0] < v.quarter_in_view < v.visible[1] for v in truth.visits)
+    assert sum(v.lying is not None for v in truth.visits) == 2
+    assert len(material.people) >= 5
+    pictures = list(labelled_heldout_images(6, seed=1, material=material))
+    assert any(len(p.boxes) for p in pictures)
+    assert all(p.image.shape == (H, W, 3) for p in pictures)
 
 
 # --- tracker, people, zones ----------------------------------------------------------------
