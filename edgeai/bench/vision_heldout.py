@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from edgeai.bench.vision import PhaseCost, play_clip
+from edgeai.bench.vision import PhaseCost, phase_table, play_clip, with_cpu_percent
 from edgeai.config import CameraSettings
 from edgeai.synthetic.heldout import (
     HeldOutMaterial,
@@ -54,10 +54,7 @@ class HeldOutBench:
     detector_ms: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        for name, cost in self.phases.items():
-            data["phases"][name]["cpu_percent_of_one_core"] = cost.cpu_percent_of_one_core
-        return data
+        return with_cpu_percent(asdict(self), self.phases)
 
     def markdown(self) -> str:
         lines = [
@@ -72,16 +69,7 @@ class HeldOutBench:
             what = f"from the {visit.edge}" + (", lies down" if visit.lies_down else "")
             fall = _ms(visit.fall_latency_s) if visit.lies_down else "-"
             lines.append(f"| {what} | {_ms(visit.person_latency_s)} | {visit.falls} | {fall} |")
-        lines += [
-            "",
-            "| phase | seconds | CPU (% of one core) | detector runs |",
-            "| --- | --- | --- | --- |",
-        ]
-        for name, cost in self.phases.items():
-            lines.append(
-                f"| {name} | {cost.wall_s:.1f} | {cost.cpu_percent_of_one_core:.1f} | "
-                f"{cost.detector_runs} |"
-            )
+        lines += ["", *phase_table(self.phases)]
         lines += [
             "",
             f"- false events (nobody there, a fall while walking or standing, a second fall): "

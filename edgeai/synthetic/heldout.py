@@ -20,7 +20,7 @@ import numpy as np
 
 from edgeai.paths import bundled_data_dir
 from edgeai.synthetic.people_images import LabelledImage, compose_picture
-from edgeai.synthetic.scene import paste, scaled
+from edgeai.synthetic.scene import light_level, paste, scaled
 
 Edge = Literal["left", "right", "top", "bottom"]
 
@@ -151,7 +151,7 @@ def render_heldout(script: HeldOutScript, material: HeldOutMaterial) -> Iterator
             placed = _placed(script, material, visit, t)
             if placed is not None:
                 paste(frame, *placed)
-        frame *= _light(script, t)
+        frame *= light_level(script.light_dims, script.light_returns, 0.6, t)
         frame += rng.normal(0.0, script.noise_sigma, frame.shape).astype(np.float32)
         yield np.clip(frame, 0, 255).astype(np.uint8)
 
@@ -189,18 +189,6 @@ def labelled_heldout_images(
 
 def _frame_times(script: HeldOutScript) -> list[float]:
     return [i / script.fps for i in range(round(script.seconds * script.fps))]
-
-
-def _light(script: HeldOutScript, t: float) -> float:
-    (dim_start, dim_end), (up_start, up_end) = script.light_dims, script.light_returns
-    low = 0.6
-    if t < dim_start or t >= up_end:
-        return 1.0
-    if t < dim_end:
-        return 1.0 - (1.0 - low) * (t - dim_start) / (dim_end - dim_start)
-    if t < up_start:
-        return low
-    return low + (1.0 - low) * (t - up_start) / (up_end - up_start)
 
 
 def _placed(
