@@ -19,6 +19,7 @@ from edgeai.store import ModelStore
 from edgeai.synthetic.heldout import (
     HeldOutMaterial,
     HeldOutScript,
+    Visit,
     heldout_truth,
     labelled_heldout_images,
 )
@@ -589,6 +590,7 @@ def test_a_video_file_read_fast_loses_no_frame_and_a_bad_one_fails_for_good(tmp_
 def test_bench_vision_smoke_run_scores_a_short_scene_and_plots_it(detector, tmp_path: Path):
     from edgeai.bench.plots import vision_costs
     from edgeai.bench.vision import bench_vision
+    from edgeai.bench.vision_heldout import bench_heldout
     from tests.conftest import assert_png
 
     script = SceneScript(
@@ -601,4 +603,9 @@ def test_bench_vision_smoke_run_scores_a_short_scene_and_plots_it(detector, tmp_
     assert result.person_event_latency_s is not None
     assert result.false_events == []
     assert "| phase | seconds |" in result.markdown()
-    assert_png(vision_costs(result, tmp_path / "vision.png"))
+    visit = Visit(0, "right", 0.4, (0.5, 0.9), walk_s=1.0, stand_s=1.0)
+    short = HeldOutScript(visits=(visit,), seconds=4.0, fps=5)
+    held_out = bench_heldout(detector, tmp_path, script=short, realtime=False)
+    assert held_out.visits[0].person_latency_s is not None and held_out.visits[0].falls == 0
+    assert "held out" in held_out.markdown()
+    assert_png(vision_costs(result, held_out, tmp_path / "vision.png"))
