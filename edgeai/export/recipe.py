@@ -145,6 +145,14 @@ class DetectorRecipe(OnPictures):
     gate: DetectorGate = DetectorGate()
     targets: list[ImageModelTarget] = Field(min_length=1)
 
+    def with_counts(self, calibration: int | None, evaluation: int | None) -> DetectorRecipe:
+        """As for any recipe on pictures; the held-out pictures follow the evaluation count."""
+        quick = super().with_counts(calibration, evaluation)
+        if evaluation is None or quick.held_out is None:
+            return quick
+        held_out = quick.held_out.model_copy(update={"pictures": evaluation})
+        return quick.model_copy(update={"held_out": held_out})
+
     @model_validator(mode="after")
     def _consistent(self) -> DetectorRecipe:
         if self.evaluation.synthetic is None:
