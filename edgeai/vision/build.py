@@ -76,12 +76,16 @@ def build_camera_loop(
         gate=MotionGate(motion, settings.motion.masks),
         detector=detector,
         tracker=Tracker(TrackerSettings()),
-        people=PeopleWatcher(PeopleSettings(sure_score=settings.person_sure_score), zones),
+        people=PeopleWatcher(
+            PeopleSettings(sure_score=settings.person_sure_score, falls=settings.falls), zones
+        ),
         bus=EventBus(),
         store=EventStore(events_folder, settings.events.keep, settings.events.keep_days)
         if events_folder is not None
         else None,
-        pacing=DetectPacing(1.0 / settings.detect_fps, settings.recheck_s),
+        pacing=DetectPacing(
+            1.0 / settings.detect_fps, 1.0 / settings.tracked_detect_fps, settings.recheck_s
+        ),
     )
 
 

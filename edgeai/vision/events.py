@@ -27,6 +27,7 @@ PHRASES: dict[EventKind, str] = {
     "person_entered": "person entered",
     "person_left": "person left",
     "fall_detected": "fall detected",
+    "still_down": "still down after a fall",
 }
 
 

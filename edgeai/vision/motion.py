@@ -58,7 +58,8 @@ class MotionGate:
 
     def update(self, frame: np.ndarray) -> Motion:
         grey = self._small_grey(frame)
-        if self._background is None:
+        if self._background is None or self._background.shape != grey.shape:
+            # the first frame, or the camera changed its resolution: learn the scene anew
             self._background = grey
             return Motion([], 0.0)
         background = self._background
