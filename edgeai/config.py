@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from edgeai.messages import EventKind
 from edgeai.paths import LOCAL_CONFIG, default_model_store, edgeai_home
 from edgeai.yamlfile import load_yaml_model
 
@@ -93,7 +94,7 @@ class FallConfig(Strict):
 
 
 class CameraRule(Strict):
-    on: Literal["person_entered", "person_left", "fall_detected", "still_down"]
+    on: EventKind
     zone: str | None = Field(default=None, description="Only in this zone; null: anywhere")
     say: str | None = Field(default=None, min_length=1, description="Spoken by the voice loop")
     cooldown_s: float = Field(default=30.0, ge=0, le=86400, description="Not again for this long")

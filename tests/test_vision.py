@@ -76,7 +76,7 @@ def detector(model_store: ModelStore, profile) -> Detector:
 
 
 def test_motion_gate_ignores_sensor_noise_and_global_light_changes():
-    gate = MotionGate(MotionSettings())
+    gate = MotionGate(MotionSettings(18, 0.004))
     for i in range(20):
         assert not gate.update(plain(seed=i))
     for i, level in enumerate(np.linspace(120, 70, 8)):  # a cloud: the whole picture dims
@@ -87,8 +87,10 @@ def test_motion_gate_ignores_sensor_noise_and_global_light_changes():
 
 
 def test_motion_gate_finds_a_moving_object_where_it_is_unless_masked():
-    gate = MotionGate(MotionSettings())
-    masked = MotionGate(MotionSettings(), masks=[[(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)]])
+    gate = MotionGate(MotionSettings(18, 0.004))
+    masked = MotionGate(
+        MotionSettings(18, 0.004), masks=[[(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)]]
+    )
     for i in range(5):
         gate.update(plain(seed=i))
         masked.update(plain(seed=i))
@@ -244,7 +246,7 @@ def watch(
     """(source time, kind, zone) of each change, the detector running every `step_s`."""
     tracker = Tracker(TrackerSettings())
     door = Zone("door", DOOR_ZONE)
-    watcher = PeopleWatcher(PeopleSettings(falls=falls or FallConfig()), [door])
+    watcher = PeopleWatcher(PeopleSettings(0.6, falls or FallConfig()), [door])
     changes = []
     for i, seen in enumerate(detections_per_run):
         t = round(i * step_s, 3)
@@ -570,7 +572,9 @@ def test_a_missing_then_stalling_live_camera_is_reopened_and_the_outage_reported
 
 def test_a_video_file_read_fast_loses_no_frame_and_a_bad_one_fails_for_good(tmp_path: Path):
     images = [plain(seed=i) for i in range(30)]
-    camera = Camera(lambda: ArrayFrameSource(images, 15), CameraTiming(queue_frames=2), False, True)
+    camera = Camera(
+        lambda: ArrayFrameSource(images, 15), CameraTiming(stall_s=5.0, queue_frames=2), False, True
+    )
     camera.start()
     got = []
     while (frame := camera.get(2.0)) is not None:
@@ -581,7 +585,7 @@ def test_a_video_file_read_fast_loses_no_frame_and_a_bad_one_fails_for_good(tmp_
     def missing() -> CaptureSource:
         return CaptureSource(str(tmp_path / "gone.mp4"))
 
-    failed = Camera(missing, CameraTiming(), live=False)
+    failed = Camera(missing, CameraTiming(stall_s=5.0), live=False)
     failed.start()
     assert failed.get(2.0) is None
     assert failed.state is CameraState.FAILED and "gone.mp4: no such video file" in failed.problem

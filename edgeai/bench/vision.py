@@ -167,7 +167,9 @@ def play_clip(
     def opener() -> FrameSource:
         return CaptureSource(str(clip), realtime=realtime)
 
-    camera = Camera(opener, CameraTiming(), live=False, lossless=not realtime)
+    camera = Camera(
+        opener, CameraTiming(CameraSettings().stall_s), live=False, lossless=not realtime
+    )
     loop.frame_done = frame_done
     loop.run(camera, threading.Event())
     return camera

@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 
 from edgeai.atomic import write_atomically
+from edgeai.messages import EventKind
 from edgeai.vision.detection import Detection
-from edgeai.vision.people import EventKind
 
 log = logging.getLogger(__name__)
 

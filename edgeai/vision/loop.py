@@ -39,13 +39,15 @@ class CameraStats:
 
 @dataclass(frozen=True)
 class DetectPacing:
-    interval_s: float = 0.2
-    """At most one detector run per this much source time while things move..."""
-    tracked_interval_s: float = 0.5
-    """...or while the only motion is on people already tracked: the detector follows them
-    (zones, a fall) but has nothing new to find there, and costs the same however little of
-    the picture moved (its input is a fixed square, so a crop of the motion is no cheaper)."""
-    recheck_s: float = 10.0
+    interval_s: float
+    """At most one detector run per this much source time while things move (1 /
+    camera.detect_fps)..."""
+    tracked_interval_s: float
+    """...or (1 / camera.tracked_detect_fps) while the only motion is on people already
+    tracked: the detector follows them (zones, a fall) but has nothing new to find there, and
+    costs the same however little of the picture moved (its input is a fixed square, so a crop
+    of the motion is no cheaper)."""
+    recheck_s: float
     """While people are tracked, run the detector this often even without motion."""
     yielding_interval_s: float = 1.0
     """The slower rate while another loop has priority (a voice turn)."""

@@ -22,14 +22,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal
 
-from edgeai.config import FallConfig
+from edgeai.config import CameraSettings, FallConfig
+from edgeai.messages import EventKind
 from edgeai.vision.detection import Detection
 from edgeai.vision.tracker import Track, TrackUpdate
 from edgeai.vision.zones import Zone, zones_of
-
-EventKind = Literal["person_entered", "person_left", "fall_detected", "still_down"]
 
 
 class Posture(Enum):
@@ -43,15 +41,17 @@ class Posture(Enum):
 
 @dataclass(frozen=True)
 class PeopleSettings:
+    sure_score: float
+    """One upright detection this confident is a person at once (camera.person_sure_score)."""
+    falls: FallConfig
     person_labels: tuple[str, ...] = ("Normal", "person")
     """Detector labels of an upright person."""
     fallen_labels: tuple[str, ...] = ("Fall",)
     """Detector labels of a person lying down."""
     confirm_upright: int = 2
-    """Upright detections before a track is reported as a person..."""
-    sure_score: float = 0.6
-    """...unless one is at least this confident: then that one is enough, a detector run
-    sooner (a one-frame false detection is rarely this sure; the cat is called "Fall")."""
+    """Upright detections before a track is reported as a person, unless one reaches
+    `sure_score`: then that one is enough, a detector run sooner (a one-frame false detection
+    is rarely this sure; the cat is called "Fall")."""
     upright_ratio: float = 1.0
     """Height / width at or above which a person box is upright; a Fall label on a box this
     tall is unsure, not lying."""
@@ -61,7 +61,10 @@ class PeopleSettings:
     """Lying detections an episode needs besides its time (one run is never a fall)."""
     edge_margin: float = 0.01
     """A box within this fraction of the width (height) of a side is cut by it: partial."""
-    falls: FallConfig = field(default_factory=FallConfig)
+
+    @classmethod
+    def of(cls, camera: CameraSettings) -> PeopleSettings:
+        return cls(sure_score=camera.person_sure_score, falls=camera.falls)
 
     @property
     def labels(self) -> tuple[str, ...]:
