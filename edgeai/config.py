@@ -214,6 +214,11 @@ class VoiceSettings(Strict):
     timers_file: Path | None = Field(
         default=None, description="Where timers survive restarts; default $EDGEAI_HOME/timers.json"
     )
+    intents_file: Path | None = Field(
+        default=None,
+        description="Sentence templates for the local intents (hassil syntax); null: the "
+        "bundled intents/en.yaml",
+    )
 
 
 def is_loopback(host: str) -> bool:

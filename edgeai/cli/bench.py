@@ -25,6 +25,8 @@ VISION_CLIP_S = 36.0
 API_SECONDS = 60.0
 EXPORT_RECIPE = "yolov8-fall"
 WYOMING_ROUNDS = 12
+INTENTS_TUNING = Path("benchmarks/intents/tuning.yaml")
+INTENTS_HELDOUT = Path("benchmarks/intents/heldout.yaml")
 DETECTOR_INT8_SPEEDUP = 1.5
 """The target of issue #6 for a static int8 detector against its fp32 source."""
 EXPORT_SKIPPED = "### export\n\nskipped: needs the export extra (pip install 'edgeai[export]')\n"
@@ -177,6 +179,40 @@ def run_voice(app: AppContext, out: Path) -> str:
         },
         bench.markdown(results, totals) + "\n" + barge_in.markdown(barge_in_totals),
         lambda path: voice_breakdown(results, path),
+    )
+
+
+@bench_group.command("intents")
+@out_option("intents.json, intents.md and intents.png")
+@click.option(
+    "--tuning", type=click.Path(path_type=Path, dir_okay=False), default=INTENTS_TUNING,
+    show_default=True, help="Requests the templates may be fixed against.",
+)  # fmt: skip
+@click.option(
+    "--heldout", type=click.Path(path_type=Path, dir_okay=False), default=INTENTS_HELDOUT,
+    show_default=True, help="Requests never used to write or fix the templates.",
+)  # fmt: skip
+@pass_app
+def intents(app: AppContext, out: Path, tuning: Path, heldout: Path) -> None:
+    """Routing accuracy of the sentence templates (voice.intents_file) on requests phrased
+    apart from them: the right intent and slots, the LLM, or "I can't do that here"."""
+    run_intents(app, out, tuning, heldout)
+
+
+def run_intents(app: AppContext, out: Path, tuning: Path, heldout: Path) -> str:
+    from edgeai.bench.intents import ZONES, bench_routing, markdown
+    from edgeai.bench.plots import intent_routing
+    from edgeai.intents.grammar import load_grammar
+
+    grammar = load_grammar(app.config.voice.intents_file, ZONES)
+    results = [bench_routing(grammar, "tuning", tuning), bench_routing(grammar, "held-out", heldout)]
+    out.mkdir(parents=True, exist_ok=True)
+    return write_results(
+        out,
+        "intents",
+        [r.as_dict() for r in results],
+        markdown(results),
+        lambda path: intent_routing(results, path),
     )
 
 
@@ -378,12 +414,13 @@ def run_export(
 def all_benchmarks(
     app: AppContext, out: Path, negative_minutes: float, soak_minutes: float
 ) -> None:
-    """Wake, voice, vision, service, Wyoming and export one after another; summary.md links
+    """Wake, voice, intents, vision, service, Wyoming and export one after another; summary.md links
     every table and plot (this is how BENCHMARKS.md is made)."""
     out.mkdir(parents=True, exist_ok=True)
     parts = [
         run_wake(app, out, WAKE_POSITIVES, negative_minutes, WAKE_SEED),
         run_voice(app, out),
+        run_intents(app, out, INTENTS_TUNING, INTENTS_HELDOUT),
         run_vision(app, out, VISION_CLIP_S),
         run_service(app, out, API_SECONDS, soak_minutes),
         run_wyoming(app, out, WYOMING_ROUNDS),

@@ -64,7 +64,7 @@ def demo(
     camera_loop = build_camera_loop(camera_settings, detector, "demo", out / "events")
     replies = ReplyFiles(out)
     voice = build_voice_loop(
-        app.config, profile, app.store, app.catalog, models, replies.open, camera_loop.describe
+        app.config, profile, app.store, app.catalog, models, replies.open, camera_loop.view
     )
     clip = clip or _scene_clip(out)
     camera = build_camera(str(clip), camera_settings, profile, realtime=not fast)

@@ -225,10 +225,10 @@ class Service:
             if detector is not None
             else None
         )
-        describe = camera_loop.describe if camera_loop else None
+        camera_view = camera_loop.view if camera_loop else None
         open_sink = self.inputs.open_sink or _speaker(config)
         voice = build_voice_loop(
-            config, profile, app.store, app.catalog, models, open_sink, describe
+            config, profile, app.store, app.catalog, models, open_sink, camera_view
         )
         loops = Loops(config, profile, voice, camera_loop)
         voice.turn_done = self._on_turn

@@ -11,8 +11,10 @@ from edgeai.artifacts import ArtifactIndex, role_model
 from edgeai.audio.sinks import AudioSink
 from edgeai.catalog import Catalog
 from edgeai.config import Config
+from edgeai.intents.grammar import load_grammar
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
+from edgeai.vision.view import CameraView
 from edgeai.listen import build_listener
 from edgeai.paths import edgeai_home
 from edgeai.profiles import Profile
@@ -104,11 +106,14 @@ def with_remote_stages(models: VoiceModels, config: Config) -> VoiceModels:
 
 
 def intent_context(
-    config: Config, describe_camera: Callable[[], str] | None = None
+    config: Config, camera: Callable[[], CameraView] | None = None
 ) -> IntentContext:
+    """Timers, the camera's state and the sentence templates (with the config's zone names):
+    a template file with a mistake stops the start here, naming its file and line."""
     return IntentContext(
         timers=TimerStore(config.voice.timers_file or edgeai_home() / "timers.json"),
-        describe_camera=describe_camera,
+        camera=camera,
+        grammar=load_grammar(config.voice.intents_file, tuple(config.camera.zones)),
     )
 
 
@@ -119,10 +124,10 @@ def build_voice_loop(
     catalog: Catalog,
     models: VoiceModels,
     open_sink: Callable[[int], AudioSink],
-    describe_camera: Callable[[], str] | None = None,
+    camera: Callable[[], CameraView] | None = None,
 ) -> VoiceLoop:
-    """The loop; `describe_camera` answers "what do you see" when a camera loop runs beside it."""
-    intents = intent_context(config, describe_camera)
+    """The loop; `camera` answers "what do you see" when a camera loop runs beside it."""
+    intents = intent_context(config, camera)
 
     def make_responder(clock: StreamClock) -> Responder:
         return Responder(models.tts, models.llm, intents, clock, config.voice.max_sentences)

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from edgeai.audio.sinks import AudioSink
-from edgeai.intents.grammar import match
 from edgeai.intents.handlers import IntentContext, IntentReply, handle
 from edgeai.voice.llm import Flag, LanguageModel
 from edgeai.voice.sentences import SentenceSplitter, clean
@@ -67,7 +66,7 @@ class Responder:
         if not _understandable(transcript):
             timeline.route = "not understood"
             return iter([NOT_CAUGHT])
-        found = match(transcript)
+        found = self.intents.grammar.match(transcript)
         if found is not None:
             timeline.route = found.intent
             reply = handle(found, self.intents)
