@@ -20,6 +20,7 @@ from edgeai.intents.timers import TimerStore
 from edgeai.profiles import Profiles
 from edgeai.store import ModelStore
 from edgeai.voice.build import VoiceModels, build_voice_loop
+from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
 from edgeai.voice.llm import LocalLLM
 from edgeai.voice.respond import NOT_CAUGHT, Responder
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
@@ -135,6 +136,25 @@ def test_other_questions_go_to_the_llm_capped_in_sentences(
     assert timeline.first_token_s is not None and timeline.first_audio_s is not None
     assert timeline.first_token_s <= timeline.first_audio_s <= timeline.last_audio_s
     assert timeline.reply.count(".") + timeline.reply.count("!") + timeline.reply.count("?") <= 3
+
+
+@pytest.mark.parametrize(
+    "misheard",
+    ["Turn on the kitten lights.", "How many peoples are at the dour?", "Lock the front dough."],
+)
+def test_a_misheard_command_never_becomes_an_answer_that_pretends(
+    voice_models: VoiceModels, tmp_path: Path, misheard: str
+):
+    """Whatever the LLM makes of a command the grammar missed, no spoken sentence says a
+    device was switched or people were seen; a reply that did is replaced whole."""
+    timeline = TurnTimeline(speech_end_s=0.0)
+    sink = WavSink(tmp_path / "reply.wav", voice_models.tts.sample_rate_hz)
+    responder(voice_models, tmp_path).respond(misheard, sink, timeline, threading.Event())
+    sink.close()
+    assert timeline.route in ("llm", "unsupported") and timeline.reply
+    assert not claims_unseen(timeline.reply)
+    if timeline.replaced_claim:
+        assert timeline.reply.endswith(HONEST_FALLBACK)
 
 
 @pytest.mark.parametrize("transcript", ["", "   ", "...", "Hmm."])

@@ -72,11 +72,15 @@ class RoutingResult:
         }
 
 
-def load_phrases(path: Path) -> list[tuple[str, str, dict[str, str | int] | None]]:
+Phrase = tuple[str, str, dict[str, str | int] | None]
+"""(text, expected route, expected slots or None)."""
+
+
+def load_phrases(path: Path) -> list[Phrase]:
     """(text, expected route, expected slots or None) from a phrase file; a route that is not an
     intent, `llm` or `unsupported` is refused."""
     entries = load_yaml_model(path, _PhraseFile).root
-    phrases = []
+    phrases: list[Phrase] = []
     for route, items in entries.items():
         if route not in INTENTS | {LLM}:
             raise ConfigError(f"{path}: unknown route {route!r} (an intent name or {LLM!r})")

@@ -205,7 +205,10 @@ def run_intents(app: AppContext, out: Path, tuning: Path, heldout: Path) -> str:
     from edgeai.intents.grammar import load_grammar
 
     grammar = load_grammar(app.config.voice.intents_file, ZONES)
-    results = [bench_routing(grammar, "tuning", tuning), bench_routing(grammar, "held-out", heldout)]
+    results = [
+        bench_routing(grammar, "tuning", tuning),
+        bench_routing(grammar, "held-out", heldout),
+    ]
     out.mkdir(parents=True, exist_ok=True)
     return write_results(
         out,

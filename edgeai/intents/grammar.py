@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 from hassil import Intents, ListReference, RuleReference, parse_sentence, recognize_all
-from hassil.expression import Group
 from hassil.expression import Expression as Template
+from hassil.expression import Group
 from hassil.recognize import RecognizeResult
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -133,6 +133,7 @@ class Grammar:
         return list(words)
 
     def _phrases(self) -> Iterator[str]:
+        yield from (f"{unit}s" for unit in UNIT_SECONDS)  # what a {duration} is made of
         yield from (z.replace("_", " ") for z in self.zones)
         for values in self._spec.lists.values():
             yield from values.values or []
@@ -159,14 +160,15 @@ def _check_templates(path: Path, spec: _TemplateFile) -> None:
     otherwise the file is refused with the line of the mistake."""
     root = yaml.compose(path.read_text(encoding="utf-8"))
 
-    def refuse(loc: list[str], problem: str) -> ConfigError:
-        return ConfigError(f"{path}:{line_of(root, loc)}: {'.'.join(loc)}: {problem}")
+    def refuse(loc: list[str], problem: str, line: int | None = None) -> ConfigError:
+        return ConfigError(f"{path}:{line or line_of(root, loc)}: {'.'.join(loc)}: {problem}")
 
     templates = [(["expansion_rules", name], text) for name, text in spec.expansion_rules.items()]
     for name, intent in spec.intents.items():
         if name not in INTENTS:
             known = ", ".join(sorted(INTENTS))
-            raise refuse(["intents", name], f"no handler for intent {name!r} (known: {known})")
+            problem = f"no handler for intent {name!r} (known: {known})"
+            raise refuse(["intents", name], problem, _key_line(root, "intents", name))
         for d, data in enumerate(intent.data):
             templates += [
                 (["intents", name, "data", str(d), "sentences", str(s)], text)
@@ -182,6 +184,15 @@ def _check_templates(path: Path, spec: _TemplateFile) -> None:
                 raise refuse(loc, f"unknown list {{{part.list_name}}} (define it under lists)")
             if isinstance(part, RuleReference) and part.rule_name not in spec.expansion_rules:
                 raise refuse(loc, f"unknown rule <{part.rule_name}> (define it under rules)")
+
+
+def _key_line(root: yaml.Node | None, section: str, key: str) -> int | None:
+    """The line of `key` itself under `section` (line_of gives the mapping under a key)."""
+    for name, value in root.value if isinstance(root, yaml.MappingNode) else []:
+        if name.value == section and isinstance(value, yaml.MappingNode):
+            lines = [k.start_mark.line + 1 for k, _ in value.value if k.value == key]
+            return lines[0] if lines else None
+    return None
 
 
 def _parts(expression: Template) -> Iterator[Template]:

@@ -14,11 +14,11 @@ from edgeai.config import Config
 from edgeai.intents.grammar import load_grammar
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
-from edgeai.vision.view import CameraView
 from edgeai.listen import build_listener
 from edgeai.paths import edgeai_home
 from edgeai.profiles import Profile
 from edgeai.store import ModelStore
+from edgeai.vision.view import CameraView
 from edgeai.voice.fallback import (
     Circuit,
     FallbackLanguageModel,
@@ -105,9 +105,7 @@ def with_remote_stages(models: VoiceModels, config: Config) -> VoiceModels:
     return VoiceModels(stt, llm, tts)
 
 
-def intent_context(
-    config: Config, camera: Callable[[], CameraView] | None = None
-) -> IntentContext:
+def intent_context(config: Config, camera: Callable[[], CameraView] | None = None) -> IntentContext:
     """Timers, the camera's state and the sentence templates (with the config's zone names):
     a template file with a mistake stops the start here, naming its file and line."""
     return IntentContext(

@@ -12,6 +12,7 @@ import numpy as np
 
 from edgeai.audio.sinks import AudioSink
 from edgeai.intents.handlers import IntentContext, IntentReply, handle
+from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
 from edgeai.voice.llm import Flag, LanguageModel
 from edgeai.voice.sentences import SentenceSplitter, clean
 from edgeai.voice.timeline import TurnTimeline
@@ -146,6 +147,14 @@ class Responder:
                 enough.set()
                 break
             seen.add(sentence)
+            if timeline.route == "llm" and claims_unseen(sentence):
+                # no tool ran: a claimed action or camera fact is made up (a tool's own
+                # reply arrives with the route set to "llm tool ...")
+                log.warning("the LLM claimed what no intent did or saw: %.80s", sentence)
+                timeline.replaced_claim = True
+                enough.set()
+                yield HONEST_FALLBACK
+                break
             yield sentence
 
     def _tool_reply(self, text: str, timeline: TurnTimeline) -> IntentReply:

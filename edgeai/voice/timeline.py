@@ -20,6 +20,9 @@ class TurnTimeline:
     reply: str = ""
     route: str = ""
     """The local intent that answered, 'llm', 'not understood', or 'cancelled'."""
+    replaced_claim: bool = False
+    """The LLM's reply claimed an action or a camera fact no intent gave it; an honest line
+    was spoken instead."""
     speculative_stt: bool = False
     """Speech-to-text ran during the trailing silence and its result was used."""
 
