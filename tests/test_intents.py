@@ -190,6 +190,12 @@ def test_a_template_file_with_a_mistake_is_refused_with_its_line(
     )
     with pytest.raises(ConfigError, match=rf"en\.yaml:{line + 1}: .*{re.escape(problem)}"):
         Grammar(path)
+    path.write_text(
+        "language: en\nstt_prompt:\n  - what time is it\n  - fly me to the moon\nintents:\n"
+        "  time:\n    data:\n      - sentences: [what time is it]\n"
+    )
+    with pytest.raises(ConfigError, match=r"en\.yaml:4: stt_prompt\.1: .*matches no intent"):
+        Grammar(path)
     path.write_text("language: en\nintents:\n  lights.on:\n    data:\n      - sentences: [x]\n")
     with pytest.raises(ConfigError, match=r"en\.yaml:3: intents\.lights\.on: no handler"):
         Grammar(path)

@@ -15,6 +15,7 @@ from edgeai.audio.sources import ArraySource
 from edgeai.catalog import Catalog
 from edgeai.config import Config
 from edgeai.errors import ModelLoadError
+from edgeai.intents.grammar import load_grammar
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
 from edgeai.profiles import Profiles
@@ -22,6 +23,7 @@ from edgeai.store import ModelStore
 from edgeai.voice.build import VoiceModels, build_voice_loop
 from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
 from edgeai.voice.llm import LocalLLM
+from edgeai.voice.loop import without_wake_phrase
 from edgeai.voice.respond import NOT_CAUGHT, Responder
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
 from edgeai.voice.timeline import TurnTimeline
@@ -61,6 +63,32 @@ def test_a_ten_second_whisper_window_hears_commands_and_longer_speech_gets_thirt
     long = np.concatenate([speak(story), silence(0.5), speak(story), silence(0.5)])
     assert len(long) / 16000 > 10.0 - 1.0  # past the window: Whisper's own 30 s path
     assert stt.transcribe(long).lower().count("woods") == 2
+
+
+@pytest.mark.parametrize("window_s", [None, 10.0])
+def test_a_prompted_whisper_hears_commands_and_never_fills_silence_with_the_prompt(
+    model_store, window_s: float | None
+):
+    """Prompted with the intents' example requests, Whisper would answer silence and noise with
+    those very sentences; the unprompted no-speech step keeps them empty."""
+    prompt = load_grammar(zones=("front_door",)).stt_prompt()
+    stt = FasterWhisperSTT(TEST_MODEL_STORE / "whisper-tiny-en-ct2", 2, window_s, prompt)
+    heard = stt.transcribe(
+        np.concatenate([silence(0.3), speak("cancel the pasta timer"), silence(0.5)])
+    )
+    assert "pasta timer" in heard.lower()
+    rng = np.random.default_rng(0)
+    for quiet_or_noise in (silence(2.0), rng.normal(0, 300, 32000), rng.normal(0, 3000, 32000)):
+        assert stt.transcribe(quiet_or_noise.astype(np.int16)) == ""
+
+
+def test_the_wake_phrase_is_cut_from_the_start_of_a_transcript():
+    assert without_wake_phrase("Jarvis, what time is it?", ["hey_jarvis"]) == "what time is it?"
+    assert without_wake_phrase("Hey Jarvis what time is it", ["hey_jarvis"]) == "what time is it"
+    assert (
+        without_wake_phrase("what time is it, jarvis", ["hey_jarvis"]) == "what time is it, jarvis"
+    )
+    assert without_wake_phrase("hey, what is up", ["hey_jarvis"]) == "hey, what is up"
 
 
 def test_a_broken_whisper_folder_is_refused_before_ctranslate2_reads_it(tmp_path: Path):

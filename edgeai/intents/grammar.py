@@ -39,8 +39,8 @@ INTENTS = frozenset(
     }
 )  # fmt: skip
 """Every intent a template file may name: the ones edgeai has a handler for."""
-FREE_SLOTS = frozenset({"duration", "name", "level"})
-"""Wildcard slots: any words, checked after the match."""
+MAX_PROMPT_ZONES = 4
+"""Whisper's prompt is at most 223 tokens; a few zones say enough."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ class _TemplateFile(_Strict):
     expansion_rules: dict[str, str] = {}
     lists: dict[str, _ListValues] = {}
     intents: dict[str, _Intent]
+    stt_prompt: list[str] = []
 
 
 _CONTRACTIONS = {
@@ -97,7 +98,7 @@ class Grammar:
         self.path = path
         spec = load_yaml_model(path, _TemplateFile)
         _check_templates(path, spec)
-        data = spec.model_dump(exclude_none=True)
+        data = spec.model_dump(exclude_none=True, exclude={"stt_prompt"})
         if "zone" in data["lists"]:
             spoken = [{"in": z.replace("_", " "), "out": z} for z in zones]
             data["lists"]["zone"]["values"] = [*spoken, *data["lists"]["zone"]["values"]]
@@ -107,6 +108,15 @@ class Grammar:
         self._skip = re.compile(rf"\b(?:{'|'.join(map(re.escape, words))})\b" if words else "$^")
         data["skip_words"] = []  # removed here: hassil keeps them inside a free slot's text
         self._intents = Intents.from_dict(data)
+        for i, sentence in enumerate(spec.stt_prompt):
+            if self.match(sentence) is None:
+                line = line_of(
+                    yaml.compose(path.read_text(encoding="utf-8")), ["stt_prompt", str(i)]
+                )
+                raise ConfigError(
+                    f"{path}:{line}: stt_prompt.{i}: {sentence!r} matches no intent: the prompt "
+                    "must be requests the templates understand"
+                )
 
     def match(self, text: str) -> IntentMatch | None:
         """The intent of the whole transcript, with its slots; None when no template fits."""
@@ -123,6 +133,13 @@ class Grammar:
             if best is None or rank < best[0]:
                 best = (rank, found)
         return None if best is None else best[1]
+
+    def stt_prompt(self) -> str:
+        """Text for speech-to-text to take as what was said before (Whisper's initial prompt):
+        the file's example requests and a question about each camera zone. It leans decoding
+        toward the words the intents use, without forcing them."""
+        zones = [f"Is anyone at the {z.replace('_', ' ')}?" for z in self.zones[:MAX_PROMPT_ZONES]]
+        return " ".join([*self._spec.stt_prompt, *zones])
 
     def vocabulary(self) -> list[str]:
         """The words the templates and their lists are made of (speech-to-text biasing)."""

@@ -259,6 +259,9 @@ class Service:
             config.voice.history_turns,
             config.voice.llm_seed,
             config.voice.stt_window_s,
+            config.voice.stt_prompt,
+            config.voice.intents_file,
+            tuple(config.camera.zones),  # the prompt names them
             config.camera.enabled,
             config.camera.min_score,
         )

@@ -11,7 +11,7 @@ from edgeai.artifacts import ArtifactIndex, role_model
 from edgeai.audio.sinks import AudioSink
 from edgeai.catalog import Catalog
 from edgeai.config import Config
-from edgeai.intents.grammar import load_grammar
+from edgeai.intents.grammar import Grammar, load_grammar
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
 from edgeai.listen import build_listener
@@ -53,7 +53,9 @@ def load_voice_models(
     roles = profile.roles
     artifacts = ArtifactIndex.load()  # read the manifests once for the three roles
     stt_file, stt_role = role_model(profile, "stt", store, catalog, artifacts)
-    stt = load_stt(stt_role.engine, stt_file, stt_role.threads, config.voice.stt_window_s)
+    stt = load_stt(
+        stt_role.engine, stt_file, stt_role.threads, config.voice.stt_window_s, stt_prompt(config)
+    )
     llm_path, llm_role = role_model(profile, "llm", store, catalog, artifacts)
     llm = LocalLLM(
         llm_path,
@@ -105,13 +107,22 @@ def with_remote_stages(models: VoiceModels, config: Config) -> VoiceModels:
     return VoiceModels(stt, llm, tts)
 
 
+def grammar(config: Config) -> Grammar:
+    """The sentence templates with the config's camera zones; a file with a mistake stops the
+    start here, naming its file and line."""
+    return load_grammar(config.voice.intents_file, tuple(config.camera.zones))
+
+
+def stt_prompt(config: Config) -> str | None:
+    """What speech-to-text is prompted with: the intents' words (None when turned off)."""
+    return grammar(config).stt_prompt() if config.voice.stt_prompt else None
+
+
 def intent_context(config: Config, camera: Callable[[], CameraView] | None = None) -> IntentContext:
-    """Timers, the camera's state and the sentence templates (with the config's zone names):
-    a template file with a mistake stops the start here, naming its file and line."""
     return IntentContext(
         timers=TimerStore(config.voice.timers_file or edgeai_home() / "timers.json"),
         camera=camera,
-        grammar=load_grammar(config.voice.intents_file, tuple(config.camera.zones)),
+        grammar=grammar(config),
     )
 
 
