@@ -211,3 +211,23 @@ def test_requests_phrased_apart_from_the_templates_reach_the_right_route():
     assert heldout.accuracy >= 0.9
     tuning = bench_routing(grammar, "tuning", REPOSITORY / "benchmarks/intents/tuning.yaml")
     assert tuning.accuracy >= 0.95
+
+
+def test_bench_intents_writes_both_sets_side_by_side(tmp_path: Path, monkeypatch):
+    from click.testing import CliRunner
+
+    from edgeai.cli.main import cli
+
+    monkeypatch.chdir(REPOSITORY)  # the phrase files' default paths
+    result = CliRunner().invoke(cli, ["bench", "intents", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    tuning, heldout = json.loads((tmp_path / "intents.json").read_text())
+    assert (tuning["name"], heldout["name"]) == ("tuning", "held-out")
+    assert heldout["requests"] == 186 and heldout["accuracy"] >= 0.9
+    assert (tmp_path / "intents.png").stat().st_size > 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("lights.on:\n  - turn on the lights\n")
+    result = CliRunner().invoke(
+        cli, ["bench", "intents", "--heldout", str(bad), "--out", str(tmp_path)]
+    )
+    assert result.exit_code != 0 and "unknown route 'lights.on'" in result.output

@@ -239,3 +239,21 @@ def intent_routing(results: list[RoutingResult], path: Path) -> Path:
     axis.set_title("Intent routing on requests written apart from the templates")
     axis.legend(fontsize=8, loc="lower left")
     return _save(figure, path)
+
+
+def stt_errors(totals: dict[str, dict[str, dict[str, float]]], path: Path) -> Path:
+    """Word error rate of each speech-to-text variant, in-family beside held-out voices."""
+    figure, (errors, timing) = _figure(columns=2, height=4.0)
+    variants = list(totals)
+    at = np.arange(len(variants))
+    for i, family in enumerate(("in-family", "held-out")):
+        rates = [100 * totals[v][family]["word_error_rate"] for v in variants]
+        errors.bar(at + (i - 0.5) * 0.4, rates, width=0.4, label=family)
+        seconds = [1000 * totals[v][family]["stt_p50_s"] for v in variants]
+        timing.bar(at + (i - 0.5) * 0.4, seconds, width=0.4, label=family)
+    errors.set_title("word error rate (%)")
+    timing.set_title("transcription time p50 (ms)")
+    for axis in (errors, timing):
+        axis.set_xticks(at, variants, fontsize=8)
+        axis.legend(fontsize=8)
+    return _save(figure, path)
