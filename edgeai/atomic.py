@@ -1,7 +1,9 @@
-"""Folders that appear complete or not at all: build beside the final place, then rename."""
+"""Files and folders that appear complete or not at all: written beside the final place, then
+renamed over it. The one way edgeai writes anything a reader or a restart depends on."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -34,3 +36,41 @@ def staged_dir(final: Path) -> Iterator[Path]:
         replace_dir(scratch, final)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def partial_path(final: Path) -> Path:
+    """Where `final` is written before it is complete: hidden, beside it (same file system)."""
+    return final.with_name(f".{final.name}.partial")
+
+
+def commit(partial: Path, final: Path, durable: bool = False) -> None:
+    """Rename the finished `partial` over `final`. `durable`: its bytes and the rename reach
+    the disk before this returns (state that must survive a power cut: timers, events)."""
+    if durable:
+        with partial.open("rb+") as f:
+            os.fsync(f.fileno())
+    partial.replace(final)
+    if durable:
+        folder = os.open(final.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+@contextmanager
+def partial_file(final: Path, durable: bool = False) -> Iterator[Path]:
+    """A path to write `final`'s content to; it replaces `final` when the block ends without an
+    error and is removed when it does not, so a reader sees the old file or the new one."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = partial_path(final)
+    try:
+        yield partial
+        commit(partial, final, durable)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def write_atomically(final: Path, data: bytes, durable: bool = False) -> None:
+    with partial_file(final, durable) as partial:
+        partial.write_bytes(data)

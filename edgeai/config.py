@@ -236,6 +236,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+HostName = Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]{1,253}$")]
+
+
 class ApiSettings(Strict):
     enabled: bool = True
     host: str = Field(default="127.0.0.1", min_length=1, description="Address to listen on")
@@ -244,6 +247,30 @@ class ApiSettings(Strict):
         default=None,
         description="Bearer token every request must carry; required off loopback",
     )
+    require_token: bool = Field(
+        default=False,
+        description="Refuse to start without api.token on loopback too (other local users)",
+    )
+    allowed_hosts: list[HostName] = Field(
+        default=[],
+        description="Host names the API answers to besides loopback names, this machine's "
+        "name and IP addresses (others get 403: DNS rebinding)",
+    )
+    max_body_bytes: int = Field(
+        default=65536, ge=1024, le=16 << 20, description="Largest request body (else 413)"
+    )
+    max_connections: int = Field(
+        default=128,
+        ge=8,
+        le=10_000,
+        description="Open connections (/events streams included) before new requests get 503",
+    )
+    request_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="A request's headers and body must arrive within this, else it is dropped",
+    )
 
     @model_validator(mode="after")
     def _token_off_loopback(self) -> ApiSettings:
@@ -251,6 +278,11 @@ class ApiSettings(Strict):
             raise ValueError(
                 f"host {self.host!r} is reachable from other machines: set api.token "
                 "(any long random string) or bind 127.0.0.1"
+            )
+        if self.require_token and self.token is None:
+            raise ValueError(
+                "api.require_token is true but api.token is not set: set api.token "
+                "(any long random string)"
             )
         return self
 
@@ -317,6 +349,22 @@ class WyomingSettings(Strict):
     )
     max_text_chars: int = Field(
         default=4000, ge=1, le=100_000, description="Longest text one request may send"
+    )
+    max_connections: int = Field(
+        default=64,
+        ge=1,
+        le=10_000,
+        description="Clients connected at once; more are refused (each may hold up to "
+        "max_payload_bytes + max_event_bytes + max_audio_s of 16 kHz audio)",
+    )
+    idle_timeout_s: float = Field(
+        default=60.0, gt=0, le=3600, description="A client that sends no event for this is dropped"
+    )
+    read_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="An event's data and payload must arrive within this after its header",
     )
 
     @model_validator(mode="after")
@@ -409,6 +457,13 @@ class Config(Strict):
     remote: RemoteSettings = RemoteSettings()
     service: ServiceSettings = ServiceSettings()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    def secrets_set(self) -> list[str]:
+        """The secret settings that have a value, by name (a config holding any must not be
+        readable by other users)."""
+        named = [("api.token", self.api.token), ("mqtt.password", self.mqtt.password)]
+        named += [(f"remote.{role}.api_key", stage.api_key) for role, stage in self.remote.stages()]
+        return [name for name, value in named if value is not None]
 
 
 def load_config(path: Path | None) -> tuple[Config, Path | None]:

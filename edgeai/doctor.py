@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import stat
 import sys
 from dataclasses import dataclass
 from enum import Enum
@@ -14,13 +15,13 @@ from urllib.parse import urlparse
 
 from packaging.requirements import Requirement
 
-from edgeai.artifacts import RUNTIME_ENGINES, ArtifactIndex
-from edgeai.catalog import Catalog
 from edgeai.config import Config
-from edgeai.detect import detect_profile
+from edgeai.device.artifacts import RUNTIME_ENGINES, ArtifactIndex
+from edgeai.device.detection import detect_profile
+from edgeai.device.host import HostFacts
+from edgeai.device.profiles import Profile, Profiles
 from edgeai.errors import EdgeAIError
-from edgeai.hostfacts import HostFacts
-from edgeai.profiles import Profile, Profiles
+from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStatus, ModelStore
 
 MIN_PYTHON = (3, 10)
@@ -46,7 +47,7 @@ class Check:
 def run_checks(
     config: Config, config_path: Path | None, facts: HostFacts, catalog: Catalog, profiles: Profiles
 ) -> list[Check]:
-    checks = [_python(), *_packages(), _config(config_path)]
+    checks = [_python(), *_packages(), _config(config, config_path)]
     profile, profile_check = _profile(config, facts, profiles)
     checks.append(profile_check)
     store = ModelStore(config.models.store_path())
@@ -88,10 +89,24 @@ def _packages() -> list[Check]:
     return checks
 
 
-def _config(path: Path | None) -> Check:
+def _config(config: Config, path: Path | None) -> Check:
     if path is None:
         return Check("config", Level.OK, "no config file; built-in defaults")
+    exposed = secrets_exposed(config, path)
+    if exposed is not None:
+        return Check("config", Level.WARN, exposed, SECRETS_FIX)
     return Check("config", Level.OK, f"{path} is valid")
+
+
+SECRETS_FIX = "chown root:edgeai FILE && chmod 640 FILE"
+
+
+def secrets_exposed(config: Config, path: Path) -> str | None:
+    """Why `path` leaks its secrets, when it holds some and every local user may read it."""
+    held = config.secrets_set()
+    if not held or not path.stat().st_mode & stat.S_IROTH:
+        return None
+    return f"{path} holds {', '.join(held)} and every local user can read it"
 
 
 def _profile(config: Config, facts: HostFacts, profiles: Profiles) -> tuple[Profile | None, Check]:

@@ -54,8 +54,15 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
         raise ConfigError(format_validation_error(path, root, e)) from None
 
 
+SECRET_NAME = re.compile(r"(token|password|secret|api_key)$", re.IGNORECASE)
+"""Settings whose value an error never repeats: it would land in the journal and /events."""
+
+
 def format_validation_error(path: Path, root: yaml.Node | None, error: ValidationError) -> str:
-    """One line per problem: `file:line: field.path: what was expected (got value)`."""
+    """One line per problem: `file:line: field.path: what was expected (got value)`.
+
+    The value is left out for an unknown setting (it may be a misspelt secret), a secret
+    setting, and a whole section (it may hold one)."""
     lines = []
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"]]
@@ -63,12 +70,16 @@ def format_validation_error(path: Path, root: yaml.Node | None, error: Validatio
         where = f"{path}:{line}" if line else str(path)
         field = ".".join(loc) or "(top level)"
         message = problem["msg"]
-        if problem["type"] == "extra_forbidden":
+        value = problem["input"]
+        unknown = problem["type"] == "extra_forbidden"
+        if unknown:
             message = "unknown setting (check the spelling; see the example config)"
         if problem["type"] == "missing":
             lines.append(f"{where}: {field}: required setting is missing")
+        elif unknown or isinstance(value, dict | list) or any(map(SECRET_NAME.search, loc)):
+            lines.append(f"{where}: {field}: {message}")
         else:
-            lines.append(f"{where}: {field}: {message} (got {problem['input']!r})")
+            lines.append(f"{where}: {field}: {message} (got {value!r})")
     return "\n".join(lines)
 
 

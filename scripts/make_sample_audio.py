@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeai.audio.files import write_wav
-from edgeai.catalog import Catalog
+from edgeai.models.catalog import Catalog
 from edgeai.config import Config
 from edgeai.synthetic.speech import PiperStyle, Synthesizer
 

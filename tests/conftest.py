@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edgeai.catalog import Catalog, CatalogEntry
 from edgeai.config import Config
-from edgeai.profiles import Profiles
+from edgeai.device.profiles import Profiles
+from edgeai.ears.wake.frontend import WakeFrontend
+from edgeai.models.catalog import Catalog, CatalogEntry
 from edgeai.store import ModelStore
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
-from edgeai.voice.build import VoiceModels, load_voice_models
-from edgeai.wake.frontend import WakeFrontend
+from edgeai.voice.build import VoiceModels, VoiceModelSettings, load_voice_models
 from tests.fakes import FakeServer, serve
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,6 +47,13 @@ def profiles(catalog: Catalog) -> Profiles:
 def hub() -> Iterator[FakeServer]:
     with serve(FakeServer()) as server:
         yield server
+
+
+@pytest.fixture
+def use_hub(hub: FakeServer, monkeypatch: pytest.MonkeyPatch) -> FakeServer:
+    """The local hub, where Hugging Face sources are fetched from."""
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    return hub
 
 
 @pytest.fixture
@@ -112,7 +119,7 @@ def voice_models(model_store: ModelStore, voice_config: Config) -> VoiceModels:
     """Whisper, SmolLM2 and the Piper voice, loaded once for every module that talks."""
     catalog = Catalog.load()
     profile = Profiles.load(catalog).get("x86-cpu")
-    return load_voice_models(voice_config, profile, model_store, catalog)
+    return load_voice_models(VoiceModelSettings.of(voice_config), profile, model_store, catalog)
 
 
 @pytest.fixture(scope="session")

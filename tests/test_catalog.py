@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from edgeai.catalog import Catalog, LicenceFlag, PyPISource
 from edgeai.errors import ConfigError, UnknownModelError
+from edgeai.models.catalog import Catalog, LicenceFlag, PyPISource
 
 # (package==version, path in the wheel, first 16 hex digits of sha256, bytes) from MODELS.md
 MODELS_MD = [

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from edgeai.cli.main import cli
-from edgeai.hostfacts import probe
+from edgeai.device.host import probe
 from tests.conftest import REPO
 from tests.test_profiles import MACHINES, fake_root
 

@@ -37,8 +37,27 @@ def test_misspelt_setting_is_named_with_its_line(tmp_path: Path):
         load_config(path)
     assert str(error.value) == (
         f"{path}:3: audio.input_devise: unknown setting (check the spelling; "
-        "see the example config) (got 2)"
+        "see the example config)"
     )
+
+
+def test_errors_never_repeat_a_secret_or_an_unknown_keys_value(tmp_path: Path):
+    """A misspelt or malformed secret would land in the journal, STATUS and /events."""
+    path = write(
+        tmp_path,
+        "api:\n  tokn: hunter2-misspelt\n  token: [hunter2-list]\n"
+        "mqtt:\n  password: {x: hunter2-map}\n"
+        "remote:\n  llm: {url: 'http://a:1/v1', api_key: 7, extra: hunter2-extra}\n"
+        "wyoming:\n  host: 0.0.0.0\n",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert "hunter2" not in message
+    fields = ("api.tokn", "api.token", "mqtt.password", "remote.llm.api_key", "remote.llm.extra")
+    for field in (*fields, "wyoming"):
+        assert field in message, field
+    assert len(message.splitlines()) == 6
 
 
 def test_wrong_value_says_what_was_expected(tmp_path: Path):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgeai.catalog import Catalog, ModelFile
 from edgeai.config import Config
+from edgeai.device.host import probe
+from edgeai.device.profiles import Profiles
 from edgeai.doctor import Check, Level, run_checks
-from edgeai.hostfacts import probe
-from edgeai.manifest import Gate, catalog_manifest, write_manifest
-from edgeai.profiles import Profiles
+from edgeai.models.catalog import Catalog, ModelFile
+from edgeai.models.manifest import Gate, catalog_manifest, write_manifest
 from edgeai.store.files import hash_file
 from tests.test_profiles import MACHINES, fake_root
 
@@ -133,3 +133,28 @@ def test_remote_stages_are_checked_for_a_listener(tmp_path: Path):
     assert llm.level is Level.WARN and "refused" in llm.detail.lower()
     assert "local model answers" in llm.fix
     assert "remote tts" not in checks
+
+
+def test_a_config_holding_secrets_readable_by_every_user_is_warned(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from edgeai.cli.main import cli
+    from edgeai.config import load_config
+
+    path = tmp_path / "edgeai.yaml"
+    path.write_text("profile: x86-cpu\nmqtt:\n  password: hunter2\n")
+    path.chmod(0o644)
+    config, _ = load_config(path)
+    machine = MACHINES["raspberry-pi-5"]
+    catalog = Catalog.load()
+    facts = probe(fake_root(tmp_path, machine))
+    checks = {c.topic: c for c in run_checks(config, path, facts, catalog, Profiles.load(catalog))}
+    warned = checks["config"]
+    assert warned.level is Level.WARN and "mqtt.password" in warned.detail
+    assert "hunter2" not in warned.detail and "chmod 640" in warned.fix
+    checked = CliRunner().invoke(cli, ["config", "check", str(path)])
+    assert checked.exit_code == 0 and "every local user can read it" in checked.output
+    path.chmod(0o640)
+    checks = {c.topic: c for c in run_checks(config, path, facts, catalog, Profiles.load(catalog))}
+    assert checks["config"].level is Level.OK
+    assert "warning" not in CliRunner().invoke(cli, ["config", "check", str(path)]).output

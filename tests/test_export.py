@@ -7,6 +7,7 @@ import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import onnx
@@ -14,21 +15,27 @@ import pytest
 from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 
-from edgeai.artifacts import ArtifactIndex, role_model
-from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
 from edgeai.config import Config
+from edgeai.device.artifacts import ArtifactIndex, role_model
+from edgeai.device.profiles import Profiles, RoleAssignment
 from edgeai.errors import ConfigError, ExportError, ModelLoadError
 from edgeai.export import onnx_convert
 from edgeai.export.classifier import export_classifier
 from edgeai.export.common import ExportContext
+from edgeai.export.coverage import role_recipes
 from edgeai.export.detection_metrics import box_agreement, mean_average_precision
 from edgeai.export.detector import export_detector
+from edgeai.export.hub_checkpoint import fetch_checkpoint
 from edgeai.export.llm import export_llm
 from edgeai.export.recipe import (
     ClassifierRecipe,
     DetectorRecipe,
+    HubFile,
+    HubSource,
     LlmRecipe,
+    LlmTarget,
+    SourceSpec,
     SttRecipe,
     SttTarget,
     TtsRecipe,
@@ -38,8 +45,9 @@ from edgeai.export.recipe import (
 )
 from edgeai.export.stt import export_stt
 from edgeai.export.tts import export_tts
-from edgeai.manifest import Gate
-from edgeai.profiles import Profiles, RoleAssignment
+from edgeai.export.wakeword.recipe import WakeWordRecipe
+from edgeai.models.catalog import Catalog
+from edgeai.models.manifest import Gate
 from edgeai.store import ModelStore
 from edgeai.synthetic.people_images import FALLEN, UPRIGHT, labelled_people_images
 from edgeai.vision.build import default_detector, load_detector
@@ -50,6 +58,7 @@ from edgeai.voice.stt import load_stt
 from edgeai.voice.stt.whisper_cpp import WhisperCppSTT
 from edgeai.voice.tts import PiperTTS
 from tests.conftest import REPO, assert_png, speak
+from tests.fakes import FakeServer
 
 REAL_SOURCE_SHA = "eee43d6844141b8f3b9cea25dbb4faa9f6bfde117d49329a3be43cbfd42c2ac7"
 
@@ -368,7 +377,11 @@ def test_real_detector_int8_is_small_agrees_with_its_source_and_the_profile_load
 
     # the runtime picks it for x86-cpu, and it finds the person the source finds
     detector = default_detector(
-        Config(), profiles.get("x86-cpu"), model_store, catalog, ArtifactIndex.load(out)
+        Config().camera.min_score,
+        profiles.get("x86-cpu"),
+        model_store,
+        catalog,
+        ArtifactIndex.load(out),
     )
     assert isinstance(detector, YoloDetector)
     picture = next(p for p in labelled_people_images(20, seed=9) if UPRIGHT in p.postures)
@@ -542,36 +555,6 @@ def llm_recipe(weights: Path, **changes: object) -> LlmRecipe:
     return LlmRecipe.model_validate(data)
 
 
-def test_a_checkpoint_becomes_gguf_f16_q8_and_q4_gated_on_perplexity_and_replaces_the_llm(
-    tiny_llm: Path, catalog: Catalog, profiles: Profiles, tmp_path: Path
-):
-    out = tmp_path / "artifacts"
-    ctx = replace(context(ModelStore(tmp_path / "s"), catalog, profiles, out), cache=EXPORT_TOOLS)
-    q8, q4, f16, ov = export_llm(llm_recipe(tiny_llm), ctx)
-    assert q4.size_bytes < q8.size_bytes < f16.size_bytes
-    assert f16.size_bytes > 3.5 * q4.size_bytes * 0.9  # 16 bits against about 4.9 per weight
-    for manifest in (q8, q4, f16, ov):
-        assert manifest.gate.metric == "perplexity" and not manifest.gate.higher_is_better
-        assert manifest.accuracy["evaluation_tokens"] > 50
-        assert manifest.usable and manifest.replaces == "smollm2-135m-instruct-q4_1"
-    assert f16.gate.value == pytest.approx(f16.gate.reference)  # the f16 is the reference
-    assert ov.engine == "openvino" and ov.files[0].name == "openvino_model.xml"
-    assert "openvino_model.bin" in {f.name for f in ov.files} and ov.usable
-    assert {"openvino_tokenizer.xml", "openvino_detokenizer.xml"} <= {f.name for f in ov.files}
-    assert not list(out.glob(".scratch-*"))
-    # openvino-genai, the runtime this format is for, runs it end to end: tokenizer IR included
-    import openvino_genai
-
-    pipeline = openvino_genai.LLMPipeline(str(out / "tiny-llm" / "openvino-int4"), "CPU")
-    assert isinstance(pipeline.generate("The door", max_new_tokens=4), str)
-
-    index = ArtifactIndex.load(out)
-    path, role = role_model(profiles.get("x86-cpu"), "llm", ModelStore(tmp_path), catalog, index)
-    # q8_0 and the OpenVINO IR are both meant for x86-cpu; the LLM role runs on llama.cpp
-    assert path == out / "tiny-llm" / "q8_0" / "model.gguf" and role.engine == "llama_cpp"
-    LocalLLM(path, threads=1)  # the runtime's own loader accepts it
-
-
 def test_an_unsupported_architecture_is_refused_with_the_supported_ones(
     tiny_llm: Path, catalog: Catalog, profiles: Profiles, tmp_path: Path
 ):
@@ -665,11 +648,6 @@ def tiny_whisper_checkpoint(
     return folder / "model.safetensors"
 
 
-@pytest.fixture(scope="module")
-def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_whisper_checkpoint(tmp_path_factory.mktemp("tiny-whisper"))
-
-
 def stt_recipe(weights: Path, targets: list[dict[str, object]]) -> SttRecipe:
     return SttRecipe.model_validate(
         {
@@ -685,48 +663,6 @@ def stt_recipe(weights: Path, targets: list[dict[str, object]]) -> SttRecipe:
             "targets": targets,
         }
     )
-
-
-def test_a_whisper_checkpoint_becomes_ctranslate2_onnx_and_openvino_gated_on_wer(
-    tiny_whisper: Path, catalog: Catalog, profiles: Profiles, tmp_path: Path
-):
-    recipe = stt_recipe(
-        tiny_whisper,
-        [
-            {
-                "name": "ct2-int8",
-                "format": "ctranslate2",
-                "precision": "int8",
-                "profiles": ["x86-cpu"],
-            },
-            {"name": "onnx-int8", "format": "onnx", "precision": "int8", "profiles": ["x86-cpu"]},
-            {"name": "openvino-int8", "format": "openvino", "precision": "int8"},
-        ],
-    )
-    out = tmp_path / "artifacts"
-    ct2, onnx_int8, ov = export_stt(
-        recipe, context(ModelStore(tmp_path / "s"), catalog, profiles, out)
-    )
-    assert [f.name for f in ct2.files][:1] == ["model.bin"]
-    assert {"config.json", "tokenizer.json"} <= {f.name for f in ct2.files}
-    assert {"encoder_model.onnx", "decoder_model.onnx", "decoder_with_past_model.onnx"} <= {
-        f.name for f in onnx_int8.files
-    }
-    assert ov.files[0].name == "openvino_encoder_model.xml" and ov.engine == "openvino"
-    for manifest in (ct2, onnx_int8, ov):
-        assert manifest.gate.metric == "wer" and manifest.usable
-        assert manifest.latency_ms and manifest.reference_latency_ms
-
-    # both are meant for x86-cpu: the voice loop takes the first in the recipe's order; the
-    # runtime runs the ONNX and OpenVINO ones too, each from its folder alone
-    path, role = role_model(
-        profiles.get("x86-cpu"), "stt", ModelStore(tmp_path), catalog, ArtifactIndex.load(out)
-    )
-    assert path == out / "tiny-whisper" / "ct2-int8" / "model.bin" and role.engine == "ctranslate2"
-    load_stt(role.engine, path, 1).warm_up()
-    assert {"tokenizer.json", "generation_config.json"} <= {f.name for f in onnx_int8.files}
-    load_stt("onnxruntime", out / "tiny-whisper" / "onnx-int8" / "encoder_model.onnx", 1).warm_up()
-    load_stt("openvino", out / "tiny-whisper" / "openvino-int8" / ov.files[0].name, 1).warm_up()
 
 
 @pytest.mark.parametrize("engine", ["onnxruntime", "openvino"])
@@ -948,3 +884,241 @@ def test_a_torchscript_classifier_like_torchvision_saves_becomes_onnx_gated_on_a
     assert fp32.accuracy["top1_agreement"] == 1.0 and fp32.usable  # the same network, exported
     assert fp32.source.file.endswith("tiny-cnn.pt") and int8.engine == "onnxruntime"
     assert int8.usable == int8.gate.passed
+
+
+# --- the bundled recipes: every file valid, every default model's role served --------------
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "export").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_bundled_recipe_is_valid_and_pins_its_source(path: Path):
+    recipe = load_recipe(path)
+    if isinstance(recipe, WakeWordRecipe):
+        assert recipe.name == path.stem.removeprefix("wakeword-").replace("-", "_")
+        return
+    assert recipe.name == path.stem
+    hub = recipe.source.huggingface
+    if hub is not None:  # a commit, the weights' size, and the files the converters read
+        assert len(hub.revision) == 40 and hub.files[0].size_bytes
+        assert {"config.json", "tokenizer.json"} <= {f.path for f in hub.files}
+
+
+def test_export_list_shows_a_recipe_or_why_there_is_none_for_every_default_model(
+    profiles: Profiles,
+):
+    rows = role_recipes(profiles)
+    by_model = {row.model: row for row in rows}
+    for profile in profiles:
+        for role, assignment in profile.roles.items():
+            row = by_model[assignment.model]
+            assert row.role == role
+            assert row.recipe is not None or row.note.startswith("no export path"), row
+    recipes = {row.role: row.recipe for row in rows if row.recipe}
+    assert recipes == {
+        "wake": "wakeword-hey-jarvis", "stop": "wakeword-stop", "stt": "whisper-tiny-en",
+        "llm": "smollm2-135m", "tts": "piper-joe", "detector": "yolov8-fall",
+    }  # fmt: skip
+    assert by_model["silero-vad"].recipe is None
+    assert "x86-cpu" in by_model["whisper-tiny-en-ct2"].profiles
+
+    listed = CliRunner().invoke(cli, ["export", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    shown = json.loads(listed.output)
+    assert shown["artifacts"] == [] and len(shown["recipes"]) == len(rows)
+    text = CliRunner().invoke(cli, ["export", "list"]).output
+    assert "smollm2-135m" in text and "no export path: Silero VAD" in text
+
+
+# --- the bundled Whisper and LLM recipes, end to end on a local hub with tiny checkpoints ---
+
+
+def publish_checkpoint(hub: FakeServer, source: HubSource, folder: Path) -> HubSource:
+    """The folder's files served as the recipe's repository at its revision; the recipe's
+    source pointed at them (the tiny weights first, with their size), repository and revision
+    kept."""
+    weights = folder / "model.safetensors"
+    others = sorted(p for p in folder.iterdir() if p.is_file() and p != weights)
+    for path in [weights, *others]:
+        hub.files[f"/{source.repo}/resolve/{source.revision}/{path.name}"] = path.read_bytes()
+    files = [{"path": weights.name, "size_bytes": weights.stat().st_size}]
+    files += [{"path": p.name} for p in others]
+    return source.model_copy(update={"files": [HubFile.model_validate(f) for f in files]})
+
+
+HubRecipe = TypeVar("HubRecipe", SttRecipe, LlmRecipe)
+
+
+def on_hub(recipe: HubRecipe, hub: FakeServer, folder: Path) -> HubRecipe:
+    assert recipe.source.huggingface is not None
+    served = publish_checkpoint(hub, recipe.source.huggingface, folder)
+    sha = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+    source = recipe.source.model_copy(update={"huggingface": served, "sha256": sha})
+    return recipe.model_copy(update={"source": source})
+
+
+def test_the_bundled_whisper_recipe_fetches_its_checkpoint_and_builds_every_target(
+    use_hub: FakeServer, catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    bundled = load_recipe(recipe_path("whisper-tiny-en"))
+    assert isinstance(bundled, SttRecipe)
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    tiny_whisper_checkpoint(folder, openai_layout=True)  # whisper.cpp's layout, for ggml
+    recipe = on_hub(bundled, use_hub, folder).model_copy(
+        update={"sentences": bundled.sentences[:3], "voices": bundled.voices[:1]}
+    )
+    out = tmp_path / "artifacts"
+    ctx = replace(
+        context(ModelStore(tmp_path / "s"), catalog, profiles, out),
+        cache=EXPORT_TOOLS,
+        checkpoints=tmp_path / "checkpoints",
+    )
+    manifests = export_stt(recipe, ctx)
+    assert [m.target for m in manifests] == [t.name for t in bundled.targets]
+    for m in manifests:
+        assert m.usable and m.gate.metric == "wer", m.gate
+        assert m.latency_ms and m.reference_latency_ms
+        assert m.source.origin == "huggingface:openai/whisper-tiny.en@87c7102498"
+        assert (out / "whisper-tiny-en" / m.target / "manifest.json").is_file()
+    by_target = {m.target: m for m in manifests}
+    ct2, ov, onnx_int8 = by_target["ct2-int8"], by_target["openvino-int8"], by_target["onnx-int8"]
+    assert [f.name for f in ct2.files][:1] == ["model.bin"]
+    assert {"config.json", "tokenizer.json"} <= {f.name for f in ct2.files}
+    assert {"encoder_model.onnx", "decoder_model.onnx", "decoder_with_past_model.onnx",
+            "tokenizer.json", "generation_config.json"} <= {f.name for f in onnx_int8.files}  # fmt: skip
+    assert ov.files[0].name == "openvino_encoder_model.xml" and ov.engine == "openvino"
+    q5 = by_target["ggml-q5_0"]
+    assert q5.files[0].name == "ggml-model-q5_0.bin" and q5.engine == "whispercpp"
+    assert q5.size_bytes < by_target["ggml-q8_0"].size_bytes
+
+    # each profile's voice loop takes its first target; the runtime runs every format, each
+    # from its folder alone
+    index = ArtifactIndex.load(out)
+    path, role = role_model(profiles.get("x86-cpu"), "stt", ModelStore(tmp_path), catalog, index)
+    assert path == out / "whisper-tiny-en" / "ct2-int8" / "model.bin"
+    load_stt(role.engine, path, 1).warm_up()
+    npu = profiles.get("intel-core-ultra-npu")
+    path, role = role_model(npu, "stt", ModelStore(tmp_path), catalog, index)
+    assert path == out / "whisper-tiny-en" / "openvino-int8" / ov.files[0].name
+    load_stt(role.engine, path, 1).warm_up()
+    load_stt(
+        "onnxruntime", out / "whisper-tiny-en" / "onnx-int8" / "encoder_model.onnx", 1
+    ).warm_up()
+    load_stt("whispercpp", out / "whisper-tiny-en" / "ggml-q5_0" / q5.files[0].name, 1).warm_up()
+
+
+def test_the_bundled_llm_recipe_fetches_its_checkpoint_and_builds_every_target(
+    use_hub: FakeServer, tiny_llm: Path, catalog: Catalog, profiles: Profiles, tmp_path: Path
+):
+    """The bundled targets, and the f16 GGUF (the quantizations' reference) as one more."""
+    bundled = load_recipe(recipe_path("smollm2-135m"))
+    assert isinstance(bundled, LlmRecipe)
+    recipe = on_hub(bundled, use_hub, tiny_llm.parent)
+    f16_target = LlmTarget(name="f16", precision="f16")
+    recipe = recipe.model_copy(update={"targets": [*recipe.targets, f16_target]})
+    out = tmp_path / "artifacts"
+    ctx = replace(
+        context(ModelStore(tmp_path / "s"), catalog, profiles, out),
+        cache=EXPORT_TOOLS,
+        checkpoints=tmp_path / "checkpoints",
+    )
+    q4, q8, ov, f16 = export_llm(recipe, ctx)
+    assert q4.size_bytes < q8.size_bytes < f16.size_bytes
+    assert f16.size_bytes > 3.5 * q4.size_bytes * 0.9  # 16 bits against about 4.9 per weight
+    for m in (q4, q8, ov, f16):
+        assert m.usable and m.gate.metric == "perplexity" and not m.gate.higher_is_better
+        assert m.accuracy["evaluation_tokens"] > 50
+        assert m.replaces == "smollm2-135m-instruct-q4_1"
+        assert m.source.origin == "huggingface:HuggingFaceTB/SmolLM2-135M-Instruct@12fd25f773"
+    assert f16.gate.value == pytest.approx(f16.gate.reference)  # the f16 is the reference
+    assert ov.engine == "openvino" and ov.files[0].name == "openvino_model.xml"
+    assert {"openvino_model.bin", "openvino_tokenizer.xml", "openvino_detokenizer.xml"} <= {
+        f.name for f in ov.files
+    }
+    assert not list(out.glob(".scratch-*"))
+    # openvino-genai, the runtime this format is for, runs it end to end: tokenizer IR included
+    import openvino_genai
+
+    pipeline = openvino_genai.LLMPipeline(str(out / "smollm2-135m" / "openvino-int4"), "CPU")
+    assert isinstance(pipeline.generate("The door", max_new_tokens=4), str)
+
+    # the LLM role runs on llama.cpp: each profile takes its GGUF, which the runtime loads
+    index = ArtifactIndex.load(out)
+    path, role = role_model(profiles.get("x86-cpu"), "llm", ModelStore(tmp_path), catalog, index)
+    assert path == out / "smollm2-135m" / "q8_0" / "model.gguf" and role.engine == "llama_cpp"
+    LocalLLM(path, threads=1)
+    pi4 = profiles.get("raspberry-pi-4")
+    path, _ = role_model(pi4, "llm", ModelStore(tmp_path), catalog, index)
+    assert path == out / "smollm2-135m" / "q4_k_m" / "model.gguf"
+
+
+# --- the hub source: verified, fetched once, nothing half-fetched ---------------------------
+
+CONFIG_BYTES = b'{"model_type": "tiny"}'
+WEIGHT_BYTES = b"weights" * 1000
+TINY_REVISION = "0123456789abcdef0123456789abcdef01234567"
+TINY_REPO = f"/acme/tiny/resolve/{TINY_REVISION}"
+
+
+@pytest.fixture
+def tiny_repo(use_hub: FakeServer) -> FakeServer:
+    """acme/tiny on the local hub: weights and a config."""
+    use_hub.files[f"{TINY_REPO}/model.safetensors"] = WEIGHT_BYTES
+    use_hub.files[f"{TINY_REPO}/config.json"] = CONFIG_BYTES
+    return use_hub
+
+
+def hub_recipe_source(config_sha: str | None = None) -> SourceSpec:
+    config: dict[str, object] = {"path": "config.json"}
+    if config_sha:
+        config.update(sha256=config_sha, size_bytes=len(CONFIG_BYTES))
+    return SourceSpec.model_validate(
+        {
+            "huggingface": {
+                "repo": "acme/tiny",
+                "revision": TINY_REVISION,
+                "files": [{"path": "model.safetensors", "size_bytes": len(WEIGHT_BYTES)}, config],
+            },
+            "sha256": hashlib.sha256(WEIGHT_BYTES).hexdigest(),
+        }
+    )
+
+
+def test_a_hub_checkpoint_is_verified_fetched_once_and_refetched_when_damaged(
+    tiny_repo: FakeServer, tmp_path: Path
+):
+    spec = hub_recipe_source(hashlib.sha256(CONFIG_BYTES).hexdigest())
+    assert spec.huggingface is not None
+    folder = fetch_checkpoint(spec.huggingface, spec.sha256, tmp_path, "tiny")
+    assert (folder / "model.safetensors").read_bytes() == WEIGHT_BYTES
+    assert len(tiny_repo.requests) == 2
+
+    assert fetch_checkpoint(spec.huggingface, spec.sha256, tmp_path, "tiny") == folder
+    assert len(tiny_repo.requests) == 2  # intact: not fetched again
+    (folder / "config.json").write_bytes(b'{"model_type": "evil"}')
+    fetch_checkpoint(spec.huggingface, spec.sha256, tmp_path, "tiny")
+    assert (folder / "config.json").read_bytes() == CONFIG_BYTES and len(tiny_repo.requests) == 4
+
+
+def test_a_changed_or_missing_hub_file_leaves_no_checkpoint_and_names_the_file(
+    tiny_repo: FakeServer, tmp_path: Path
+):
+    changed = hub_recipe_source("0" * 64)
+    assert changed.huggingface is not None
+    with pytest.raises(
+        ExportError,
+        match=r"^tiny: fetching huggingface:acme/tiny@0123456789 failed: config\.json: "
+        "sha256 mismatch: expected 0000",
+    ):
+        fetch_checkpoint(changed.huggingface, changed.sha256, tmp_path, "tiny")
+    del tiny_repo.files[f"{TINY_REPO}/config.json"]
+    spec = hub_recipe_source()
+    assert spec.huggingface is not None
+    with pytest.raises(ExportError, match=r"config\.json answered HTTP 404"):
+        fetch_checkpoint(spec.huggingface, spec.sha256, tmp_path, "tiny")
+    assert list(tmp_path.rglob("*.safetensors")) == []
+
+    with pytest.raises(ValueError, match="should match pattern"):  # no way out of the folder
+        HubFile.model_validate({"path": "../x"})
+    pinned_twice = {"path": "model.safetensors", "sha256": "0" * 64, "size_bytes": 1}
+    with pytest.raises(ValueError, match=r"\(the weights\) is pinned by source.sha256"):
+        HubSource.model_validate({"repo": "a/b", "revision": "0" * 40, "files": [pinned_twice]})

@@ -111,9 +111,48 @@ def test_timers_that_rang_while_stopped_are_due_at_start(tmp_path: Path, clock: 
     ctx = context(tmp_path, clock)
     handle(match("set a timer for 10 seconds"), ctx)
     clock[0] += 3600
-    due = TimerStore(tmp_path / "timers.json", lambda: clock[0]).pop_due()
+    store = TimerStore(tmp_path / "timers.json", lambda: clock[0])
+    due = store.due()
     assert [t.duration_s for t in due] == [10]
+    # a ring stays stored until it was announced: a crash in between does not lose it
+    assert len(json.loads((tmp_path / "timers.json").read_text())) == 1
+    store.rang(due[0])
     assert json.loads((tmp_path / "timers.json").read_text()) == []
+    assert store.due() == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '[{"id": "a", "name": null, "duration_s": "ten", "due_epoch_s": 5}]',
+        '[{"id": "a", "name": null, "duration_s": 10}]',
+        '["a timer"]',
+        '[{"id": 7, "name": null, "duration_s": 10, "due_epoch_s": 5}]',
+    ],
+)
+def test_a_timer_file_with_wrong_fields_is_kept_aside_like_a_corrupt_one(
+    tmp_path: Path, clock: list[float], content: str
+):
+    (tmp_path / "timers.json").write_text(content)
+    store = TimerStore(tmp_path / "timers.json", lambda: clock[0])
+    assert store.active() == [] and store.due() == []
+    (kept,) = tmp_path.glob("timers.json.corrupt-*")
+    assert kept.read_text() == content
+
+
+def test_a_timer_that_cannot_be_saved_still_rings_and_the_failure_is_counted(
+    tmp_path: Path, clock: list[float]
+):
+    blocked = tmp_path / "not-a-folder"  # tests run as root, so file modes would not stop it
+    blocked.write_text("")
+    store = TimerStore(blocked / "timers.json", lambda: clock[0])
+    store.add(5, "tea")
+    assert store.failed_saves == 1 and "not saved" in (store.save_problem or "")
+    clock[0] += 10
+    (due,) = store.due()
+    assert due.name == "tea"
+    store.rang(due)
+    assert store.due() == [] and store.failed_saves == 2
 
 
 def test_a_corrupt_timer_file_is_kept_aside_not_lost(tmp_path: Path, clock: list[float]):

@@ -12,10 +12,10 @@ import soundfile
 from click.testing import CliRunner
 
 from edgeai.audio.sources import ArraySource, RawPcmSource
-from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
 from edgeai.config import Config, VadSettings
-from edgeai.listen import build_listener
+from edgeai.device.profiles import Profiles
+from edgeai.ears.listener import build_listener
 from edgeai.messages import (
     NoSpeech,
     SpeechEnded,
@@ -24,7 +24,7 @@ from edgeai.messages import (
     StopWordHeard,
     WakeDetected,
 )
-from edgeai.profiles import Profiles
+from edgeai.models.catalog import Catalog
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from edgeai.catalog import Catalog
-from edgeai.detect import detect_profile
+from edgeai.device.detection import detect_profile
+from edgeai.device.host import probe
+from edgeai.device.profiles import ROLES, Profiles
 from edgeai.errors import ConfigError, ProfileError
-from edgeai.hostfacts import probe
-from edgeai.profiles import ROLES, Profiles
+from edgeai.models.catalog import Catalog
 from tests.conftest import REPO
 
 ARM_CPUINFO = """\

@@ -19,8 +19,10 @@ import yaml
 
 from edgeai.audio.convert import to_runtime_format
 from edgeai.config import Config, RemoteStage
-from edgeai.voice.build import VoiceModels, with_remote_stages
+from edgeai.runtime.remote import with_remote_stages
+from edgeai.voice.build import VoiceModels
 from edgeai.voice.fallback import Circuit, FallbackLanguageModel
+from edgeai.voice.llm import ChatHistory, chat_messages
 from edgeai.voice.openai_compat import OpenAiChat
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 from tests.test_mqtt import free_port
@@ -163,6 +165,58 @@ def test_a_remote_that_is_down_or_stalls_falls_back_to_the_local_model(
         machine.close()
 
 
+class WrongAnswers:
+    """A Wyoming machine that answers every request with well-framed nonsense: a transcript
+    event without text, audio at rate 0."""
+
+    ANSWERS = (
+        b'{"type": "transcript", "data": {}}\n',
+        b'{"type": "audio-start", "data": {"rate": 0, "width": 2, "channels": 1}}\n'
+        + b'{"type": "audio-chunk", "data": {"rate": 0, "width": 2, "channels": 1}, '
+        + b'"payload_length": 4}\n\x00\x00\x00\x00',
+    )
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"tcp://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection = self.listener.accept()[0]
+            except OSError:
+                return
+            with connection:
+                request = connection.recv(65536)
+                answer = self.ANSWERS[0] if b"transcribe" in request else self.ANSWERS[1]
+                connection.sendall(answer)
+                connection.recv(1)  # until the client closes
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_remote_that_answers_well_framed_nonsense_falls_back_to_the_local_model(
+    voice_config: Config, voice_models: VoiceModels, caplog: pytest.LogCaptureFixture
+):
+    machine = WrongAnswers()
+    try:
+        stage = {"url": machine.url, "timeout_s": 5, "retry_after_s": 60}
+        models = with_remote_stages(voice_models, remote_config(voice_config, stt=stage, tts=stage))
+        speech = np.concatenate([silence(0.3), speak("what time is it"), silence(0.3)])
+        with caplog.at_level(logging.WARNING):
+            assert "time" in models.stt.transcribe(speech).lower()
+            audio = np.concatenate(list(models.tts.synthesize("The door is open.")))
+        assert len(audio) > 0.5 * models.tts.sample_rate_hz  # the local voice spoke it
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert any(f"remote stt at {machine.url} failed" in w for w in warnings), warnings
+        assert any(f"remote tts at {machine.url} failed" in w for w in warnings), warnings
+        assert models.stt.circuit.failures == models.tts.circuit.failures == 1  # type: ignore[attr-defined]
+    finally:
+        machine.close()
+
+
 def openai_server(command: list[str], folder: Path, ready_path: str) -> Iterator[str]:
     """Start `command` (which must listen on the port after --port), wait until `ready_path`
     answers 200, yield its /v1 base URL, stop it."""
@@ -218,10 +272,11 @@ def test_an_openai_compatible_transcription_endpoint_is_the_remote_stt(
 def test_an_openai_compatible_endpoint_streams_the_answer_and_keeps_the_history(
     llama_server: str,
 ):
-    chat = OpenAiChat(RemoteStage(url=llama_server, timeout_s=30), max_tokens=16, history_turns=2)
-    pieces = list(chat.stream("Say hello to Anna.", threading.Event()))
+    chat = OpenAiChat(RemoteStage(url=llama_server, timeout_s=30), max_tokens=16)
+    history = ChatHistory(turns=2)
+    pieces = list(chat.stream("Say hello to Anna.", threading.Event(), history))
     assert len(pieces) > 1  # streamed, not one block
-    messages = chat.history.messages("And to Ben?")
+    messages = chat_messages("And to Ben?", history)
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     assert messages[2]["content"] == "".join(pieces).strip()
 
@@ -231,10 +286,10 @@ def test_an_endpoint_that_errors_is_one_line_and_the_local_llm_answers(
 ):
     wrong = RemoteStage(url=llama_server.replace("/v1", "/nope"), timeout_s=10)
     llm = FallbackLanguageModel(
-        OpenAiChat(wrong, max_tokens=16, history_turns=2), voice_models.llm, Circuit("llm", wrong)
+        OpenAiChat(wrong, max_tokens=16), voice_models.llm, Circuit("llm", wrong)
     )
     with caplog.at_level(logging.WARNING):
-        reply = "".join(llm.stream("Say hello.", threading.Event(), remember=False))
+        reply = "".join(llm.stream("Say hello.", threading.Event()))
     assert reply.strip()
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert "remote llm" in warning and "HTTP 404" in warning and "\n" not in warning

@@ -21,7 +21,7 @@ from wyoming.asr import Transcript
 from wyoming.info import Describe, Info
 
 from edgeai.audio.files import read_audio
-from edgeai.audio.sinks import WavSink
+from edgeai.audio.sinks import NullSink, WavSink
 from edgeai.audio.sources import ArraySource
 from edgeai.config import RemoteStage
 from edgeai.paths import bundled_data_dir
@@ -297,7 +297,7 @@ def test_a_hung_audio_loop_starves_the_watchdog_and_the_restart_comes_up_again(
         notify.wait_for("READY", 120, "1")
         notify.wait_for("WATCHDOG", 2 * watchdog_s)  # fed while audio flows
         first.hang_audio()
-        notify.wait_for("STATUS", 3 * watchdog_s, "stalled: audio loop for ")
+        notify.wait_for("STATUS", 3 * watchdog_s, "failed: audio loop: no progress for ")
         last_ping = time.monotonic()
         while notify.receive(max(0.0, last_ping + watchdog_s - time.monotonic())):
             assert "WATCHDOG" not in notify.messages[-1], "fed the watchdog while stalled"
@@ -305,7 +305,7 @@ def test_a_hung_audio_loop_starves_the_watchdog_and_the_restart_comes_up_again(
         assert first.process.poll() is None  # still up: it is the watchdog's call, not a crash
         first.process.send_signal(signal.SIGABRT)
         assert first.process.wait(timeout=10) == -signal.SIGABRT
-        assert "no progress in the audio loop" in first.output()
+        assert "audio loop: no progress for" in first.output()
     finally:
         first.stop()
     second = Supervised(config, notify, watchdog_s)
@@ -354,3 +354,107 @@ def test_the_service_plot_shows_memory_and_api_latency(tmp_path: Path):
     result = ServiceBench(ApiLoad(10, 1000, 0, 3.0, 8.0, 12.0, 40.0), soak)
     assert result.soak.growth_after_warm_up == pytest.approx((805.9 - 801.3) / 801.3, abs=1e-3)
     assert_png(service_behaviour(result, tmp_path / "service.png"))
+
+
+class FailingSource:
+    """Audio that flows for a while, then breaks the way a driver bug would."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def blocks(self, block_samples: int):
+        yield from ArraySource(np.zeros(int(self.seconds * 16000), np.int16), True).blocks(
+            block_samples
+        )
+        raise OSError(5, "Input/output error")
+
+
+def test_faults_in_the_service_are_announced_reported_or_refused_never_silent(
+    model_store, tmp_path: Path
+):
+    """Injected into the real service: timers that cannot be saved, a flood of /say, overlong
+    Wyoming transcripts, and an audio loop that dies."""
+    blocked = tmp_path / "not-a-folder"  # tests run as root: a file is what stops a write
+    blocked.write_text("")
+    config = write_config(
+        tmp_path,
+        camera={"enabled": False},
+        api={"port": 0},
+        wyoming={"enabled": True, "port": 0, "zeroconf": False},
+        voice={"timers_file": str(blocked / "timers.json")},
+    )
+    inputs = Inputs(audio=lambda: FailingSource(25.0), open_sink=lambda rate: NullSink())
+    service = Service(config, inputs)
+    service.start()
+    try:
+        assert service.api is not None and service.loops is not None
+        base = f"http://127.0.0.1:{service.api.port}"
+        voice = service.loops.voice
+        # a timer rings although its file cannot be written; /health and /metrics say so
+        voice.responder.intents.timers.add(1, "tea")
+        wait_until(lambda: any(t.reply == "Your tea timer is done." for t in voice.timelines), 20)
+        health = httpx.get(f"{base}/health")
+        assert health.status_code == 200 and health.json()["status"] == "degraded"
+        assert any("timers not saved" in p for p in health.json()["problems"])
+        metrics = httpx.get(f"{base}/metrics").text
+        assert metric(metrics, "edgeai_voice_timer_save_failures_total") >= 2  # set, rang
+        # a flood of /say: what fits is spoken, the rest is refused, capture goes on
+        answers = [
+            httpx.post(f"{base}/say", json={"text": f"Flood number {n}."}) for n in range(14)
+        ]
+        codes = [a.status_code for a in answers]
+        assert set(codes) == {202, 429} and codes.index(429) >= 8, codes
+        assert all(a.headers["Retry-After"] for a in answers if a.status_code == 429)
+        queued = {f"Flood number {n}." for n, code in enumerate(codes) if code == 202}
+        wait_until(lambda: queued <= {t.reply for t in voice.timelines}, 60)
+        assert httpx.get(f"{base}/health").json()["loops"]["audio"]["state"] == "running"
+        # overlong Wyoming transcripts fill that client's own history, not the device's, and
+        # never push a later prompt past the LLM's context
+        port = health.json()["wyoming"]["port"]
+        long_text = "Tell me about this: " + "a dog sat on a red mat and " * 140
+        for _ in range(3):
+            (answer,) = talk(port, [Transcript(long_text).event()], {"handled"})[-1:]
+            assert answer.type == "handled" and answer.data["text"].strip()
+        (answer,) = talk(port, [Transcript("why is the sky blue").event()], {"handled"})[-1:]
+        assert answer.type == "handled" and answer.data["text"].strip()
+        assert voice.responder.history is not None and voice.responder.history.exchanges() == []
+        # the audio loop dies: /health names it, 503, until the watchdog's restart
+        wait_until(lambda: httpx.get(f"{base}/health").status_code == 503, 40)
+        broken = httpx.get(f"{base}/health").json()
+        assert broken["status"] == "failed"
+        assert "audio loop: failed: OSError: [Errno 5] Input/output error" in broken["problems"]
+        assert 'edgeai_loop_failed{loop="audio"} 1.0' in httpx.get(f"{base}/metrics").text
+    finally:
+        service.stop()
+
+
+def wait_until(condition, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout_s} s")
+        time.sleep(0.1)
+
+
+def metric(exposition: str, name: str) -> float:
+    return next(
+        float(line.split()[-1]) for line in exposition.splitlines() if line.startswith(name)
+    )
+
+
+def test_bench_probe_smoke_run(model_store, tmp_path: Path, monkeypatch):
+    """The crowd is held, measured and dropped; the figures come from `edgeai bench probe`."""
+    import edgeai.bench.probe as probe
+    from edgeai.bench.plots import probe_behaviour
+    from edgeai.config import load_config
+
+    for name, value in (("PHASE_S", 1.5), ("REQUEST_TIMEOUT_S", 3.0), ("IDLE_TIMEOUT_S", 5.0)):
+        monkeypatch.setattr(probe, name, value)
+    config, _ = load_config(write_config(tmp_path))
+    result = probe.bench_probe(config, tmp_path / "bench", idle=40, slow=8)
+    assert (result.wyoming_dropped, result.http_dropped, result.wyoming_refused) == (40, 8, 0)
+    for phase in (result.baseline, result.held, result.after):
+        assert phase.requests > 0 and phase.errors == 0
+    assert result.timeline and result.rss_before_mb > 0
+    assert "| crowd held open |" in result.markdown()
+    assert_png(probe_behaviour(result, tmp_path / "probe.png"))

@@ -7,19 +7,21 @@ import logging
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from edgeai.catalog import Catalog
 from edgeai.config import ApiSettings, Config, load_config
+from edgeai.device.host import HostFacts
+from edgeai.device.placement import place
+from edgeai.device.profiles import Profiles
 from edgeai.errors import ConfigError
-from edgeai.hostfacts import HostFacts
 from edgeai.logs import JournalFormatter, logfmt
-from edgeai.placement import place
-from edgeai.profiles import Profiles
-from edgeai.service.health import LoopHealth, WatchdogFeeder
+from edgeai.models.catalog import Catalog
+from edgeai.runtime.supervisor import Supervisor
+from edgeai.service.health import WatchdogFeeder
 from edgeai.service.systemd import SystemdNotifier
 from tests.conftest import REPO
 
@@ -157,16 +159,17 @@ def test_the_watchdog_is_fed_only_while_every_loop_moves(notify_listener: Notify
     env = {"NOTIFY_SOCKET": str(notify_listener.path), "WATCHDOG_USEC": "200000"}
     notifier = SystemdNotifier(env)
     assert notifier.watchdog_s == pytest.approx(0.2)
-    health = LoopHealth()
-    health.watch("audio")
-    health.watch("camera")
-    feeder = WatchdogFeeder(notifier, health, stall_s=0.3)
+    supervisor = Supervisor()
+    audio_ends, camera_ends = threading.Event(), threading.Event()
+    supervisor.run("audio", audio_ends.wait, beats=True, may_end=True)
+    supervisor.run("camera", camera_ends.wait, beats=True)
+    feeder = WatchdogFeeder(notifier, lambda: supervisor.problems(0.3), stall_s=0.3)
     feeder.start()
     try:
         end = time.monotonic() + 0.6
         while time.monotonic() < end:
-            health.beat("audio")
-            health.beat("camera")
+            supervisor.beat("audio")
+            supervisor.beat("camera")
             time.sleep(0.02)
         assert notify_listener.wait_for("WATCHDOG", 0.5) == {"WATCHDOG": "1"}
         while notify_listener.receive(0.01):  # drain
@@ -174,21 +177,56 @@ def test_the_watchdog_is_fed_only_while_every_loop_moves(notify_listener: Notify
         # the camera loop keeps going; the audio loop hangs
         stalled_at = time.monotonic()
         while time.monotonic() < stalled_at + 1.2:
-            health.beat("camera")
+            supervisor.beat("camera")
             notify_listener.receive(0.02)
         reported = [m for m in notify_listener.messages if "STATUS" in m]
-        assert reported[0]["STATUS"].startswith("stalled: audio loop for ")
+        assert reported[0]["STATUS"].startswith("failed: audio loop: no progress for ")
         after = notify_listener.messages[notify_listener.messages.index(reported[0]) :]
         assert not any("WATCHDOG" in m for m in after)  # systemd will restart it
-        # a loop that ended on purpose (its file ran out) no longer has to beat
-        health.finish("audio")
+        # a loop that may end (its file ran out) no longer has to beat once it has
+        audio_ends.set()
         end = time.monotonic() + 0.4
         while time.monotonic() < end:
-            health.beat("camera")
+            supervisor.beat("camera")
             time.sleep(0.02)
         assert notify_listener.wait_for("WATCHDOG", 0.5) == {"WATCHDOG": "1"}
+        assert supervisor.snapshot()["audio"]["state"] == "ended"
+        # a loop that must not end, ending by itself, is a failure, beats or not
+        camera_ends.set()
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and not supervisor.problems(0.3):
+            supervisor.beat("camera")
+            time.sleep(0.02)
+        (problem,) = supervisor.problems(0.3)
+        assert problem.describe() == "camera loop: failed: it ended while nobody stopped it"
     finally:
         feeder.stop()
+
+
+def test_an_exception_escaping_a_loop_is_kept_with_its_traceback_logged(caplog, monkeypatch):
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)  # restored afterwards
+    supervisor = Supervisor()
+    supervisor.install_excepthook()
+
+    def broken() -> None:
+        raise OSError(28, "No space left on device")
+
+    with caplog.at_level(logging.ERROR):
+        supervisor.run("audio", broken, beats=True).join()
+        # a thread that was not started by the supervisor (a worker inside a loop) too
+        outside = threading.Thread(target=lambda: 1 / 0, name="turns")
+        outside.start()
+        outside.join()
+    problems = {p.loop: p.reason for p in supervisor.problems(60)}
+    assert problems == {
+        "audio": "failed: OSError: [Errno 28] No space left on device",
+        "turns": "failed: ZeroDivisionError: division by zero",
+    }
+    tracebacks = [r for r in caplog.records if r.exc_info is not None]
+    assert {r.exc_info[0] for r in tracebacks} == {OSError, ZeroDivisionError}
+    # loops stopped on purpose are no longer watched, and their end is no failure
+    supervisor.retire(["audio", "turns"])
+    assert supervisor.problems(60) == []
 
 
 def test_watchdog_pid_of_another_process_means_no_watchdog_here():
@@ -209,15 +247,21 @@ def test_journal_lines_carry_the_syslog_priority_and_stay_on_one_line():
 # --- the unit file --------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
-def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path):
+def render(profile: str) -> tuple[str, str]:
+    """The edgeai command and the unit install.sh renders for it and the example config."""
     edgeai = shutil.which("edgeai") or str(REPO / ".venv" / "bin" / "edgeai")
     rendered = subprocess.run(
-        [str(REPO / "systemd" / "install.sh"), "--render-unit", edgeai],
+        [str(REPO / "systemd" / "install.sh"), "--render-unit", edgeai, profile],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    return edgeai, rendered
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path):
+    edgeai, rendered = render("x86-cpu")
     assert f"ExecStart={edgeai} --config /etc/edgeai/edgeai.yaml run" in rendered
     for setting in (
         "Type=notify",
@@ -230,6 +274,16 @@ def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path):
         "PrivateTmp=yes",
         "RestrictAddressFamilies=",
         "MemoryMax=",
+        "SystemCallFilter=@system-service",
+        "DevicePolicy=closed",
+        "DeviceAllow=char-alsa rw",
+        "DeviceAllow=char-video4linux rw",
+        "LimitNOFILE=",
+        "IPAddressDeny=any",
+        "IPAddressAllow=localhost",
+        "IPAddressAllow=multicast",
+        "ProtectProc=invisible",
+        "RemoveIPC=yes",
     ):
         assert f"\n{setting}" in rendered, setting
     unit = tmp_path / "edgeai.service"
@@ -261,3 +315,62 @@ def test_an_api_port_in_use_is_a_one_line_error(monkeypatch):
             ServiceError, match=rf"cannot listen on 127.0.0.1:{port}: Address already in use"
         ):
             server.start()
+
+
+def test_the_installer_writes_a_closed_config_with_a_fresh_token_shown_once(tmp_path: Path):
+    tokens = []
+    for name in ("a.yaml", "b.yaml"):
+        path = tmp_path / name
+        written = subprocess.run(
+            [str(REPO / "systemd" / "install.sh"), "--write-config", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        token = written.stdout.strip().rsplit(" ", 1)[-1]
+        config, _ = load_config(path)
+        assert config.api.token is not None and config.api.token.get_secret_value() == token
+        assert config.api.require_token and len(token) >= 40
+        assert path.stat().st_mode & 0o777 == 0o640
+        tokens.append(token)
+    assert tokens[0] != tokens[1]
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+@pytest.mark.parametrize("profile", ["x86-cpu", "jetson-orin-nano", "intel-core-ultra-npu"])
+def test_the_rendered_unit_has_an_exposure_of_at_most_2_5(tmp_path: Path, profile: str):
+    _, rendered = render(profile)
+    unit = tmp_path / "edgeai.service"
+    unit.write_text(rendered)
+    checked = subprocess.run(
+        ["systemd-analyze", "security", "--offline=yes", "--no-pager", unit.name],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    exposure = float(
+        checked.stdout.split("Overall exposure level for edgeai.service:")[1].split()[0]
+    )
+    assert exposure <= 2.5, checked.stdout
+
+
+def test_the_unit_opens_the_profiles_accelerators_and_the_configs_addresses_only():
+    from edgeai.device.profiles import Profiles
+    from edgeai.models.catalog import Catalog
+    from edgeai.service.unit import render_unit
+
+    profiles = Profiles.load(Catalog.load())
+    config = Config.model_validate(
+        {
+            "wyoming": {"host": "0.0.0.0", "allow": ["203.0.113.7"]},
+            "mqtt": {"enabled": True, "host": "198.51.100.2"},
+            "remote": {"llm": {"url": "http://broker.example:8080/v1"}},
+        }
+    )
+    template = (REPO / "systemd" / "edgeai.service").read_text()
+    npu = render_unit(template, "/e", config, profiles.get("intel-core-ultra-npu"))
+    cpu = render_unit(template, "/e", config, profiles.get("x86-cpu"))
+    assert "DeviceAllow=char-accel rw" in npu and "DeviceAllow=char-accel" not in cpu
+    for address in ("203.0.113.7/32", "198.51.100.2"):
+        assert f"\nIPAddressAllow={address}\n" in cpu, address
+    assert "broker.example" not in cpu and "_ALLOW@" not in cpu

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from edgeai.catalog import ModelFile
 from edgeai.errors import DiskFullError, IntegrityError, ModelStoreError
-from edgeai.manifest import Manifest
+from edgeai.models.catalog import ModelFile
+from edgeai.models.manifest import Manifest
 from edgeai.store import ModelStatus, ModelStore
 from edgeai.store.files import write_verified
 from tests.conftest import entry
@@ -61,12 +61,6 @@ def leftovers(root: Path) -> list[str]:
 @pytest.fixture
 def store(tmp_path: Path) -> ModelStore:
     return ModelStore(tmp_path / "store")
-
-
-@pytest.fixture
-def use_hub(hub: FakeServer, monkeypatch: pytest.MonkeyPatch) -> FakeServer:
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    return hub
 
 
 def test_pull_from_hub_writes_verified_files_and_a_manifest(store: ModelStore, use_hub: FakeServer):
@@ -265,3 +259,80 @@ def test_leftovers_of_a_killed_pull_are_cleaned_up(store, use_hub):
     store.pull(entry("tiny-vad", FILES, [hf_source()]))
 
     assert leftovers(store.root) == ["tiny-vad"]
+
+
+def test_a_model_is_hashed_before_it_loads_and_again_only_when_it_changes(
+    store, use_hub, monkeypatch
+):
+    import edgeai.store.verified as verified
+
+    publish_on_hub(use_hub)
+    model = entry("tiny-vad", FILES, [hf_source()])
+    store.pull(model)
+    hashed: list[str] = []
+    real = verified.verify_file
+
+    def counting(path: Path, expected: ModelFile) -> None:
+        hashed.append(path.name)
+        real(path, expected)
+
+    monkeypatch.setattr(verified, "verify_file", counting)
+    assert store.require(model) == store.model_dir(model)
+    assert sorted(hashed) == ["config.json", "model.onnx"]
+    ModelStore(store.root).require(model)  # a restart: the record on disk is trusted
+    assert len(hashed) == 2
+    weights = store.model_dir(model) / "model.onnx"
+    stamp = weights.stat()
+    weights.write_bytes(WEIGHTS[:-1] + bytes([WEIGHTS[-1] ^ 1]))  # same size, one bit flipped
+    os.utime(weights, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # and the old mtime
+    with pytest.raises(ModelStoreError, match=r"tiny-vad in the store is damaged.*sha256"):
+        ModelStore(store.root).require(model)
+    assert hashed[-1] == "model.onnx"
+    store.pull(model)
+    assert ModelStore(store.root).require(model) == store.model_dir(model)
+
+
+def test_an_sdist_is_refused_unless_its_sha256_is_the_pinned_one(tmp_path: Path, monkeypatch):
+    import tarfile
+
+    from edgeai.errors import ExportError
+    from edgeai.export import sdist
+
+    archive = tmp_path / "pywhispercpp-1.5.1.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(__file__, arcname="pywhispercpp-1.5.1/whisper.cpp/models/convert.py")
+    monkeypatch.setattr(sdist, "pip_download", lambda *args, **kwargs: archive)
+    with pytest.raises(ExportError, match=r"sha256 .* expected .*: refused, not opened"):
+        sdist.sdist_tree("pywhispercpp", "whisper.cpp/", ("models/",), tmp_path, "x.py")
+    assert not list(tmp_path.glob("pywhispercpp-1.5.1-*/models"))
+
+
+def test_sdist_members_that_climb_out_are_refused_and_links_skipped(tmp_path: Path):
+    import io
+    import tarfile
+
+    from edgeai.errors import ExportError
+    from edgeai.export.sdist import _extract
+
+    def archive(*members: tarfile.TarInfo) -> Path:
+        path = tmp_path / f"{len(list(tmp_path.iterdir()))}.tar"
+        with tarfile.open(path, "w") as tar:
+            for member in members:
+                tar.addfile(member, io.BytesIO(b"x" * member.size))
+        return path
+
+    def file(name: str) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name)
+        info.size = 1
+        return info
+
+    link = tarfile.TarInfo("p/vendor/tools/link.py")
+    link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    into = tmp_path / "into"
+    into.mkdir()
+    _extract(archive(file("p/vendor/tools/ok.py"), link), "vendor/", ("tools/",), into)
+    assert sorted(p.name for p in (into / "tools").iterdir()) == ["ok.py"]
+    climbing = archive(file("p/vendor/tools/../../../escaped.py"))
+    with pytest.raises(ExportError, match="points outside"):
+        _extract(climbing, "vendor/", ("tools/",), into)
+    assert not (tmp_path / "escaped.py").exists()

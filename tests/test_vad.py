@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from edgeai.config import VadSettings
+from edgeai.ears.vad.endpointer import Endpointer
+from edgeai.ears.vad.silero import SileroVad
 from edgeai.errors import ModelLoadError
 from edgeai.messages import SpeechEnded, SpeechPaused, SpeechStarted
 from edgeai.synthetic.speech import voiced, voiced_span
-from edgeai.vad.endpointer import Endpointer
-from edgeai.vad.silero import SileroVad
 from tests.conftest import silence, speak
 
 

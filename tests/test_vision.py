@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
-from edgeai.catalog import Catalog
 from edgeai.config import CameraRule, CameraSettings
+from edgeai.device.profiles import Profiles
 from edgeai.errors import CameraError, ModelLoadError
-from edgeai.profiles import Profiles
+from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.synthetic.scene import (
     DEMO_SCENE,

@@ -12,13 +12,13 @@ import soundfile
 
 from edgeai.audio.sinks import WavSink
 from edgeai.audio.sources import ArraySource
-from edgeai.catalog import Catalog
 from edgeai.config import Config
+from edgeai.device.profiles import Profiles
 from edgeai.errors import ModelLoadError
 from edgeai.intents.grammar import load_grammar
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
-from edgeai.profiles import Profiles
+from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.voice.build import VoiceModels, build_voice_loop
 from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
@@ -26,7 +26,7 @@ from edgeai.voice.llm import LocalLLM
 from edgeai.voice.loop import without_wake_phrase
 from edgeai.voice.respond import NOT_CAUGHT, Responder
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
-from edgeai.voice.timeline import TurnTimeline
+from edgeai.voice.timeline import TurnEnd, TurnTimeline
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 
 
@@ -116,13 +116,11 @@ def test_a_bad_gguf_is_refused_before_llama_cpp_reads_it(
 
 
 def test_the_llm_streams_and_stops_when_cancelled(voice_models: VoiceModels):
-    pieces = list(voice_models.llm.stream("Name three colours.", threading.Event(), remember=False))
+    pieces = list(voice_models.llm.stream("Name three colours.", threading.Event()))
     assert "".join(pieces).strip()
     cancel = threading.Event()
     stopped = []
-    for piece in voice_models.llm.stream(
-        "Tell me a long story about a dragon.", cancel, remember=False
-    ):
+    for piece in voice_models.llm.stream("Tell me a long story about a dragon.", cancel):
         stopped.append(piece)
         cancel.set()
     assert len(stopped) == 1
@@ -130,7 +128,7 @@ def test_the_llm_streams_and_stops_when_cancelled(voice_models: VoiceModels):
 
 def test_a_fixed_seed_gives_the_same_answer_to_the_same_question(model_store):
     path = next((TEST_MODEL_STORE / "smollm2-135m-instruct-q4_1").glob("*.gguf"))
-    llm = LocalLLM(path, threads=1, max_tokens=24, history_turns=0, seed=7)
+    llm = LocalLLM(path, threads=1, max_tokens=24, seed=7)
     answers = ["".join(llm.stream("Name a colour.", threading.Event())) for _ in range(3)]
     assert answers[0].strip() and answers[0] == answers[1] == answers[2]
 
@@ -216,7 +214,7 @@ def test_cancel_stops_speech_within_one_chunk(voice_models: VoiceModels, tmp_pat
     timeline = TurnTimeline()
     responder(voice_models, tmp_path).respond("What is the date?", sink, timeline, cancel)
     assert sink.writes == 1
-    assert timeline.route.endswith("(cancelled)")
+    assert timeline.route == "date" and timeline.end is TurnEnd.CANCELLED
 
 
 class RealtimeWavSink(WavSink):
@@ -293,7 +291,7 @@ def test_the_wake_word_or_stop_during_a_reply_cancels_it(
     )
     loop, _ = loop_for(voice_config, voice_models, tmp_path, realtime=True)
     timelines = loop.run(BargeInSource(question, loop.speaking, interruption))
-    assert timelines[0].route == "llm (cancelled)"
+    assert timelines[0].route == "llm" and timelines[0].end is TurnEnd.CANCELLED
     assert len(timelines) == 1  # nothing said after the interruption: no second turn
 
 
@@ -413,3 +411,82 @@ def test_bench_barge_in_times_the_wake_word_and_stop_cutting_a_reply_short(
     totals = barge_in.summary(results)
     assert totals["stop word"]["cut_short"] == 1
     assert "| stop word | 1/1 |" in barge_in.markdown(totals)
+
+
+class BrokenSpeechToText:
+    """A speech-to-text stage that raises, as a model on a failing accelerator might."""
+
+    def warm_up(self) -> None:
+        pass
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        raise RuntimeError("the STT engine fell over")
+
+    def segments(self, audio: np.ndarray):
+        raise RuntimeError("the STT engine fell over")
+
+
+def test_a_stage_that_raises_gets_an_apology_and_the_loop_listens_on(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    from dataclasses import replace
+
+    from edgeai.voice.loop import APOLOGY
+
+    broken = replace(voice_models, stt=BrokenSpeechToText())
+    catalog = Catalog.load()
+    profile = Profiles.load(catalog).get("x86-cpu")
+    replies: list[Path] = []
+
+    def open_sink(rate: int) -> WavSink:
+        replies.append(tmp_path / f"reply-{len(replies) + 1}.wav")
+        return WavSink(replies[-1], rate)
+
+    loop = build_voice_loop(
+        voice_config, profile, ModelStore(TEST_MODEL_STORE), catalog, broken, open_sink
+    )
+    request = [speak("hey jarvis"), silence(0.4), speak("what time is it"), silence(1.5)]
+    audio = np.concatenate([silence(1.0), *request, *request])
+    timelines = loop.run(ArraySource(audio, realtime=True))
+    # both requests were heard; each failed out loud, and the loop went on to the second
+    assert [t.end for t in timelines] == [TurnEnd.FAILED, TurnEnd.FAILED]
+    assert all(t.reply == APOLOGY for t in timelines)
+    assert "the STT engine fell over" in (timelines[0].failure or "")
+    assert loop.faults.failed_turns == 2
+    assert all(soundfile.info(r).duration > 0.5 for r in replies)  # the apology was spoken
+
+
+def test_announcements_beyond_the_cap_are_refused_and_capture_never_waits(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    from edgeai.voice.loop import MAX_WAITING_ANNOUNCEMENTS
+
+    loop, _ = loop_for(voice_config, voice_models, tmp_path)
+    accepted = [loop.announce(f"Announcement {n}.") for n in range(MAX_WAITING_ANNOUNCEMENTS + 3)]
+    assert accepted == [True] * MAX_WAITING_ANNOUNCEMENTS + [False] * 3
+    assert loop.faults.refused_announcements == 3
+    # a timer that rings now still gets its turn once the queue moves
+    loop.responder.intents.timers.add(0, "egg")
+    timelines = loop.run(ArraySource(silence(1.0)))
+    spoken = [t.reply for t in timelines]
+    assert spoken[:MAX_WAITING_ANNOUNCEMENTS] == [
+        f"Announcement {n}." for n in range(MAX_WAITING_ANNOUNCEMENTS)
+    ]
+    assert "Your egg timer is done." in spoken
+    assert loop.responder.intents.timers.active() == []  # it left the store once said
+
+
+def test_a_request_longer_than_the_context_is_cut_and_never_breaks_the_next(
+    voice_models: VoiceModels,
+):
+    from edgeai.voice.llm import ChatHistory
+
+    llm = voice_models.llm
+    history = ChatHistory(turns=3)
+    huge = "Please summarise this: " + "the quick brown fox jumps over the lazy dog " * 400
+    first = "".join(llm.stream(huge, threading.Event(), history))
+    assert first.strip()
+    # the next prompt leaves the oversized exchange out instead of failing on it
+    after = "".join(llm.stream("Name a colour.", threading.Event(), history))
+    assert after.strip()
+    assert len(history.exchanges()) <= 1

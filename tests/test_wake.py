@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from edgeai.config import WakeWordSettings
+from edgeai.ears.wake.detector import WakeWordDetector
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES, WakeFrontend
+from edgeai.ears.wake.heads import WakeHead, WakeWordSpec
+from edgeai.ears.wake.words import resolve_wake_word
 from edgeai.errors import ConfigError, ModelLoadError
-from edgeai.wake.detector import WakeWordDetector
-from edgeai.wake.frontend import BLOCK_SAMPLES, WakeFrontend
-from edgeai.wake.heads import WakeHead, WakeWordSpec
-from edgeai.wake.words import resolve_wake_word
 from tests.conftest import REPO, silence, speak
 
 HEAD = REPO / "wakewords" / "hey_jarvis.onnx"

@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 
-from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES, EMBEDDING_WINDOW_FRAMES, MEL_FRAMES_PER_BLOCK
+from edgeai.ears.wake.heads import WakeHead, WakeWordSpec
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.train import WINDOW
 from edgeai.export.wakeword.trainer import build_wakeword, count_firings
+from edgeai.models.catalog import Catalog
 from edgeai.synthetic.speech import (
     EspeakVoice,
     PiperStyle,
@@ -31,8 +33,6 @@ from edgeai.synthetic.wake_data import (
     near_misses,
     positives,
 )
-from edgeai.wake.frontend import BLOCK_SAMPLES, EMBEDDING_WINDOW_FRAMES, MEL_FRAMES_PER_BLOCK
-from edgeai.wake.heads import WakeHead, WakeWordSpec
 from tests.conftest import REPO, TEST_MODEL_STORE
 
 HEAD_WINDOW_SAMPLES = (

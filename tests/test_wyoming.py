@@ -19,11 +19,11 @@ from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, Synthesize
 from wyoming.wake import Detect
 
 from edgeai.audio.convert import to_runtime_format
-from edgeai.catalog import Catalog
 from edgeai.config import Config, WyomingSettings
+from edgeai.device.profiles import Profiles
+from edgeai.ears.listener import load_wake_detector
 from edgeai.errors import ProtocolError
-from edgeai.listen import load_wake_detector
-from edgeai.profiles import Profiles
+from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.voice.build import VoiceModels, intent_context
 from edgeai.wyoming.announce import announced_address

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from edgeai.atomic import partial_file
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import to_runtime_format
 from edgeai.errors import AudioError
@@ -23,12 +24,10 @@ def read_audio(path: Path) -> np.ndarray:
 
 def write_wav(path: Path, samples: np.ndarray, rate_hz: int = SAMPLE_RATE_HZ) -> None:
     """Write int16 audio; the file appears complete or not at all."""
-    partial = path.with_name(f".{path.name}.partial")
     try:
-        soundfile.write(partial, samples, rate_hz, subtype="PCM_16", format="WAV")
-        partial.replace(path)
+        with partial_file(path) as partial:
+            soundfile.write(partial, samples, rate_hz, subtype="PCM_16", format="WAV")
     except (OSError, soundfile.SoundFileError) as e:
-        partial.unlink(missing_ok=True)
         raise AudioError(f"{path}: cannot write WAV: {e}") from None
 
 

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import numpy as np
 import soundfile
 
+from edgeai.atomic import commit, partial_path
 from edgeai.audio.microphone import import_sounddevice
 from edgeai.errors import AudioError
 
@@ -44,7 +45,7 @@ class WavSink:
 
     def __init__(self, path: Path, rate_hz: int) -> None:
         self.path = path
-        self._partial = path.with_name(f".{path.name}.partial")
+        self._partial = partial_path(path)
         try:
             self._file = soundfile.SoundFile(
                 self._partial, "w", samplerate=rate_hz, channels=1, subtype="PCM_16", format="WAV"
@@ -61,7 +62,7 @@ class WavSink:
 
     def close(self) -> None:
         self._file.close()
-        self._partial.replace(self.path)
+        commit(self._partial, self.path)
 
     def interrupt(self) -> None:
         """A file has nothing waiting to play: it keeps what was said before the cut."""

@@ -14,6 +14,7 @@ from edgeai.audio.sources import ArraySource
 from edgeai.bench.voice import make_clip, with_pink_noise
 from edgeai.synthetic.speech import Synthesizer, Voice, voiced_span
 from edgeai.voice.loop import VoiceLoop
+from edgeai.voice.timeline import TurnEnd
 
 QUESTIONS = ("Tell me a long story about a dragon.", "Tell me about the Roman Empire.")
 INTERRUPTIONS = (("wake word", "Hey Jarvis."), ("stop word", "Stop."))
@@ -140,7 +141,7 @@ def _interrupt(
     # the clip ends in 1.8 s of silence: the source's own silence replaces most of it
     source = InterruptingSource(question[: -int(1.2 * 16000)], word, loop.speaking)
     timelines = loop.run(source)
-    cut_short = bool(timelines) and timelines[0].route.endswith("(cancelled)")
+    cut_short = bool(timelines) and timelines[0].end is TurnEnd.CANCELLED
     ended = sinks[0].audio_ended if sinks else None
     if ended is None or source.word_ended is None:
         return cut_short, None

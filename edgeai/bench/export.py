@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edgeai.manifest import Manifest
+from edgeai.models.manifest import Manifest
 
 
 @dataclass(frozen=True)

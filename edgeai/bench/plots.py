@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from edgeai.bench.export import ExportBench
     from edgeai.bench.intents import RoutingResult
+    from edgeai.bench.probe import ProbeBench
     from edgeai.bench.service import ServiceBench
     from edgeai.bench.vision import VisionBench
     from edgeai.bench.voice import ClipResult
@@ -256,4 +257,26 @@ def stt_errors(totals: dict[str, dict[str, dict[str, float]]], path: Path) -> Pa
     for axis in (errors, timing):
         axis.set_xticks(at, variants, fontsize=8)
         axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def probe_behaviour(result: ProbeBench, path: Path) -> Path:
+    """/health latency and the service's memory while the crowd is held open."""
+    figure, (latency, memory) = _figure(width=11, columns=2)
+    seconds = [t for t, _, _ in result.timeline]
+    latency.scatter(seconds, [ms for _, ms, _ in result.timeline], s=6, color="#4c72b0")
+    latency.axhline(100, color="red", linestyle="--", label="target p99: 100 ms")
+    latency.set_xlabel("seconds since the crowd arrived")
+    latency.set_ylabel("/health ms")
+    latency.set_title(
+        f"/health p99 {result.held.p99_ms:.1f} ms (alone {result.baseline.p99_ms:.1f})"
+    )
+    latency.legend(fontsize=8)
+    memory.plot(seconds, [mb for _, _, mb in result.timeline], color="#55a868")
+    memory.axhline(result.rss_before_mb, color="#9e9e9e", linestyle=":", label="before")
+    memory.axhline(result.rss_before_mb + 50, color="red", linestyle="--", label="target +50 MB")
+    memory.set_xlabel("seconds since the crowd arrived")
+    memory.set_ylabel("service resident memory (MB)")
+    memory.set_title(f"Memory {result.rss_growth_mb:+.1f} MB with the crowd")
+    memory.legend(fontsize=8)
     return _save(figure, path)

@@ -25,7 +25,7 @@ from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.sinks import AudioSink, NullSink
 from edgeai.audio.sources import ArraySource
 from edgeai.config import CameraSettings, Config
-from edgeai.profiles import Profile
+from edgeai.device.profiles import Profile
 from edgeai.service.hub import ServiceEvent
 from edgeai.service.loops import Inputs
 from edgeai.service.service import Service

@@ -140,7 +140,7 @@ def _sequential(
     started = time.monotonic()
     transcript = models.stt.transcribe(request)
     stt_s = time.monotonic() - started
-    reply = "".join(models.llm.stream(transcript, threading.Event(), remember=False))
+    reply = "".join(models.llm.stream(transcript, threading.Event()))
     llm_s = time.monotonic() - started - stt_s
     sink = NullSink()
     for audio in models.tts.synthesize(reply or "Sorry."):

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.ears.vad.silero import FRAME_SAMPLES, SileroVad
+from edgeai.ears.wake.evaluate import WakeMetrics, evaluate
+from edgeai.ears.wake.frontend import WakeFrontend
+from edgeai.ears.wake.heads import WakeWordSpec
 from edgeai.synthetic.speech import Synthesizer
 from edgeai.synthetic.wake_data import dev_set
-from edgeai.vad.silero import FRAME_SAMPLES, SileroVad
-from edgeai.wake.evaluate import WakeMetrics, evaluate
-from edgeai.wake.frontend import WakeFrontend
-from edgeai.wake.heads import WakeWordSpec
 
 VAD_SAMPLE_S = 600.0
 """Audio the VAD cost is measured on: ten minutes is plenty for a per-frame cost."""

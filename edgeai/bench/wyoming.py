@@ -21,8 +21,8 @@ from wyoming.event import Event
 from wyoming.tts import Synthesize
 from wyoming.wake import Detect
 
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 from edgeai.voice.timeline import TurnTimeline
-from edgeai.wake.frontend import BLOCK_SAMPLES
 from edgeai.wyoming.client import audio_stream
 from edgeai.wyoming.session import Stages
 

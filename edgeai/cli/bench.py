@@ -10,11 +10,12 @@ from typing import Any, TypeVar
 import click
 
 from edgeai.bench.wake import bench_wake
-from edgeai.cli.context import AppContext, pass_app
+from edgeai.cli.context import pass_app
 from edgeai.cli.export import has_export_extra, require_export_extra
+from edgeai.ears.wake.frontend import WakeFrontend
+from edgeai.ears.wake.words import resolve_wake_word
 from edgeai.export.wakeword.recipe import WakeWordRecipe
-from edgeai.wake.frontend import WakeFrontend
-from edgeai.wake.words import resolve_wake_word
+from edgeai.runtime.context import AppContext
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,7 +83,7 @@ def write_results(
 @click.group("bench")
 def bench_group() -> None:
     """Benchmarks: wake word, voice turn, camera loop, the whole service, the Wyoming server,
-    exported models."""
+    a crowd of idle and slow clients (probe), exported models."""
 
 
 @bench_group.command("wake")
@@ -155,8 +156,9 @@ def run_voice(app: AppContext, out: Path) -> str:
     from edgeai.bench import barge_in
     from edgeai.bench import voice as bench
     from edgeai.bench.plots import voice_breakdown
+    from edgeai.runtime.compose import compose
+    from edgeai.runtime.models import LoadedModels, load_voice_models_for
     from edgeai.synthetic.speech import Synthesizer
-    from edgeai.voice.build import build_voice_loop, load_voice_models
     from edgeai.voice.loop import VoiceLoop
 
     profile = app.active_profile()
@@ -164,11 +166,12 @@ def run_voice(app: AppContext, out: Path) -> str:
     out.mkdir(parents=True, exist_ok=True)
     voice_settings = app.config.voice.model_copy(update={"timers_file": out / "bench-timers.json"})
     config = app.config.model_copy(update={"voice": voice_settings})
-    models = load_voice_models(config, profile, app.store, app.catalog)
+    bench_app = app.with_config(config)
+    models = load_voice_models_for(bench_app, profile)
     synth = Synthesizer(app.store.main_file(app.catalog.get(profile.roles["tts"].model)))
 
     def make_loop(open_sink: Callable[[int], AudioSink] = lambda rate: NullSink()) -> VoiceLoop:
-        return build_voice_loop(config, profile, app.store, app.catalog, models, open_sink)
+        return compose(bench_app, profile, LoadedModels(models, None), open_sink).voice
 
     total = len(bench.REQUESTS) * len(bench.VOICES)
     with tqdm(total=total, desc="voice turns", unit="clip", disable=None) as bar:
@@ -306,7 +309,8 @@ def run_vision(app: AppContext, out: Path, seconds: float) -> str:
     from edgeai.synthetic.scene import SceneScript
     from edgeai.vision.build import default_detector
 
-    detector = default_detector(app.config, app.active_profile(), app.store, app.catalog)
+    profile = app.active_profile()
+    detector = default_detector(app.config.camera.min_score, profile, app.store, app.catalog)
     out.mkdir(parents=True, exist_ok=True)
     script = SceneScript(seconds=max(seconds, 36.0))
     with tqdm(total=round(script.seconds), unit="s", desc="clip played") as bar:
@@ -364,6 +368,41 @@ def run_service(app: AppContext, out: Path, api_seconds: float, soak_minutes: fl
     )
 
 
+@bench_group.command("probe")
+@out_option("probe.json, probe.md, probe.png and the service's log")
+@click.option(
+    "--idle",
+    type=click.IntRange(1, 10_000),
+    default=1000,
+    show_default=True,
+    help="Idle Wyoming connections held open.",
+)
+@click.option(
+    "--slow", type=click.IntRange(1, 1000), default=64, show_default=True,
+    help="Slow HTTP clients held open (a header byte a second, never finished).",
+)  # fmt: skip
+@pass_app
+def probe(app: AppContext, out: Path, idle: int, slow: int) -> None:
+    """`edgeai run` as its own process with a crowd of idle Wyoming connections and slow HTTP
+    clients held open: /health latency of a well-behaved client, the service's memory, and how
+    many of the crowd are dropped at the timeouts."""
+    from tqdm import tqdm
+
+    from edgeai.bench.plots import probe_behaviour
+    from edgeai.bench.probe import bench_probe
+
+    with tqdm(total=6, desc="probe", bar_format="{l_bar}{bar}| {elapsed}") as bar:
+
+        def advance(phase: str) -> None:
+            bar.set_postfix_str(phase)
+            bar.update(1)
+
+        result = bench_probe(app.config, out, idle, slow, advance)
+    write_results(
+        out, "probe", result.as_dict(), result.markdown(), lambda p: probe_behaviour(result, p)
+    )
+
+
 @bench_group.command("wyoming")
 @out_option("wyoming.json, wyoming.md and wyoming.png")
 @click.option(
@@ -384,21 +423,21 @@ def run_wyoming(app: AppContext, out: Path, rounds: int) -> str:
     from edgeai.audio.files import read_audio
     from edgeai.bench.plots import wyoming_overhead
     from edgeai.bench.wyoming import STAGES, bench_wyoming
-    from edgeai.listen import load_wake_detector
     from edgeai.paths import bundled_data_dir
+    from edgeai.runtime.compose import standalone_wyoming_stages
+    from edgeai.runtime.models import load_voice_models_for
     from edgeai.synthetic.speech import EspeakVoice, Synthesizer
-    from edgeai.voice.build import intent_context, load_voice_models
     from edgeai.wyoming.server import WyomingServer
-    from edgeai.wyoming.stages import serve_stages
 
     out.mkdir(parents=True, exist_ok=True)
     # no history and a fixed seed: both ways get the same prompt, hence the same answer
     fixed = {"timers_file": out / "bench-timers.json", "history_turns": 0, "llm_seed": 1}
     config = app.config.model_copy(update={"voice": app.config.voice.model_copy(update=fixed)})
     profile = app.active_profile()
-    models = load_voice_models(config, profile, app.store, app.catalog)
-    wake = load_wake_detector(config.wake.words, profile, app.store, app.catalog)
-    stages = serve_stages(config, profile, models, intent_context(config), wake)
+    bench_app = app.with_config(config)
+    stages = standalone_wyoming_stages(
+        bench_app, profile, load_voice_models_for(bench_app, profile)
+    )
     settings = config.wyoming.model_copy(update={"host": "127.0.0.1", "port": 0, "zeroconf": False})
     server = WyomingServer(settings, stages)
     server.start()

@@ -9,17 +9,19 @@ from pathlib import Path
 import click
 import numpy as np
 
-from edgeai.assistant import AssistantRun, run_assistant
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.files import read_audio
 from edgeai.audio.sinks import ReplyFiles
 from edgeai.audio.sources import ArraySource
-from edgeai.cli.context import AppContext, json_option, pass_app
+from edgeai.cli.context import json_option, pass_app
 from edgeai.config import CameraRule, CameraSettings
 from edgeai.paths import bundled_data_dir
+from edgeai.runtime.assistant import AssistantRun, run_assistant
+from edgeai.runtime.compose import compose
+from edgeai.runtime.context import AppContext
+from edgeai.runtime.models import load_models, model_key
 from edgeai.synthetic.scene import DEMO_SCENE, DOOR_ZONE, Sprites, ground_truth, write_clip
-from edgeai.vision.build import build_camera, build_camera_loop, default_detector
-from edgeai.voice.build import build_voice_loop, load_voice_models
+from edgeai.vision.build import build_camera
 
 SAMPLES = ("hey_jarvis_what_time_is_it.wav", "hey_jarvis_what_do_you_see.wav")
 SECOND_QUESTION_AT_S = 10.5
@@ -57,19 +59,15 @@ def demo(
 ) -> None:
     """Voice turns and camera events on bundled samples, with per-turn timelines."""
     profile = app.active_profile()
-    models = load_voice_models(app.config, profile, app.store, app.catalog)
-    detector = default_detector(app.config, profile, app.store, app.catalog)
+    models = load_models(app, model_key(app, profile, with_detector=True))
     out.mkdir(parents=True, exist_ok=True)
     camera_settings = _demo_camera_settings(app.config.camera)
-    camera_loop = build_camera_loop(camera_settings, detector, "demo", out / "events")
     replies = ReplyFiles(out)
-    voice = build_voice_loop(
-        app.config, profile, app.store, app.catalog, models, replies.open, camera_loop.view
-    )
+    assistant = compose(app, profile, models, replies.open, camera_settings, out / "events")
     clip = clip or _scene_clip(out)
     camera = build_camera(str(clip), camera_settings, profile, realtime=not fast)
     audio = ArraySource(demo_audio(source), realtime=not fast)
-    run = run_assistant(voice, audio, camera_loop, camera, camera_settings.rules)
+    run = run_assistant(assistant, audio, camera)
     if as_json:
         click.echo(json.dumps(_as_dict(run, replies.paths), indent=2))
         return

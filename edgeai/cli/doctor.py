@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from edgeai.cli.context import AppContext, emit, json_option, pass_app
+from edgeai.cli.context import emit, json_option, pass_app
 from edgeai.doctor import Level, run_checks
+from edgeai.runtime.context import AppContext
 
 MARKS = {Level.OK: "ok  ", Level.WARN: "WARN", Level.FAIL: "FAIL"}
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from edgeai.artifacts import ArtifactIndex
-from edgeai.cli.context import AppContext, emit, json_option, pass_app
+from edgeai.cli.context import emit, json_option, pass_app
+from edgeai.device.artifacts import ArtifactIndex
 from edgeai.errors import EdgeAIError, ExportError
 from edgeai.export.wakeword.recipe import WakeWordRecipe
-from edgeai.manifest import Manifest
+from edgeai.models.manifest import Manifest
 from edgeai.paths import user_data_dir
+from edgeai.runtime.context import AppContext
 from edgeai.yamlfile import load_yaml_model
+
+if TYPE_CHECKING:
+    from edgeai.export.coverage import RoleRecipe
 
 RECIPE_COMMAND = "recipe"
 
@@ -33,10 +39,11 @@ class RecipeGroup(click.Group):
 def export_group() -> None:
     """Build model artifacts: edgeai export RECIPE [--profile P].
 
-    RECIPE is a YAML file or the name of a bundled recipe in export/ (yolov8-fall, piper-joe,
-    wakeword-hey-jarvis). Each artifact gets a folder under $EDGEAI_HOME/artifacts with its
-    manifest; one that fails its accuracy gate is kept but not used, and the command says by how
-    much it failed.
+    RECIPE is a YAML file or the name of a bundled recipe in export/ (whisper-tiny-en,
+    smollm2-135m, yolov8-fall, piper-joe, wakeword-hey-jarvis, wakeword-stop; `edgeai export
+    list` shows which role each serves). Each artifact gets a folder under
+    $EDGEAI_HOME/artifacts with its manifest; one that fails its accuracy gate is kept but not
+    used, and the command says by how much it failed.
     """
 
 
@@ -91,10 +98,36 @@ def run_recipe(
 @export_group.command("list")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Artifacts folder.")
 @json_option
-def list_artifacts(out: Path | None, as_json: bool) -> None:
-    """The artifacts built so far, with their gates and the profiles that load them."""
+@pass_app
+def list_artifacts(app: AppContext, /, out: Path | None, as_json: bool) -> None:
+    """The bundled recipe for each role of the default models (or why a model has none), then
+    the artifacts built so far, with their gates and the profiles that load them."""
+    from edgeai.export.coverage import role_recipes
+
+    recipes = role_recipes(app.profiles)
     manifests = [artifact.manifest for artifact in ArtifactIndex.load(out)]
-    emit([m.model_dump(mode="json") for m in manifests], as_json, lambda: _print(manifests))
+
+    def render() -> None:
+        _print_recipes(recipes)
+        _print(manifests)
+
+    emit(
+        {
+            "recipes": [dataclasses.asdict(row) for row in recipes],
+            "artifacts": [m.model_dump(mode="json") for m in manifests],
+        },
+        as_json,
+        render,
+    )
+
+
+def _print_recipes(recipes: list[RoleRecipe]) -> None:
+    click.echo("recipes (export/), by role of the default models:")
+    for row in recipes:
+        name = row.recipe or "-"
+        served = f"  profiles: {', '.join(row.profiles)}" if row.profiles else ""
+        click.echo(f"  {row.role:<9} {row.model:<27} {name:<20} {row.note}{served}")
+    click.echo("artifacts:")
 
 
 def _print(manifests: list[Manifest]) -> None:

@@ -11,8 +11,8 @@ import click
 from edgeai.audio.files import write_wav
 from edgeai.audio.microphone import MicrophoneSource
 from edgeai.audio.sources import AudioSource, FileSource, RawPcmSource
-from edgeai.cli.context import AppContext, json_option, pass_app
-from edgeai.listen import build_listener
+from edgeai.cli.context import json_option, pass_app
+from edgeai.ears.listener import build_listener
 from edgeai.messages import (
     ListenEvent,
     NoSpeech,
@@ -22,6 +22,7 @@ from edgeai.messages import (
     StopWordHeard,
     WakeDetected,
 )
+from edgeai.runtime.context import AppContext
 
 
 @click.command("listen")

@@ -11,7 +11,6 @@ import click
 from edgeai import __version__
 from edgeai.cli.bench import bench_group
 from edgeai.cli.config import config_group
-from edgeai.cli.context import AppContext
 from edgeai.cli.demo import demo
 from edgeai.cli.doctor import doctor
 from edgeai.cli.export import export_group
@@ -24,6 +23,7 @@ from edgeai.cli.voice import chat, say, transcribe
 from edgeai.cli.wyoming import wyoming
 from edgeai.errors import EdgeAIError
 from edgeai.logs import configure_logging
+from edgeai.runtime.context import AppContext
 
 
 class EdgeAIGroup(click.Group):
@@ -51,7 +51,7 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     """edgeai: a private, offline voice and vision assistant for small computers."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     configure_logging(level)
-    ctx.obj = AppContext(config_path)
+    ctx.obj = AppContext(config_path, verbose)
 
 
 cli.add_command(models_group)

@@ -6,9 +6,10 @@ from dataclasses import asdict, dataclass
 
 import click
 
-from edgeai.catalog import CatalogEntry, LicenceFlag
-from edgeai.cli.context import AppContext, emit, json_option, pass_app
+from edgeai.cli.context import emit, json_option, pass_app
 from edgeai.errors import EdgeAIError, ModelStoreError
+from edgeai.models.catalog import CatalogEntry, LicenceFlag
+from edgeai.runtime.context import AppContext
 from edgeai.store import ModelStatus
 
 

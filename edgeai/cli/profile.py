@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 import yaml
 
-from edgeai.cli.context import AppContext, emit, json_option, pass_app
-from edgeai.detect import detect_profile
-from edgeai.hostfacts import REAL_ROOT, probe
+from edgeai.cli.context import emit, json_option, pass_app
+from edgeai.device.detection import detect_profile
+from edgeai.device.host import REAL_ROOT, probe
+from edgeai.runtime.context import AppContext
 
 
 @click.group("profile")

@@ -12,9 +12,10 @@ import click
 
 from edgeai.audio.sinks import AudioSink, ReplyFiles
 from edgeai.audio.sources import AudioSource, FileSource, RawPcmSource
-from edgeai.cli.context import AppContext, pass_app
+from edgeai.cli.context import pass_app
 from edgeai.config import CameraSettings
-from edgeai.profiles import Profile
+from edgeai.device.profiles import Profile
+from edgeai.runtime.context import AppContext
 from edgeai.service.loops import Inputs
 from edgeai.service.service import Service
 from edgeai.vision.build import build_camera
@@ -54,7 +55,7 @@ def run(
     )
     # every thread started from here on inherits the mask: only this one takes the signals
     signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED)
-    service = Service(app.config_source, inputs)
+    service = Service(app.config_source, inputs, verbosity=app.verbosity)
     try:
         service.start()
         while signal.sigwait(HANDLED) == signal.SIGHUP:

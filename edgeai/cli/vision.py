@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 import cv2
 
-from edgeai.cli.context import AppContext, json_option, pass_app
+from edgeai.cli.context import json_option, pass_app
 from edgeai.errors import CameraError
+from edgeai.runtime.context import AppContext
 from edgeai.vision.build import build_camera, build_camera_loop, default_detector, load_detector
 from edgeai.vision.detection import Detector, draw_detections
 from edgeai.vision.events import CameraEvent
@@ -74,7 +75,7 @@ def watch(
     configured camera) and print events as they happen. Ctrl-C stops."""
     settings = app.config.camera
     profile = app.active_profile()
-    detector = default_detector(app.config, profile, app.store, app.catalog)
+    detector = default_detector(app.config.camera.min_score, profile, app.store, app.catalog)
     loop = build_camera_loop(
         settings, detector, source or settings.device, events_dir or settings.events.folder_path()
     )
@@ -102,7 +103,7 @@ def watch(
 def _detector(app: AppContext, model: str | None) -> Detector:
     profile = app.active_profile()
     if model is None:
-        return default_detector(app.config, profile, app.store, app.catalog)
+        return default_detector(app.config.camera.min_score, profile, app.store, app.catalog)
     entry = app.catalog.get(model)
     role = profile.roles["detector"]
     return load_detector(app.store.main_file(entry), role, profile, app.config.camera.min_score)

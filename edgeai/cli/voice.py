@@ -13,9 +13,11 @@ import click
 
 from edgeai.audio.files import read_audio
 from edgeai.audio.sinks import AudioSink, NullSink, ReplyFiles, SpeakerSink, WavSink
-from edgeai.cli.context import AppContext, json_option, pass_app
-from edgeai.voice.build import intent_context, load_voice_models, with_remote_stages
-from edgeai.voice.respond import Responder
+from edgeai.cli.context import json_option, pass_app
+from edgeai.runtime.compose import responder_for
+from edgeai.runtime.context import AppContext
+from edgeai.runtime.models import load_voice_models_for
+from edgeai.runtime.remote import with_remote_stages
 from edgeai.voice.stt import load_stt
 from edgeai.voice.timeline import TurnTimeline
 from edgeai.voice.tts import PiperTTS
@@ -82,16 +84,10 @@ def chat(
     app: AppContext, text: str | None, voice: Path | None, out: Path | None, as_json: bool
 ) -> None:
     """Talk to the assistant: TEXT once, lines from stdin, or a spoken request with --voice."""
-    local = load_voice_models(app.config, app.active_profile(), app.store, app.catalog)
+    local = load_voice_models_for(app, app.active_profile())
     models = with_remote_stages(local, app.config)
     started = time.monotonic()
-    responder = Responder(
-        models.tts,
-        models.llm,
-        intent_context(app.config),
-        lambda: time.monotonic() - started,
-        app.config.voice.max_sentences,
-    )
+    responder = responder_for(app, models, lambda: time.monotonic() - started)
     if out:
         out.mkdir(parents=True, exist_ok=True)
 

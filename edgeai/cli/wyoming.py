@@ -9,12 +9,12 @@ import signal
 import click
 from pydantic import ValidationError
 
-from edgeai.cli.context import AppContext, pass_app
+from edgeai.cli.context import pass_app
 from edgeai.config import WyomingSettings
-from edgeai.listen import load_wake_detector
-from edgeai.voice.build import intent_context, load_voice_models
+from edgeai.runtime.compose import standalone_wyoming_stages
+from edgeai.runtime.context import AppContext
+from edgeai.runtime.models import load_voice_models_for
 from edgeai.wyoming.server import WyomingServer
-from edgeai.wyoming.stages import serve_stages
 
 STOP = {signal.SIGTERM, signal.SIGINT}
 
@@ -44,10 +44,9 @@ def wyoming(app: AppContext, host: str | None, port: int | None, allow: tuple[st
         problem = e.errors()[0]
         where = f"--{problem['loc'][0]} {problem['input']}" if problem["loc"] else "wyoming"
         raise click.UsageError(f"{where}: {problem['msg'].removeprefix('Value error, ')}") from None
+    app.use_service_log_level()
     profile = app.active_profile()
-    models = load_voice_models(config, profile, app.store, app.catalog)
-    wake = load_wake_detector(config.wake.words, profile, app.store, app.catalog)
-    stages = serve_stages(config, profile, models, intent_context(config), wake)
+    stages = standalone_wyoming_stages(app, profile, load_voice_models_for(app, profile))
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP)
     server = WyomingServer(settings, stages)
     server.start()

@@ -38,7 +38,7 @@ from edgeai.export.recipe import (
     ImageModelTarget,
     TorchScriptInput,
 )
-from edgeai.manifest import Manifest
+from edgeai.models.manifest import Manifest
 
 TOOLS = ("torch", "optimum", "transformers", "onnx", "onnxruntime", "openvino", "nncf")
 

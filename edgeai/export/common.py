@@ -16,10 +16,12 @@ from typing import Protocol, TypeVar
 from tqdm import tqdm
 
 from edgeai.atomic import staged_dir
-from edgeai.catalog import Catalog, Licence, ModelFile
+from edgeai.device.profiles import Profile, Profiles
 from edgeai.errors import EdgeAIError, ExportError, first_line
+from edgeai.export.hub_checkpoint import fetch_checkpoint
 from edgeai.export.recipe import SourceSpec, Target
-from edgeai.manifest import (
+from edgeai.models.catalog import Catalog, Licence, ModelFile
+from edgeai.models.manifest import (
     ArtifactRole,
     EngineName,
     Gate,
@@ -29,7 +31,6 @@ from edgeai.manifest import (
     write_manifest,
 )
 from edgeai.paths import user_data_dir
-from edgeai.profiles import Profile, Profiles
 from edgeai.store import ModelStore
 from edgeai.store.files import hash_file
 
@@ -73,6 +74,8 @@ class ExportContext:
     out_root: Path
     cache: Path = field(default_factory=lambda: user_data_dir("cache"))
     """Tools fetched once and kept (llama.cpp's converter)."""
+    checkpoints: Path = field(default_factory=lambda: user_data_dir("checkpoints"))
+    """Hugging Face checkpoints a recipe names, fetched once and kept."""
 
 
 @dataclass(frozen=True)
@@ -83,14 +86,20 @@ class Source:
 
 
 def checked_source(recipe: str, spec: SourceSpec, context: ExportContext) -> Source:
-    """The source file, refused unless its sha256 is the recipe's."""
+    """The source file (a hub checkpoint's weights, fetched first), refused unless its sha256
+    is the recipe's."""
     if spec.model is not None:
         entry = context.catalog.get(spec.model)
         path = context.store.main_file(entry)
         licence = entry.licence
     else:
-        assert spec.path is not None
-        path = spec.path
+        if spec.huggingface is not None:
+            hub = spec.huggingface
+            folder = fetch_checkpoint(hub, spec.sha256, context.checkpoints, recipe)
+            path = folder / hub.files[0].path
+        else:
+            assert spec.path is not None
+            path = spec.path
         known = spec.licence is not None
         licence = Licence(spdx=spec.licence or "NOASSERTION", commercial_use=known)
     if not path.is_file():
@@ -231,6 +240,7 @@ def artifact_manifest(
         source=SourceRecord(
             model=spec.model,
             file=str(spec.path or source.path.name),
+            origin=spec.huggingface.label if spec.huggingface else None,
             sha256=spec.sha256,
             size_bytes=source.size_bytes,
             licence=source.licence,

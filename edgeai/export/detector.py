@@ -15,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 
+from edgeai.device.profiles import Profile, RoleAssignment
 from edgeai.errors import ExportError
 from edgeai.export.common import (
     ExportContext,
@@ -32,8 +33,7 @@ from edgeai.export.detection_metrics import box_agreement, mean_average_precisio
 from edgeai.export.onnx_convert import convert_image_model
 from edgeai.export.pictures import pictures
 from edgeai.export.recipe import DetectorRecipe, ImageModelTarget
-from edgeai.manifest import Manifest
-from edgeai.profiles import Profile, RoleAssignment
+from edgeai.models.manifest import Manifest
 from edgeai.synthetic.people_images import labelled_people_images
 from edgeai.vision.build import load_detector
 from edgeai.vision.detection import Box, Detection

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from edgeai.export.common import ExportContext
 from edgeai.export.recipe import ClassifierRecipe, DetectorRecipe, LlmRecipe, SttRecipe, TtsRecipe
-from edgeai.manifest import Manifest
+from edgeai.models.manifest import Manifest
 
 ModelRecipe = ClassifierRecipe | DetectorRecipe | LlmRecipe | SttRecipe | TtsRecipe
 

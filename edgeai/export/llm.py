@@ -30,7 +30,7 @@ from edgeai.export.common import (
     run_targets,
 )
 from edgeai.export.recipe import LlmRecipe, LlmTarget
-from edgeai.manifest import Manifest
+from edgeai.models.manifest import Manifest
 
 TOOLS = ("llama-cpp-python", "torch", "transformers", "optimum-intel", "nncf")
 ARTIFACT_FILE = "model.gguf"

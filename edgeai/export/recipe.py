@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from edgeai.errors import ConfigError
 from edgeai.export.wakeword.recipe import WakeWordRecipe
+from edgeai.models.catalog import FILE_NAME
 from edgeai.paths import bundled_data_dir
 from edgeai.synthetic.people_images import POSTURES
 from edgeai.yamlfile import load_yaml_model
@@ -27,22 +28,73 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class HubFile(Strict):
+    """One file of a Hugging Face checkpoint; sha256 and size where they could be verified,
+    else it is pinned by the revision alone."""
+
+    path: str = Field(pattern=FILE_NAME.pattern, description="File name at the repository's root")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    size_bytes: int | None = Field(default=None, gt=0, description="Exact size, when known")
+
+
+class HubSource(Strict):
+    """A checkpoint on the Hugging Face hub (or the mirror HF_ENDPOINT names), fetched once."""
+
+    repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/name on the hub")
+    revision: str = Field(
+        pattern=r"^[0-9a-f]{40}$", description="A commit hash: a branch name could change"
+    )
+    files: list[HubFile] = Field(
+        min_length=1,
+        description="The weights first (the source's sha256 pins them), then the "
+        "configuration and tokenizer files the converters read",
+    )
+
+    @model_validator(mode="after")
+    def _weights_pinned_once(self) -> HubSource:
+        names = [f.path for f in self.files]
+        if len(set(names)) != len(names):
+            raise ValueError("files: names must be unique")
+        weights = self.files[0]
+        if weights.sha256 is not None:
+            raise ValueError(f"files: {weights.path} (the weights) is pinned by source.sha256")
+        if weights.size_bytes is None:
+            raise ValueError(f"files: {weights.path} (the weights) needs its size_bytes")
+        unsized = [f.path for f in self.files if f.sha256 is not None and f.size_bytes is None]
+        if unsized:
+            raise ValueError(f"files: {unsized} have a sha256 but no size_bytes")
+        return self
+
+    @property
+    def label(self) -> str:
+        return f"huggingface:{self.repo}@{self.revision[:10]}"
+
+
 class SourceSpec(Strict):
-    """The model to convert: a catalog model (pulled into the store) or a file."""
+    """The model to convert: a catalog model (pulled into the store), a file, or a checkpoint
+    on the Hugging Face hub."""
 
     model: str | None = Field(default=None, description="Catalog name")
     path: Path | None = Field(default=None, description="A local file instead of a catalog model")
+    huggingface: HubSource | None = Field(default=None, description="A checkpoint on the hub")
     sha256: str = Field(
-        pattern=r"^[0-9a-f]{64}$", description="Pinned: a changed source is refused, not exported"
+        pattern=r"^[0-9a-f]{64}$",
+        description="Pinned: a changed source is refused, not exported (a hub checkpoint: of "
+        "its weights, the first of its files)",
     )
     licence: str | None = Field(
-        default=None, description="SPDX id of a file source's weights (a catalog model has its own)"
+        default=None,
+        description="SPDX id of a file's or checkpoint's weights (a catalog model has its own)",
     )
 
     @model_validator(mode="after")
     def _one_source(self) -> SourceSpec:
-        if (self.model is None) == (self.path is None):
-            raise ValueError("give exactly one of model (a catalog name) or path (a file)")
+        given = [self.model, self.path, self.huggingface]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError(
+                "give exactly one of model (a catalog name), path (a file) or huggingface "
+                "(a checkpoint on the hub)"
+            )
         return self
 
 

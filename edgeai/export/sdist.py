@@ -13,15 +13,32 @@ from pathlib import Path
 
 from edgeai.atomic import staged_dir
 from edgeai.errors import ExportError, SourceError, last_error_line
+from edgeai.store.files import hash_file
 from edgeai.store.pypi import pip_download
 
 log = logging.getLogger(__name__)
+
+
+SDIST_SHA256 = {
+    ("llama-cpp-python", "0.3.36"): (
+        "832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e"
+    ),
+    ("pywhispercpp", "1.5.1"): "5df897e5dd9d9f16804fc937bd85b9f5880a0b29a55f8843585e0e03d76195e5",
+}
+"""The sdists of the pinned versions (pyproject.toml), as PyPI serves them: a fetched archive
+with another digest is refused before it is opened."""
 
 
 def sdist_tree(package: str, inside: str, parts: tuple[str, ...], cache: Path, expect: str) -> Path:
     """The files under `inside` (e.g. "vendor/llama.cpp/") of the installed `package`'s sdist
     whose paths start with one of `parts`, in a cache folder; `expect` must be among them."""
     version = importlib.metadata.version(package)
+    pinned = SDIST_SHA256.get((package, version))
+    if pinned is None:
+        raise ExportError(
+            f"no pinned sha256 for the {package} {version} sdist: install the version "
+            "pyproject.toml pins, or add the new one's digest to edgeai/export/sdist.py"
+        )
     folder = cache / f"{package}-{version}-{inside.strip('/').replace('/', '-')}"
     if (folder / expect).is_file():
         return folder
@@ -32,6 +49,11 @@ def sdist_tree(package: str, inside: str, parts: tuple[str, ...], cache: Path, e
             archive = pip_download(f"{package}=={version}", Path(download), sdist=True)
         except SourceError as e:
             raise ExportError(f"cannot fetch the {package} {version} sdist: {e}") from None
+        _, digest = hash_file(archive)
+        if digest != pinned:
+            raise ExportError(
+                f"{archive.name}: sha256 {digest}, expected {pinned}: refused, not opened"
+            )
         _extract(archive, inside, parts, work)
         if not (work / expect).is_file():
             raise ExportError(f"{archive.name}: no {inside}{expect} inside")
@@ -39,12 +61,16 @@ def sdist_tree(package: str, inside: str, parts: tuple[str, ...], cache: Path, e
 
 
 def _extract(archive: Path, inside: str, parts: tuple[str, ...], into: Path) -> None:
+    """Regular files only, and only below `into`: a member whose path climbs out (`..`, an
+    absolute path) is an error, links and devices are skipped."""
     with tarfile.open(archive) as tar:
         for member in tar.getmembers():
             _, _, path = member.name.partition(inside)
             if not path or not path.startswith(parts) or not member.isfile():
                 continue
-            target = into / path
+            target = (into / path).resolve()
+            if not target.is_relative_to(into.resolve()):
+                raise ExportError(f"{archive.name}: member {member.name!r} points outside")
             target.parent.mkdir(parents=True, exist_ok=True)
             source = tar.extractfile(member)
             assert source is not None

@@ -31,7 +31,7 @@ from edgeai.export.common import (
     run_targets,
 )
 from edgeai.export.recipe import SttRecipe, SttTarget
-from edgeai.manifest import EngineName, Manifest
+from edgeai.models.manifest import EngineName, Manifest
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
 from edgeai.voice.stt import Transcriber
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT

@@ -33,7 +33,7 @@ from edgeai.export.common import (
     with_weights,
 )
 from edgeai.export.recipe import TtsRecipe, TtsTarget
-from edgeai.manifest import EngineName, Manifest
+from edgeai.models.manifest import EngineName, Manifest
 from edgeai.voice.stt import SpeechToText, load_stt
 from edgeai.voice.tts import PiperTTS, voice_config_path
 from edgeai.voice.word_errors import word_errors

@@ -1,14 +1,18 @@
-"""Timers that survive a restart: kept in a JSON file, written atomically on every change."""
+"""Timers that survive a restart: kept in a JSON file, written durably and atomically on every
+change."""
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from edgeai.atomic import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -26,35 +30,54 @@ class Timer:
 
 
 class TimerStore:
+    """The timers, shared by the voice loop and Wyoming clients (one lock), saved on every
+    change with a durable atomic write. A save that fails is logged and counted, and the
+    change stands in memory: the timer is still set, still rings, still cancelled."""
+
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self.clock = clock
+        self.failed_saves = 0
+        self.save_problem: str | None = None
+        """Why the last save failed; None once a save succeeds again."""
+        self._lock = threading.Lock()
         self._timers = self._load()
 
     def add(self, seconds: int, name: str | None = None) -> Timer:
         timer = Timer(uuid.uuid4().hex[:8], name, seconds, self.clock() + seconds)
-        self._timers.append(timer)
-        self._save()
+        with self._lock:
+            self._timers.append(timer)
+            self._save()
         return timer
 
     def cancel(self, name: str | None = None) -> list[Timer]:
         """Cancel the named timer, or the one due soonest when no name is given."""
-        if name is None:
-            cancelled = sorted(self._timers, key=lambda t: t.due_epoch_s)[:1]
-        else:
-            cancelled = [t for t in self._timers if t.name == name]
-        return self._remove(cancelled)
+        with self._lock:
+            if name is None:
+                cancelled = sorted(self._timers, key=lambda t: t.due_epoch_s)[:1]
+            else:
+                cancelled = [t for t in self._timers if t.name == name]
+            return self._remove(cancelled)
 
     def cancel_all(self) -> list[Timer]:
-        return self._remove(list(self._timers))
+        with self._lock:
+            return self._remove(list(self._timers))
 
     def active(self) -> list[Timer]:
-        return sorted(self._timers, key=lambda t: t.due_epoch_s)
+        with self._lock:
+            return sorted(self._timers, key=lambda t: t.due_epoch_s)
 
-    def pop_due(self) -> list[Timer]:
-        """Timers that have rung (also while edgeai was not running), removed from the store."""
+    def due(self) -> list[Timer]:
+        """Timers that have rung (also while edgeai was not running). They stay in the store
+        until `rang` says they were announced, so a ring is never lost on the way."""
         now = self.clock()
-        return self._remove([t for t in self._timers if t.due_epoch_s <= now])
+        with self._lock:
+            return [t for t in self._timers if t.due_epoch_s <= now]
+
+    def rang(self, timer: Timer) -> None:
+        """`timer` was announced: it leaves the store."""
+        with self._lock:
+            self._remove([timer])
 
     def _remove(self, timers: list[Timer]) -> list[Timer]:
         if timers:
@@ -67,16 +90,41 @@ class TimerStore:
         if not self.path.exists():
             return []
         try:
-            return [Timer(**item) for item in json.loads(self.path.read_text())]
-        except (ValueError, TypeError) as e:
+            return [_timer(item) for item in json.loads(self.path.read_text())]
+        except (ValueError, TypeError, OSError) as e:
             # keep the damaged file for a person to look at; start with no timers
             kept = self.path.with_name(f"{self.path.name}.corrupt-{int(self.clock())}")
-            self.path.rename(kept)
+            try:
+                self.path.rename(kept)
+            except OSError as moved:
+                log.error(
+                    "%s is not a timer list (%s) and cannot be moved aside: %s", self.path, e, moved
+                )
+                return []
             log.error("%s is not a timer list (%s); kept as %s", self.path, e, kept)
             return []
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.partial")
-        partial.write_text(json.dumps([asdict(t) for t in self._timers], indent=2) + "\n")
-        partial.replace(self.path)
+        data = json.dumps([asdict(t) for t in self._timers], indent=2) + "\n"
+        try:
+            write_atomically(self.path, data.encode(), durable=True)
+        except OSError as e:
+            self.failed_saves += 1
+            self.save_problem = f"timers not saved to {self.path}: {e.strerror or e}"
+            log.error("%s; they are kept in memory and ring as set", self.save_problem)
+            return
+        self.save_problem = None
+
+
+def _timer(item: object) -> Timer:
+    """One stored timer, its fields checked: a list of something else is a corrupt file."""
+    if not isinstance(item, dict):
+        raise TypeError(f"a timer is an object, got {type(item).__name__}")
+    timer = Timer(**item)
+    if not isinstance(timer.id, str) or not isinstance(timer.name, str | None):
+        raise TypeError(f"timer {item!r}: id and name must be text")
+    if not isinstance(timer.duration_s, int) or isinstance(timer.duration_s, bool):
+        raise TypeError(f"timer {item!r}: duration_s must be a whole number of seconds")
+    if not isinstance(timer.due_epoch_s, int | float) or isinstance(timer.due_epoch_s, bool):
+        raise TypeError(f"timer {item!r}: due_epoch_s must be a number")
+    return timer

@@ -7,7 +7,9 @@
   GET  /snapshot  the camera's latest picture (JPEG)
 
 It listens on 127.0.0.1 unless configured otherwise; with a token configured (required off
-loopback, see config) every request must carry `Authorization: Bearer <token>`, else 401.
+loopback, and on loopback with api.require_token) every request must carry
+`Authorization: Bearer <token>`, else 401. What is refused before that (foreign Host, other
+origins, non-JSON and oversized bodies, slow requests) is in guards.py.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Literal, Protocol
 
 import uvicorn
@@ -33,17 +36,34 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from edgeai.config import ApiSettings
 from edgeai.errors import ServiceError
+from edgeai.service.guards import (
+    BodyGuard,
+    GuardStats,
+    OriginGuard,
+    deadline_protocol,
+    host_names,
+)
 from edgeai.service.hub import EventHub, ServiceEvent
-from edgeai.service.sockets import bound_socket
+from edgeai.sockets import bound_socket
 
 log = logging.getLogger(__name__)
 
 SSE_QUEUE = 100
 """Events a slow /events client may fall behind by before it misses the oldest."""
 SSE_KEEPALIVE_S = 15.0
+MAX_HEADER_BYTES = 16 << 10
+"""Request line and headers together; a client sending more gets 400."""
 MAX_SAY_CHARS = 500
 MAX_SPEECH_CHARS = 4096
 """OpenAI's own cap on /v1/audio/speech input."""
+
+
+class SayResult(Enum):
+    QUEUED = "queued"
+    BUSY = "busy"
+    """Too many announcements are waiting already: asked again later, it may go through."""
+    NOT_LISTENING = "not listening"
+    """No voice loop runs to speak it."""
 
 
 class ServiceView(Protocol):
@@ -55,7 +75,7 @@ class ServiceView(Protocol):
 
     def metrics(self) -> bytes: ...
 
-    def say(self, text: str) -> bool: ...
+    def say(self, text: str) -> SayResult: ...
 
     def snapshot_jpeg(self) -> bytes | None: ...
 
@@ -129,7 +149,11 @@ def build_app(view: ServiceView, closing: threading.Event, streams: StreamStats)
             spoken = SayRequest.model_validate_json(await request.body())
         except ValidationError as e:
             return _invalid(e, '{"text": "..."}')
-        if not view.say(spoken.text):
+        result = view.say(spoken.text)
+        if result is SayResult.BUSY:
+            busy = "too many announcements are waiting to be spoken; try again later"
+            return JSONResponse({"error": busy}, status_code=429, headers={"Retry-After": "5"})
+        if result is SayResult.NOT_LISTENING:
             return JSONResponse({"error": "the voice loop is not running"}, status_code=503)
         return JSONResponse({"queued": spoken.text}, status_code=202)
 
@@ -210,14 +234,21 @@ class ApiServer:
         self.settings = settings
         self._closing = threading.Event()
         self.streams = StreamStats()
-        app: ASGIApp = build_app(view, self._closing, self.streams)
+        self.refused = GuardStats()
+        app: ASGIApp = BodyGuard(
+            build_app(view, self._closing, self.streams), settings.max_body_bytes, self.refused
+        )
         if settings.token is not None:
             app = BearerToken(app, settings.token.get_secret_value())
+        app = OriginGuard(app, host_names(settings.allowed_hosts), self.refused)
         self._server = uvicorn.Server(
             uvicorn.Config(
                 app,
                 host=settings.host,
                 port=settings.port,
+                http=deadline_protocol(settings.request_timeout_s, self.refused),
+                limit_concurrency=settings.max_connections,
+                h11_max_incomplete_event_size=MAX_HEADER_BYTES,
                 log_config=None,
                 access_log=False,
                 lifespan="off",
@@ -242,6 +273,11 @@ class ApiServer:
                 raise ServiceError(f"the HTTP API did not start within {timeout_s:.0f} s")
             self._thread.join(0.02)
         log.info("HTTP API on http://%s:%d", host, self.port)
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The server's thread, for the supervisor: it must live until `stop`."""
+        return self._thread
 
     @property
     def port(self) -> int:

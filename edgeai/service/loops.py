@@ -13,14 +13,15 @@ from edgeai.audio.microphone import MicrophoneSource
 from edgeai.audio.sinks import AudioSink
 from edgeai.audio.sources import AudioSource
 from edgeai.config import CameraSettings, Config
-from edgeai.profiles import Profile
+from edgeai.device.profiles import Profile
+from edgeai.runtime.compose import Assistant
 from edgeai.vision.camera import Camera
 from edgeai.vision.loop import CameraLoop
 from edgeai.voice.loop import VoiceLoop
 from edgeai.wyoming.server import WyomingServer
 
-AUDIO_THREAD = "audio-loop"
-CAMERA_THREAD = "camera-loop"
+AUDIO_LOOP = "audio"
+CAMERA_LOOP = "camera"
 
 
 @dataclass
@@ -35,28 +36,35 @@ class Inputs:
 
 @dataclass
 class Loops:
-    """What one config runs."""
+    """What one config runs: its assistant (voice and camera loops), their threads, the
+    devices they read, the Wyoming server."""
 
-    config: Config
-    profile: Profile
-    voice: VoiceLoop
-    camera_loop: CameraLoop | None
+    assistant: Assistant
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     microphone: MicrophoneSource | None = None
     camera: Camera | None = None
     wyoming: WyomingServer | None = None
-    problems: dict[str, str] = field(default_factory=dict)
-    """Loops that ended with an error, and the error."""
 
-    def spawn(self, target: Callable[[], None], name: str) -> None:
-        thread = threading.Thread(target=target, name=name, daemon=True)
-        self.threads.append(thread)
-        thread.start()
+    @property
+    def config(self) -> Config:
+        return self.assistant.config
+
+    @property
+    def profile(self) -> Profile:
+        return self.assistant.profile
+
+    @property
+    def voice(self) -> VoiceLoop:
+        return self.assistant.voice
+
+    @property
+    def camera_loop(self) -> CameraLoop | None:
+        return self.assistant.camera_loop
 
     def listening(self) -> bool:
         """The audio loop runs (a file source may have ended)."""
-        return any(t.name == AUDIO_THREAD and t.is_alive() for t in self.threads)
+        return any(t.name == AUDIO_LOOP and t.is_alive() for t in self.threads)
 
     def device_state(self) -> dict[str, str]:
         """The short state MQTT and STATUS carry."""
@@ -75,7 +83,7 @@ class Loops:
         problem = camera.problem if camera.state.value in ("reopening", "failed") else ""
         return {
             "state": camera.state.value,
-            "problem": self.problems.get("camera") or problem,
+            "problem": problem,
             "outages": camera.outages,
             "dropped_frames": camera.dropped_frames,
         }
@@ -83,10 +91,7 @@ class Loops:
     def microphone_state(self) -> dict[str, object]:
         mic = self.microphone
         if mic is None:
-            return {
-                "state": "file" if self.listening() else "ended",
-                "problem": self.problems.get("audio"),
-            }
+            return {"state": "file" if self.listening() else "ended"}
         return {
             "state": mic.state.value,
             "problem": mic.problem if mic.state.value == "reopening" else "",

@@ -37,7 +37,7 @@ class ServiceMetrics:
 
     def observe_turn(self, timeline: TurnTimeline) -> None:
         if timeline.latency_s is not None:
-            route = timeline.route.split(" ")[0] or "none"
+            route = timeline.route.split(" ")[0] or "none"  # 'llm tool timer_set' is an llm turn
             self.turn_latency.labels(route=route).observe(timeline.latency_s)
 
     def exposition(self) -> bytes:
@@ -58,9 +58,16 @@ class _LoopCollector:
             "Seconds since each loop last made progress",
             labels=["loop"],
         )
-        for name, state in service.health_of_loops.snapshot().items():
+        failed = GaugeMetricFamily(
+            "edgeai_loop_failed",
+            "1 for a loop that failed or whose thread is gone",
+            labels=["loop"],
+        )
+        for name, state in service.supervisor.snapshot().items():
             progress.add_metric([name], float(str(state["seconds_since_progress"])))
+            failed.add_metric([name], float(state["state"] == "failed"))
         yield progress
+        yield failed
         events = CounterMetricFamily("edgeai_events", "Events published, by kind", labels=["kind"])
         for kind, count in sorted(service.hub.published.items()):
             events.add_metric([kind], count)
@@ -71,6 +78,14 @@ class _LoopCollector:
             yield GaugeMetricFamily("edgeai_api_event_clients", "/events clients", streams.clients)
             yield CounterMetricFamily(
                 "edgeai_api_events_dropped", "Events a slow /events client missed", streams.dropped
+            )
+            refused = service.api.refused
+            yield from _counters(
+                "edgeai_api_refused",
+                ("foreign", refused.foreign, "Requests refused: foreign Host or another origin"),
+                ("not_json", refused.not_json, "POSTs refused: not application/json"),
+                ("too_large", refused.too_large, "Requests refused: body over api.max_body_bytes"),
+                ("timed_out", refused.timed_out, "Connections dropped: request not in time"),
             )
         if service.mqtt is not None:
             mqtt = service.mqtt
@@ -98,23 +113,41 @@ def _loop_metrics(service: Service) -> Iterator[Metric]:
         )
     if loops.camera_loop is not None and loops.camera is not None:
         stats, camera = loops.camera_loop.stats, loops.camera
-        for name, value, text in (
+        yield from _counters(
+            "edgeai_camera",
             ("frames", stats.frames, "Frames processed"),
             ("motion_frames", stats.motion_frames, "Frames the motion gate passed"),
             ("detector_runs", stats.detector_runs, "Detector runs"),
             ("detector_seconds", stats.detector_s, "Time spent in the detector"),
             ("dropped_frames", camera.dropped_frames, "Frames dropped before processing"),
             ("outages", camera.outages, "Times the camera was lost"),
-        ):
-            yield CounterMetricFamily(f"edgeai_camera_{name}", text, value)
+        )
     if loops.wyoming is not None:
         counts = loops.wyoming.counts
-        for name, value, text in (
+        yield from _counters(
+            "edgeai_wyoming",
             ("connections", counts.connections, "Wyoming clients served"),
             ("refused", counts.refused, "Wyoming clients refused: not on wyoming.allow"),
+            ("busy", counts.busy, "Wyoming clients refused: wyoming.max_connections reached"),
+            ("timed_out", counts.timed_out, "Wyoming clients dropped for going quiet"),
             ("closed_for_errors", counts.closed_for_errors, "Connections closed on a bad event"),
-        ):
-            yield CounterMetricFamily(f"edgeai_wyoming_{name}", text, value)
+        )
+        yield GaugeMetricFamily("edgeai_wyoming_open", "Wyoming clients connected", counts.open)
     yield GaugeMetricFamily(
         "edgeai_voice_busy", "1 from the wake word until the reply is spoken", loops.voice.busy()
     )
+    faults = loops.voice.faults
+    yield from _counters(
+        "edgeai_voice",
+        ("failed_turns", faults.failed_turns, "Turns a stage failed in (an apology was spoken)"),
+        ("refused_announcements", faults.refused_announcements,
+         "Announcements refused because too many were waiting (/say got 429)"),
+        ("timer_save_failures", loops.voice.responder.intents.timers.failed_saves,
+         "Times the timers file could not be written"),
+    )  # fmt: skip
+
+
+def _counters(prefix: str, *rows: tuple[str, float, str]) -> Iterator[Metric]:
+    """One counter per (name, value, help) row, named `prefix`_name."""
+    for name, value, text in rows:
+        yield CounterMetricFamily(f"{prefix}_{name}", text, value)

@@ -75,6 +75,11 @@ class MqttLink:
     def buffered(self) -> int:
         return len(self._buffer)
 
+    @property
+    def thread(self) -> threading.Thread:
+        """The sender's thread, for the supervisor: it must live until `stop`."""
+        return self._sender
+
     def start(self) -> None:
         """Connect in the background; a broker that is down now is retried, never fatal."""
         self.client.connect_async(self.settings.host, self.settings.port, self.settings.keepalive_s)

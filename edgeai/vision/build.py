@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgeai.artifacts import ArtifactIndex, role_model
-from edgeai.catalog import Catalog
-from edgeai.config import CameraSettings, Config
+from edgeai.config import CameraSettings
+from edgeai.device.artifacts import ArtifactIndex, role_model
+from edgeai.device.profiles import Profile, RoleAssignment
 from edgeai.engines.tensor import Engine as TensorEngine
 from edgeai.engines.tensor import open_tensor_model
 from edgeai.errors import ModelLoadError
-from edgeai.profiles import Profile, RoleAssignment
+from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.vision.blazeface import BlazeFaceDetector
 from edgeai.vision.camera import Camera, CameraTiming
@@ -50,16 +50,17 @@ def load_detector(
 
 
 def default_detector(
-    config: Config,
+    min_score: float | None,
     profile: Profile,
     store: ModelStore,
     catalog: Catalog,
     artifacts: ArtifactIndex | None = None,
 ) -> Detector:
     """The profile's detector: an exported artifact meant for this profile that passed its
-    gate (`edgeai export`), else the catalog model the profile names."""
+    gate (`edgeai export`), else the catalog model the profile names. `min_score` (the
+    config's camera.min_score) is all it reads of the config."""
     path, role = role_model(profile, "detector", store, catalog, artifacts)
-    return load_detector(path, role, profile, config.camera.min_score)
+    return load_detector(path, role, profile, min_score)
 
 
 def build_camera_loop(

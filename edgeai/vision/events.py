@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -18,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgeai.atomic import write_atomically
 from edgeai.vision.detection import Detection
 from edgeai.vision.people import EventKind
 
@@ -123,10 +123,10 @@ class EventStore:
             ok, jpeg = cv2.imencode(".jpg", snapshot_image, [cv2.IMWRITE_JPEG_QUALITY, 85])
             if not ok:
                 raise OSError("JPEG encoding failed")
-            _write_atomically(snapshot, jpeg.tobytes())
+            write_atomically(snapshot, jpeg.tobytes(), durable=True)
             event = replace(event, snapshot=str(snapshot))
-            _write_atomically(
-                self.folder / f"{event.id}.json", json.dumps(event.as_dict()).encode()
+            write_atomically(
+                self.folder / f"{event.id}.json", json.dumps(event.as_dict()).encode(), durable=True
             )
         except OSError as e:
             self.failed_writes += 1
@@ -149,15 +149,3 @@ class EventStore:
         for path in expired:
             path.unlink(missing_ok=True)
             path.with_suffix(".jpg").unlink(missing_ok=True)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        with temporary.open("wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)

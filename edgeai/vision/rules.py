@@ -10,7 +10,8 @@ from edgeai.vision.events import CameraEvent
 
 log = logging.getLogger(__name__)
 
-Announce = Callable[[str], None]
+Announce = Callable[[str], object]
+"""Speaks a sentence; what it returns (queued or refused) is its own business."""
 
 
 class RuleRunner:

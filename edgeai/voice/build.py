@@ -7,33 +7,42 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edgeai.artifacts import ArtifactIndex, role_model
 from edgeai.audio.sinks import AudioSink
-from edgeai.catalog import Catalog
 from edgeai.config import Config
+from edgeai.device.artifacts import ArtifactIndex, role_model
+from edgeai.device.profiles import Profile
+from edgeai.ears.listener import build_listener
 from edgeai.intents.grammar import Grammar, load_grammar
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
-from edgeai.listen import build_listener
+from edgeai.models.catalog import Catalog
 from edgeai.paths import edgeai_home
-from edgeai.profiles import Profile
 from edgeai.store import ModelStore
 from edgeai.vision.view import CameraView
-from edgeai.voice.fallback import (
-    Circuit,
-    FallbackLanguageModel,
-    FallbackSpeechToText,
-    FallbackTextToSpeech,
-)
-from edgeai.voice.llm import LanguageModel, LocalLLM
-from edgeai.voice.loop import StreamClock, VoiceLoop
-from edgeai.voice.openai_compat import OpenAiChat, OpenAiSpeech, OpenAiTranscriber
+from edgeai.voice.llm import ChatHistory, LanguageModel, LocalLLM
+from edgeai.voice.loop import Spawn, StreamClock, VoiceLoop, plain_thread
 from edgeai.voice.respond import Responder
 from edgeai.voice.stt import SpeechToText, load_stt
 from edgeai.voice.tts import PiperTTS, TextToSpeech
-from edgeai.wyoming.client import WyomingHandler, WyomingSpeechToText, WyomingTextToSpeech
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VoiceModelSettings:
+    """Everything in the config that `load_voice_models` reads, and nothing else: the models
+    are reused across a reload exactly while this (and the profile) stays equal."""
+
+    llm_max_tokens: int
+    llm_seed: int | None
+    stt_window_s: float | None
+    stt_prompt: str | None
+    """The text speech-to-text starts from (it names the camera zones)."""
+
+    @classmethod
+    def of(cls, config: Config) -> VoiceModelSettings:
+        voice = config.voice
+        return cls(voice.llm_max_tokens, voice.llm_seed, voice.stt_window_s, stt_prompt(config))
 
 
 @dataclass
@@ -46,7 +55,7 @@ class VoiceModels:
 
 
 def load_voice_models(
-    config: Config, profile: Profile, store: ModelStore, catalog: Catalog
+    settings: VoiceModelSettings, profile: Profile, store: ModelStore, catalog: Catalog
 ) -> VoiceModels:
     """Load and warm up STT, LLM and TTS now, so the first turn is as fast as the rest."""
     started = time.monotonic()
@@ -54,16 +63,15 @@ def load_voice_models(
     artifacts = ArtifactIndex.load()  # read the manifests once for the three roles
     stt_file, stt_role = role_model(profile, "stt", store, catalog, artifacts)
     stt = load_stt(
-        stt_role.engine, stt_file, stt_role.threads, config.voice.stt_window_s, stt_prompt(config)
+        stt_role.engine, stt_file, stt_role.threads, settings.stt_window_s, settings.stt_prompt
     )
     llm_path, llm_role = role_model(profile, "llm", store, catalog, artifacts)
     llm = LocalLLM(
         llm_path,
         threads=llm_role.threads,
         n_gpu_layers=profile.engines.llama_cpp.n_gpu_layers if roles["llm"].device == "gpu" else 0,
-        max_tokens=config.voice.llm_max_tokens,
-        history_turns=config.voice.history_turns,
-        seed=config.voice.llm_seed,
+        max_tokens=settings.llm_max_tokens,
+        seed=settings.llm_seed,
     )
     tts_path, tts_role = role_model(profile, "tts", store, catalog, artifacts)
     tts = PiperTTS(tts_path, tts_role.threads, tts_role.engine)
@@ -71,39 +79,6 @@ def load_voice_models(
     llm.warm_up()
     tts.warm_up()
     log.info("voice models loaded and warm in %.1f s", time.monotonic() - started)
-    return VoiceModels(stt, llm, tts)
-
-
-def with_remote_stages(models: VoiceModels, config: Config) -> VoiceModels:
-    """The stages the config hands to machines on the LAN, each with its local model behind
-    it; the others as they are."""
-    remote = config.remote
-    stt, llm, tts = models.stt, models.llm, models.tts
-    if remote.stt is not None:
-        far_stt: SpeechToText = (
-            WyomingSpeechToText(remote.stt)
-            if remote.stt.protocol == "wyoming"
-            else OpenAiTranscriber(remote.stt)
-        )
-        stt = FallbackSpeechToText(far_stt, stt, Circuit("stt", remote.stt))
-    if remote.tts is not None:
-        rate = tts.sample_rate_hz  # remote audio is brought to the local voice's rate
-        far_tts: TextToSpeech = (
-            WyomingTextToSpeech(remote.tts, rate)
-            if remote.tts.protocol == "wyoming"
-            else OpenAiSpeech(remote.tts, rate)
-        )
-        tts = FallbackTextToSpeech(far_tts, tts, Circuit("tts", remote.tts))
-    if remote.llm is not None:
-        voice = config.voice
-        far_llm: LanguageModel = (
-            WyomingHandler(remote.llm)
-            if remote.llm.protocol == "wyoming"
-            else OpenAiChat(remote.llm, voice.llm_max_tokens, voice.history_turns)
-        )
-        llm = FallbackLanguageModel(far_llm, llm, Circuit("llm", remote.llm))
-    for role, stage in remote.stages():
-        log.info("%s: remote %s first, the local model as fallback", role, stage.url)
     return VoiceModels(stt, llm, tts)
 
 
@@ -134,12 +109,16 @@ def build_voice_loop(
     models: VoiceModels,
     open_sink: Callable[[int], AudioSink],
     camera: Callable[[], CameraView] | None = None,
+    spawn: Spawn = plain_thread,
 ) -> VoiceLoop:
     """The loop; `camera` answers "what do you see" when a camera loop runs beside it."""
     intents = intent_context(config, camera)
 
     def make_responder(clock: StreamClock) -> Responder:
-        return Responder(models.tts, models.llm, intents, clock, config.voice.max_sentences)
+        history = ChatHistory(config.voice.history_turns)  # the device's own conversation
+        return Responder(
+            models.tts, models.llm, intents, clock, config.voice.max_sentences, history
+        )
 
     return VoiceLoop(
         build_listener(config, profile, store, catalog),
@@ -147,4 +126,5 @@ def build_voice_loop(
         make_responder,
         open_sink,
         config.voice.follow_up_s,
+        spawn,
     )

@@ -1,7 +1,8 @@
 """Remote stages with the local model behind them.
 
 A remote stage is tried first; when it fails (refused, timed out, an error answer, a
-malformed reply) the local model answers that request, one warning line says why, and the
+malformed reply of any kind: a transcript without text, audio at rate 0) the local model
+answers that request, one warning line says why, and the
 remote is left alone for `retry_after_s` so a dead machine does not cost a timeout per turn.
 An answer that fails after its first pieces were delivered ends there: the pieces cannot be
 taken back, and the next request goes to the local model.
@@ -14,20 +15,16 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-import httpx
 import numpy as np
 
 from edgeai.config import RemoteStage
-from edgeai.errors import ProtocolError, RemoteStageError
-from edgeai.voice.llm import Flag, LanguageModel
+from edgeai.voice.llm import ChatHistory, Flag, LanguageModel
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.tts import TextToSpeech
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-REMOTE_FAILURES = (RemoteStageError, ProtocolError, OSError, TimeoutError, httpx.HTTPError)
 
 
 class Circuit:
@@ -68,7 +65,7 @@ class Circuit:
                     yield item
                 self.remote_answers += 1
                 return
-            except REMOTE_FAILURES as e:
+            except Exception as e:  # whatever the remote sent, it is the remote's failure
                 self.failed(e)
                 if delivered:
                     return
@@ -113,8 +110,10 @@ class FallbackLanguageModel:
     def warm_up(self) -> None:
         self.local.warm_up()
 
-    def stream(self, user_text: str, cancel: Flag, remember: bool = True) -> Iterator[str]:
+    def stream(
+        self, user_text: str, cancel: Flag, history: ChatHistory | None = None
+    ) -> Iterator[str]:
         yield from self.circuit.run(
-            lambda: self.remote.stream(user_text, cancel, remember),
-            lambda: self.local.stream(user_text, cancel, remember),
+            lambda: self.remote.stream(user_text, cancel, history),
+            lambda: self.local.stream(user_text, cancel, history),
         )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 from edgeai.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
 
 
 class Flag(Protocol):
@@ -18,6 +21,10 @@ class Flag(Protocol):
 
 
 GGUF_MAGIC = b"GGUF"
+CONTEXT_TOKENS = 2048
+"""llama.cpp's context: the prompt (system, history, request) and the answer share it."""
+MESSAGE_OVERHEAD_TOKENS = 8
+"""What the chat template adds around each message (role markers, newlines), at most."""
 
 SYSTEM_PROMPT = (
     "You are Jarvis, a voice assistant on a small home computer. Answer in one or two short "
@@ -27,33 +34,65 @@ SYSTEM_PROMPT = (
 )
 
 
-class LanguageModel(Protocol):
-    def warm_up(self) -> None: ...
-
-    def stream(self, user_text: str, cancel: Flag, remember: bool = True) -> Iterator[str]:
-        """Text pieces of the reply as they are generated; stops early when `cancel` is set.
-        `remember=False` leaves the exchange out of the conversation history."""
-        ...
-
-
 class ChatHistory:
-    """The system prompt and the last few exchanges, as chat messages."""
+    """One conversation: the last few exchanges of one talker (the device's own, or one
+    Wyoming client's), so nobody's long request crowds out another's context."""
 
-    def __init__(self, system_prompt: str = SYSTEM_PROMPT, turns: int = 3) -> None:
-        self.system_prompt = system_prompt
+    def __init__(self, turns: int = 3) -> None:
         self._exchanges: deque[tuple[str, str]] = deque(maxlen=turns)
 
-    def messages(self, user_text: str) -> list[dict[str, str]]:
-        messages = [{"role": "system", "content": self.system_prompt}]
-        for user, assistant in self._exchanges:
-            messages += [
-                {"role": "user", "content": user},
-                {"role": "assistant", "content": assistant},
-            ]
-        return [*messages, {"role": "user", "content": user_text}]
+    def exchanges(self) -> list[tuple[str, str]]:
+        return list(self._exchanges)
 
     def remember(self, user_text: str, reply: str) -> None:
         self._exchanges.append((user_text, reply.strip()))
+
+    def forget_oldest(self) -> None:
+        if self._exchanges:
+            self._exchanges.popleft()
+
+
+class Conversations:
+    """A conversation per talker (a Wyoming client's address), the least recently heard
+    forgotten beyond `keep`: no client's history reaches another's prompt."""
+
+    def __init__(self, turns: int, keep: int = 16) -> None:
+        self.turns = turns
+        self.keep = keep
+        self._histories: OrderedDict[str, ChatHistory] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, talker: str) -> ChatHistory:
+        with self._lock:
+            history = self._histories.pop(talker, None) or ChatHistory(self.turns)
+            self._histories[talker] = history
+            while len(self._histories) > self.keep:
+                self._histories.popitem(last=False)
+            return history
+
+
+def chat_messages(
+    user_text: str, history: ChatHistory | None, system_prompt: str = SYSTEM_PROMPT
+) -> list[dict[str, str]]:
+    """The system prompt, the conversation so far, and the new request, as chat messages."""
+    messages = [{"role": "system", "content": system_prompt}]
+    for user, assistant in history.exchanges() if history is not None else []:
+        messages += [
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": assistant},
+        ]
+    return [*messages, {"role": "user", "content": user_text}]
+
+
+class LanguageModel(Protocol):
+    def warm_up(self) -> None: ...
+
+    def stream(
+        self, user_text: str, cancel: Flag, history: ChatHistory | None = None
+    ) -> Iterator[str]:
+        """Text pieces of the reply as they are generated; stops early when `cancel` is set.
+        The exchange joins `history` once complete; None: no past turns, nothing kept."""
+        ...
 
 
 class LocalLLM:
@@ -63,7 +102,6 @@ class LocalLLM:
         threads: int,
         n_gpu_layers: int = 0,
         max_tokens: int = 80,
-        history_turns: int = 3,
         system_prompt: str = SYSTEM_PROMPT,
         seed: int | None = None,
     ) -> None:
@@ -74,7 +112,7 @@ class LocalLLM:
             raise ModelLoadError(f"the LLM needs llama-cpp-python: {e}") from None
         self._llm = Llama(
             model_path=str(model),
-            n_ctx=2048,
+            n_ctx=CONTEXT_TOKENS,
             n_threads=threads,
             n_threads_batch=threads,
             n_gpu_layers=n_gpu_layers,
@@ -83,21 +121,21 @@ class LocalLLM:
         self.max_tokens = max_tokens
         self.seed = seed
         """Sampling seed reset on every answer; None: a different draw each time."""
-        self.history = ChatHistory(system_prompt, history_turns)
+        self.system_prompt = system_prompt
         self._lock = threading.Lock()
         """llama.cpp contexts are not thread-safe: one generation at a time (the voice loop and
         the Wyoming server share the model)."""
 
     def warm_up(self) -> None:
         """Evaluate the system prompt once, so every turn starts from it in the KV cache."""
-        for _ in self.stream("Hello.", threading.Event(), remember=False, max_tokens=1):
+        for _ in self.stream("Hello.", threading.Event(), None, max_tokens=1):
             pass
 
     def stream(
         self,
         user_text: str,
         cancel: Flag,
-        remember: bool = True,
+        history: ChatHistory | None = None,
         max_tokens: int | None = None,
     ) -> Iterator[str]:
         """Text pieces of the reply as they are generated; stops early when `cancel` is set.
@@ -106,16 +144,20 @@ class LocalLLM:
         prompt and the kept history are not evaluated again.
         """
         with self._lock:
-            yield from self._generate(user_text, cancel, remember, max_tokens)
+            try:
+                yield from self._generate(user_text, cancel, history, max_tokens or self.max_tokens)
+            except Exception:
+                self._llm.reset()  # type: ignore[no-untyped-call]  # a generation that broke leaves no half-evaluated context
+                raise
 
     def _generate(
-        self, user_text: str, cancel: Flag, remember: bool, max_tokens: int | None
+        self, user_text: str, cancel: Flag, history: ChatHistory | None, max_tokens: int
     ) -> Iterator[str]:
         pieces = []
         chunks: Any = self._llm.create_chat_completion(
-            messages=self.history.messages(user_text),  # type: ignore[arg-type]
+            messages=self._fitting_messages(user_text, history, max_tokens),  # type: ignore[arg-type]
             stream=True,
-            max_tokens=max_tokens or self.max_tokens,
+            max_tokens=max_tokens,
             temperature=0.3,
             repeat_penalty=1.2,
             seed=self.seed,
@@ -127,8 +169,31 @@ class LocalLLM:
             if piece:
                 pieces.append(piece)
                 yield piece
-        if remember and not cancel.is_set():
-            self.history.remember(user_text, "".join(pieces))
+        if history is not None and not cancel.is_set():
+            history.remember(user_text, "".join(pieces))
+
+    def _fitting_messages(
+        self, user_text: str, history: ChatHistory | None, max_tokens: int
+    ) -> list[dict[str, str]]:
+        """The prompt, with the oldest exchanges left out (and, at worst, the request cut) so
+        that it and the answer fit in the context: a long request never breaks the next."""
+        budget = CONTEXT_TOKENS - max_tokens
+        while True:
+            messages = chat_messages(user_text, history, self.system_prompt)
+            used = sum(self._tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in messages)
+            if used <= budget:
+                return messages
+            if history is not None and history.exchanges():
+                history.forget_oldest()
+                continue
+            keep = max(1, self._tokens(user_text) - (used - budget))
+            cut = self._llm.detokenize(self._llm.tokenize(user_text.encode(), add_bos=False)[:keep])
+            log.warning("a %d-token request was cut to %d tokens to fit the LLM's context",
+                        self._tokens(user_text), keep)  # fmt: skip
+            user_text = cut.decode(errors="ignore")
+
+    def _tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode(), add_bos=False))
 
 
 def check_gguf_file(path: Path) -> None:

@@ -11,16 +11,17 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from queue import Full, Queue
+from queue import Queue
 
 from edgeai.audio.sinks import AudioSink
 from edgeai.audio.sources import AudioSource
-from edgeai.listen import Listener
+from edgeai.ears.listener import Listener
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES
+from edgeai.intents.timers import Timer
 from edgeai.messages import SpeechEnded, SpeechPaused, StopWordHeard, WakeDetected
 from edgeai.voice.respond import AnyOf, Responder
 from edgeai.voice.stt import SpeechToText
-from edgeai.voice.timeline import TurnTimeline
-from edgeai.wake.frontend import BLOCK_SAMPLES
+from edgeai.voice.timeline import TurnEnd, TurnTimeline
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +36,36 @@ class _Turn:
 @dataclass(frozen=True)
 class _Announcement:
     text: str
+    spoken: Callable[[], None] | None = None
+    """Called once it was said (a timer leaves the store only then)."""
 
+
+Spawn = Callable[[str, Callable[[], None]], object]
+"""Starts a named long-lived thread: the service's supervisor, or a plain thread."""
 
 TIMER_CHECK_BLOCKS = 12
 """Due timers are looked for about once a second."""
 KEPT_TIMELINES = 1000
 """A service runs for months: only the latest turns' timelines are kept."""
+MAX_WAITING_ANNOUNCEMENTS = 8
+"""Announcements (/say, camera rules) waiting for their turn before new ones are refused."""
+APOLOGY = "Sorry, something went wrong. Please try again."
+
+
+def plain_thread(name: str, target: Callable[[], None]) -> threading.Thread:
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+@dataclass
+class VoiceFaults:
+    """What went wrong in turns the loop survived, for /health and /metrics."""
+
+    failed_turns: int = 0
+    refused_announcements: int = 0
+    last_failure: str | None = None
+    """The latest failed turn's reason; None once a turn goes through again."""
 
 
 class StreamClock:
@@ -66,6 +91,7 @@ class VoiceLoop:
         make_responder: Callable[[StreamClock], Responder],
         open_sink: Callable[[int], AudioSink],
         follow_up_s: float,
+        spawn: Spawn = plain_thread,
     ) -> None:
         self.listener = listener
         self.stt = stt
@@ -81,20 +107,33 @@ class VoiceLoop:
         self.turn_done: Callable[[TurnTimeline], None] | None = None
         """Called with each finished turn or announcement (the service publishes them)."""
         self._stt_pool = ThreadPoolExecutor(1, thread_name_prefix="stt")
-        self._turns: Queue[_Turn | _Announcement | None] = Queue(maxsize=8)
+        self._spawn = spawn
+        self._turns: Queue[_Turn | _Announcement | None] = Queue()
+        """Unbounded, so capture never waits: what the user said always gets its turn, and
+        announcements are capped on their own (MAX_WAITING_ANNOUNCEMENTS)."""
+        self._waiting_announcements = 0
+        self._ringing: set[str] = set()
+        """Timers announced or waiting to be: not queued again while they are."""
+        self._lock = threading.Lock()
+        self.faults = VoiceFaults()
 
     def run(self, source: AudioSource) -> list[TurnTimeline]:
         """Listen to `source` until it ends; returns the timeline of every turn taken."""
-        worker = threading.Thread(target=self._take_turns, name="turns", daemon=True)
-        worker.start()
+        worker_done = threading.Event()
+
+        def take_turns() -> None:
+            try:
+                self._take_turns()
+            finally:
+                worker_done.set()
+
+        self._spawn("turns", take_turns)
         speculative: tuple[float, Future[str]] | None = None
         for index, block in enumerate(source.blocks(BLOCK_SAMPLES)):
             events = self.listener.push(block)
             self.clock.tick(self.listener.now_s)
             if index % TIMER_CHECK_BLOCKS == 0:
-                for timer in self.responder.intents.timers.pop_due():
-                    name = f"{timer.name} timer" if timer.name else "timer"
-                    self.announce(f"Your {name} is done.")
+                self._ring_due_timers()
             for event in events:
                 if isinstance(event, WakeDetected | StopWordHeard) and self.speaking.is_set():
                     log.info("barge-in: %s while speaking", event.name)
@@ -109,7 +148,7 @@ class VoiceLoop:
                     self._turns.put(_Turn(event, speculative[1] if same and speculative else None))
                     speculative = None
         self._turns.put(None)
-        worker.join()
+        worker_done.wait()
         self._stt_pool.shutdown()
         return list(self.timelines)
 
@@ -124,37 +163,87 @@ class VoiceLoop:
         down meanwhile, so the turn gets the CPU."""
         return self.listener.engaged or self._in_turn.is_set()
 
-    def announce(self, text: str) -> None:
-        """Speak `text` between turns (a camera rule, say); dropped with a log line if too many
-        announcements are already waiting."""
-        try:
-            self._turns.put_nowait(_Announcement(text))
-        except Full:
-            log.warning("announcement dropped, %d already waiting: %r", self._turns.qsize(), text)
+    def announce(self, text: str, spoken: Callable[[], None] | None = None) -> bool:
+        """Speak `text` between turns (a camera rule, /say). False, with a log line, when
+        MAX_WAITING_ANNOUNCEMENTS are already waiting: the caller tells whoever asked."""
+        with self._lock:
+            if self._waiting_announcements >= MAX_WAITING_ANNOUNCEMENTS:
+                self.faults.refused_announcements += 1
+                log.warning("announcement refused, %d already waiting: %r",
+                            self._waiting_announcements, text)  # fmt: skip
+                return False
+            self._waiting_announcements += 1
+        self._turns.put(_Announcement(text, spoken))
+        return True
+
+    def _ring_due_timers(self) -> None:
+        """Queue an announcement for each timer that rang; it leaves the store once said."""
+        timers = self.responder.intents.timers
+        for timer in timers.due():
+            if timer.id in self._ringing:
+                continue
+            name = f"{timer.name} timer" if timer.name else "timer"
+
+            def spoken(timer: Timer = timer) -> None:
+                timers.rang(timer)
+                self._ringing.discard(timer.id)
+
+            if self.announce(f"Your {name} is done.", spoken):
+                self._ringing.add(timer.id)
 
     def _take_turns(self) -> None:
         while (item := self._turns.get()) is not None:
+            if isinstance(item, _Announcement):
+                with self._lock:
+                    self._waiting_announcements -= 1
             if self._stopped.is_set():
                 continue
             self._in_turn.set()
             try:
-                if isinstance(item, _Announcement):
-                    timeline = self._announce(item.text)
-                else:
-                    timeline = self._turn(item)
+                timeline = self._take(item)
                 self.timelines.append(timeline)
                 if self.turn_done is not None:
                     self.turn_done(timeline)
-            except Exception:
-                log.exception("the turn failed; listening again")
             finally:
                 self._in_turn.clear()
 
-    def _announce(self, text: str) -> TurnTimeline:
-        timeline = TurnTimeline(reply=text)
-        with self._speaking() as sink:
-            self.responder.announce(text, sink, timeline, self._cancelled)
+    def _take(self, item: _Turn | _Announcement) -> TurnTimeline:
+        """One turn or announcement. A stage that raises is survived: the user hears an
+        apology, the reason is logged and kept for /health, and the loop listens again."""
+        if isinstance(item, _Announcement):
+            timeline = TurnTimeline(reply=item.text)
+        else:
+            timeline = TurnTimeline(
+                speech_end_s=item.ended.at_s, endpoint_s=item.ended.endpoint_at_s
+            )
+        try:
+            if isinstance(item, _Announcement):
+                self._announce(item, timeline)
+            else:
+                self._turn(item, timeline)
+        except Exception as e:
+            log.exception("the turn failed; apologising and listening again")
+            self._apologise(timeline, f"{type(e).__name__}: {e}")
+        else:
+            self.faults.last_failure = None
         return timeline
+
+    def _announce(self, item: _Announcement, timeline: TurnTimeline) -> None:
+        with self._speaking() as sink:
+            self.responder.announce(item.text, sink, timeline, self._cancelled)
+        if item.spoken is not None:
+            item.spoken()
+
+    def _apologise(self, timeline: TurnTimeline, reason: str) -> None:
+        self.faults.failed_turns += 1
+        self.faults.last_failure = reason
+        route = timeline.route
+        try:
+            with self._speaking() as sink:
+                self.responder.announce(APOLOGY, sink, timeline, self._cancelled)
+        except Exception:
+            log.exception("the apology could not be spoken either")
+        timeline.route, timeline.end, timeline.failure = route, TurnEnd.FAILED, reason
 
     @property
     def _cancelled(self) -> AnyOf:
@@ -176,8 +265,7 @@ class VoiceLoop:
                 sink.close()
             self.speaking.clear()
 
-    def _turn(self, turn: _Turn) -> TurnTimeline:
-        timeline = TurnTimeline(speech_end_s=turn.ended.at_s, endpoint_s=turn.ended.endpoint_at_s)
+    def _turn(self, turn: _Turn, timeline: TurnTimeline) -> None:
         if turn.speculative is not None:
             transcript = turn.speculative.result()
             timeline.speculative_stt = True
@@ -187,10 +275,9 @@ class VoiceLoop:
         timeline.stt_done_s = self.clock()
         with self._speaking() as sink:
             self.responder.respond(transcript, sink, timeline, self._cancelled)
-        if timeline.route not in ("stop", "not understood") and not self.cancel.is_set():
+        if timeline.end is TurnEnd.ANSWERED and timeline.route != "not understood":
             self.listener.follow_up(self.follow_up_s)
         log.info("turn: %r -> %r (%s)", timeline.transcript, timeline.reply, timeline.route)
-        return timeline
 
 
 def without_wake_phrase(transcript: str, wake_words: list[str]) -> str:

@@ -1,6 +1,6 @@
 """OpenAI-compatible endpoints on the LAN standing in for local stages: chat completions
-(llama.cpp's server, Ollama, vLLM) for the LLM, streamed with server-sent events and the
-history kept here; audio transcriptions (faster-whisper-server) for speech-to-text; audio
+(llama.cpp's server, Ollama, vLLM) for the LLM, streamed with server-sent events, the history
+sent with each request; audio transcriptions (faster-whisper-server) for speech-to-text; audio
 speech (another edgeai's API) for text-to-speech."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import StreamConverter
 from edgeai.config import RemoteStage
 from edgeai.errors import RemoteStageError
-from edgeai.voice.llm import ChatHistory, Flag
+from edgeai.voice.llm import ChatHistory, Flag, chat_messages
 
 MAX_ERROR_CHARS = 200
 TRANSCRIPTION_MODEL = "whisper-1"
@@ -49,15 +49,16 @@ class OpenAiEndpoint:
 
 
 class OpenAiChat(OpenAiEndpoint):
-    def __init__(self, stage: RemoteStage, max_tokens: int, history_turns: int) -> None:
+    def __init__(self, stage: RemoteStage, max_tokens: int) -> None:
         super().__init__(stage)
         self.max_tokens = max_tokens
-        self.history = ChatHistory(turns=history_turns)
 
-    def stream(self, user_text: str, cancel: Flag, remember: bool = True) -> Iterator[str]:
+    def stream(
+        self, user_text: str, cancel: Flag, history: ChatHistory | None = None
+    ) -> Iterator[str]:
         url = self.url("/chat/completions")
         body: dict[str, object] = {
-            "messages": self.history.messages(user_text),
+            "messages": chat_messages(user_text, history),
             "stream": True,
             "max_tokens": self.max_tokens,
             "temperature": 0.3,
@@ -76,8 +77,8 @@ class OpenAiChat(OpenAiEndpoint):
                 if piece:
                     pieces.append(piece)
                     yield piece
-        if remember:
-            self.history.remember(user_text, "".join(pieces))
+        if history is not None:
+            history.remember(user_text, "".join(pieces))
 
 
 class OpenAiTranscriber(OpenAiEndpoint):

@@ -13,9 +13,9 @@ import numpy as np
 from edgeai.audio.sinks import AudioSink
 from edgeai.intents.handlers import IntentContext, IntentReply, handle
 from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
-from edgeai.voice.llm import Flag, LanguageModel
+from edgeai.voice.llm import ChatHistory, Flag, LanguageModel
 from edgeai.voice.sentences import SentenceSplitter, clean
-from edgeai.voice.timeline import TurnTimeline
+from edgeai.voice.timeline import TurnEnd, TurnTimeline
 from edgeai.voice.tools import looks_like_tool_call, parse_tool_call
 from edgeai.voice.tts import TextToSpeech
 
@@ -45,24 +45,33 @@ class Responder:
         intents: IntentContext,
         clock: Callable[[], float],
         max_sentences: int = 3,
+        history: ChatHistory | None = None,
     ) -> None:
         self.tts = tts
         self.llm = llm
         self.intents = intents
         self.clock = clock
         self.max_sentences = max_sentences
+        self.history = history
+        """The conversation `respond` continues (the device's own); None: none kept."""
 
     def respond(
         self, transcript: str, sink: AudioSink, timeline: TurnTimeline, cancel: Flag
     ) -> None:
         """Speak the answer to `transcript` into `sink`, filling in the timeline as it goes."""
-        self._speak(self.reply_sentences(transcript, timeline, cancel), sink, timeline, cancel)
+        sentences = self.reply_sentences(transcript, timeline, cancel, self.history)
+        self._speak(sentences, sink, timeline, cancel)
 
     def reply_sentences(
-        self, transcript: str, timeline: TurnTimeline, cancel: Flag
+        self,
+        transcript: str,
+        timeline: TurnTimeline,
+        cancel: Flag,
+        history: ChatHistory | None = None,
     ) -> Iterator[str]:
         """The answer to `transcript`, a sentence at a time: a local intent's reply at once,
-        the LLM's as its sentences form. Sets the timeline's transcript and route."""
+        the LLM's as its sentences form, continuing `history`. Sets the timeline's transcript
+        and route."""
         timeline.transcript = transcript
         if not _understandable(transcript):
             timeline.route = "not understood"
@@ -71,11 +80,13 @@ class Responder:
         if found is not None:
             timeline.route = found.intent
             reply = handle(found, self.intents)
+            if reply.stop:
+                timeline.end = TurnEnd.STOPPED
             return iter([reply.text] if reply.text else [])
         timeline.route = "llm"
         if self.llm is None:
             return iter([CANNOT])
-        return self._llm_sentences(transcript, timeline, cancel)
+        return self._llm_sentences(transcript, timeline, cancel, history)
 
     def announce(self, text: str, sink: AudioSink, timeline: TurnTimeline, cancel: Flag) -> None:
         """Say something nobody asked for just now: a timer that rang, a camera event."""
@@ -96,7 +107,7 @@ class Responder:
             for audio in self.tts.synthesize(sentence):
                 for start in range(0, len(audio), chunk):
                     if cancel.is_set():
-                        timeline.route += " (cancelled)"
+                        timeline.end = TurnEnd.CANCELLED
                         timeline.reply = " ".join(spoken)
                         return
                     piece = (audio[start : start + chunk] * gain).astype(np.int16)
@@ -108,18 +119,20 @@ class Responder:
         timeline.reply = " ".join(spoken)
 
     def _llm_sentences(
-        self, transcript: str, timeline: TurnTimeline, cancel: Flag
+        self, transcript: str, timeline: TurnTimeline, cancel: Flag, history: ChatHistory | None
     ) -> Iterator[str]:
-        """Sentences of the LLM's answer as they form; generation runs in its own thread."""
+        """Sentences of the LLM's answer as they form; generation runs in its own thread. A
+        failure there is raised here, so the turn fails out loud instead of going quiet."""
         assert self.llm is not None
         llm = self.llm
         sentences: queue.Queue[str | None] = queue.Queue()
         enough = threading.Event()
+        failure: list[Exception] = []
 
         def produce() -> None:
             splitter, raw, count = SentenceSplitter(), [], 0
             try:
-                for piece in llm.stream(transcript, AnyOf(cancel, enough)):
+                for piece in llm.stream(transcript, AnyOf(cancel, enough), history):
                     if timeline.first_token_s is None:
                         timeline.first_token_s = self.clock()
                     raw.append(piece)
@@ -135,8 +148,9 @@ class Responder:
                 elif count < self.max_sentences:
                     for sentence in splitter.flush():
                         sentences.put(sentence)
-            except Exception:
+            except Exception as e:
                 log.exception("the LLM failed mid-answer")
+                failure.append(e)
             finally:
                 sentences.put(None)
 
@@ -156,6 +170,8 @@ class Responder:
                 yield HONEST_FALLBACK
                 break
             yield sentence
+        if failure:
+            raise failure[0]
 
     def _tool_reply(self, text: str, timeline: TurnTimeline) -> IntentReply:
         found = parse_tool_call(text)

@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import Enum
+
+
+class TurnEnd(Enum):
+    """How a turn ended: the one place that says it (the loop, metrics, events, timelines)."""
+
+    ANSWERED = "answered"
+    """The reply was spoken to its end (or there was nothing to say)."""
+    CANCELLED = "cancelled"
+    """Barge-in, a stop word or the service's stop cut the reply short."""
+    STOPPED = "stopped"
+    """The user asked it to stop: nothing more to say, no follow-up listening."""
+    FAILED = "failed"
+    """A stage raised: an apology was spoken, `failure` says why."""
 
 
 @dataclass
@@ -19,7 +33,11 @@ class TurnTimeline:
     transcript: str = ""
     reply: str = ""
     route: str = ""
-    """The local intent that answered, 'llm', 'not understood', or 'cancelled'."""
+    """Who answered: a local intent's name, 'llm', 'llm tool <intent>', 'not understood'
+    or 'announcement'."""
+    end: TurnEnd = TurnEnd.ANSWERED
+    failure: str | None = None
+    """Why the turn failed (`end` is FAILED)."""
     replaced_claim: bool = False
     """The LLM's reply claimed an action or a camera fact no intent gave it; an honest line
     was spoken instead."""
@@ -34,7 +52,7 @@ class TurnTimeline:
         return self.first_audio_s - self.speech_end_s
 
     def as_dict(self) -> dict[str, object]:
-        return {**asdict(self), "latency_s": self.latency_s}
+        return {**asdict(self), "end": self.end.value, "latency_s": self.latency_s}
 
     def describe(self) -> str:
         """One line per stage, relative to the end of speech."""

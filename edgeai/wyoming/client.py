@@ -23,7 +23,7 @@ from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import StreamConverter
 from edgeai.config import RemoteStage
 from edgeai.errors import RemoteStageError
-from edgeai.voice.llm import Flag
+from edgeai.voice.llm import ChatHistory, Flag
 from edgeai.wyoming.bridge import step_by_step
 from edgeai.wyoming.framing import Event, Limits, read_event, write_event
 
@@ -124,7 +124,7 @@ class WyomingTextToSpeech:
 
 class WyomingHandler:
     """Another edgeai (or any Wyoming handler) answering in the LLM's place; the history is
-    the remote side's own (`remember` cannot leave an exchange out of it)."""
+    the remote side's own (its conversation for this device), so `history` is not sent."""
 
     def __init__(self, stage: RemoteStage) -> None:
         self.stage = stage
@@ -132,7 +132,9 @@ class WyomingHandler:
     def warm_up(self) -> None:
         """Nothing to load here; the remote side keeps its model warm."""
 
-    def stream(self, user_text: str, cancel: Flag, remember: bool = True) -> Iterator[str]:
+    def stream(
+        self, user_text: str, cancel: Flag, history: ChatHistory | None = None
+    ) -> Iterator[str]:
         streamed = False
         for event in exchange(self.stage, [Transcript(text=user_text).event()]):
             if cancel.is_set():

@@ -16,7 +16,7 @@ from wyoming.event import Event, async_write_event
 
 from edgeai.errors import ProtocolError
 
-__all__ = ["Event", "Limits", "read_event", "write_event"]
+__all__ = ["Event", "Limits", "ReadTimeoutError", "read_event", "write_event"]
 
 MAX_TYPE_CHARS = 64
 
@@ -27,6 +27,15 @@ class Limits:
     """Largest header line, and largest data block, in bytes."""
     max_payload_bytes: int
     """Largest binary payload (audio) of one event, in bytes."""
+    idle_timeout_s: float | None = None
+    """Longest wait for the next event's header line; None: no limit (a client's own calls
+    have their deadline)."""
+    read_timeout_s: float | None = None
+    """Longest wait for an event's data and payload once its header has arrived."""
+
+
+class ReadTimeoutError(ProtocolError):
+    """A client that went quiet: between events, or in the middle of one."""
 
 
 async def read_event(reader: asyncio.StreamReader, limits: Limits) -> Event | None:
@@ -36,7 +45,11 @@ async def read_event(reader: asyncio.StreamReader, limits: Limits) -> Event | No
     newline cannot grow without bound.
     """
     try:
-        line = await reader.readuntil(b"\n")
+        line = await asyncio.wait_for(reader.readuntil(b"\n"), limits.idle_timeout_s)
+    except asyncio.TimeoutError:
+        raise ReadTimeoutError(
+            f"no event for {limits.idle_timeout_s:g} s (wyoming.idle_timeout_s)"
+        ) from None
     except asyncio.IncompleteReadError as e:
         if not e.partial.strip():
             return None
@@ -53,10 +66,22 @@ async def read_event(reader: asyncio.StreamReader, limits: Limits) -> Event | No
     if not isinstance(data, dict):
         raise ProtocolError(f"{kind}: data must be a JSON object")
     data_length = _length(header, "data_length", limits.max_event_bytes, kind)
-    if data_length:
-        data = data | _json_object(await _exactly(reader, data_length, kind), f"{kind} data")
     payload_length = _length(header, "payload_length", limits.max_payload_bytes, kind)
-    payload = await _exactly(reader, payload_length, kind) if payload_length else None
+
+    async def rest() -> tuple[bytes, bytes | None]:
+        block = await _exactly(reader, data_length, kind) if data_length else b""
+        payload = await _exactly(reader, payload_length, kind) if payload_length else None
+        return block, payload
+
+    try:
+        block, payload = await asyncio.wait_for(rest(), limits.read_timeout_s)
+    except asyncio.TimeoutError:
+        raise ReadTimeoutError(
+            f"{kind}: its data and payload did not arrive within {limits.read_timeout_s:g} s "
+            "(wyoming.read_timeout_s)"
+        ) from None
+    if block:
+        data = data | _json_object(block, f"{kind} data")
     return Event(type=kind, data=data, payload=payload)
 
 

@@ -1,6 +1,9 @@
 """The Wyoming server: a TCP listener in its own thread with an asyncio loop, one Session per
 connection. A malformed or oversized event closes that connection only; clients that are not
-on this machine or the allowlist are refused before anything is read."""
+on this machine or the allowlist, or that come when `max_connections` are connected, are refused
+before anything is read; a client that goes quiet (`idle_timeout_s` between events,
+`read_timeout_s` inside one) is dropped. Each connection holds at most one payload, one header
+and `max_audio_s` of audio, so memory is bounded by `max_connections` times that."""
 
 from __future__ import annotations
 
@@ -14,9 +17,9 @@ from dataclasses import dataclass
 
 from edgeai.config import WyomingSettings
 from edgeai.errors import ProtocolError, ServiceError
-from edgeai.service.sockets import bound_socket
+from edgeai.sockets import bound_socket
 from edgeai.wyoming.announce import Announcement, announced_address, instance_name
-from edgeai.wyoming.framing import Event, Limits, read_event, write_event
+from edgeai.wyoming.framing import Event, Limits, ReadTimeoutError, read_event, write_event
 from edgeai.wyoming.session import Session, Stages
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,13 @@ class ServerCounts:
 
     connections: int = 0
     refused: int = 0
+    busy: int = 0
+    """Clients refused because max_connections were connected."""
+    timed_out: int = 0
+    """Clients dropped for going quiet (idle or read timeout)."""
     closed_for_errors: int = 0
+    open: int = 0
+    """Clients connected now."""
 
 
 def allowed(address: str, settings: WyomingSettings) -> bool:
@@ -43,7 +52,12 @@ class WyomingServer:
     def __init__(self, settings: WyomingSettings, stages: Stages) -> None:
         self.settings = settings
         self.stages = stages
-        self.limits = Limits(settings.max_event_bytes, settings.max_payload_bytes)
+        self.limits = Limits(
+            settings.max_event_bytes,
+            settings.max_payload_bytes,
+            settings.idle_timeout_s,
+            settings.read_timeout_s,
+        )
         self.counts = ServerCounts()
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
@@ -70,6 +84,11 @@ class WyomingServer:
         if self._socket is None:
             return self.settings.port
         return int(self._socket.getsockname()[1])
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The server's thread, for the supervisor: it must live until `stop`."""
+        return self._thread
 
     def stop(self, timeout_s: float = 3.0) -> None:
         if self._loop is not None and self._stop is not None:
@@ -120,7 +139,17 @@ class WyomingServer:
             log.warning("Wyoming client %s refused: not on wyoming.allow", peer)
             writer.close()
             return
+        if self.counts.open >= self.settings.max_connections:
+            self.counts.busy += 1
+            log.warning(
+                "Wyoming client %s refused: %d clients connected (wyoming.max_connections)",
+                peer,
+                self.counts.open,
+            )
+            writer.close()
+            return
         self.counts.connections += 1
+        self.counts.open += 1
         log.debug("Wyoming client %s connected", peer)
 
         async def send(event: Event) -> None:
@@ -130,6 +159,9 @@ class WyomingServer:
         try:
             while (event := await read_event(reader, self.limits)) is not None:
                 await session.handle(event)
+        except ReadTimeoutError as e:
+            self.counts.timed_out += 1
+            log.info("Wyoming client %s: %s; connection closed", peer, e)
         except ProtocolError as e:
             self.counts.closed_for_errors += 1
             log.warning("Wyoming client %s: %s; connection closed", peer, e)
@@ -139,6 +171,7 @@ class WyomingServer:
             self.counts.closed_for_errors += 1
             log.exception("Wyoming client %s: the request failed; connection closed", peer)
         finally:
+            self.counts.open -= 1
             writer.close()
             log.debug("Wyoming client %s disconnected", peer)
 

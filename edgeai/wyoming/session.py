@@ -34,13 +34,14 @@ from wyoming.wake import Detect, Detection, NotDetected
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import Rechunker, StreamConverter
 from edgeai.config import WyomingSettings
+from edgeai.ears.wake.detector import WakeWordDetector
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES
+from edgeai.voice.llm import Conversations
 from edgeai.voice.respond import Responder
 from edgeai.voice.sentences import SentenceSplitter
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnTimeline
 from edgeai.voice.tts import TextToSpeech
-from edgeai.wake.detector import WakeWordDetector
-from edgeai.wake.frontend import BLOCK_SAMPLES
 from edgeai.wyoming.bridge import in_thread
 from edgeai.wyoming.framing import Event
 
@@ -62,6 +63,8 @@ class Stages:
     stt: SpeechToText
     tts: TextToSpeech
     responder: Responder
+    conversations: Conversations
+    """Each client's own LLM history, apart from the device's and the other clients'."""
     wake: Callable[[list[str] | None], WakeWordDetector]
     """A fresh detector for one audio stream, for the named words (None: all of them)."""
     info: Info
@@ -250,7 +253,8 @@ class Session:
         cancel = threading.Event()
 
         def sentences() -> Iterator[str]:
-            return self.stages.responder.reply_sentences(text, timeline, cancel)
+            history = self.stages.conversations.of(self.peer)
+            return self.stages.responder.reply_sentences(text, timeline, cancel, history)
 
         await self.send(HandledStart().event())
         spoken = []

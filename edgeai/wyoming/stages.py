@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 
 from edgeai.config import Config
+from edgeai.device.profiles import Profile
+from edgeai.ears.wake.detector import WakeWordDetector
 from edgeai.intents.handlers import IntentContext
-from edgeai.profiles import Profile
 from edgeai.voice.build import VoiceModels
+from edgeai.voice.llm import Conversations
 from edgeai.voice.respond import Responder
-from edgeai.wake.detector import WakeWordDetector
 from edgeai.wyoming.info import describe
 from edgeai.wyoming.session import BadRequestError, Stages
 
@@ -36,4 +37,5 @@ def serve_stages(
     )
     roles = profile.roles
     info = describe(roles["stt"].model, roles["tts"].model, roles["llm"].model, words)
-    return Stages(models.stt, models.tts, responder, wake_stream, info)
+    conversations = Conversations(config.voice.history_turns)
+    return Stages(models.stt, models.tts, responder, conversations, wake_stream, info)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from edgeai.wake.frontend import EMBEDDING_DIM
+from edgeai.ears.wake.frontend import EMBEDDING_DIM
 
 WINDOW = 16
 """Embeddings the head looks at: 16 x 80 ms = 1.28 s, as openWakeWord's heads."""

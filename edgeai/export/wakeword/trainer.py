@@ -14,7 +14,8 @@ import numpy as np
 from tqdm import tqdm
 
 from edgeai.audio import SAMPLE_RATE_HZ
-from edgeai.catalog import Catalog
+from edgeai.ears.wake.evaluate import REFRACTORY_S, WakeMetrics, evaluate, head_spec
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES, EMBEDDING_DIM, WakeFrontend
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.train import (
     WINDOW,
@@ -23,11 +24,10 @@ from edgeai.export.wakeword.train import (
     train_heads,
     windows_ending_at,
 )
+from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.synthetic import wake_data as dataset
 from edgeai.synthetic.speech import Synthesizer
-from edgeai.wake.evaluate import REFRACTORY_S, WakeMetrics, evaluate, head_spec
-from edgeai.wake.frontend import BLOCK_SAMPLES, EMBEDDING_DIM, WakeFrontend
 
 log = logging.getLogger(__name__)
 

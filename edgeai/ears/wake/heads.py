@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeai.ears.wake.frontend import EMBEDDING_DIM, MAX_WINDOW
 from edgeai.engines.onnx import input_shape, open_session
 from edgeai.errors import ModelLoadError
-from edgeai.wake.frontend import EMBEDDING_DIM, MAX_WINDOW
 
 
 @dataclass(frozen=True)

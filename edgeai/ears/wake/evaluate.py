@@ -10,10 +10,10 @@ import numpy as np
 from tqdm import tqdm
 
 from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.ears.wake.detector import WakeWordDetector
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES, WakeFrontend
+from edgeai.ears.wake.heads import WakeWordSpec
 from edgeai.synthetic.wake_data import DevSet, Positive
-from edgeai.wake.detector import WakeWordDetector
-from edgeai.wake.frontend import BLOCK_SAMPLES, WakeFrontend
-from edgeai.wake.heads import WakeWordSpec
 
 EARLY_S = 0.5
 """A detection this long before the phrase's end still counts (the head may fire early)."""

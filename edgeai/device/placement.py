@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
-from edgeai.catalog import Role
-from edgeai.hostfacts import HostFacts
-from edgeai.profiles import Engine, Profile, RoleAssignment
+from edgeai.device.host import HostFacts
+from edgeai.device.profiles import Engine, Profile, RoleAssignment
+from edgeai.models.catalog import Role
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from edgeai.catalog import Catalog, Role
+from edgeai.device.profiles import Profile, RoleAssignment
 from edgeai.errors import IntegrityError, first_line
-from edgeai.manifest import MANIFEST, Manifest
+from edgeai.models.catalog import Catalog, Role
+from edgeai.models.manifest import MANIFEST, Manifest
 from edgeai.paths import user_data_dir
-from edgeai.profiles import Profile, RoleAssignment
 from edgeai.store import ModelStore
 from edgeai.store.files import verify_file
 

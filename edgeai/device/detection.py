@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edgeai.device.host import HostFacts
+from edgeai.device.profiles import DetectRules, Profile, Profiles
 from edgeai.errors import ProfileError
-from edgeai.hostfacts import HostFacts
-from edgeai.profiles import DetectRules, Profile, Profiles
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgeai.catalog import Catalog, Role, unknown_name_message
 from edgeai.errors import ConfigError, ProfileError
+from edgeai.models.catalog import Catalog, Role, unknown_name_message
 from edgeai.paths import bundled_data_dir, user_data_dir
 from edgeai.yamlfile import load_yaml_model
 
@@ -46,6 +46,11 @@ class Accelerator(Strict):
     kind: Literal["gpu", "npu"]
     name: str
     tops_int8: float | None = Field(default=None, ge=0, description="Vendor's peak INT8 TOPS")
+    device_groups: list[str] = Field(
+        default=[],
+        description="Its device nodes as systemd DeviceAllow= groups (char-<name in "
+        "/proc/devices>, wildcards allowed): the service unit opens only these and sound/video",
+    )
 
 
 class Hardware(Strict):

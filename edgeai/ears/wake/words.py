@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from edgeai.config import WakeWordSettings
+from edgeai.ears.wake.heads import WakeWordSpec
 from edgeai.errors import ConfigError
 from edgeai.paths import bundled_data_dir, user_data_dir
-from edgeai.wake.heads import WakeWordSpec
 
 DEFAULT_THRESHOLD = 0.5
 
