@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from edgeai.messages import EventKind
 from edgeai.paths import LOCAL_CONFIG, default_model_store, edgeai_home
 from edgeai.yamlfile import load_yaml_model
 
@@ -63,8 +64,37 @@ class MotionConfig(Strict):
     masks: list[Polygon] = Field(default=[], description="Areas where change never counts")
 
 
+class FallConfig(Strict):
+    """When lying down is a fall: sustained, after being seen upright, once per episode."""
+
+    lying_s: float = Field(
+        default=1.5,
+        ge=0,
+        le=600,
+        description="Lying this long, after being seen upright, is a fall (a label that flips "
+        "for one detector run while someone bends or sits is not)",
+    )
+    rearm_upright_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=3600,
+        description="A person must be upright this long before lying can be a fall, and again "
+        "after each fall (the episode ends then)",
+    )
+    min_interval_s: float = Field(
+        default=60.0, ge=0, le=86400, description="At most one fall per person this often"
+    )
+    still_down_every_s: float = Field(
+        default=120.0,
+        ge=0,
+        le=86400,
+        description="Someone still lying after the fall is reported again (still_down) this "
+        "often; 0: never",
+    )
+
+
 class CameraRule(Strict):
-    on: Literal["person_entered", "person_left", "fall_detected"]
+    on: EventKind
     zone: str | None = Field(default=None, description="Only in this zone; null: anywhere")
     say: str | None = Field(default=None, min_length=1, description="Spoken by the voice loop")
     cooldown_s: float = Field(default=30.0, ge=0, le=86400, description="Not again for this long")
@@ -92,6 +122,13 @@ class CameraSettings(Strict):
     detect_fps: float = Field(
         default=5.0, gt=0, le=60, description="Most detector runs per second while things move"
     )
+    tracked_detect_fps: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Most detector runs per second while the only motion is on people already "
+        "tracked (new motion elsewhere runs it at detect_fps)",
+    )
     recheck_s: float = Field(
         default=10.0, gt=0, le=3600, description="Look again this often at people standing still"
     )
@@ -105,6 +142,7 @@ class CameraSettings(Strict):
     stall_s: float = Field(
         default=5.0, ge=1, le=300, description="A live camera silent this long is reopened"
     )
+    falls: FallConfig = FallConfig()
     motion: MotionConfig = MotionConfig()
     zones: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], Polygon] = Field(
         default={}, description="Named areas; a person is in one when their feet are"

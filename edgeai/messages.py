@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
+
+EventKind = Literal["person_entered", "person_left", "fall_detected", "still_down"]
+"""What the camera loop reports (and what `camera.rules` can act on)."""
 
 
 @dataclass(frozen=True)

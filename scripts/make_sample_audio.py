@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from edgeai.audio.files import write_wav
-from edgeai.models.catalog import Catalog
 from edgeai.config import Config
+from edgeai.models.catalog import Catalog
 from edgeai.synthetic.speech import PiperStyle, Synthesizer
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

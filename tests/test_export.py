@@ -200,6 +200,7 @@ def tiny_recipe(path: Path, sha256: str, **changes: object) -> DetectorRecipe:
         "keep_float": [r"^/model\.22/(?!cv[23]\.)"],
         "calibration": {"synthetic": 4, "seed": 1},
         "evaluation": {"synthetic": 4, "seed": 2},
+        "held_out": {"pictures": 4, "seed": 3},
         "gate": {"max_map_drop": 1.0},
         "targets": [
             {"name": "int8", "format": "onnx", "precision": "int8", "profiles": ["x86-cpu"]},
@@ -243,6 +244,7 @@ def test_every_conversion_of_a_tiny_detector_gets_a_manifest_and_loads(
         assert written["gate"]["metric"] == "map50" and m.usable
         assert m.latency_ms and m.latency_ms > 0 and m.reference_latency_ms
         assert set(m.accuracy) >= {"map50", "reference_map50", "box_agreement"}
+        assert set(m.accuracy) >= {"held_out_map50", "reference_held_out_map50"}
         assert sorted(p.name for p in folder.iterdir()) == sorted(
             ["manifest.json", *(f.name for f in m.files)]
         )
@@ -300,6 +302,10 @@ def test_a_changed_source_a_missing_calibration_folder_and_a_failed_conversion_l
     no_pictures = tiny_recipe(source, sha, calibration={"images": str(tmp_path / "none")})
     with pytest.raises(ExportError, match=r"calibration: .*none has no \.jpg or \.png pictures"):
         export_detector(no_pictures, ctx)
+
+    gone = tiny_recipe(source, sha, held_out={"pictures": 4, "folder": str(tmp_path / "gone")})
+    with pytest.raises(ExportError, match=r"^held_out: \S*gone: held-out material missing"):
+        export_detector(gone, ctx)
 
     with pytest.raises(ExportError, match="no target is meant for profile raspberry-pi-4"):
         export_detector(tiny_recipe(source, sha), ctx, profile="raspberry-pi-4")

@@ -178,7 +178,12 @@ def test_discovery_state_and_events_reach_home_assistant(broker: Broker):
         event_entity = json.loads(
             listener.wait_for("homeassistant/event/hall/camera_event/config")[0]
         )
-        assert event_entity["event_types"] == ["person_entered", "person_left", "fall_detected"]
+        assert event_entity["event_types"] == [
+            "person_entered",
+            "person_left",
+            "fall_detected",
+            "still_down",
+        ]
 
         link.set_state({"person": "ON", "fall": "OFF", "camera": "open", "microphone": "open"})
         hub.publish("person_entered", {"zone": "door", "track_id": 3})

@@ -27,6 +27,7 @@ from edgeai.config import RemoteStage
 from edgeai.paths import bundled_data_dir
 from edgeai.service.loops import Inputs
 from edgeai.service.service import Service
+from edgeai.service.systemd import SystemdNotifier
 from edgeai.synthetic.scene import SceneScript, Sprites, write_clip
 from edgeai.vision.build import build_camera
 from edgeai.voice.openai_compat import OpenAiSpeech
@@ -204,7 +205,8 @@ class Supervised:
     audio on a pipe (the fake microphone), its stderr kept for the failure message."""
 
     def __init__(self, config: Path, notify: NotifyListener, watchdog_s: float | None) -> None:
-        env = os.environ | {"NOTIFY_SOCKET": str(notify.path)}
+        # stderr to the journal, as systemd connects it: lines carry their syslog priority
+        env = os.environ | {"NOTIFY_SOCKET": str(notify.path), "JOURNAL_STREAM": "8:1234"}
         if watchdog_s is not None:
             env["WATCHDOG_USEC"] = str(int(watchdog_s * 1e6))
         self.log = config.parent / "service.log"
@@ -273,7 +275,11 @@ def test_run_reports_ready_keeps_its_config_on_a_bad_reload_and_stops_on_sigterm
         stopped_in_s = time.monotonic() - started
         assert notify.wait_for("STOPPING", 1)["STOPPING"] == "1"
         print(f"stopped {stopped_in_s:.2f} s after SIGTERM")
-        assert "reload rejected, the running config stays" in service.output()
+        output = service.output()
+        assert "<3>edgeai.service.service: reload rejected, the running config stays" in output
+        # without -v, the service logs at the config's log_level (info): events reach the journal
+        assert "<6>edgeai.service.service: edgeai is running (profile x86-cpu)" in output
+        assert "<6>edgeai.service.service: config reloaded" in output
     finally:
         service.stop()
         notify.close()
@@ -384,7 +390,8 @@ def test_faults_in_the_service_are_announced_reported_or_refused_never_silent(
         voice={"timers_file": str(blocked / "timers.json")},
     )
     inputs = Inputs(audio=lambda: FailingSource(25.0), open_sink=lambda rate: NullSink())
-    service = Service(config, inputs)
+    notify = NotifyListener(tmp_path)
+    service = Service(config, inputs, SystemdNotifier({"NOTIFY_SOCKET": str(notify.path)}))
     service.start()
     try:
         assert service.api is not None and service.loops is not None
@@ -424,8 +431,11 @@ def test_faults_in_the_service_are_announced_reported_or_refused_never_silent(
         assert broken["status"] == "failed"
         assert "audio loop: failed: OSError: [Errno 5] Input/output error" in broken["problems"]
         assert 'edgeai_loop_failed{loop="audio"} 1.0' in httpx.get(f"{base}/metrics").text
+        # and STATUS= says so (systemd status, the journal), even without a watchdog
+        notify.wait_for("STATUS", 10, "failed: audio loop: failed: OSError")
     finally:
         service.stop()
+        notify.close()
 
 
 def wait_until(condition, timeout_s: float) -> None:
@@ -458,3 +468,24 @@ def test_bench_probe_smoke_run(model_store, tmp_path: Path, monkeypatch):
     assert result.timeline and result.rss_before_mb > 0
     assert "| crowd held open |" in result.markdown()
     assert_png(probe_behaviour(result, tmp_path / "probe.png"))
+
+
+def test_a_file_that_runs_out_ends_its_loops_without_failing_the_service(
+    model_store, tmp_path: Path
+):
+    config = write_config(tmp_path, camera={"enabled": False}, api={"port": 0})
+    inputs = Inputs(
+        audio=lambda: ArraySource(np.zeros(16000, np.int16), realtime=True),
+        open_sink=lambda rate: NullSink(),
+    )
+    service = Service(config, inputs)
+    service.start()
+    try:
+        assert service.api is not None
+        base = f"http://127.0.0.1:{service.api.port}"
+        wait_until(lambda: service.supervisor.snapshot()["audio"]["state"] == "ended", 30)
+        wait_until(lambda: service.supervisor.snapshot()["turns"]["state"] == "ended", 10)
+        health = httpx.get(f"{base}/health")
+        assert health.status_code == 200 and health.json()["status"] == "ok", health.json()
+    finally:
+        service.stop()

@@ -11,11 +11,18 @@ import cv2
 import numpy as np
 import pytest
 
-from edgeai.config import CameraRule, CameraSettings
+from edgeai.config import CameraRule, CameraSettings, FallConfig
 from edgeai.device.profiles import Profiles
 from edgeai.errors import CameraError, ModelLoadError
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
+from edgeai.synthetic.heldout import (
+    HeldOutMaterial,
+    HeldOutScript,
+    Visit,
+    heldout_truth,
+    labelled_heldout_images,
+)
 from edgeai.synthetic.scene import (
     DEMO_SCENE,
     DOOR_ZONE,
@@ -31,6 +38,7 @@ from edgeai.vision.detection import Box, Detection, Detector
 from edgeai.vision.events import EventStore, make_event
 from edgeai.vision.motion import MotionGate, MotionSettings
 from edgeai.vision.people import PeopleSettings, PeopleWatcher
+from edgeai.vision.quality import PictureProblem
 from edgeai.vision.rules import RuleRunner
 from edgeai.vision.sources import (
     ArrayFrameSource,
@@ -68,7 +76,7 @@ def detector(model_store: ModelStore, profile) -> Detector:
 
 
 def test_motion_gate_ignores_sensor_noise_and_global_light_changes():
-    gate = MotionGate(MotionSettings())
+    gate = MotionGate(MotionSettings(18, 0.004))
     for i in range(20):
         assert not gate.update(plain(seed=i))
     for i, level in enumerate(np.linspace(120, 70, 8)):  # a cloud: the whole picture dims
@@ -79,8 +87,10 @@ def test_motion_gate_ignores_sensor_noise_and_global_light_changes():
 
 
 def test_motion_gate_finds_a_moving_object_where_it_is_unless_masked():
-    gate = MotionGate(MotionSettings())
-    masked = MotionGate(MotionSettings(), masks=[[(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)]])
+    gate = MotionGate(MotionSettings(18, 0.004))
+    masked = MotionGate(
+        MotionSettings(18, 0.004), masks=[[(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)]]
+    )
     for i in range(5):
         gate.update(plain(seed=i))
         masked.update(plain(seed=i))
@@ -91,6 +101,100 @@ def test_motion_gate_finds_a_moving_object_where_it_is_unless_masked():
     box = max(motion.boxes, key=lambda b: b.area)
     assert box.x1 <= 400 + 8 and box.x2 >= 480 - 8 and box.y1 <= 208 and box.y2 >= 312
     assert not masked.update(frame), "motion inside a mask counted"
+
+
+class ScriptedDetector:
+    """Reports what it is told for every frame it is given: a person standing, then lying."""
+
+    labels = ("Normal", "Fall")
+
+    def __init__(self, detections: list[Detection]) -> None:
+        self.detections = detections
+        self.frames: list[tuple[int, ...]] = []
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        self.frames.append(image.shape)
+        return self.detections
+
+
+def moving(frame: np.ndarray, step: int) -> np.ndarray:
+    out = frame.copy()
+    h, w = out.shape[:2]
+    x = (w // 4 + 7 * step) % (w // 2)
+    cv2.rectangle(out, (x, h // 3), (x + w // 8, 2 * h // 3), (10, 10, 10), -1)
+    return out
+
+
+def test_black_over_exposed_and_frozen_frames_never_reach_the_detector():
+    lying = ScriptedDetector([det("Fall", 220, 330, 520, 430)])
+    loop = build_camera_loop(CameraSettings(), lying, "bad", None)
+    stuck = moving(plain(seed=1), 3)
+    frames = (
+        [plain(seed=i) for i in range(5)]
+        + [np.zeros((H, W, 3), np.uint8)] * 30  # the lens covered
+        + [np.full((H, W, 3), 255, np.uint8)] * 30  # the sun in the lens
+        + [np.full((H, W, 3), 128, np.uint8)] * 10  # a grey error frame
+        + [stuck] * 30  # a stream that repeats its last picture
+    )
+    events = []
+    for frame in ArrayFrameSource(frames, 15).frames():
+        events += loop.process(frame)
+    assert events == [] and lying.frames == [(H, W, 3)], "only the first of the stuck frames"
+    assert loop.stats.unusable_frames == 30 + 30 + 10 + 29
+    assert loop.picture_problem is PictureProblem.FROZEN
+
+
+def test_a_camera_that_changes_resolution_mid_stream_keeps_working():
+    seen = ScriptedDetector([])
+    loop = build_camera_loop(CameraSettings(), seen, "resize", None)
+    big = [moving(plain(seed=i), i) for i in range(10)]
+    small = [cv2.resize(moving(plain(seed=i), i), (320, 240)) for i in range(10, 25)]
+    for frame in ArrayFrameSource(big + small, 15).frames():
+        loop.process(frame)
+    assert (240, 320, 3) in seen.frames, "the detector ran on the new size"
+    assert loop.stats.unusable_frames == 0
+
+
+def detector_runs_per_second(box_x: int) -> float:
+    """A person reported standing at x 200..300; something moves at `box_x` for 6 s."""
+    person = ScriptedDetector([det("Normal", 200, 100, 300, 400, 0.9)])
+    loop = build_camera_loop(CameraSettings(), person, "pace", None)
+    frames = [plain(seed=i) for i in range(3)]
+    for i in range(90):
+        frame = plain(seed=10 + i)
+        x = box_x + (i % 2) * 10
+        cv2.rectangle(frame, (x, 200), (x + 40, 300), (10, 10, 10), -1)
+        frames.append(frame)
+    for frame in ArrayFrameSource(frames, 15).frames():
+        loop.process(frame)
+    assert loop.people.present(), "the person was reported"
+    return (len(person.frames) - 1) / 6.0
+
+
+def test_the_detector_follows_a_tracked_person_slower_than_it_looks_at_new_motion():
+    settings = CameraSettings()
+    on_the_person = detector_runs_per_second(220)
+    elsewhere = detector_runs_per_second(520)
+    assert on_the_person <= settings.tracked_detect_fps + 0.5
+    assert elsewhere >= settings.detect_fps - 1.0
+
+
+def test_held_out_material_missing_is_one_clear_error(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match=r"gone: held-out material missing or empty"):
+        HeldOutMaterial.load(tmp_path / "gone")
+
+
+def test_the_held_out_scene_has_people_from_every_edge_partly_in_view_and_falls():
+    material = HeldOutMaterial.load()
+    script = HeldOutScript()
+    truth = heldout_truth(script, material)
+    assert {v.edge for v in truth.visits} == {"left", "right", "top", "bottom"}
+    assert all(v.visible[0] < v.quarter_in_view < v.visible[1] for v in truth.visits)
+    assert sum(v.lying is not None for v in truth.visits) == 2
+    assert len(material.people) >= 5
+    pictures = list(labelled_heldout_images(6, seed=1, material=material))
+    assert any(len(p.boxes) for p in pictures)
+    assert all(p.image.shape == (H, W, 3) for p in pictures)
 
 
 # --- tracker, people, zones ----------------------------------------------------------------
@@ -123,20 +227,41 @@ def test_a_fast_walker_without_overlap_stays_one_track_and_a_far_box_is_another(
     assert elsewhere.id != first.id
 
 
-def watcher_run(detections_per_run: list[list[Detection]]) -> list[tuple[str, str | None]]:
+def test_a_person_leaving_beside_something_lying_is_not_continued_by_it():
+    """The detector calls a bag on the lawn Fall; the person who walked out of the picture
+    beside it must not become it (and fall)."""
+    tracker = Tracker(TrackerSettings())
+    [person] = tracker.update([det("Normal", 0, 158, 79, 429)], 0).updated
+    [bag] = tracker.update([det("Fall", 52, 408, 139, 444)], 1).updated
+    assert bag.id != person.id
+    [fallen] = tracker.update([det("Fall", 0, 330, 260, 430)], 2).updated
+    assert fallen.id == person.id, "someone lying where they stood is the same person"
+
+
+def watch(
+    detections_per_run: list[list[Detection]],
+    step_s: float = 1.0,
+    falls: FallConfig | None = None,
+) -> list[tuple[float, str, str | None]]:
+    """(source time, kind, zone) of each change, the detector running every `step_s`."""
     tracker = Tracker(TrackerSettings())
     door = Zone("door", DOOR_ZONE)
-    watcher = PeopleWatcher(PeopleSettings(), [door])
+    watcher = PeopleWatcher(PeopleSettings(0.6, falls or FallConfig()), [door])
     changes = []
-    for t, seen in enumerate(detections_per_run):
-        changes += watcher.update(tracker.update(seen, t), W, H)
-    return [(c.kind, c.zone) for c in changes]
+    for i, seen in enumerate(detections_per_run):
+        t = round(i * step_s, 3)
+        changes += [(t, c.kind, c.zone) for c in watcher.update(tracker.update(seen, t), W, H)]
+    return changes
+
+
+def watcher_run(detections_per_run: list[list[Detection]]) -> list[tuple[str, str | None]]:
+    return [(kind, zone) for _, kind, zone in watch(detections_per_run)]
 
 
 def test_a_person_walks_to_the_door_falls_and_leaves():
     walking = [[det("Normal", x, 150, x + 150, 420)] for x in (450, 350, 250)]
     at_door = [[det("Normal", 20, 150, 170, 460)]] * 2
-    lying = [[det("Normal", 10, 330, 330, 460)], [det("Fall", 10, 330, 330, 460)]]
+    lying = [[det("Normal", 10, 330, 330, 460)], [det("Fall", 10, 330, 330, 460)]] * 2
     gone = [[]] * 3
     assert watcher_run(walking + at_door + lying + gone) == [
         ("person_entered", None),
@@ -158,6 +283,86 @@ def test_one_sure_sighting_is_a_person_and_an_unsure_one_waits_for_a_second():
 def test_a_cat_that_the_detector_calls_fallen_is_not_a_person():
     cat = [[det("Fall", x, 380, x + 150, 470, 0.7)] for x in range(0, 600, 60)]
     assert watcher_run(cat + [[]] * 3) == []
+
+
+STANDING = det("Normal", 300, 100, 400, 400)
+LYING = det("Fall", 220, 330, 520, 430)
+"""A whole person at a detector run: upright, then on the floor."""
+UP = [[STANDING]] * 15
+"""3 s upright at 5 runs a second: longer than rearm_upright_s."""
+
+
+def falls_of(changes: list[tuple[float, str, str | None]]) -> list[tuple[float, str]]:
+    return [(t, kind) for t, kind, _ in changes if kind in ("fall_detected", "still_down")]
+
+
+def test_a_fall_is_reported_once_after_lying_for_its_time_not_after_one_run():
+    falls = FallConfig(lying_s=2.0)
+    down = UP + [[LYING]] * 3 + UP  # 0.4 s on the floor
+    assert falls_of(watch(down, 0.2, falls)) == []
+    fell = UP + [[LYING]] * 20
+    assert falls_of(watch(fell, 0.2, falls)) == [(5.0, "fall_detected")]
+    too_soon = [[STANDING]] * 3 + [[LYING]] * 20  # never upright long: may have lain down
+    assert falls_of(watch(too_soon, 0.2, falls)) == []
+
+
+def test_label_flips_on_a_partial_person_make_no_fall():
+    """Someone half out of the picture: the detector calls them Normal, then Fall (a wide box
+    cut by the right edge), run after run, for a minute."""
+    cut_tall = det("Normal", 560, 100, 640, 400)
+    cut_wide = det("Fall", 480, 250, 640, 400)
+    at_bottom = det("Fall", 250, 300, 450, 480)
+    flips = UP + [[cut_tall], [cut_wide], [cut_wide], [at_bottom]] * 75
+    assert falls_of(watch(flips, 0.2)) == []
+
+
+def test_label_flips_on_someone_bending_or_sitting_make_no_fall():
+    """A whole, tall box that the detector calls Fall every other run (bending, sitting)."""
+    bending = det("Fall", 300, 200, 400, 400)
+    sitting = det("Fall", 290, 250, 410, 400)
+    flips = UP + [[bending], [STANDING], [sitting], [sitting]] * 75
+    assert falls_of(watch(flips, 0.2)) == []
+
+
+def test_one_fall_episode_is_one_fall_however_long_and_however_it_flickers():
+    falls = FallConfig(lying_s=1.0, rearm_upright_s=2.0, min_interval_s=60, still_down_every_s=30)
+    flicker = [[LYING]] * 4 + [[STANDING]] + [[LYING]] * 4  # up for one run: not up again
+    episode = UP + [[LYING]] * 10 + flicker * 30 + [[LYING]] * 200
+    changes = falls_of(watch(episode, 0.2, falls))
+    assert [kind for _, kind in changes].count("fall_detected") == 1
+    stills = [t for t, kind in changes if kind == "still_down"]
+    assert stills and all(np.diff([changes[0][0], *stills]) >= 30)
+
+
+def test_a_second_fall_needs_the_person_up_again_and_the_rate_limit():
+    falls = FallConfig(lying_s=1.0, rearm_upright_s=2.0, min_interval_s=20, still_down_every_s=0)
+    fall = UP + [[LYING]] * 10
+    briefly_up = [[STANDING]] * 5 + [[LYING]] * 10  # 1 s up, then down again: same episode
+    assert [k for _, k in falls_of(watch(fall + briefly_up, 0.2, falls))] == ["fall_detected"]
+    early = fall + UP + [[LYING]] * 10  # up again, but falls again 6 s after the first
+    assert [k for _, k in falls_of(watch(early, 0.2, falls))] == ["fall_detected"]
+    late = fall + UP + [[STANDING]] * 100 + [[LYING]] * 10
+    assert [k for _, k in falls_of(watch(late, 0.2, falls))] == ["fall_detected"] * 2
+
+
+def test_someone_already_lying_when_first_seen_is_not_a_fall():
+    assert falls_of(watch([[LYING]] * 50, 0.2)) == []
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        (600, 100, 640, 400),  # from the right: a sliver of a body
+        (0, 100, 40, 400),  # from the left
+        (250, 0, 380, 60),  # from the top (a camera looking down a stair)
+        (250, 420, 380, 480),  # from the bottom: a head rising into view, a wide box
+    ],
+)
+def test_a_person_cut_by_any_edge_is_reported_at_once(box: tuple[float, float, float, float]):
+    partial = det("Normal", *box, score=0.7)
+    assert watcher_run([[partial]])[:1] == [("person_entered", None)]
+    wide_and_fallen = det("Fall", *box, score=0.9)
+    assert watcher_run([[wide_and_fallen]] * 10) == []
 
 
 # --- events and rules ----------------------------------------------------------------------
@@ -283,7 +488,10 @@ def test_camera_loop_reports_the_person_and_the_fall_but_not_the_cat_or_the_ligh
     # the look that confirms the person comes on the next frame, not a pacing interval later
     confirming = int(np.argmin([abs(t - entered.frame_t) for t in run_times]))
     assert run_times[confirming] - run_times[confirming - 1] == pytest.approx(1 / DEMO_SCENE.fps)
-    assert truth.person_fallen[0] <= fell.frame_t <= truth.person_fallen[0] + 0.5
+    lying_s = settings.falls.lying_s
+    assert (
+        truth.person_fallen[0] + lying_s <= fell.frame_t <= truth.person_fallen[0] + lying_s + 0.5
+    )
     assert described["at door"] == "I see one person. Someone is in the door zone."
     assert loop.describe() == "I don't see anyone."
     assert all(Path(str(e.snapshot)).is_file() for e in events)
@@ -364,7 +572,9 @@ def test_a_missing_then_stalling_live_camera_is_reopened_and_the_outage_reported
 
 def test_a_video_file_read_fast_loses_no_frame_and_a_bad_one_fails_for_good(tmp_path: Path):
     images = [plain(seed=i) for i in range(30)]
-    camera = Camera(lambda: ArrayFrameSource(images, 15), CameraTiming(queue_frames=2), False, True)
+    camera = Camera(
+        lambda: ArrayFrameSource(images, 15), CameraTiming(stall_s=5.0, queue_frames=2), False, True
+    )
     camera.start()
     got = []
     while (frame := camera.get(2.0)) is not None:
@@ -375,7 +585,7 @@ def test_a_video_file_read_fast_loses_no_frame_and_a_bad_one_fails_for_good(tmp_
     def missing() -> CaptureSource:
         return CaptureSource(str(tmp_path / "gone.mp4"))
 
-    failed = Camera(missing, CameraTiming(), live=False)
+    failed = Camera(missing, CameraTiming(stall_s=5.0), live=False)
     failed.start()
     assert failed.get(2.0) is None
     assert failed.state is CameraState.FAILED and "gone.mp4: no such video file" in failed.problem
@@ -384,6 +594,7 @@ def test_a_video_file_read_fast_loses_no_frame_and_a_bad_one_fails_for_good(tmp_
 def test_bench_vision_smoke_run_scores_a_short_scene_and_plots_it(detector, tmp_path: Path):
     from edgeai.bench.plots import vision_costs
     from edgeai.bench.vision import bench_vision
+    from edgeai.bench.vision_heldout import bench_heldout
     from tests.conftest import assert_png
 
     script = SceneScript(
@@ -396,4 +607,9 @@ def test_bench_vision_smoke_run_scores_a_short_scene_and_plots_it(detector, tmp_
     assert result.person_event_latency_s is not None
     assert result.false_events == []
     assert "| phase | seconds |" in result.markdown()
-    assert_png(vision_costs(result, tmp_path / "vision.png"))
+    visit = Visit(0, "right", 0.4, (0.5, 0.9), walk_s=1.0, stand_s=1.0)
+    short = HeldOutScript(visits=(visit,), seconds=4.0, fps=5)
+    held_out = bench_heldout(detector, tmp_path, script=short, realtime=False)
+    assert held_out.visits[0].person_latency_s is not None and held_out.visits[0].falls == 0
+    assert "held out" in held_out.markdown()
+    assert_png(vision_costs(result, held_out, tmp_path / "vision.png"))

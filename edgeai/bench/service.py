@@ -234,7 +234,9 @@ def _inputs(setup: _Setup, realtime: bool) -> tuple[Inputs, LoopedAudio]:
         def opener() -> FrameSource:
             return LoopedClip(setup.clip, setup.fps, realtime)
 
-        return Camera(opener, CameraTiming(), live=False, lossless=not realtime)
+        return Camera(
+            opener, CameraTiming(CameraSettings().stall_s), live=False, lossless=not realtime
+        )
 
     def silent(rate_hz: int) -> AudioSink:
         return NullSink()

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from edgeai.config import CameraSettings
 from edgeai.synthetic.scene import (
@@ -60,24 +61,15 @@ class VisionBench:
     dropped_frames: int = 0
 
     def as_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        for name, cost in self.phases.items():
-            data["phases"][name]["cpu_percent_of_one_core"] = cost.cpu_percent_of_one_core
-        return data
+        return with_cpu_percent(asdict(self), self.phases)
 
     def markdown(self) -> str:
         lines = [
             f"### vision: {self.width}x{self.height} at {self.fps} fps, {self.clip_s:.0f} s clip, "
             "real time",
             "",
-            "| phase | seconds | CPU (% of one core) | detector runs |",
-            "| --- | --- | --- | --- |",
+            *phase_table(self.phases),
         ]
-        for name, cost in self.phases.items():
-            lines.append(
-                f"| {name} | {cost.wall_s:.1f} | {cost.cpu_percent_of_one_core:.1f} | "
-                f"{cost.detector_runs} |"
-            )
         lines += [
             "",
             f"- detector: {self.detector_ms:.0f} ms per run ({1000 / self.detector_ms:.1f} runs/s)"
@@ -119,12 +111,7 @@ def bench_vision(
     phases = {name: PhaseCost() for name in PHASES}
     meter = _PhaseMeter(loop, truth, phases, progress)
 
-    def opener() -> FrameSource:
-        return CaptureSource(str(clip), realtime=realtime)
-
-    camera = Camera(opener, CameraTiming(), live=False, lossless=not realtime)
-    loop.frame_done = meter.frame_done
-    loop.run(camera, threading.Event())
+    camera = play_clip(loop, clip, meter.frame_done, realtime)
     return VisionBench(
         clip_s=script.seconds,
         width=script.width,
@@ -145,6 +132,47 @@ def bench_vision(
         false_events=_false_events(events, truth),
         dropped_frames=camera.dropped_frames,
     )
+
+
+def with_cpu_percent(data: dict[str, Any], phases: dict[str, PhaseCost]) -> dict[str, Any]:
+    """`data` (a result as a dict) with each phase's CPU share added, as the table shows it."""
+    for name, cost in phases.items():
+        data["phases"][name]["cpu_percent_of_one_core"] = cost.cpu_percent_of_one_core
+    return data
+
+
+def phase_table(phases: dict[str, PhaseCost]) -> list[str]:
+    """Markdown lines: each phase's seconds, CPU and detector runs."""
+    lines = [
+        "| phase | seconds | CPU (% of one core) | detector runs |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, cost in phases.items():
+        lines.append(
+            f"| {name} | {cost.wall_s:.1f} | {cost.cpu_percent_of_one_core:.1f} | "
+            f"{cost.detector_runs} |"
+        )
+    return lines
+
+
+def play_clip(
+    loop: CameraLoop,
+    clip: Path,
+    frame_done: Callable[[Frame, list[CameraEvent]], None],
+    realtime: bool = True,
+) -> Camera:
+    """Run `loop` on the video file `clip` (at its frame rate unless not `realtime`) until it
+    ends, calling `frame_done` after each frame; returns the camera, for its counters."""
+
+    def opener() -> FrameSource:
+        return CaptureSource(str(clip), realtime=realtime)
+
+    camera = Camera(
+        opener, CameraTiming(CameraSettings().stall_s), live=False, lossless=not realtime
+    )
+    loop.frame_done = frame_done
+    loop.run(camera, threading.Event())
+    return camera
 
 
 class _PhaseMeter:

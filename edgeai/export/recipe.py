@@ -124,6 +124,18 @@ class Target(Strict):
     profiles: list[str] = Field(default=[], description="Device profiles that should load it")
 
 
+class HeldOutPictures(Strict):
+    """Labelled pictures of people and a place the calibration never saw (samples/heldout)."""
+
+    pictures: int = Field(ge=4, le=5000, description="How many labelled pictures to compose")
+    seed: int = Field(default=0, description="Which pictures")
+    folder: Path | None = Field(
+        default=None,
+        description="Held-out material (background.jpg, people/*.png); default "
+        "the bundled samples/heldout",
+    )
+
+
 class DetectorGate(Strict):
     max_map_drop: float = Field(
         default=0.01, ge=0, le=1, description="mAP@0.5 an artifact may lose against its source"
@@ -178,8 +190,20 @@ class DetectorRecipe(OnPictures):
         default=[],
         description="Regular expressions of node names left in float by int8 quantization",
     )
+    held_out: HeldOutPictures | None = Field(
+        default=None,
+        description="Also gate on these: the drop on them must stay within max_map_drop too",
+    )
     gate: DetectorGate = DetectorGate()
     targets: list[ImageModelTarget] = Field(min_length=1)
+
+    def with_counts(self, calibration: int | None, evaluation: int | None) -> DetectorRecipe:
+        """As for any recipe on pictures; the held-out pictures follow the evaluation count."""
+        quick = super().with_counts(calibration, evaluation)
+        if evaluation is None or quick.held_out is None:
+            return quick
+        held_out = quick.held_out.model_copy(update={"pictures": evaluation})
+        return quick.model_copy(update={"held_out": held_out})
 
     @model_validator(mode="after")
     def _consistent(self) -> DetectorRecipe:

@@ -41,13 +41,19 @@ class TimerStore:
         self.save_problem: str | None = None
         """Why the last save failed; None once a save succeeds again."""
         self._lock = threading.Lock()
+        """Guards the timers in memory; never held while writing, so the audio thread that
+        looks for due timers never waits on the disk."""
+        self._write_lock = threading.Lock()
+        self._version = 0
+        self._saved_version = 0
         self._timers = self._load()
 
     def add(self, seconds: int, name: str | None = None) -> Timer:
         timer = Timer(uuid.uuid4().hex[:8], name, seconds, self.clock() + seconds)
         with self._lock:
             self._timers.append(timer)
-            self._save()
+            change = self._changed()
+        self._save(*change)
         return timer
 
     def cancel(self, name: str | None = None) -> list[Timer]:
@@ -57,11 +63,12 @@ class TimerStore:
                 cancelled = sorted(self._timers, key=lambda t: t.due_epoch_s)[:1]
             else:
                 cancelled = [t for t in self._timers if t.name == name]
-            return self._remove(cancelled)
+        return self._remove(cancelled)
 
     def cancel_all(self) -> list[Timer]:
         with self._lock:
-            return self._remove(list(self._timers))
+            everything = list(self._timers)
+        return self._remove(everything)
 
     def active(self) -> list[Timer]:
         with self._lock:
@@ -76,15 +83,22 @@ class TimerStore:
 
     def rang(self, timer: Timer) -> None:
         """`timer` was announced: it leaves the store."""
-        with self._lock:
-            self._remove([timer])
+        self._remove([timer])
 
     def _remove(self, timers: list[Timer]) -> list[Timer]:
         if timers:
             ids = {t.id for t in timers}
-            self._timers = [t for t in self._timers if t.id not in ids]
-            self._save()
+            with self._lock:
+                self._timers = [t for t in self._timers if t.id not in ids]
+                change = self._changed()
+            self._save(*change)
         return timers
+
+    def _changed(self) -> tuple[int, bytes]:
+        """A new version of the timers, as the file holds it (called under the lock)."""
+        self._version += 1
+        data = json.dumps([asdict(t) for t in self._timers], indent=2) + "\n"
+        return self._version, data.encode()
 
     def _load(self) -> list[Timer]:
         if not self.path.exists():
@@ -104,16 +118,20 @@ class TimerStore:
             log.error("%s is not a timer list (%s); kept as %s", self.path, e, kept)
             return []
 
-    def _save(self) -> None:
-        data = json.dumps([asdict(t) for t in self._timers], indent=2) + "\n"
-        try:
-            write_atomically(self.path, data.encode(), durable=True)
-        except OSError as e:
-            self.failed_saves += 1
-            self.save_problem = f"timers not saved to {self.path}: {e.strerror or e}"
-            log.error("%s; they are kept in memory and ring as set", self.save_problem)
-            return
-        self.save_problem = None
+    def _save(self, version: int, data: bytes) -> None:
+        """Write one version; a slower writer of an older version never overwrites a newer."""
+        with self._write_lock:
+            if version <= self._saved_version:
+                return
+            try:
+                write_atomically(self.path, data, durable=True)
+            except OSError as e:
+                self.failed_saves += 1
+                self.save_problem = f"timers not saved to {self.path}: {e.strerror or e}"
+                log.error("%s; they are kept in memory and ring as set", self.save_problem)
+                return
+            self._saved_version = version
+            self.save_problem = None
 
 
 def _timer(item: object) -> Timer:

@@ -17,6 +17,11 @@ from edgeai.service.systemd import SystemdNotifier
 log = logging.getLogger(__name__)
 
 
+def failure_status(problems: list[LoopProblem]) -> str:
+    """The STATUS= line for a service that needs a restart."""
+    return "failed: " + "; ".join(problem.describe() for problem in problems)
+
+
 class WatchdogFeeder:
     """Sends WATCHDOG=1 at half systemd's interval while there is no problem; stops sending
     (so systemd restarts the service) once there is, and says which in STATUS and the log."""
@@ -32,7 +37,7 @@ class WatchdogFeeder:
         self.stall_s = stall_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.starving: list[LoopProblem] = []
+        self._starving: list[LoopProblem] = []
         """The problems the watchdog is starved for; empty while it is fed."""
 
     def start(self) -> None:
@@ -53,8 +58,8 @@ class WatchdogFeeder:
             problems = self.problems()
             if not problems:
                 self.notifier.notify(WATCHDOG=1)
-            elif {p.loop for p in problems} != {p.loop for p in self.starving}:
-                which = "; ".join(problem.describe() for problem in problems)
-                log.error("%s; not feeding the watchdog", which)
-                self.notifier.notify(STATUS=f"failed: {which}")
-            self.starving = problems
+            elif {p.loop for p in problems} != {p.loop for p in self._starving}:
+                status = failure_status(problems)
+                log.error("%s; not feeding the watchdog", status)
+                self.notifier.notify(STATUS=status)
+            self._starving = problems

@@ -86,6 +86,9 @@ class Loops:
             "problem": problem,
             "outages": camera.outages,
             "dropped_frames": camera.dropped_frames,
+            "picture": self.camera_loop.picture_problem.value
+            if self.camera_loop is not None and self.camera_loop.picture_problem is not None
+            else "ok",
         }
 
     def microphone_state(self) -> dict[str, object]:

@@ -119,6 +119,7 @@ def _loop_metrics(service: Service) -> Iterator[Metric]:
             ("motion_frames", stats.motion_frames, "Frames the motion gate passed"),
             ("detector_runs", stats.detector_runs, "Detector runs"),
             ("detector_seconds", stats.detector_s, "Time spent in the detector"),
+            ("unusable_frames", stats.unusable_frames, "Black, over-exposed or frozen frames"),
             ("dropped_frames", camera.dropped_frames, "Frames dropped before processing"),
             ("outages", camera.outages, "Times the camera was lost"),
         )

@@ -27,7 +27,7 @@ from edgeai.service.hub import ServiceEvent
 
 log = logging.getLogger(__name__)
 
-CAMERA_EVENTS = ("person_entered", "person_left", "fall_detected")
+CAMERA_EVENTS = ("person_entered", "person_left", "fall_detected", "still_down")
 
 
 @dataclass(frozen=True)

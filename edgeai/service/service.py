@@ -35,7 +35,7 @@ from edgeai.runtime.memory import tune_allocator
 from edgeai.runtime.models import ModelCache
 from edgeai.runtime.supervisor import LoopProblem, Supervisor
 from edgeai.service.api import ApiServer, SayResult
-from edgeai.service.health import WatchdogFeeder
+from edgeai.service.health import WatchdogFeeder, failure_status
 from edgeai.service.hub import EventHub, ServiceEvent
 from edgeai.service.loops import AUDIO_LOOP, CAMERA_LOOP, Inputs, Loops, WatchedSource
 from edgeai.service.metrics import ServiceMetrics
@@ -237,7 +237,7 @@ class Service:
             models,
             self.inputs.open_sink or _speaker(config),
             events_folder=config.camera.events.folder_path(),
-            spawn=self.supervisor.run,
+            spawn=self._spawn_worker,
         )
         loops = Loops(assistant)
         assistant.voice.turn_done = self._on_turn
@@ -251,6 +251,11 @@ class Service:
             self._start_camera(loops, assistant.camera_loop)
         self.loops = loops
         self.app = app
+
+    def _spawn_worker(self, name: str, target: Callable[[], None]) -> threading.Thread:
+        """A loop's worker (the turn taker): it returns only once its loop has ended, so its
+        end is no failure by itself; an exception escaping it is."""
+        return self.supervisor.run(name, target, may_end=True)
 
     def _start_audio(self, loops: Loops) -> None:
         if self.inputs.audio is not None:
@@ -338,6 +343,7 @@ class Service:
     def _report_status(self) -> None:
         """Every few seconds: STATUS for systemd, state for MQTT, a hub event on changes."""
         last: dict[str, str] = {}
+        last_status = ""
         while not self._monitor_stop.wait(STATUS_EVERY_S):
             loops = self.loops
             if loops is None:
@@ -348,10 +354,16 @@ class Service:
             for device in ("camera", "microphone"):
                 if state[device] != last.get(device):
                     self.hub.publish(device, {"state": state[device]})
-            starving = self._watchdog is not None and self._watchdog.starving
-            if state != last and not starving:  # a failure's STATUS stays up until the restart
-                self.notifier.notify(STATUS=", ".join(f"{k} {v}" for k, v in state.items()))
             last = state
+            problems = self.problems()  # a failure's STATUS stays up until the restart
+            status = (
+                failure_status(problems)
+                if problems
+                else ", ".join(f"{k} {v}" for k, v in state.items())
+            )
+            if status != last_status:
+                self.notifier.notify(STATUS=status)
+            last_status = status
 
 
 def _degradations(loops: Loops) -> list[str]:

@@ -8,7 +8,7 @@ seeds give disjoint sets: calibrate on one, evaluate on another.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -39,12 +39,19 @@ def labelled_people_images(
     rng = np.random.default_rng(seed)
     scene = draw_background(width * 2, height * 2, sprites)
     for _ in range(count):
-        yield _picture(rng, scene, sprites, width, height)
+        yield compose_picture(rng, scene, [sprites.person], sprites.cat, width, height)
 
 
-def _picture(
-    rng: np.random.Generator, scene: np.ndarray, sprites: Sprites, width: int, height: int
+def compose_picture(
+    rng: np.random.Generator,
+    scene: np.ndarray,
+    people: Sequence[np.ndarray],
+    cat: np.ndarray | None,
+    width: int,
+    height: int,
 ) -> LabelledImage:
+    """One picture: a random crop of `scene` (BGR, twice the picture's size), some of `people`
+    (BGRA, standing) pasted in standing or lying, sometimes the `cat`, light and noise."""
     zoom = rng.uniform(1.0, 2.0)
     crop_w, crop_h = round(width * zoom), round(height * zoom)
     left = int(rng.integers(0, scene.shape[1] - crop_w + 1))
@@ -53,14 +60,15 @@ def _picture(
     if rng.random() < 0.5:
         frame = frame[:, ::-1]
     canvas = frame.astype(np.float32)
-    if rng.random() < 0.3:
-        cat = scaled(sprites.cat, rng.uniform(0.12, 0.3) * height)
-        paste(canvas, cat, int(rng.integers(-cat.shape[1] // 2, width)), height - cat.shape[0])
+    if cat is not None and rng.random() < 0.3:
+        pet = scaled(cat, rng.uniform(0.12, 0.3) * height)
+        paste(canvas, pet, int(rng.integers(-pet.shape[1] // 2, width)), height - pet.shape[0])
     boxes: list[tuple[float, float, float, float]] = []
     postures: list[str] = []
     for _ in range(int(rng.choice([0, 1, 1, 1, 2]))):
         posture = UPRIGHT if rng.random() < 0.65 else FALLEN
-        person = scaled(sprites.person, rng.uniform(0.35, 0.9) * height)
+        who = people[int(rng.integers(len(people)))]
+        person = scaled(who, rng.uniform(0.35, 0.9) * height)
         if rng.random() < 0.5:
             person = person[:, ::-1]
         if posture == FALLEN:

@@ -106,7 +106,7 @@ def render(script: SceneScript, sprites: Sprites) -> Iterator[np.ndarray]:
         frame = background.astype(np.float32)
         _paste_cat(frame, script, sprites, t)
         _paste_person(frame, script, sprites, t)
-        frame *= _light_level(script, t)
+        frame *= light_level(script.light_dims, script.light_returns, 0.55, t)
         frame += rng.normal(0.0, script.noise_sigma, frame.shape).astype(np.float32)
         yield np.clip(frame, 0, 255).astype(np.uint8)
 
@@ -147,11 +147,12 @@ def draw_background(w: int, h: int, sprites: Sprites) -> np.ndarray:
     return frame
 
 
-def _light_level(script: SceneScript, t: float) -> float:
-    """1.0 normally, 0.55 while a cloud passes, ramping in and out."""
-    dim_start, dim_end = script.light_dims
-    up_start, up_end = script.light_returns
-    low = 0.55
+def light_level(
+    dims: tuple[float, float], returns: tuple[float, float], low: float, t: float
+) -> float:
+    """1.0 normally, `low` while a cloud passes: ramping down over `dims`, up over `returns`."""
+    dim_start, dim_end = dims
+    up_start, up_end = returns
     if t < dim_start or t >= up_end:
         return 1.0
     if t < dim_end:
@@ -179,7 +180,8 @@ def _person_box(
         x = door_x
     elif t < script.person_gets_up:  # lying on the floor in front of the door
         lying = cv2.rotate(standing, cv2.ROTATE_90_CLOCKWISE)
-        return lying, door_x, feet_y - lying.shape[0]
+        # clear of the picture's edge: a body cut by it says nothing about lying
+        return lying, door_x + round(0.06 * w), feet_y - lying.shape[0]
     else:  # walking out to the left
         progress = (t - script.person_leaves) / 2.0
         x = round(door_x + (-sw - door_x) * progress)

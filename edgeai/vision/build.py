@@ -67,21 +67,21 @@ def build_camera_loop(
     settings: CameraSettings, detector: Detector, name: str, events_folder: Path | None
 ) -> CameraLoop:
     """The loop for one camera; events are stored in `events_folder` unless it is None."""
-    motion = MotionSettings(
-        pixel_threshold=settings.motion.pixel_threshold, min_area=settings.motion.min_area
-    )
+    motion = MotionSettings(settings.motion.pixel_threshold, settings.motion.min_area)
     zones = [Zone(zone, tuple(corners)) for zone, corners in settings.zones.items()]
     return CameraLoop(
         name=name,
         gate=MotionGate(motion, settings.motion.masks),
         detector=detector,
         tracker=Tracker(TrackerSettings()),
-        people=PeopleWatcher(PeopleSettings(sure_score=settings.person_sure_score), zones),
+        people=PeopleWatcher(PeopleSettings.of(settings), zones),
         bus=EventBus(),
         store=EventStore(events_folder, settings.events.keep, settings.events.keep_days)
         if events_folder is not None
         else None,
-        pacing=DetectPacing(1.0 / settings.detect_fps, settings.recheck_s),
+        pacing=DetectPacing(
+            1.0 / settings.detect_fps, 1.0 / settings.tracked_detect_fps, settings.recheck_s
+        ),
     )
 
 

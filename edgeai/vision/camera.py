@@ -34,8 +34,8 @@ class CameraState(str, Enum):
 
 @dataclass(frozen=True)
 class CameraTiming:
-    stall_s: float = 5.0
-    """A live source with no frame for this long is reopened."""
+    stall_s: float
+    """A live source with no frame for this long is reopened (camera.stall_s)."""
     backoff_s: tuple[float, float] = (1.0, 30.0)
     """First and longest wait between reopen attempts."""
     queue_frames: int = 4

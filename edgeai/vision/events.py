@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 
 from edgeai.atomic import write_atomically
+from edgeai.messages import EventKind
 from edgeai.vision.detection import Detection
-from edgeai.vision.people import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ PHRASES: dict[EventKind, str] = {
     "person_entered": "person entered",
     "person_left": "person left",
     "fall_detected": "fall detected",
+    "still_down": "still down after a fall",
 }
 
 

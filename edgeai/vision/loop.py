@@ -11,10 +11,11 @@ from dataclasses import asdict, dataclass
 
 from edgeai.errors import CameraError
 from edgeai.vision.camera import Camera, CameraState
-from edgeai.vision.detection import Detector, draw_detections
+from edgeai.vision.detection import Box, Detector, draw_detections
 from edgeai.vision.events import CameraEvent, EventBus, EventStore, make_event
 from edgeai.vision.motion import MotionGate
 from edgeai.vision.people import PeopleWatcher
+from edgeai.vision.quality import PictureCheck, PictureProblem
 from edgeai.vision.sources import Frame
 from edgeai.vision.tracker import Tracker
 from edgeai.vision.view import CameraView, SeenPerson
@@ -30,6 +31,8 @@ class CameraStats:
     detector_s: float = 0.0
     """Time spent inside the detector."""
     events: int = 0
+    unusable_frames: int = 0
+    """Black, over-exposed, flat or repeated frames, kept from the detector."""
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -37,15 +40,21 @@ class CameraStats:
 
 @dataclass(frozen=True)
 class DetectPacing:
-    interval_s: float = 0.2
-    """At most one detector run per this much source time while things move."""
-    recheck_s: float = 10.0
+    interval_s: float
+    """At most one detector run per this much source time while things move (1 /
+    camera.detect_fps)..."""
+    tracked_interval_s: float
+    """...or (1 / camera.tracked_detect_fps) while the only motion is on people already
+    tracked: the detector follows them (zones, a fall) but has nothing new to find there, and
+    costs the same however little of the picture moved (its input is a fixed square, so a crop
+    of the motion is no cheaper)."""
+    recheck_s: float
     """While people are tracked, run the detector this often even without motion."""
     yielding_interval_s: float = 1.0
     """The slower rate while another loop has priority (a voice turn)."""
     confirming_interval_s: float = 0.0
-    """While a person or a fall seen once awaits the look that confirms it, the detector runs
-    this soon again (0: on the next frame): that look decides how late the event is."""
+    """While a person seen once awaits the look that confirms it, the detector runs this soon
+    again (0: on the next frame): that look decides how late the event is."""
 
 
 class CameraLoop:
@@ -79,13 +88,21 @@ class CameraLoop:
         self.latest_frame: Frame | None = None
         """The last frame processed (the service's /snapshot)."""
         self._last_detect_t: float | None = None
+        self.picture = PictureCheck()
+        self.picture_problem: PictureProblem | None = None
+        """What is wrong with the latest frame (the service's /health)."""
 
     def process(self, frame: Frame) -> list[CameraEvent]:
         """One frame through the whole chain; returns the events it raised."""
         self.stats.frames += 1
-        moved = bool(self.gate.update(frame.image))
+        if self._unusable(frame):
+            return []
+        motion = self.gate.update(frame.image)
+        moved = bool(motion)
         self.stats.motion_frames += moved
-        if not self._detector_due(frame.t, moved):
+        people = [track.box for track, _, _ in self.people.present()]
+        tracked = moved and all(_on_a_person(box, people) for box in motion.boxes)
+        if not self._detector_due(frame.t, moved, tracked):
             return []
         self._last_detect_t = frame.t
         started = time.perf_counter()
@@ -145,14 +162,50 @@ class CameraLoop:
         """What the camera sees now, in a sentence, for "what do you see"."""
         return self.view().describe()
 
-    def _detector_due(self, t: float, moved: bool) -> bool:
+    def _unusable(self, frame: Frame) -> bool:
+        """Counts and logs (once per change) frames that show nothing to detect."""
+        problem = self.picture.problem(frame.image)
+        if problem is not self.picture_problem:
+            # some cameras repeat a frame now and then in low light: not worth a warning
+            quiet = PictureProblem.FROZEN in (problem, self.picture_problem)
+            if problem is None:
+                text = "camera %s: the picture is usable again at %.1f s"
+                log.log(logging.DEBUG if quiet else logging.INFO, text, self.name, frame.t)
+            else:
+                text = "camera %s: %s picture at %.1f s: the detector is not run on it"
+                level = logging.DEBUG if quiet else logging.WARNING
+                log.log(level, text, self.name, problem.value, frame.t)
+            self.picture_problem = problem
+        self.stats.unusable_frames += problem is not None
+        return problem is not None
+
+    def _detector_due(self, t: float, moved: bool, tracked: bool) -> bool:
         if self._last_detect_t is None:
             return moved
         since = t - self._last_detect_t
         yielding = self.yield_to is not None and self.yield_to()
         if self.people.awaiting_confirmation() and not yielding:
             return since >= self.pacing.confirming_interval_s
+        if self.people.fall_pending():
+            return since >= self.pacing.interval_s
         if moved:
-            interval = self.pacing.yielding_interval_s if yielding else self.pacing.interval_s
+            if yielding:
+                return since >= self.pacing.yielding_interval_s
+            interval = self.pacing.tracked_interval_s if tracked else self.pacing.interval_s
             return since >= interval
         return bool(self.tracker.tracks) and since >= self.pacing.recheck_s
+
+
+def _on_a_person(box: Box, people: list[Box]) -> bool:
+    """Whether a motion box lies on a reported person (their last box, widened by half a body
+    each side for the steps taken since)."""
+    for person in people:
+        reach = max(person.width, person.height) / 2
+        if (
+            box.x1 >= person.x1 - reach
+            and box.x2 <= person.x2 + reach
+            and box.y1 >= person.y1 - reach
+            and box.y2 <= person.y2 + reach
+        ):
+            return True
+    return False

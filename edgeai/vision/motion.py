@@ -22,12 +22,12 @@ Polygon = Sequence[tuple[float, float]]
 
 @dataclass(frozen=True)
 class MotionSettings:
+    pixel_threshold: int
+    """Grey-level difference (0..255) that counts a pixel as changed (camera.motion)."""
+    min_area: float
+    """Fraction of the frame that must change to call it motion (camera.motion)."""
     width: int = 160
     """Width of the grey copy the gate works on."""
-    pixel_threshold: int = 18
-    """Grey-level difference (0..255) that counts a pixel as changed; above sensor noise."""
-    min_area: float = 0.004
-    """Fraction of the frame that must change to call it motion."""
     lighting_change_area: float = 0.6
     """A change over this much of the frame at once is light, not motion."""
     learn_rate: float = 0.03
@@ -58,7 +58,8 @@ class MotionGate:
 
     def update(self, frame: np.ndarray) -> Motion:
         grey = self._small_grey(frame)
-        if self._background is None:
+        if self._background is None or self._background.shape != grey.shape:
+            # the first frame, or the camera changed its resolution: learn the scene anew
             self._background = grey
             return Motion([], 0.0)
         background = self._background

@@ -20,8 +20,8 @@ class TrackerSettings:
     match_iou: float = 0.25
     """Overlap a detection needs with a track's last box to continue it..."""
     match_reach: float = 1.0
-    """...or, failing any overlap match, how far its centre may be from the box's, in box
-    heights: someone walking fast between detector runs (or while the detector slows down for
+    """...or, failing any overlap match, how far its centre may be from the box's, in the box's
+    longer side: someone walking fast between detector runs (or while the detector slows down for
     a voice turn) stays one track, so one person is one event."""
     confirm_hits: int = 2
     """Detections before a track counts (one stray detection is not an event)."""
@@ -84,6 +84,8 @@ class Tracker:
                     break
                 if ti in used_tracks or di in used_detections:
                     continue
+                if not _could_be_one(self.tracks[ti].box, detections[di].box):
+                    continue
                 used_tracks.add(ti)
                 used_detections.add(di)
                 self.tracks[ti].add(detections[di], t, self.settings.history)
@@ -105,8 +107,23 @@ class Tracker:
 
 
 def _nearness(box: Box, other: Box) -> float:
-    """Minus the distance between the centres, in heights of `box`: larger is closer, as a
-    larger overlap is, so both passes pair greedily the same way."""
+    """Minus the distance between the centres, in the longer side of `box` (a body's length,
+    standing or lying, so someone getting up stays one track): larger is closer, as a larger
+    overlap is, so both passes pair greedily the same way."""
     dx = (other.x1 + other.x2 - box.x1 - box.x2) / 2
     dy = (other.y1 + other.y2 - box.y1 - box.y2) / 2
-    return -float((dx * dx + dy * dy) ** 0.5 / max(box.height, 1.0))
+    return -float((dx * dx + dy * dy) ** 0.5 / max(box.height, box.width, 1.0))
+
+
+def _could_be_one(box: Box, other: Box) -> bool:
+    """A body keeps its length, and either its shape (walking on) or its place (falling where
+    it stood): a far box of another shape, or a small thing at the feet of someone who just
+    left (a bag on the lawn the detector calls Fall), is something else."""
+    length, other_length = max(box.width, box.height, 1.0), max(other.width, other.height, 1.0)
+    if not 0.5 <= length / other_length <= 2.0:
+        return False
+    touch = min(box.x2, other.x2) > max(box.x1, other.x1) and min(box.y2, other.y2) > max(
+        box.y1, other.y1
+    )
+    ratio = (box.height / max(box.width, 1.0)) / max(other.height / max(other.width, 1.0), 1e-6)
+    return touch or 0.5 <= ratio <= 2.0
