@@ -252,6 +252,16 @@ class VoiceSettings(Strict):
     timers_file: Path | None = Field(
         default=None, description="Where timers survive restarts; default $EDGEAI_HOME/timers.json"
     )
+    stt_prompt: bool = Field(
+        default=True,
+        description="Prompt speech-to-text with the intents' example requests and the camera "
+        "zones, so it leans toward their words (faster-whisper only)",
+    )
+    intents_file: Path | None = Field(
+        default=None,
+        description="Sentence templates for the local intents (hassil syntax); null: the "
+        "bundled intents/en.yaml",
+    )
 
 
 def is_loopback(host: str) -> bool:

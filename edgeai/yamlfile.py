@@ -66,7 +66,7 @@ def format_validation_error(path: Path, root: yaml.Node | None, error: Validatio
     lines = []
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"]]
-        line = _line_of(root, loc)
+        line = line_of(root, loc)
         where = f"{path}:{line}" if line else str(path)
         field = ".".join(loc) or "(top level)"
         message = problem["msg"]
@@ -83,7 +83,7 @@ def format_validation_error(path: Path, root: yaml.Node | None, error: Validatio
     return "\n".join(lines)
 
 
-def _line_of(node: yaml.Node | None, loc: Sequence[str]) -> int | None:
+def line_of(node: yaml.Node | None, loc: Sequence[str]) -> int | None:
     """The 1-based line of the YAML node at `loc`, or of its closest existing parent."""
     if node is None:
         return None

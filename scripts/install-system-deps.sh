@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages edgeai needs: PortAudio for microphones and speakers, espeak-ng for
 # synthetic test and training speech, wamerican (a word list) for varied negative sentences,
-# mosquitto (the MQTT broker the tests start; Home Assistant users have their own).
+# mosquitto (the MQTT broker the tests start; Home Assistant users have their own), MBROLA
+# voices (a second synthesizer: the held-out voices of `edgeai bench stt`).
 # Installs only what is missing.
 set -euo pipefail
-packages=(libportaudio2 espeak-ng wamerican mosquitto)
+packages=(libportaudio2 espeak-ng wamerican mosquitto mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

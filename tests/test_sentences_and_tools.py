@@ -7,6 +7,7 @@ import re
 import pytest
 
 from edgeai.intents.grammar import IntentMatch
+from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
 from edgeai.voice.sentences import SentenceSplitter, clean, speakable_pieces
 from edgeai.voice.tools import parse_tool_call
 
@@ -84,3 +85,38 @@ def test_long_sentences_reach_text_to_speech_in_pieces_split_where_a_speaker_wou
     unbroken = " ".join(["word"] * 30)
     assert [len(p.split()) for p in speakable_pieces(unbroken, 12)] == [12, 12, 6]
     assert speakable_pieces("", 12) == []
+
+
+@pytest.mark.parametrize(
+    "made_up",
+    [
+        "The kitchen lights are on.",
+        "There are 12 people at the door, including myself.",
+        "I have turned on the lights.",
+        "Okay, I switched the heating off.",
+        "I see two people in the garden.",
+        "Someone is standing at the door.",
+        "The front door is now locked.",
+        "Done, I set the thermostat to 21 degrees.",
+        "The temperature in the living room is 21 degrees.",
+    ],
+)
+def test_a_claimed_action_or_camera_fact_is_caught(made_up: str):
+    assert claims_unseen(made_up)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The sky is blue because air scatters blue light more than red.",
+        "I see, that is interesting.",
+        "People often dream about falling.",
+        "You can set the oven to 180 degrees and bake it for an hour.",
+        "There are about nine million people in London.",
+        "I think you should open the window for fresh air.",
+        "Many people are in the habit of drinking coffee.",
+    ],
+)
+def test_ordinary_answers_are_not_taken_for_claims(answer: str):
+    assert not claims_unseen(answer)
+    assert not claims_unseen(HONEST_FALLBACK)

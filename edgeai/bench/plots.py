@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from edgeai.bench.export import ExportBench
+    from edgeai.bench.intents import RoutingResult
     from edgeai.bench.probe import ProbeBench
     from edgeai.bench.service import ServiceBench
     from edgeai.bench.vision import VisionBench
@@ -223,6 +224,43 @@ def wyoming_overhead(result: WyomingBench, path: Path) -> Path:
     axis.set_title("Wyoming server overhead per stage (target: at most +50 ms)")
     axis.set_xlim(0, max([*native, *wyoming, 1.0]) * 1.2)  # room for the labels
     axis.legend(fontsize=8, loc="upper right")
+    return _save(figure, path)
+
+
+def intent_routing(results: list[RoutingResult], path: Path) -> Path:
+    """Share of requests that reached the right route, per route, one bar per phrase set."""
+    figure, (axis,) = _figure(width=11.0)
+    routes = sorted({route for r in results for route in r.by_route()})
+    at = np.arange(len(routes))
+    width = 0.8 / max(1, len(results))
+    for i, result in enumerate(results):
+        counts = result.by_route()
+        shares = [100 * counts[r][0] / counts[r][1] if r in counts else 0 for r in routes]
+        label = f"{result.name} ({result.accuracy:.0%} of {len(result.routed)})"
+        axis.bar(at + i * width - 0.4 + width / 2, shares, width=width, label=label)
+    axis.axhline(90, color="red", linestyle="--", label="target 90%")
+    axis.set_xticks(at, routes, rotation=40, ha="right", fontsize=8)
+    axis.set_ylabel("routed right (%)")
+    axis.set_title("Intent routing on requests written apart from the templates")
+    axis.legend(fontsize=8, loc="lower left")
+    return _save(figure, path)
+
+
+def stt_errors(totals: dict[str, dict[str, dict[str, float]]], path: Path) -> Path:
+    """Word error rate of each speech-to-text variant, in-family beside held-out voices."""
+    figure, (errors, timing) = _figure(columns=2, height=4.0)
+    variants = list(totals)
+    at = np.arange(len(variants))
+    for i, family in enumerate(("in-family", "held-out")):
+        rates = [100 * totals[v][family]["word_error_rate"] for v in variants]
+        errors.bar(at + (i - 0.5) * 0.4, rates, width=0.4, label=family)
+        seconds = [1000 * totals[v][family]["stt_p50_s"] for v in variants]
+        timing.bar(at + (i - 0.5) * 0.4, seconds, width=0.4, label=family)
+    errors.set_title("word error rate (%)")
+    timing.set_title("transcription time p50 (ms)")
+    for axis in (errors, timing):
+        axis.set_xticks(at, variants, fontsize=8)
+        axis.legend(fontsize=8)
     return _save(figure, path)
 
 

@@ -29,6 +29,10 @@ VISION_CLIP_S = 36.0
 API_SECONDS = 60.0
 EXPORT_RECIPE = "yolov8-fall"
 WYOMING_ROUNDS = 12
+INTENTS_TUNING = Path("benchmarks/intents/tuning.yaml")
+INTENTS_HELDOUT = Path("benchmarks/intents/heldout.yaml")
+STT_EVERY = 6
+TINY, BASE = "whisper-tiny-en-ct2", "whisper-base-ct2"
 DETECTOR_INT8_SPEEDUP = 1.5
 """The target of issue #6 for a static int8 detector against its fp32 source."""
 EXPORT_SKIPPED = "### export\n\nskipped: needs the export extra (pip install 'edgeai[export]')\n"
@@ -52,6 +56,17 @@ def out_option(contents: str) -> Callable[[F], F]:
         default="bench-results",
         show_default=True,
         help=f"Folder for {contents}.",
+    )
+
+
+def phrases_option(name: str, default: Path, help: str) -> Callable[[F], F]:
+    """A phrase file of `bench intents` (requests and the route each should reach)."""
+    return click.option(
+        name,
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=default,
+        show_default=True,
+        help=help,
     )
 
 
@@ -183,6 +198,97 @@ def run_voice(app: AppContext, out: Path) -> str:
         },
         bench.markdown(results, totals) + "\n" + barge_in.markdown(barge_in_totals),
         lambda path: voice_breakdown(results, path),
+    )
+
+
+@bench_group.command("intents")
+@out_option("intents.json, intents.md and intents.png")
+@phrases_option("--tuning", INTENTS_TUNING, "Requests the templates may be fixed against.")
+@phrases_option("--heldout", INTENTS_HELDOUT, "Requests never used to write or fix the templates.")
+@pass_app
+def intents(app: AppContext, out: Path, tuning: Path, heldout: Path) -> None:
+    """Routing accuracy of the sentence templates (voice.intents_file) on requests phrased
+    apart from them: the right intent and slots, the LLM, or "I can't do that here"."""
+    run_intents(app, out, tuning, heldout)
+
+
+def run_intents(app: AppContext, out: Path, tuning: Path, heldout: Path) -> str:
+    from edgeai.bench.intents import ZONES, bench_routing, markdown
+    from edgeai.bench.plots import intent_routing
+    from edgeai.intents.grammar import load_grammar
+
+    grammar = load_grammar(app.config.voice.intents_file, ZONES)
+    results = [
+        bench_routing(grammar, "tuning", tuning),
+        bench_routing(grammar, "held-out", heldout),
+    ]
+    out.mkdir(parents=True, exist_ok=True)
+    return write_results(
+        out,
+        "intents",
+        [r.as_dict() for r in results],
+        markdown(results),
+        lambda path: intent_routing(results, path),
+    )
+
+
+@bench_group.command("stt")
+@out_option("stt.json, stt.md and stt.png")
+@phrases_option("--phrases", INTENTS_HELDOUT, "Requests to speak (a phrase file of bench intents).")
+@click.option(
+    "--every", type=click.IntRange(1, 100), default=STT_EVERY, show_default=True,
+    help="Speak every Nth request of the file.",
+)  # fmt: skip
+@pass_app
+def stt(app: AppContext, out: Path, phrases: Path, every: int) -> None:
+    """Word error rate, routing and time of plain tiny.en, tiny.en prompted with the intents'
+    words, and prompted Whisper base, in turn on the same command clips: in-family voices
+    (espeak-ng, piper) beside held-out ones (MBROLA). Needs whisper-base-ct2 in the store."""
+    run_stt(app, out, phrases, every)
+
+
+def run_stt(app: AppContext, out: Path, phrases: Path, every: int) -> str:
+    from tqdm import tqdm
+
+    from edgeai.bench import stt as bench
+    from edgeai.bench.intents import load_phrases
+    from edgeai.bench.plots import stt_errors
+    from edgeai.synthetic.speech import Synthesizer
+    from edgeai.voice.build import grammar
+    from edgeai.voice.stt import load_stt
+
+    profile = app.active_profile()
+    role = profile.roles["stt"]
+    window = app.config.voice.stt_window_s
+    prompt = grammar(app.config).stt_prompt()
+
+    def model(name: str) -> Path:
+        return app.store.main_file(app.catalog.get(name))
+
+    variants = [
+        bench.Variant("tiny.en", load_stt("ctranslate2", model(TINY), role.threads, window)),
+        bench.Variant(
+            "tiny.en prompted", load_stt("ctranslate2", model(TINY), role.threads, window, prompt)
+        ),
+        bench.Variant(
+            "base prompted", load_stt("ctranslate2", model(BASE), role.threads, window, prompt)
+        ),
+    ]
+    for variant in variants:
+        variant.stt.warm_up()
+    chosen = load_phrases(phrases)[::every]
+    synth = Synthesizer(app.store.main_file(app.catalog.get(profile.roles["tts"].model)))
+    total = len(chosen) * (len(bench.IN_FAMILY) + len(bench.HELD_OUT))
+    with tqdm(total=total, desc="clips", unit="clip", disable=None) as bar:
+        heard = bench.bench_stt(variants, grammar(app.config), synth, chosen, bar.update)
+    totals = bench.summary(heard)
+    out.mkdir(parents=True, exist_ok=True)
+    return write_results(
+        out,
+        "stt",
+        {"summary": totals, "prompt": prompt, "clips": bench.as_rows(heard)},
+        bench.markdown(totals),
+        lambda path: stt_errors(totals, path),
     )
 
 
@@ -440,12 +546,13 @@ def run_export(
 def all_benchmarks(
     app: AppContext, out: Path, negative_minutes: float, soak_minutes: float
 ) -> None:
-    """Wake, voice, vision, service, Wyoming and export one after another; summary.md links
+    """Wake, voice, intents, vision, service, Wyoming and export one after another; summary.md links
     every table and plot (this is how BENCHMARKS.md is made)."""
     out.mkdir(parents=True, exist_ok=True)
     parts = [
         run_wake(app, out, WAKE_POSITIVES, negative_minutes, WAKE_SEED),
         run_voice(app, out),
+        run_intents(app, out, INTENTS_TUNING, INTENTS_HELDOUT),
         run_vision(app, out, VISION_CLIP_S),
         run_service(app, out, API_SECONDS, soak_minutes),
         run_wyoming(app, out, WYOMING_ROUNDS),

@@ -1,20 +1,46 @@
-"""A deterministic grammar: patterns with named slots, tried in order, first match wins.
+"""Local intents matched by meaning: sentence templates with optional words, alternatives and
+slot lists (Home Assistant's hassil), read from a data file and checked when it is loaded.
 
-Input is a transcript; it is normalized (lower case, no punctuation, "what's" -> "what is")
-before matching, so patterns stay simple.
+A transcript is normalized (lower case, contractions spelled out, no punctuation) and matched
+whole against every template; of the matches whose free slots make sense (a duration that says
+how long, a level that is a number), the one with the fewest free slots and the most literal
+words wins.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
 
+import yaml
+from hassil import Intents, ListReference, RuleReference, parse_sentence, recognize_all
+from hassil.expression import Expression as Template
+from hassil.expression import Group
+from hassil.recognize import RecognizeResult
+from pydantic import BaseModel, ConfigDict, Field
+
+from edgeai.errors import ConfigError
 from edgeai.intents.numbers import NUMBER, parse_number
+from edgeai.paths import bundled_data_dir
+from edgeai.yamlfile import line_of, load_yaml_model
 
 UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
 _UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"
-DURATION = rf"(?:{NUMBER}\s+{_UNIT}(?:\s+and\s+a\s+half)?(?:\s*(?:and\s+)?{NUMBER}\s+{_UNIT})*|half\s+an?\s+hour|an?\s+{_UNIT}\s+and\s+a\s+half)"
-NAME = r"(?:[a-z]+(?:\s[a-z]+)?)"
+
+INTENTS = frozenset(
+    {
+        "time", "date", "timer.set", "timer.cancel", "timer.cancel_all", "timer.list",
+        "camera.describe", "camera.count", "camera.anyone", "volume.set", "volume.up",
+        "volume.down", "volume.mute", "stop", "unsupported",
+    }
+)  # fmt: skip
+"""Every intent a template file may name: the ones edgeai has a handler for."""
+MAX_PROMPT_ZONES = 4
+"""Whisper's prompt is at most 223 tokens; a few zones say enough."""
 
 
 @dataclass(frozen=True)
@@ -23,88 +49,211 @@ class IntentMatch:
     slots: dict[str, str | int] = field(default_factory=dict)
 
 
-# (intent, pattern); slots are the pattern's named groups. Order matters: specific first.
-RULES: list[tuple[str, str]] = [
-    ("timer.cancel_all", r"(?:cancel|stop|delete|clear) all(?: the| my)? timers"),
-    ("timer.cancel", rf"(?:cancel|stop|delete)(?: the| my)?(?: (?P<name>{NAME}))? timer"),
-    (
-        "timer.list",
-        r"(?:list|what are)(?: my| the)? timers|how (?:much|long)(?: time)? is left(?: on(?: the| my)? (?P<name>[a-z ]+?) timer)?|what timers are (?:running|set)",
-    ),
-    (
-        "timer.set",
-        rf"(?:set|start|make)? ?(?:a |an |the )?(?P<duration>{DURATION}) (?:(?P<name>{NAME}) )?timer",
-    ),
-    (
-        "timer.set",
-        rf"(?:set|start|make)? ?(?:a |an |the )?(?:(?P<name>{NAME}) )?timer (?:for|of) (?P<duration>{DURATION})",
-    ),
-    ("time", r"what time is it|what is the time|tell me the time|what is the current time"),
-    (
-        "date",
-        r"what(?: is|s)? (?:the |today s )?date(?: today)?|what day is (?:it|today)|what is today",
-    ),
-    (
-        "camera.describe",
-        r"what do you see|what can you see|who is at the door|what is on the camera|is (?:there )?anyone (?:there|at the door)",
-    ),
-    ("volume.set", rf"(?:set (?:the )?)?volume (?:to )?(?P<level>{NUMBER})(?: percent)?"),
-    ("volume.up", r"(?:turn (?:it|the volume) up|volume up|louder|speak up)"),
-    ("volume.down", r"(?:turn (?:it|the volume) down|volume down|quieter|softer)"),
-    ("volume.mute", r"mute|be quiet|silence"),
-    ("stop", r"stop|cancel|never ?mind|forget it|that s all|shut up"),
-]
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-_COMPILED = [
-    (intent, re.compile(rf"^(?:please |hey )?(?:{pattern})(?: please)?$"))
-    for intent, pattern in RULES
-]
-_CONTRACTIONS = {"what's": "what is", "it's": "it is", "who's": "who is", "that's": "that s"}
+
+class _ListValues(_Strict):
+    values: list[str] | None = None
+    wildcard: bool | None = None
+
+
+class _IntentData(_Strict):
+    sentences: list[str] = Field(min_length=1)
+
+
+class _Intent(_Strict):
+    data: list[_IntentData] = Field(min_length=1)
+
+
+class _TemplateFile(_Strict):
+    language: str
+    skip_words: list[str] = []
+    expansion_rules: dict[str, str] = {}
+    lists: dict[str, _ListValues] = {}
+    intents: dict[str, _Intent]
+    stt_prompt: list[str] = []
+
+
+_CONTRACTIONS = {
+    "what's": "what is", "it's": "it is", "who's": "who is", "that's": "that is",
+    "can't": "can not", "cannot": "can not", "don't": "do not", "i'm": "i am",
+    "there's": "there is", "how's": "how is", "where's": "where is", "today's": "today is",
+    "i've": "i have", "what're": "what are",
+}  # fmt: skip
 
 
 def normalize(text: str) -> str:
-    text = text.lower().strip()
+    text = text.lower().strip().replace("\u2019", "'")
     for short, long in _CONTRACTIONS.items():
-        text = text.replace(short, long)
+        text = re.sub(rf"\b{re.escape(short)}\b", long, text)
     text = re.sub(r"[^a-z0-9 ]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
-def match(text: str) -> IntentMatch | None:
-    """The first rule that matches the whole (normalized) transcript, with its slots."""
-    normalized = normalize(text)
-    for intent, pattern in _COMPILED:
-        found = pattern.match(normalized)
-        if found is None:
-            continue
-        slots: dict[str, str | int] = {}
-        for key, value in found.groupdict().items():
-            if value is None:
+class Grammar:
+    """The templates of one file, with the camera's zone names added to its {zone} list."""
+
+    def __init__(self, path: Path, zones: Sequence[str] = ()) -> None:
+        self.path = path
+        spec = load_yaml_model(path, _TemplateFile)
+        _check_templates(path, spec)
+        data = spec.model_dump(exclude_none=True, exclude={"stt_prompt"})
+        if "zone" in data["lists"]:
+            spoken = [{"in": z.replace("_", " "), "out": z} for z in zones]
+            data["lists"]["zone"]["values"] = [*spoken, *data["lists"]["zone"]["values"]]
+        self.zones = tuple(zones)
+        self._spec = spec
+        words = sorted(spec.skip_words, key=len, reverse=True)
+        self._skip = re.compile(rf"\b(?:{'|'.join(map(re.escape, words))})\b" if words else "$^")
+        data["skip_words"] = []  # removed here: hassil keeps them inside a free slot's text
+        self._intents = Intents.from_dict(data)
+        for i, sentence in enumerate(spec.stt_prompt):
+            if self.match(sentence) is None:
+                line = line_of(
+                    yaml.compose(path.read_text(encoding="utf-8")), ["stt_prompt", str(i)]
+                )
+                raise ConfigError(
+                    f"{path}:{line}: stt_prompt.{i}: {sentence!r} matches no intent: the prompt "
+                    "must be requests the templates understand"
+                )
+
+    def match(self, text: str) -> IntentMatch | None:
+        """The intent of the whole transcript, with its slots; None when no template fits."""
+        normalized = re.sub(r"\s+", " ", self._skip.sub(" ", normalize(text))).strip()
+        if not normalized:
+            return None
+        best: tuple[tuple[int, int], IntentMatch] | None = None
+        for result in recognize_all(normalized, self._intents):
+            found = _with_slots(result)
+            if found is None:
                 continue
-            if key == "duration":
-                seconds = parse_duration(value)
-                if seconds is None:
-                    break
-                slots["seconds"] = seconds
-            elif key == "level":
-                level = parse_number(value)
-                if level is None:
-                    break
-                slots["level"] = level
-            else:
-                slots[key] = value.strip()
-        else:
-            return IntentMatch(intent, slots)
+            free = sum(1 for entity in result.entities.values() if entity.is_wildcard)
+            rank = (free, -result.text_chunks_matched)
+            if best is None or rank < best[0]:
+                best = (rank, found)
+        return None if best is None else best[1]
+
+    def stt_prompt(self) -> str:
+        """Text for speech-to-text to take as what was said before (Whisper's initial prompt):
+        the file's example requests and a question about each camera zone. It leans decoding
+        toward the words the intents use, without forcing them."""
+        zones = [f"Is anyone at the {z.replace('_', ' ')}?" for z in self.zones[:MAX_PROMPT_ZONES]]
+        return " ".join([*self._spec.stt_prompt, *zones])
+
+    def vocabulary(self) -> list[str]:
+        """The words the templates and their lists are made of (speech-to-text biasing)."""
+        words: dict[str, None] = {}
+        for text in self._phrases():
+            for word in re.findall(r"[a-z]+", text.lower()):
+                words.setdefault(word, None)
+        return list(words)
+
+    def _phrases(self) -> Iterator[str]:
+        yield from (f"{unit}s" for unit in UNIT_SECONDS)  # what a {duration} is made of
+        yield from (z.replace("_", " ") for z in self.zones)
+        for values in self._spec.lists.values():
+            yield from values.values or []
+        yield from self._spec.expansion_rules.values()
+        for intent in self._spec.intents.values():
+            for data in intent.data:
+                yield from (re.sub(r"\{[^}]*\}|<[^>]*>", " ", s) for s in data.sentences)
+
+
+def load_grammar(path: Path | None = None, zones: Sequence[str] = ()) -> Grammar:
+    """The template file at `path`, or the bundled one (parsed once)."""
+    if path is None:
+        return _bundled(tuple(zones))
+    return Grammar(path, zones)
+
+
+@cache
+def _bundled(zones: tuple[str, ...]) -> Grammar:
+    return Grammar(bundled_data_dir("intents") / "en.yaml", zones)
+
+
+def _check_templates(path: Path, spec: _TemplateFile) -> None:
+    """Every template parses, names a known intent and only lists and rules the file defines;
+    otherwise the file is refused with the line of the mistake."""
+    root = yaml.compose(path.read_text(encoding="utf-8"))
+
+    def refuse(loc: list[str], problem: str, line: int | None = None) -> ConfigError:
+        return ConfigError(f"{path}:{line or line_of(root, loc)}: {'.'.join(loc)}: {problem}")
+
+    templates = [(["expansion_rules", name], text) for name, text in spec.expansion_rules.items()]
+    for name, intent in spec.intents.items():
+        if name not in INTENTS:
+            known = ", ".join(sorted(INTENTS))
+            problem = f"no handler for intent {name!r} (known: {known})"
+            raise refuse(["intents", name], problem, _key_line(root, "intents", name))
+        for d, data in enumerate(intent.data):
+            templates += [
+                (["intents", name, "data", str(d), "sentences", str(s)], text)
+                for s, text in enumerate(data.sentences)
+            ]
+    for loc, text in templates:
+        try:
+            template = parse_sentence(text).expression
+        except Exception as e:  # hassil raises bare exceptions for unbalanced brackets
+            raise refuse(loc, f"not a valid template: {e} (in {text!r})") from None
+        for part in _parts(template):
+            if isinstance(part, ListReference) and part.list_name not in spec.lists:
+                raise refuse(loc, f"unknown list {{{part.list_name}}} (define it under lists)")
+            if isinstance(part, RuleReference) and part.rule_name not in spec.expansion_rules:
+                raise refuse(loc, f"unknown rule <{part.rule_name}> (define it under rules)")
+
+
+def _key_line(root: yaml.Node | None, section: str, key: str) -> int | None:
+    """The line of `key` itself under `section` (line_of gives the mapping under a key)."""
+    for name, value in root.value if isinstance(root, yaml.MappingNode) else []:
+        if name.value == section and isinstance(value, yaml.MappingNode):
+            lines = [k.start_mark.line + 1 for k, _ in value.value if k.value == key]
+            return lines[0] if lines else None
     return None
 
 
+def _parts(expression: Template) -> Iterator[Template]:
+    yield expression
+    if isinstance(expression, Group):
+        for item in expression.items:
+            yield from _parts(item)
+
+
+def _with_slots(result: RecognizeResult) -> IntentMatch | None:
+    """The match with its slots as the handlers want them, or None when a free slot is not
+    what its name says (a "duration" that does not say how long)."""
+    slots: dict[str, str | int] = {}
+    for name, entity in result.entities.items():
+        value: Any = entity.value
+        text = str(entity.text if entity.is_wildcard else value).strip()
+        if name == "duration":
+            seconds = parse_duration(text)
+            if seconds is None:
+                return None
+            slots["seconds"] = seconds
+        elif name == "level":
+            level = parse_number(re.sub(r"\s*(?:percent|degrees)$", "", text))
+            if level is None:
+                return None
+            slots["level"] = level
+        elif name == "name" and not re.fullmatch(r"[a-z]+(?: [a-z]+)?", text):
+            return None
+        else:
+            slots[name] = text
+    return IntentMatch(result.intent.name, slots)
+
+
 def parse_duration(text: str) -> int | None:
-    """Seconds in "1 hour and 20 minutes", "ninety seconds", "an hour and a half" ..."""
+    """Seconds in "1 hour and 20 minutes", "ninety seconds", "an hour and a half" ...;
+    None unless the whole text is a duration."""
     text = normalize(text)
-    if re.fullmatch(r"half an? hour", text):
+    if re.fullmatch(r"(?:a )?half an? hour", text):
         return 1800
+    piece = rf"({NUMBER})\s+({_UNIT})(\s+and\s+a\s+half)?"
+    if not re.fullmatch(rf"{piece}(?:\s*(?:and\s+)?{piece})*", text):
+        return None
     total = 0
-    for amount, unit, half in re.findall(rf"({NUMBER})\s+({_UNIT})(\s+and\s+a\s+half)?", text):
+    for amount, unit, half in re.findall(piece, text):
         value = parse_number(amount)
         if value is None:
             return None

@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from edgeai.intents.grammar import IntentMatch
+from edgeai.intents.grammar import Grammar, IntentMatch, load_grammar
 from edgeai.intents.timers import Timer, TimerStore
+from edgeai.vision.view import CameraView, count_people, say_zone
 
 
 @dataclass
@@ -29,8 +30,10 @@ class IntentContext:
     timers: TimerStore
     volume: Volume = field(default_factory=Volume)
     now: Callable[[], dt.datetime] = dt.datetime.now
-    describe_camera: Callable[[], str] | None = None
-    """The camera loop's latest detections in words; None while there is no camera loop."""
+    camera: Callable[[], CameraView] | None = None
+    """What the camera loop sees now; None while there is no camera loop."""
+    grammar: Grammar = field(default_factory=load_grammar)
+    """The sentence templates transcripts are matched against."""
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,37 @@ def _timer_list(found: IntentMatch, ctx: IntentContext) -> IntentReply:
     return IntentReply(_join(parts).capitalize() + ".")
 
 
+NO_CAMERA = "I can't see anything: the camera isn't running."
+
+
 def _camera(found: IntentMatch, ctx: IntentContext) -> IntentReply:
-    if ctx.describe_camera is None:
-        return IntentReply("I can't see anything: the camera isn't running.")
-    return IntentReply(ctx.describe_camera())
+    if ctx.camera is None:
+        return IntentReply(NO_CAMERA)
+    view = ctx.camera()
+    if view.problem is not None or found.intent == "camera.describe":
+        return IntentReply(view.describe())
+    spoken = str(found.slots["zone"]) if "zone" in found.slots else None
+    zone = None if spoken is None else view.zone_named(spoken)
+    if spoken is not None and zone is None:
+        seen = count_people(len(view.people))
+        return IntentReply(f"I have no zone called {spoken}; in the whole picture I see {seen}.")
+    people = view.people if zone is None else view.in_zone(zone)
+    where = f" {_preposition(zone)} the {say_zone(zone)}" if zone else ""
+    if found.intent == "camera.count":
+        return IntentReply(f"I see {count_people(len(people))}{where}.")
+    if not people:
+        return IntentReply(f"No, I don't see anyone{where}.")
+    return IntentReply(f"Yes, I see {count_people(len(people))}{where}.")
+
+
+def _preposition(zone: str) -> str:
+    return "at" if zone.split("_")[-1] in ("door", "gate", "entrance") else "in"
+
+
+def _unsupported(found: IntentMatch, ctx: IntentContext) -> IntentReply:
+    thing = found.slots.get("device") or found.slots.get("reading")
+    what = f"there's no {thing} connected to me" if thing else "nothing like that is connected"
+    return IntentReply(f"Sorry, I can't do that here: {what}. I have a camera, timers and a voice.")
 
 
 def _volume(found: IntentMatch, ctx: IntentContext) -> IntentReply:
@@ -119,6 +149,9 @@ _HANDLERS: dict[str, Callable[[IntentMatch, IntentContext], IntentReply]] = {
     "timer.cancel_all": _timer_cancel_all,
     "timer.list": _timer_list,
     "camera.describe": _camera,
+    "camera.count": _camera,
+    "camera.anyone": _camera,
+    "unsupported": _unsupported,
     "volume.set": _volume,
     "volume.up": _volume,
     "volume.down": _volume,

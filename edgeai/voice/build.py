@@ -12,11 +12,13 @@ from edgeai.config import Config
 from edgeai.device.artifacts import ArtifactIndex, role_model
 from edgeai.device.profiles import Profile
 from edgeai.ears.listener import build_listener
+from edgeai.intents.grammar import Grammar, load_grammar
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
 from edgeai.models.catalog import Catalog
 from edgeai.paths import edgeai_home
 from edgeai.store import ModelStore
+from edgeai.vision.view import CameraView
 from edgeai.voice.llm import ChatHistory, LanguageModel, LocalLLM
 from edgeai.voice.loop import Spawn, StreamClock, VoiceLoop, plain_thread
 from edgeai.voice.respond import Responder
@@ -34,11 +36,13 @@ class VoiceModelSettings:
     llm_max_tokens: int
     llm_seed: int | None
     stt_window_s: float | None
+    stt_prompt: str | None
+    """The text speech-to-text starts from (it names the camera zones)."""
 
     @classmethod
     def of(cls, config: Config) -> VoiceModelSettings:
         voice = config.voice
-        return cls(voice.llm_max_tokens, voice.llm_seed, voice.stt_window_s)
+        return cls(voice.llm_max_tokens, voice.llm_seed, voice.stt_window_s, stt_prompt(config))
 
 
 @dataclass
@@ -58,7 +62,9 @@ def load_voice_models(
     roles = profile.roles
     artifacts = ArtifactIndex.load()  # read the manifests once for the three roles
     stt_file, stt_role = role_model(profile, "stt", store, catalog, artifacts)
-    stt = load_stt(stt_role.engine, stt_file, stt_role.threads, settings.stt_window_s)
+    stt = load_stt(
+        stt_role.engine, stt_file, stt_role.threads, settings.stt_window_s, settings.stt_prompt
+    )
     llm_path, llm_role = role_model(profile, "llm", store, catalog, artifacts)
     llm = LocalLLM(
         llm_path,
@@ -76,12 +82,22 @@ def load_voice_models(
     return VoiceModels(stt, llm, tts)
 
 
-def intent_context(
-    config: Config, describe_camera: Callable[[], str] | None = None
-) -> IntentContext:
+def grammar(config: Config) -> Grammar:
+    """The sentence templates with the config's camera zones; a file with a mistake stops the
+    start here, naming its file and line."""
+    return load_grammar(config.voice.intents_file, tuple(config.camera.zones))
+
+
+def stt_prompt(config: Config) -> str | None:
+    """What speech-to-text is prompted with: the intents' words (None when turned off)."""
+    return grammar(config).stt_prompt() if config.voice.stt_prompt else None
+
+
+def intent_context(config: Config, camera: Callable[[], CameraView] | None = None) -> IntentContext:
     return IntentContext(
         timers=TimerStore(config.voice.timers_file or edgeai_home() / "timers.json"),
-        describe_camera=describe_camera,
+        camera=camera,
+        grammar=grammar(config),
     )
 
 
@@ -92,11 +108,11 @@ def build_voice_loop(
     catalog: Catalog,
     models: VoiceModels,
     open_sink: Callable[[int], AudioSink],
-    describe_camera: Callable[[], str] | None = None,
+    camera: Callable[[], CameraView] | None = None,
     spawn: Spawn = plain_thread,
 ) -> VoiceLoop:
-    """The loop; `describe_camera` answers "what do you see" when a camera loop runs beside it."""
-    intents = intent_context(config, describe_camera)
+    """The loop; `camera` answers "what do you see" when a camera loop runs beside it."""
+    intents = intent_context(config, camera)
 
     def make_responder(clock: StreamClock) -> Responder:
         history = ChatHistory(config.voice.history_turns)  # the device's own conversation

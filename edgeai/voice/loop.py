@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -270,9 +271,28 @@ class VoiceLoop:
             timeline.speculative_stt = True
         else:
             transcript = self.stt.transcribe(turn.ended.audio)
+        transcript = without_wake_phrase(transcript, self.listener.wake_words)
         timeline.stt_done_s = self.clock()
         with self._speaking() as sink:
             self.responder.respond(transcript, sink, timeline, self._cancelled)
         if timeline.end is TurnEnd.ANSWERED and timeline.route != "not understood":
             self.listener.follow_up(self.follow_up_s)
         log.info("turn: %r -> %r (%s)", timeline.transcript, timeline.reply, timeline.route)
+
+
+def without_wake_phrase(transcript: str, wake_words: list[str]) -> str:
+    """The transcript without a wake phrase (or its last words) at its start: the utterance's
+    pre-roll can hold the end of "hey jarvis", and "Jarvis, what time is it?" is not what the
+    user asked. The phrase never reaches the intents, the LLM or the reply."""
+    for name in wake_words:
+        words = [re.escape(word) for word in name.split("_") if word]
+        if not words:
+            continue
+        tail = words[-1]
+        for word in reversed(words[:-1]):  # "hey jarvis" -> (?:hey\W+)?jarvis
+            tail = rf"(?:{word}\W+)?{tail}"
+        stripped = re.sub(rf"^\W*{tail}\b[\s,.!?]*", "", transcript, flags=re.IGNORECASE)
+        if stripped != transcript:
+            log.debug("wake phrase removed from the transcript: %r", transcript)
+            return stripped
+    return transcript

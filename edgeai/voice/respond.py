@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from edgeai.audio.sinks import AudioSink
-from edgeai.intents.grammar import match
 from edgeai.intents.handlers import IntentContext, IntentReply, handle
+from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
 from edgeai.voice.llm import ChatHistory, Flag, LanguageModel
 from edgeai.voice.sentences import SentenceSplitter, clean
 from edgeai.voice.timeline import TurnEnd, TurnTimeline
@@ -76,7 +76,7 @@ class Responder:
         if not _understandable(transcript):
             timeline.route = "not understood"
             return iter([NOT_CAUGHT])
-        found = match(transcript)
+        found = self.intents.grammar.match(transcript)
         if found is not None:
             timeline.route = found.intent
             reply = handle(found, self.intents)
@@ -161,6 +161,14 @@ class Responder:
                 enough.set()
                 break
             seen.add(sentence)
+            if timeline.route == "llm" and claims_unseen(sentence):
+                # no tool ran: a claimed action or camera fact is made up (a tool's own
+                # reply arrives with the route set to "llm tool ...")
+                log.warning("the LLM claimed what no intent did or saw: %.80s", sentence)
+                timeline.replaced_claim = True
+                enough.set()
+                yield HONEST_FALLBACK
+                break
             yield sentence
         if failure:
             raise failure[0]

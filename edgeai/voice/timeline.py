@@ -38,6 +38,9 @@ class TurnTimeline:
     end: TurnEnd = TurnEnd.ANSWERED
     failure: str | None = None
     """Why the turn failed (`end` is FAILED)."""
+    replaced_claim: bool = False
+    """The LLM's reply claimed an action or a camera fact no intent gave it; an honest line
+    was spoken instead."""
     speculative_stt: bool = False
     """Speech-to-text ran during the trailing silence and its result was used."""
 

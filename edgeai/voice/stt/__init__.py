@@ -31,18 +31,26 @@ class SpeechToText(Transcriber, Protocol):
 
 
 def load_stt(
-    engine: str, model_file: Path, threads: int, window_s: float | None = None
+    engine: str,
+    model_file: Path,
+    threads: int,
+    window_s: float | None = None,
+    prompt: str | None = None,
 ) -> SpeechToText:
     """The backend for `engine`, on the model's main file (CTranslate2 reads its folder).
 
     `window_s`, a Whisper encoder window shorter than 30 s, is CTranslate2's alone: the ONNX and
-    OpenVINO exports have a fixed 30 s input."""
+    OpenVINO exports have a fixed 30 s input. So is `prompt`, the text decoding starts from."""
     if engine == "ctranslate2":
         from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
 
-        return FasterWhisperSTT(model_file.parent, threads, window_s)
+        return FasterWhisperSTT(model_file.parent, threads, window_s, prompt)
     if window_s is not None:
         log.warning("voice.stt_window_s applies to the ctranslate2 engine; %s encodes 30 s", engine)
+    if prompt is not None:
+        log.info(
+            "voice.stt_prompt applies to the ctranslate2 engine; %s decodes unprompted", engine
+        )
     if engine in ("onnxruntime", "openvino"):
         from edgeai.voice.stt.optimum_whisper import OptimumWhisperSTT
 

@@ -7,6 +7,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,9 @@ NO_SPEECH_PROBABILITY = 0.6
 """With a low average log-probability, above this the window holds no speech (faster-whisper's
 own thresholds)."""
 LOW_LOG_PROBABILITY = -1.0
+PROMPT_NO_SPEECH_PROBABILITY = 0.5
+"""Above this unprompted no-speech probability the utterance is decoded without the prompt
+(measured here: commands 0.02-0.12; silence and noise 0.63-0.95, tiny.en and base alike)."""
 LOOP_COMPRESSION_RATIO = 2.4
 
 
@@ -35,7 +39,13 @@ class FasterWhisperSTT:
     frames, and the encoder, most of tiny.en's cost, shrinks with them. Windows under about
     9 s make tiny.en repeat itself endlessly, so 10 s is the least the config allows."""
 
-    def __init__(self, model_dir: Path, threads: int, window_s: float | None = None) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        threads: int,
+        window_s: float | None = None,
+        prompt: str | None = None,
+    ) -> None:
         _check_ctranslate2_dir(model_dir)
         try:
             from faster_whisper import WhisperModel
@@ -50,7 +60,12 @@ class FasterWhisperSTT:
             self._model.hf_tokenizer, self._model.model.is_multilingual, "transcribe", "en"
         )
         self._tokenizer = tokenizer
-        self._prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        self.prompt = prompt
+        """Text Whisper takes as said before the utterance: the intents' example requests,
+        which lean decoding toward their words (None: no prompt)."""
+        self._plain = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        before = [tokenizer.sot_prev, *tokenizer.encode(" " + prompt.strip())] if prompt else []
+        self._prompted = [*before, *self._plain]
 
     def warm_up(self) -> None:
         self.transcribe(np.zeros(16000, np.int16))
@@ -66,13 +81,20 @@ class FasterWhisperSTT:
                 yield text
 
     def _decoded(self, audio: np.ndarray) -> Iterator[str]:
-        """The short window when set and the utterance fits, else faster-whisper's 30 s."""
-        if self.window_s is not None and len(audio) / 16000 <= self.window_s - WINDOW_MARGIN_S:
-            text = self._in_window(audio, self.window_s)
+        """The short window when set and the utterance fits (with a prompt, the 30 s window
+        decoded the same way, since the prompt needs the no-speech gate), else faster-whisper's
+        own 30 s decoding, unprompted."""
+        seconds = len(audio) / 16000
+        window = next(
+            (w for w in (self.window_s, 30.0 if self.prompt else None) if w is not None),
+            None,
+        )
+        if window is not None and seconds <= window - WINDOW_MARGIN_S:
+            text = self._in_window(audio, window)
             if not _looks_like_a_loop(text):
                 yield text
                 return
-            # as faster-whisper retries a decode that repeats itself, with the full window here
+            # as faster-whisper retries a decode that repeats itself, with its own 30 s here
         segments, _ = self._model.transcribe(
             int16_to_float(audio),
             language="en",
@@ -86,18 +108,25 @@ class FasterWhisperSTT:
     def _in_window(self, audio: np.ndarray, window_s: float) -> str:
         """One greedy decode of the utterance padded to `window_s` (faster-whisper's transcribe
         always pads to 30 s). At most ~8 tokens a second of audio: a decode that starts
-        repeating itself stops there."""
+        repeating itself stops there.
+
+        With a prompt, Whisper fills silence and noise with the prompt's own sentences ("Turn
+        the volume up.") and its no-speech probability drops, so one unprompted decoder step on
+        the same encoding decides first: the prompt is used only where that step hears speech."""
         from faster_whisper.audio import pad_or_trim
 
         frames = int(window_s * 100)
         features = pad_or_trim(self._model.feature_extractor(int16_to_float(audio)), frames)
         encoded = self._model.encode(features)
+        prompt = self._plain
+        if self.prompt and self._no_speech_probability(encoded) <= PROMPT_NO_SPEECH_PROBABILITY:
+            prompt = self._prompted
         new_tokens = int(8 * len(audio) / 16000) + 16
         result = self._model.model.generate(
             encoded,
-            [self._prompt],
+            [prompt],
             beam_size=1,
-            max_length=len(self._prompt) + new_tokens,
+            max_length=len(prompt) + new_tokens,
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
@@ -109,6 +138,17 @@ class FasterWhisperSTT:
         if result.no_speech_prob > NO_SPEECH_PROBABILITY and log_probability < LOW_LOG_PROBABILITY:
             return ""
         return str(self._tokenizer.decode(tokens)).strip()
+
+    def _no_speech_probability(self, encoded: Any) -> float:
+        """Whisper's no-speech probability for an encoding, from one unprompted decoder step."""
+        result = self._model.model.generate(
+            encoded,
+            [self._plain],
+            beam_size=1,
+            max_length=len(self._plain) + 1,
+            return_no_speech_prob=True,
+        )[0]
+        return float(result.no_speech_prob)
 
 
 def _looks_like_a_loop(text: str) -> bool:

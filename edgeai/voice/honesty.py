@@ -1,0 +1,49 @@
+"""A check on the LLM's sentences when no intent or tool ran: a small model asked "are the
+kitchen lights on" or a misheard command happily answers "The kitchen lights are on." or "I see
+two people at the door." Nothing was switched and nothing was seen, so such a sentence is
+replaced by an honest one instead of being spoken."""
+
+from __future__ import annotations
+
+import re
+
+HONEST_FALLBACK = "I can't do or check that here; ask me about the time, timers or the camera."
+
+_DEVICE = (
+    r"(?:lights?|lamps?|doors?|locks?|thermostat|heating|heater|air conditioning|fan|blinds|"
+    r"curtains|tv|television|radio|music|oven|alarm|windows?|garage|vacuum|temperature|timer)"
+)
+_PEOPLE = (
+    r"(?:people|persons?|someone|somebody|anyone|anybody|nobody|no one|a man|a woman|"
+    r"a child|visitors?|guests?|a delivery)"
+)
+_PLACE = (
+    r"(?:front |back )?(?:door|gate|garden|yard|porch|driveway|hall|hallway|room|kitchen|house|"
+    r"home|entrance|garage|street|camera|picture|frame|window)"
+)
+_NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few)"
+_CLAIMS = [
+    # actions: "I've turned on", "I have set", "switched off", "is now locked"
+    r"\b(?:i|i've|i have|i'll|i will|i just|done,? i)\s+(?:\w+\s+)?(?:turned|switched|set|"
+    r"locked|unlocked|opened|closed|started|stopped|dimmed|muted|adjusted|raised|lowered|"
+    r"cancell?ed|turn|switch|lock|unlock|dim)\b",
+    r"\b(?:turned|switched)\s+(?:\w+\s+){0,3}(?:on|off)\b",
+    rf"\b{_DEVICE}\s+(?:\w+\s+){{0,2}}(?:is|are|has been|have been|was|were)\s+(?:now\s+)?"
+    r"(?:on|off|locked|unlocked|open|closed|set|running|at \d+)\b",
+    r"\b(?:is|are) now (?:on|off|locked|unlocked|open|closed|set)\b",
+    r"\bthe (?:temperature|humidity) (?:in (?:the )?\w+(?: \w+)? )?is\b",
+    # camera facts: "I see two people", "someone is at the door", "there are 12 people"
+    rf"\b(?:i|i can|i do)\s+(?:currently\s+)?(?:see|spot|notice|detect)\s+(?:{_NUMBER}\s+)?"
+    rf"(?:{_PEOPLE}|nothing|no(?:body)?)\b",
+    rf"\b{_PEOPLE}\s+(?:is|are|was|were)\s+(?:standing\s+|waiting\s+|sitting\s+)?(?:at|in|on|"
+    rf"by|near|outside)\s+(?:the|your)\s+{_PLACE}",
+    rf"\bthere (?:is|are|'s)\s+(?:{_NUMBER}\s+)?{_PEOPLE}\b",
+    r"\b(?:the )?camera (?:shows|sees|is showing|can see)\b",
+]
+_CLAIM = re.compile("|".join(f"(?:{c})" for c in _CLAIMS), re.IGNORECASE)
+
+
+def claims_unseen(sentence: str) -> bool:
+    """True when the sentence says something was done or seen (lights switched, a door locked,
+    people at the door): facts only an intent or the camera can give."""
+    return _CLAIM.search(sentence.replace("\u2019", "'")) is not None
