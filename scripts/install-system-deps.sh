@@ -5,15 +5,39 @@
 # Installs only what is missing.
 set -euo pipefail
 packages=(libportaudio2 espeak-ng wamerican mosquitto)
+# MBROLA and its English voices: the held-out voice family of `edgeai bench wake`, which no
+# training uses. Debian keeps mbrola in contrib and its voices in non-free: they are installed
+# from there for this one command, without adding those components to the system's sources.
+held_out=(mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1)
 missing=()
+missing_held_out=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
         || missing+=("$package")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+for package in "${held_out[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+        || missing_held_out+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && [ ${#missing_held_out[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
-    echo "missing Debian packages: ${missing[*]}; run: sudo apt-get install ${missing[*]}" >&2
+    echo "missing Debian packages: ${missing[*]} ${missing_held_out[*]}; run this script as root" >&2
     exit 1
 fi
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+if [ ${#missing_held_out[@]} -gt 0 ]; then
+    sources=$(mktemp -d)
+    trap 'rm -rf "$sources"' EXIT
+    cp /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list "$sources"/ 2>/dev/null || true
+    [ -f /etc/apt/sources.list ] && cp /etc/apt/sources.list "$sources"/system.list
+    codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: contrib non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "$codename" > "$sources"/edgeai-held-out.sources
+    with_held_out=(-o Dir::Etc::sourcelist=/dev/null -o Dir::Etc::sourceparts="$sources")
+    apt-get update -qq "${with_held_out[@]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${with_held_out[@]}" "${missing_held_out[@]}"
+    apt-get update -qq  # the package lists of the system's own sources again
+fi

@@ -6,13 +6,17 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from edgeai.catalog import Catalog
 from edgeai.cli.main import cli
+from edgeai.errors import EdgeAIError
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.train import WINDOW
 from edgeai.export.wakeword.trainer import build_wakeword, count_firings
+from edgeai.synthetic import held_out
+from edgeai.synthetic.held_out import CONDITIONS, Condition, held_out_split, on_background
 from edgeai.synthetic.speech import (
     EspeakVoice,
     PiperStyle,
@@ -109,6 +113,42 @@ def test_training_and_dev_speakers_stay_apart():
     assert not any(isinstance(v, PiperStyle) for v in dev.voices)
 
 
+def test_the_held_out_family_is_no_voice_training_or_the_threshold_choice_hears():
+    train, dev = make_splits(np.random.default_rng(0), with_piper=True)
+    held_out = held_out_split(np.random.default_rng(0))
+    engines = {v.voice.split("+")[0] for v in held_out.voices if isinstance(v, EspeakVoice)}
+    assert engines == {"mb-us1", "mb-us2", "mb-us3", "mb-en1"}
+    assert not set(held_out.voices) & (set(train.voices) | set(dev.voices))
+    assert not any(v.voice.startswith("mb-") for v in train.voices + dev.voices
+                   if isinstance(v, EspeakVoice))  # fmt: skip
+    speech = voiced(Synthesizer(None).speak("hey jarvis", held_out.voices[0]))
+    assert 0.3 < len(speech) / 16000 < 2.0
+
+
+def test_a_missing_held_out_voice_is_named_with_its_package(monkeypatch, tmp_path: Path):
+    monkeypatch.setattr(held_out, "MBROLA_DIR", tmp_path)
+    with pytest.raises(EdgeAIError, match=r"^held-out voice family: MBROLA voice .*us1 is "
+                       r"missing; run scripts/install-system-deps.sh \(Debian mbrola-us1\)$"):  # fmt: skip
+        held_out.mbrola_voices()
+
+
+@pytest.mark.parametrize("condition", CONDITIONS, ids=lambda c: c.name)
+def test_a_condition_clip_has_the_background_it_names(condition: Condition):
+    rng = np.random.default_rng(5)
+    split = held_out_split(rng)
+    speech = (np.sin(np.arange(8000) / 5) * 10000).astype(np.int16)
+    clip, end = on_background(speech, condition, split, rng, None, 1.0, 0.5)
+    assert end == 16000 + len(speech)
+    lead = clip[:16000].astype(np.float64) / 32768
+    level = 10 * np.log10(np.mean(lead**2) + 1e-30)
+    if condition.snr_db is not None:
+        assert -60 < level < -10
+    elif condition.floor_dbfs is not None:
+        assert abs(level - condition.floor_dbfs) < 6  # int16 rounding adds a little at -80
+    else:
+        assert not lead.any()
+
+
 def test_a_positive_ends_where_its_phrase_stops_sounding_not_where_the_padding_does():
     slow = EspeakVoice("en-us+m3", 110, 50)
     speech = Synthesizer(None).speak("hey jarvis", slow)
@@ -195,7 +235,7 @@ def test_bench_wake_smoke_run_writes_json_and_markdown(model_store, tmp_path: Pa
     out = tmp_path / "bench"
     result = CliRunner().invoke(
         cli, ["--config", str(config), "bench", "wake", "--out", str(out), "--positives", "4",
-              "--negative-minutes", "0.5"],
+              "--negative-minutes", "0.5", "--condition-positives", "1"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     [row] = json.loads((out / "wake.json").read_text())
@@ -206,4 +246,8 @@ def test_bench_wake_smoke_run_writes_json_and_markdown(model_store, tmp_path: Pa
     assert "| false accepts |" in report and "| near-miss phrases accepted" in report
     assert row["metrics"]["after_speech_positives"] == 1  # a third of the positives
     assert "| false rejects right after other speech (barge-in) |" in report
+    assert "| measure | in-family (espeak-ng dev voices) | held-out (MBROLA voices) |" in report
+    assert "| false rejects, digital silence |" in report
+    assert row["held_out"]["positives"] == 4
+    assert len(row["condition_false_reject_rates"]) == 8  # 2 families x 4 conditions
     assert (out / "wake.png").stat().st_size > 10_000

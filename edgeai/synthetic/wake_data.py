@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,16 +197,22 @@ def place(
     lead, tail = int(lead_s * SAMPLE_RATE_HZ), int(tail_s * SAMPLE_RATE_HZ)
     voice = int16_to_float(augment(speech, rng))
     total = lead + len(voice) + tail
-    kind = str(rng.choice(split.noise_kinds))
-    if kind == "babble" and babble is not None and len(babble) > total:
-        start = int(rng.integers(0, len(babble) - total))
-        background = int16_to_float(babble[start : start + total])
-    else:
-        background = noise("pink" if kind == "babble" else kind, total, rng)
+    background = any_background(split, total, rng, babble)
     padded = np.concatenate([np.zeros(lead, np.float32), voice, np.zeros(tail, np.float32)])
     snr = rng.uniform(*split.snr_db)
     clip = mix_at_snr(padded, background, snr) if rng.random() < 0.85 else padded
     return float_to_int16(clip), lead + len(voice)
+
+
+def any_background(
+    split: Split, samples: int, rng: np.random.Generator, babble: np.ndarray | None
+) -> np.ndarray:
+    """Unit-level float noise of one of the split's kinds; babble from `babble` if long enough."""
+    kind = str(rng.choice(split.noise_kinds))
+    if kind == "babble" and babble is not None and len(babble) > samples:
+        start = int(rng.integers(0, len(babble) - samples))
+        return int16_to_float(babble[start : start + samples])
+    return noise("pink" if kind == "babble" else kind, samples, rng)
 
 
 POSITIVE_LEAD_S = (1.6, 2.4)
@@ -389,13 +395,18 @@ class DevSet:
     """The phrase a moment after other speech, as a barge-in word is said; reported on its own."""
 
 
+def dev_split(rng: np.random.Generator) -> Split:
+    """The dev split: voices, sentences, near misses and noises training never uses."""
+    return make_splits(rng, with_piper=False)[1]
+
+
 def dev_set(
     synth: Synthesizer, phrase: str, positive_count: int, negative_seconds: float, seed: int,
-    near_miss_count: int = 100,
+    near_miss_count: int = 100, family: Callable[[np.random.Generator], Split] = dev_split,
 ) -> DevSet:  # fmt: skip
-    """A dev set for `phrase` from dev voices, sentences, near misses and noises only."""
+    """A dev set for `phrase` from the dev split only, or from another `family`'s split."""
     rng = np.random.default_rng(seed)
-    _, dev = make_splits(rng, with_piper=False)
+    dev = family(rng)
     babble = babble_track(synth, dev, 120.0, rng, phrase)
     found = positives(synth, phrase, dev, positive_count, rng, babble)
     ordinary = np.concatenate(
