@@ -238,8 +238,9 @@ def test_bench_wake_smoke_run_writes_json_and_markdown(model_store, tmp_path: Pa
               "--negative-minutes", "0.5", "--condition-positives", "1"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    [row] = json.loads((out / "wake.json").read_text())
-    assert row["word"] == "hey_jarvis"
+    rows = json.loads((out / "wake.json").read_text())
+    assert [r["word"] for r in rows] == ["hey_jarvis", "stop"]  # the wake word and stop word
+    row = rows[0]
     assert row["metrics"]["positives"] == 4
     assert row["total_cpu_percent"] > 0
     report = (out / "wake.md").read_text()

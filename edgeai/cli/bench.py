@@ -99,8 +99,8 @@ def wake(
     condition_positives: int,
     seed: int,
 ) -> None:
-    """False-reject rate, false accepts per hour, delay and CPU of each configured wake word,
-    on two voice families side by side.
+    """False-reject rate, false accepts per hour, delay and CPU of each configured wake word
+    and stop word, on two voice families side by side.
 
     In-family: espeak-ng voices, sentences, near-miss phrases and noises that the trainer never
     uses for training. Held-out: the same sentences and noises said by MBROLA voices, a voice
@@ -136,7 +136,7 @@ def run_wake(
             seed,
             condition_positives,
         )
-        for word in app.config.wake.words
+        for word in app.config.wake.words + app.config.wake.stop_words
     ]
     return write_results(
         out,
