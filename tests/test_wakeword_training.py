@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from edgeai.export.wakeword.train import WINDOW
 from edgeai.export.wakeword.trainer import build_wakeword, count_firings
 from edgeai.synthetic import held_out
 from edgeai.synthetic.held_out import CONDITIONS, Condition, held_out_split, on_background
+from edgeai.synthetic.rooms import DISTANCE_M, in_room, simulate_room
+from edgeai.synthetic.speakers import Speaker, as_speaker
 from edgeai.synthetic.speech import (
     EspeakVoice,
     PiperStyle,
@@ -29,15 +32,18 @@ from edgeai.synthetic.wake_data import (
     QUIET_LEAD_S,
     SPEECH_BEFORE_GAP_S,
     Split,
+    Variety,
     accented,
     after_other_speech,
+    check_voices,
     make_splits,
     near_misses,
+    place,
     positives,
 )
 from edgeai.wake.frontend import BLOCK_SAMPLES, EMBEDDING_WINDOW_FRAMES, MEL_FRAMES_PER_BLOCK
 from edgeai.wake.heads import WakeHead, WakeWordSpec
-from tests.conftest import REPO, TEST_MODEL_STORE
+from tests.conftest import REPO, TEST_MODEL_STORE, speak
 
 HEAD_WINDOW_SAMPLES = (
     WINDOW * BLOCK_SAMPLES + EMBEDDING_WINDOW_FRAMES * BLOCK_SAMPLES // MEL_FRAMES_PER_BLOCK
@@ -50,7 +56,7 @@ def test_a_tiny_training_run_writes_a_loadable_head_and_an_honest_manifest(
 ):
     recipe = WakeWordRecipe(
         phrase="hey computer", positives=60, negative_minutes=1.0, dev_positives=20,
-        dev_negative_minutes=1.0, epochs=3,
+        dev_negative_minutes=1.0, epochs=3, new_speakers=0.3, rooms=0.3, quiet=0.3,
     )  # fmt: skip
     manifest = build_wakeword(recipe, model_store, Catalog.load(), tmp_path)
 
@@ -147,6 +153,53 @@ def test_a_condition_clip_has_the_background_it_names(condition: Condition):
         assert abs(level - condition.floor_dbfs) < 6  # int16 rounding adds a little at -80
     else:
         assert not lead.any()
+
+
+def test_a_simulated_room_reverberates_about_as_long_as_drawn():
+    import pyroomacoustics as pra
+
+    rng = np.random.default_rng(11)
+    for room in (simulate_room(rng) for _ in range(3)):
+        assert np.max(np.abs(room.response)) == pytest.approx(1.0)
+        assert DISTANCE_M[0] * 0.05 <= room.distance_m <= DISTANCE_M[1] + 1e-6
+        measured = pra.experimental.measure_rt60(room.response, fs=16000)
+        assert 0.5 * room.rt60_s < measured < 1.6 * room.rt60_s
+        said = speak("hey jarvis").astype(np.float32) / 32768
+        heard = in_room(said, room)
+        assert len(heard) == len(said) and not np.allclose(heard, said)
+
+
+def test_a_new_speaker_has_the_pitch_it_was_given_and_the_same_timing():
+    import parselmouth
+
+    said = speak("hey jarvis, what time is it", words_per_minute=140)
+    for target in (95.0, 230.0):
+        changed = as_speaker(said, Speaker(1.15, target, 1.0))
+        assert len(changed) == len(said)
+        pitch = parselmouth.Sound(changed.astype(np.float64) / 32768, 16000).to_pitch()
+        voiced_hz = pitch.selected_array["frequency"]
+        assert np.median(voiced_hz[voiced_hz > 0]) == pytest.approx(target, rel=0.2)
+
+
+def test_quiet_training_clips_lie_over_digital_silence_or_a_faint_floor():
+    rng = np.random.default_rng(2)
+    train, _ = make_splits(rng, with_piper=False)
+    quiet = replace(train, variety=Variety(quiet=1.0))
+    speech = (np.sin(np.arange(8000) / 5) * 10000).astype(np.int16)
+    levels = []
+    for _ in range(20):
+        clip, _ = place(speech, quiet, rng, None, 1.0, 0.3)
+        lead = clip[:16000].astype(np.float64) / 32768
+        levels.append(10 * np.log10(np.mean(lead**2) + 1e-30))
+    assert min(levels) < -200 and max(levels) < -55  # some digital silence, none louder
+
+
+def test_a_voice_that_gives_no_sound_fails_the_build_naming_it():
+    rng = np.random.default_rng(0)
+    train, _ = make_splits(rng, with_piper=False)
+    broken = replace(train, voices=(*train.voices[:2], EspeakVoice("xx-nosuch", 160, 50)))
+    with pytest.raises(EdgeAIError, match=r"^espeak-ng voice 'xx-nosuch': .+$"):
+        check_voices(Synthesizer(None), broken)
 
 
 def test_a_positive_ends_where_its_phrase_stops_sounding_not_where_the_padding_does():

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import float_to_int16, int16_to_float
 from edgeai.errors import EdgeAIError
-from edgeai.synthetic.augment import augment, mix_at_snr, noise
+from edgeai.synthetic.augment import augment, mix_at_snr, noise_floor
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer, Voice, voiced
 from edgeai.synthetic.wake_data import (
     POSITIVE_LEAD_S,
@@ -63,7 +63,7 @@ class Condition:
 
     name: str
     floor_dbfs: float | None = None
-    """RMS of a pink noise floor, dB below full scale; None with snr_db: digital silence."""
+    """RMS of a pink noise floor, dB below full scale; None with snr_db None: digital silence."""
     snr_db: tuple[float, float] | None = None
     """Speech over the split's noises at an SNR drawn from this range."""
 
@@ -90,7 +90,7 @@ def on_background(
         background = any_background(split, len(padded), rng, babble)
         clip = mix_at_snr(padded, background, rng.uniform(*condition.snr_db))
     elif condition.floor_dbfs is not None:
-        clip = padded + noise("pink", len(padded), rng) * 10 ** (condition.floor_dbfs / 20)
+        clip = padded + noise_floor(len(padded), condition.floor_dbfs, rng)
     else:
         clip = padded
     return float_to_int16(clip), lead + len(voice)
