@@ -27,8 +27,10 @@ def detections(frontend: WakeFrontend, specs: list[WakeWordSpec], audio: np.ndar
     return found
 
 
-def bundled(threshold: float | None = None, name: str = "hey_jarvis") -> WakeWordSpec:
-    spec = resolve_wake_word(WakeWordSettings(name="hey_jarvis", threshold=threshold))
+def bundled(
+    threshold: float | None = None, name: str = "hey_jarvis", head: str = "hey_jarvis"
+) -> WakeWordSpec:
+    spec = resolve_wake_word(WakeWordSettings(name=head, threshold=threshold))
     return WakeWordSpec(name, spec.model, spec.threshold, spec.refractory_s)
 
 
@@ -65,6 +67,12 @@ def test_several_words_at_once_each_with_its_own_threshold(frontend: WakeFronten
     assert names == {"eager"}
 
 
+def very_loud_speech() -> np.ndarray:
+    """Ordinary sentences 30 dB too loud: clipped flat at full scale most of the time."""
+    said = speak("The kettle is on and the windows are open. Call me after lunch, please.")
+    return np.clip(said.astype(np.int32) * 30, -32768, 32767).astype(np.int16)
+
+
 @pytest.mark.parametrize(
     "audio",
     [
@@ -72,11 +80,46 @@ def test_several_words_at_once_each_with_its_own_threshold(frontend: WakeFronten
         np.where(np.arange(16000 * 20) % 40 < 20, 32767, -32768).astype(np.int16),
         (np.random.default_rng(3).standard_normal(16000 * 30) * 8000).astype(np.int16),
         np.full(16000 * 10, -32768, np.int16),
+        np.concatenate([silence(1.0), very_loud_speech(), silence(1.0)] * 3),
+        np.concatenate([silence(2.0), np.full(8000, 32767, np.int16)] * 5),
     ],
-    ids=["silence", "clipped-square", "loud-noise", "clipped-dc"],
+    ids=[
+        "silence",
+        "clipped-square",
+        "loud-noise",
+        "clipped-dc",
+        "very-loud-speech",
+        "clicks-from-silence",
+    ],
 )
-def test_no_wake_storm_on_silence_noise_or_clipping(frontend: WakeFrontend, audio: np.ndarray):
-    assert detections(frontend, [bundled()], audio) == []
+@pytest.mark.parametrize("word", ["hey_jarvis", "stop"])
+def test_no_wake_storm_on_silence_noise_or_clipping(
+    frontend: WakeFrontend, audio: np.ndarray, word: str
+):
+    assert detections(frontend, [bundled(name=word, head=word)], audio) == []
+
+
+@pytest.mark.parametrize(
+    ("word", "voice", "words_per_minute"),
+    [("stop", "en-029+m5", 190), ("hey_jarvis", "en-us+m3", 150)],
+)
+def test_a_word_over_digital_silence_is_heard_as_in_a_quiet_room(
+    frontend: WakeFrontend, word: str, voice: str, words_per_minute: int
+):
+    """A noise-gated microphone hands over digital silence between words. Without the front
+    end's fixed floor this "stop" (20 dB below full scale) was missed there."""
+    said = speak(word.replace("_", " "), voice, words_per_minute).astype(np.float32)
+    quiet = (said / np.abs(said).max() * 3276).astype(np.int16)
+    audio = np.concatenate([silence(1.5), quiet, silence(1.5)])
+    assert len(detections(frontend, [bundled(name=word, head=word)], audio)) == 1
+
+
+def test_the_floor_is_the_same_in_every_stream(frontend: WakeFrontend):
+    """Features are what the heads were trained on only if the same audio gives the same ones."""
+    audio = np.concatenate([silence(0.5), speak("hey jarvis"), silence(0.5)])
+    first, again = frontend.features(audio), frontend.features(audio)
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first[0], first[-1])  # it is not a constant: speech shows through
 
 
 def test_a_head_with_the_wrong_input_shape_is_refused_at_load(model_store):

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from edgeai.cli.main import cli
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES, EMBEDDING_WINDOW_FRAMES, MEL_FRAMES_PER_BLOCK
 from edgeai.ears.wake.heads import WakeHead, WakeWordSpec
+from edgeai.errors import EdgeAIError
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.train import WINDOW
 from edgeai.export.wakeword.trainer import build_wakeword, count_firings
 from edgeai.models.catalog import Catalog
+from edgeai.synthetic import held_out
+from edgeai.synthetic.held_out import CONDITIONS, Condition, held_out_split, on_background
+from edgeai.synthetic.rooms import DISTANCE_M, in_room, simulate_room
+from edgeai.synthetic.speakers import Speaker, as_speaker
 from edgeai.synthetic.speech import (
     EspeakVoice,
     PiperStyle,
@@ -27,13 +34,16 @@ from edgeai.synthetic.wake_data import (
     QUIET_LEAD_S,
     SPEECH_BEFORE_GAP_S,
     Split,
+    Variety,
     accented,
     after_other_speech,
+    check_voices,
     make_splits,
     near_misses,
+    place,
     positives,
 )
-from tests.conftest import REPO, TEST_MODEL_STORE
+from tests.conftest import REPO, TEST_MODEL_STORE, speak
 
 HEAD_WINDOW_SAMPLES = (
     WINDOW * BLOCK_SAMPLES + EMBEDDING_WINDOW_FRAMES * BLOCK_SAMPLES // MEL_FRAMES_PER_BLOCK
@@ -46,7 +56,7 @@ def test_a_tiny_training_run_writes_a_loadable_head_and_an_honest_manifest(
 ):
     recipe = WakeWordRecipe(
         phrase="hey computer", positives=60, negative_minutes=1.0, dev_positives=20,
-        dev_negative_minutes=1.0, epochs=3,
+        dev_negative_minutes=1.0, epochs=3, new_speakers=0.3, rooms=0.3, quiet=0.3,
     )  # fmt: skip
     manifest = build_wakeword(recipe, model_store, Catalog.load(), tmp_path)
 
@@ -107,6 +117,89 @@ def test_training_and_dev_speakers_stay_apart():
     assert not accents["train"] & accents["dev"]
     assert any(isinstance(v, PiperStyle) for v in train.voices)
     assert not any(isinstance(v, PiperStyle) for v in dev.voices)
+
+
+def test_the_held_out_family_is_no_voice_training_or_the_threshold_choice_hears():
+    train, dev = make_splits(np.random.default_rng(0), with_piper=True)
+    held_out = held_out_split(np.random.default_rng(0))
+    engines = {v.voice.split("+")[0] for v in held_out.voices if isinstance(v, EspeakVoice)}
+    assert engines == {"mb-us1", "mb-us2", "mb-us3", "mb-en1"}
+    assert not set(held_out.voices) & (set(train.voices) | set(dev.voices))
+    assert not any(v.voice.startswith("mb-") for v in train.voices + dev.voices
+                   if isinstance(v, EspeakVoice))  # fmt: skip
+    speech = voiced(Synthesizer(None).speak("hey jarvis", held_out.voices[0]))
+    assert 0.3 < len(speech) / 16000 < 2.0
+
+
+def test_a_missing_held_out_voice_is_named_with_its_package(monkeypatch, tmp_path: Path):
+    monkeypatch.setattr(held_out, "MBROLA_DIR", tmp_path)
+    with pytest.raises(EdgeAIError, match=r"^held-out voice family: MBROLA voice .*us1 is "
+                       r"missing; run scripts/install-system-deps.sh \(Debian mbrola-us1\)$"):  # fmt: skip
+        held_out.mbrola_voices()
+
+
+@pytest.mark.parametrize("condition", CONDITIONS, ids=lambda c: c.name)
+def test_a_condition_clip_has_the_background_it_names(condition: Condition):
+    rng = np.random.default_rng(5)
+    split = held_out_split(rng)
+    speech = (np.sin(np.arange(8000) / 5) * 10000).astype(np.int16)
+    clip, end = on_background(speech, condition, split, rng, None, 1.0, 0.5)
+    assert end == 16000 + len(speech)
+    lead = clip[:16000].astype(np.float64) / 32768
+    level = 10 * np.log10(np.mean(lead**2) + 1e-30)
+    if condition.snr_db is not None:
+        assert -60 < level < -10
+    elif condition.floor_dbfs is not None:
+        assert abs(level - condition.floor_dbfs) < 6  # int16 rounding adds a little at -80
+    else:
+        assert not lead.any()
+
+
+def test_a_simulated_room_reverberates_about_as_long_as_drawn():
+    import pyroomacoustics as pra
+
+    rng = np.random.default_rng(11)
+    for room in (simulate_room(rng) for _ in range(3)):
+        assert np.max(np.abs(room.response)) == pytest.approx(1.0)
+        assert DISTANCE_M[0] * 0.05 <= room.distance_m <= DISTANCE_M[1] + 1e-6
+        measured = pra.experimental.measure_rt60(room.response, fs=16000)
+        assert 0.5 * room.rt60_s < measured < 1.6 * room.rt60_s
+        said = speak("hey jarvis").astype(np.float32) / 32768
+        heard = in_room(said, room)
+        assert len(heard) == len(said) and not np.allclose(heard, said)
+
+
+def test_a_new_speaker_has_the_pitch_it_was_given_and_the_same_timing():
+    import parselmouth
+
+    said = speak("hey jarvis, what time is it", words_per_minute=140)
+    for target in (95.0, 230.0):
+        changed = as_speaker(said, Speaker(1.15, target, 1.0))
+        assert len(changed) == len(said)
+        pitch = parselmouth.Sound(changed.astype(np.float64) / 32768, 16000).to_pitch()
+        voiced_hz = pitch.selected_array["frequency"]
+        assert np.median(voiced_hz[voiced_hz > 0]) == pytest.approx(target, rel=0.2)
+
+
+def test_quiet_training_clips_lie_over_digital_silence_or_a_faint_floor():
+    rng = np.random.default_rng(2)
+    train, _ = make_splits(rng, with_piper=False)
+    quiet = replace(train, variety=Variety(quiet=1.0))
+    speech = (np.sin(np.arange(8000) / 5) * 10000).astype(np.int16)
+    levels = []
+    for _ in range(20):
+        clip, _ = place(speech, quiet, rng, None, 1.0, 0.3)
+        lead = clip[:16000].astype(np.float64) / 32768
+        levels.append(10 * np.log10(np.mean(lead**2) + 1e-30))
+    assert min(levels) < -200 and max(levels) < -55  # some digital silence, none louder
+
+
+def test_a_voice_that_gives_no_sound_fails_the_build_naming_it():
+    rng = np.random.default_rng(0)
+    train, _ = make_splits(rng, with_piper=False)
+    broken = replace(train, voices=(*train.voices[:2], EspeakVoice("xx-nosuch", 160, 50)))
+    with pytest.raises(EdgeAIError, match=r"^espeak-ng voice 'xx-nosuch': .+$"):
+        check_voices(Synthesizer(None), broken)
 
 
 def test_a_positive_ends_where_its_phrase_stops_sounding_not_where_the_padding_does():
@@ -195,15 +288,20 @@ def test_bench_wake_smoke_run_writes_json_and_markdown(model_store, tmp_path: Pa
     out = tmp_path / "bench"
     result = CliRunner().invoke(
         cli, ["--config", str(config), "bench", "wake", "--out", str(out), "--positives", "4",
-              "--negative-minutes", "0.5"],
+              "--negative-minutes", "0.5", "--condition-positives", "1"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    [row] = json.loads((out / "wake.json").read_text())
-    assert row["word"] == "hey_jarvis"
+    rows = json.loads((out / "wake.json").read_text())
+    assert [r["word"] for r in rows] == ["hey_jarvis", "stop"]  # the wake word and stop word
+    row = rows[0]
     assert row["metrics"]["positives"] == 4
     assert row["total_cpu_percent"] > 0
     report = (out / "wake.md").read_text()
     assert "| false accepts |" in report and "| near-miss phrases accepted" in report
     assert row["metrics"]["after_speech_positives"] == 1  # a third of the positives
     assert "| false rejects right after other speech (barge-in) |" in report
+    assert "| measure | in-family (espeak-ng dev voices) | held-out (MBROLA voices) |" in report
+    assert "| false rejects, digital silence |" in report
+    assert row["held_out"]["positives"] == 4
+    assert len(row["condition_false_reject_rates"]) == 8  # 2 families x 4 conditions
     assert (out / "wake.png").stat().st_size > 10_000

@@ -88,25 +88,43 @@ def voice_breakdown(results: list[ClipResult], path: Path) -> Path:
 
 
 def wake_summary(results: list[WakeBench], path: Path) -> Path:
-    figure, (rejects, accepts, cpu) = _figure(columns=3, height=3.5)
+    """False rejects per family and listening condition, false accepts per family, CPU."""
+    from edgeai.bench.wake import FAMILIES
+    from edgeai.synthetic.held_out import CONDITIONS
+
+    figure, (rejects, accepts, cpu) = _figure(width=13.0, columns=3, height=4.0)
     words = [r.word for r in results]
-    at = np.arange(len(words))
-    rejects.bar(at - 0.2, [100 * r.metrics.false_reject_rate for r in results], width=0.4,
-                color="#4c72b0", label="after a pause")  # fmt: skip
-    after_speech = [100 * r.metrics.after_speech_false_reject_rate for r in results]
-    rejects.bar(at + 0.2, after_speech, width=0.4, color="#8172b3", label="right after speech")
-    rejects.set_xticks(at, words)
-    rejects.margins(y=0.6)  # room for the legend above the bars
+    groups = ["dev set", "after speech", *(c.name for c in CONDITIONS)]
+    bars = [(r, family) for r in results for family in FAMILIES]
+    width = 0.8 / len(bars)
+    at = np.arange(len(groups))
+    for k, (result, family) in enumerate(bars):
+        metrics = result.metrics if family == "in-family" else result.held_out
+        found = {c.condition: c for c in result.conditions if c.family == family}
+        rates = [
+            metrics.false_reject_rate,
+            metrics.after_speech_false_reject_rate,
+            *(found[c.name].false_reject_rate for c in CONDITIONS),
+        ]
+        rejects.bar(at + (k - (len(bars) - 1) / 2) * width, [100 * r for r in rates],
+                    width=width, label=f"{result.word}, {family}")  # fmt: skip
+    rejects.set_xticks(at, groups, rotation=30, ha="right", fontsize=8)
+    rejects.margins(y=0.4)  # room for the legend above the bars
     rejects.axhline(5, color="red", linestyle="--", label="target 5%")
     rejects.set_title("false rejects (%)")
-    accepts.bar(words, [r.metrics.false_accepts_per_hour for r in results], color="#dd8452")
+    labels = [f"{r.word}\n{family}" for r, family in bars]
+    per_hour = [
+        (r.metrics if family == "in-family" else r.held_out).false_accepts_per_hour
+        for r, family in bars
+    ]
+    accepts.bar(labels, per_hour, color="#dd8452")
     accepts.axhline(0.5, color="red", linestyle="--", label="target 0.5/h")
     accepts.set_title("false accepts per hour")
     cpu.bar(words, [r.total_cpu_percent for r in results], color="#55a868")
     cpu.axhline(3, color="red", linestyle="--", label="target 3%")
     cpu.set_title("CPU, wake + VAD (% of one core)")
     for axis in (rejects, accepts, cpu):
-        axis.legend(fontsize=8)
+        axis.legend(fontsize=7)
     return _save(figure, path)
 
 

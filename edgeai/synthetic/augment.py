@@ -7,6 +7,7 @@ import soxr
 
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import float_to_int16, int16_to_float
+from edgeai.synthetic.rooms import Room, in_room
 
 NOISE_KINDS = ("white", "pink", "brown", "hum", "fan")
 
@@ -64,12 +65,20 @@ def change_speed(audio: np.ndarray, factor: float) -> np.ndarray:
     )
 
 
-def augment(speech: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One random variant of int16 speech: speed, reverb and level (noise comes with placing)."""
+def noise_floor(samples: int, dbfs: float, rng: np.random.Generator) -> np.ndarray:
+    """Faint pink noise of `dbfs` RMS: a quiet room's floor (float, full scale 1)."""
+    return np.asarray(noise("pink", samples, rng) * 10 ** (dbfs / 20), dtype=np.float32)
+
+
+def augment(speech: np.ndarray, rng: np.random.Generator, room: Room | None = None) -> np.ndarray:
+    """One random variant of int16 speech: speed, reverb (the room's, when one is given) and
+    level (noise comes with placing)."""
     audio = int16_to_float(speech)
     if rng.random() < 0.5:
         audio = change_speed(audio, rng.uniform(0.85, 1.15))
-    if rng.random() < 0.5:
+    if room is not None:  # no draw without a room, so sets without rooms stay as they were
+        audio = in_room(audio, room)
+    elif rng.random() < 0.5:
         audio = reverberate(audio, rng)
     audio = audio * 10 ** (rng.uniform(-18, 3) / 20) / (np.max(np.abs(audio)) + 1e-9) * 0.7
     return float_to_int16(audio)

@@ -92,8 +92,11 @@ class Synthesizer:
     def _espeak(self, text: str, voice: EspeakVoice) -> np.ndarray:
         command = ["espeak-ng", "-v", voice.voice, "-s", str(voice.words_per_minute),
                    "-p", str(voice.pitch), "--stdout", text]  # fmt: skip
-        wav = subprocess.run(command, capture_output=True, check=True).stdout
-        samples, rate = soundfile.read(io.BytesIO(wav), dtype="int16")
+        done = subprocess.run(command, capture_output=True, check=False)
+        if done.returncode != 0 or not done.stdout:
+            said = done.stderr.decode(errors="replace").strip().splitlines() or ["no audio"]
+            raise EdgeAIError(f"espeak-ng voice {voice.voice!r}: {said[-1]}")
+        samples, rate = soundfile.read(io.BytesIO(done.stdout), dtype="int16")
         return to_runtime_format(samples, int(rate))
 
     def _piper_speak(self, text: str, style: PiperStyle) -> np.ndarray:

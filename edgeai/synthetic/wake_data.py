@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,9 @@ from tqdm import tqdm
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import float_to_int16, int16_to_float
 from edgeai.errors import EdgeAIError
-from edgeai.synthetic.augment import augment, mix_at_snr, noise
+from edgeai.synthetic.augment import augment, mix_at_snr, noise, noise_floor
+from edgeai.synthetic.rooms import Room
+from edgeai.synthetic.speakers import any_speaker, as_speaker
 from edgeai.synthetic.speech import (
     EspeakVoice,
     PiperStyle,
@@ -68,6 +70,26 @@ _FUNCTION_WORDS = (
 
 
 @dataclass(frozen=True)
+class Variety:
+    """Shares of a split's spoken clips said by a new speaker (see speakers.py), in one of
+    `rooms` (see rooms.py), and of all its clips placed in a quiet room instead of noise.
+
+    0, the default and the dev split's, draws nothing: sets without them stay as they were.
+    """
+
+    new_speakers: float = 0.0
+    room_share: float = 0.0
+    rooms: tuple[Room, ...] = ()
+    quiet: float = 0.0
+
+
+QUIET_FLOOR_DBFS = (-90.0, -60.0)
+DIGITAL_SILENCE = 0.4
+"""A quiet clip's background: digital silence (a noise-gated microphone) this often, else a
+pink floor drawn from QUIET_FLOOR_DBFS."""
+
+
+@dataclass(frozen=True)
 class Split:
     name: str
     voices: tuple[Voice, ...]
@@ -76,6 +98,7 @@ class Split:
     snr_db: tuple[float, float]
     words: tuple[str, ...]
     """Dictionary words this split's free-form sentences use; the splits share none."""
+    variety: Variety = Variety()
 
 
 def _split_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -195,18 +218,41 @@ def place(
 ) -> tuple[np.ndarray, int]:
     """Speech on a background: (clip, sample index where the speech ends)."""
     lead, tail = int(lead_s * SAMPLE_RATE_HZ), int(tail_s * SAMPLE_RATE_HZ)
-    voice = int16_to_float(augment(speech, rng))
+    variety = split.variety
+    room = None
+    if variety.room_share and rng.random() < variety.room_share:
+        room = variety.rooms[int(rng.integers(0, len(variety.rooms)))]
+    voice = int16_to_float(augment(speech, rng, room))
     total = lead + len(voice) + tail
-    kind = str(rng.choice(split.noise_kinds))
-    if kind == "babble" and babble is not None and len(babble) > total:
-        start = int(rng.integers(0, len(babble) - total))
-        background = int16_to_float(babble[start : start + total])
-    else:
-        background = noise("pink" if kind == "babble" else kind, total, rng)
     padded = np.concatenate([np.zeros(lead, np.float32), voice, np.zeros(tail, np.float32)])
+    if variety.quiet and rng.random() < variety.quiet:
+        if rng.random() < DIGITAL_SILENCE:
+            return float_to_int16(padded), lead + len(voice)
+        floor = noise_floor(total, rng.uniform(*QUIET_FLOOR_DBFS), rng)
+        return float_to_int16(padded + floor), lead + len(voice)
+    background = any_background(split, total, rng, babble)
     snr = rng.uniform(*split.snr_db)
     clip = mix_at_snr(padded, background, snr) if rng.random() < 0.85 else padded
     return float_to_int16(clip), lead + len(voice)
+
+
+def speaker_of(speech: np.ndarray, split: Split, rng: np.random.Generator) -> np.ndarray:
+    """The speech as it is, or (a share `new_speakers` of the time) said by a new speaker."""
+    share = split.variety.new_speakers
+    if share and rng.random() < share:
+        return as_speaker(speech, any_speaker(rng))
+    return speech
+
+
+def any_background(
+    split: Split, samples: int, rng: np.random.Generator, babble: np.ndarray | None
+) -> np.ndarray:
+    """Unit-level float noise of one of the split's kinds; babble from `babble` if long enough."""
+    kind = str(rng.choice(split.noise_kinds))
+    if kind == "babble" and babble is not None and len(babble) > samples:
+        start = int(rng.integers(0, len(babble) - samples))
+        return int16_to_float(babble[start : start + samples])
+    return noise("pink" if kind == "babble" else kind, samples, rng)
 
 
 POSITIVE_LEAD_S = (1.6, 2.4)
@@ -239,7 +285,7 @@ def positives(
         # no draw when the share is 0 (the dev set's), so those sets stay as they were
         if accents and isinstance(voice, EspeakVoice) and rng.random() < accents:
             text = accented(phrase, voice, rng) or text
-        speech = voiced(synth.speak(text, voice))
+        speech = speaker_of(voiced(synth.speak(text, voice)), split, rng)
         lead_s = rng.uniform(*POSITIVE_LEAD_S)
         # no draw when the share is 0, so sets without such clips stay as they were
         if after_speech and rng.random() < after_speech:
@@ -316,6 +362,21 @@ def after_other_speech(
     return speech, lead_s - (len(before) + len(gap)) / SAMPLE_RATE_HZ
 
 
+def check_voices(synth: Synthesizer, split: Split) -> None:
+    """Every voice of the split speaks: a missing or silent one fails the build, named, before
+    an hour of synthesis finds it."""
+    for voice in dict.fromkeys(_without_style(v) for v in split.voices):
+        if not len(voiced(synth.speak("hello", voice))):
+            raise EdgeAIError(f"{split.name} voice {voice.label}: gave no sound for 'hello'")
+
+
+def _without_style(voice: Voice) -> Voice:
+    """One voice per espeak-ng voice name (its rate and pitch aside); piper's one voice."""
+    if isinstance(voice, EspeakVoice):
+        return EspeakVoice(voice.voice, 160, 50)
+    return PiperStyle(1.0, 0.667, 0.8)
+
+
 def any_voice(split: Split, rng: np.random.Generator) -> Voice:
     """One of the split's voices, drawn from `rng` (one draw, as every data set counts on)."""
     return split.voices[int(rng.integers(0, len(split.voices)))]
@@ -349,9 +410,9 @@ def negatives(
         kind = kinds[int(rng.choice(len(kinds), p=weights))]
         voice = jitter(any_voice(split, rng), rng)
         if kind == "sentence":
-            speech = synth.speak(next(texts), voice)
+            speech = speaker_of(synth.speak(next(texts), voice), split, rng)
         elif kind == "near_miss":
-            speech = synth.speak(str(rng.choice(misses)), voice)
+            speech = speaker_of(synth.speak(str(rng.choice(misses)), voice), split, rng)
         else:
             speech = np.zeros(int(rng.uniform(1, 4) * SAMPLE_RATE_HZ), np.int16)
         clip, _ = place(speech, split, rng, babble, rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8))
@@ -389,13 +450,18 @@ class DevSet:
     """The phrase a moment after other speech, as a barge-in word is said; reported on its own."""
 
 
+def dev_split(rng: np.random.Generator) -> Split:
+    """The dev split: voices, sentences, near misses and noises training never uses."""
+    return make_splits(rng, with_piper=False)[1]
+
+
 def dev_set(
     synth: Synthesizer, phrase: str, positive_count: int, negative_seconds: float, seed: int,
-    near_miss_count: int = 100,
+    near_miss_count: int = 100, family: Callable[[np.random.Generator], Split] = dev_split,
 ) -> DevSet:  # fmt: skip
-    """A dev set for `phrase` from dev voices, sentences, near misses and noises only."""
+    """A dev set for `phrase` from the dev split only, or from another `family`'s split."""
     rng = np.random.default_rng(seed)
-    _, dev = make_splits(rng, with_piper=False)
+    dev = family(rng)
     babble = babble_track(synth, dev, 120.0, rng, phrase)
     found = positives(synth, phrase, dev, positive_count, rng, babble)
     ordinary = np.concatenate(

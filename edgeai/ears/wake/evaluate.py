@@ -77,6 +77,13 @@ def evaluate(frontend: WakeFrontend, spec: WakeWordSpec, dev: DevSet) -> WakeMet
     )
 
 
+def false_rejects(
+    frontend: WakeFrontend, spec: WakeWordSpec, positives: list[Positive], progress: str
+) -> int:
+    """Positives the word missed, or heard outside EARLY_S..LATE_S of the phrase's end."""
+    return len(positives) - len(_delays_ms(frontend, spec, positives, progress))
+
+
 def _delays_ms(
     frontend: WakeFrontend, spec: WakeWordSpec, positives: list[Positive], progress: str
 ) -> list[float]:

@@ -22,6 +22,16 @@ EMBEDDING_WINDOW_FRAMES = 76
 EMBEDDING_DIM = 96
 MAX_WINDOW = 64
 """Embeddings a stream keeps (5.1 s): the longest window a head may look at."""
+FLOOR_DBFS = -65.0
+"""RMS of the fixed white noise floor added to all audio before the melspectrogram.
+
+Digital silence (a noise-gated microphone, noise suppression) blinds the front end: each call
+clips its mel frames to 80 dB below the loudest one, so silent frames between words sit 80 dB
+below the speech, far below any room a head was trained in, and the phrase's embeddings change.
+A fixed floor keeps silence looking like a quiet room; under any real room's noise it is lost.
+"""
+FLOOR_SAMPLES = BLOCK_SAMPLES * 25
+"""The floor is one fixed 2 s noise, repeated: the same audio gives the same features."""
 
 
 class WakeFrontend:
@@ -33,13 +43,15 @@ class WakeFrontend:
         )
         self._mel_input = self._mel.get_inputs()[0].name
         self._embed_input = self._embed.get_inputs()[0].name
+        scale = 32768 * 10 ** (FLOOR_DBFS / 20)
+        self.floor = np.random.default_rng(0).standard_normal(FLOOR_SAMPLES) * scale
         # what a stream starts from, as if silence came before it: computed once, not per stream
-        silence = np.zeros(MEL_CONTEXT_SAMPLES + BLOCK_SAMPLES * 12, np.int16)
+        silence = self.floor[-(MEL_CONTEXT_SAMPLES + BLOCK_SAMPLES * 12) :]
         self.silence_mel = self.melspectrogram(silence)[-EMBEDDING_WINDOW_FRAMES:]
         self.silence_embedding = self.embed(self.silence_mel[None])
 
     def melspectrogram(self, samples: np.ndarray) -> np.ndarray:
-        """(frames, 32) mel features of int16 audio, scaled as openWakeWord trains on."""
+        """(frames, 32) mel features of audio in int16 units, scaled as openWakeWord trains on."""
         audio = np.asarray(samples, dtype=np.float32)[None, :]
         mel: np.ndarray = self._mel.run(None, {self._mel_input: audio})[0]
         return np.squeeze(mel, axis=(1,)).reshape(-1, 32) / 10.0 + 2.0
@@ -71,7 +83,8 @@ class FrontendStream:
 
     def __init__(self, frontend: WakeFrontend) -> None:
         self._frontend = frontend
-        self._audio = np.zeros(MEL_CONTEXT_SAMPLES, np.int16)
+        self._audio = frontend.floor[-MEL_CONTEXT_SAMPLES:]
+        self._blocks = 0
         self._mel = frontend.silence_mel
         # a stream starts as if silence came before it, so heads score from the first block
         self.embeddings = np.repeat(frontend.silence_embedding, MAX_WINDOW, axis=0)
@@ -81,7 +94,10 @@ class FrontendStream:
         """Add one block of BLOCK_SAMPLES int16 samples; returns the embeddings so far."""
         if len(block) != BLOCK_SAMPLES:
             raise ValueError(f"the wake front end takes blocks of {BLOCK_SAMPLES} samples")
-        audio = np.concatenate([self._audio, block])
+        at = self._blocks % (FLOOR_SAMPLES // BLOCK_SAMPLES) * BLOCK_SAMPLES
+        self._blocks += 1
+        floored = block + self._frontend.floor[at : at + BLOCK_SAMPLES]
+        audio = np.concatenate([self._audio, floored])
         self._audio = audio[-MEL_CONTEXT_SAMPLES:]
         mel = self._frontend.melspectrogram(audio)
         self._mel = np.concatenate([self._mel, mel])[-EMBEDDING_WINDOW_FRAMES:]

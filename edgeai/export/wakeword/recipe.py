@@ -37,6 +37,28 @@ class WakeWordRecipe(BaseModel):
         description="Share of espeak-ng training positives whose vowels (and h) are changed as "
         "other English accents say them",
     )
+    new_speakers: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of training clips said by a new speaker: the voice's formants and "
+        "pitch changed (Praat's Change gender, through praat-parselmouth)",
+    )
+    rooms: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of training clips heard through a simulated room (pyroomacoustics "
+        "image-source rooms of many sizes, reverberation times and distances) instead of the "
+        "synthetic reverb",
+    )
+    quiet: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of training clips in a quiet room: over digital silence or a -90 "
+        "to -60 dBFS noise floor instead of noise",
+    )
     epochs: int = Field(default=30, ge=1, le=500)
     heads: int = Field(
         default=1, ge=1, le=16, description="Heads trained from successive seeds, averaged"

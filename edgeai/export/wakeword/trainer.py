@@ -7,7 +7,7 @@ import logging
 import math
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from edgeai.export.wakeword.train import (
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.synthetic import wake_data as dataset
+from edgeai.synthetic.rooms import simulate_room
 from edgeai.synthetic.speech import Synthesizer
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ STREAM_CLIPS = 200
 """Negative clips featurized as one stream, as a microphone hears them: the ends of sentences
 and the changes of background between clips are then in the negatives too (a head trained on
 clips that each start from silence false-accepted mostly there)."""
+ROOMS = 64
+"""Rooms simulated per build; clips draw one of them (a room takes a fifth of a second)."""
 MINING_FLOOR = 0.2
 """A mining pool window scored this high by a head is a near false accept: train on it."""
 
@@ -56,6 +59,8 @@ def build_wakeword(
     synth = Synthesizer(store.main_file(catalog.get(VOICE)))
     rng = np.random.default_rng(recipe.seed)
     train_split, _ = dataset.make_splits(rng, with_piper=True)
+    dataset.check_voices(synth, train_split)
+    train_split = replace(train_split, variety=_variety(recipe, rng))
     started = time.monotonic()
 
     log.info("synthesizing training data for %r", recipe.phrase)
@@ -111,6 +116,16 @@ def build_wakeword(
         for suffix in (".onnx", ".json"):
             (Path(workdir) / f"{recipe.name}{suffix}").replace(out / f"{recipe.name}{suffix}")
     return manifest
+
+
+def _variety(recipe: WakeWordRecipe, rng: np.random.Generator) -> dataset.Variety:
+    """The recipe's new speakers, rooms and quiet rooms; ROOMS rooms simulated when needed
+    (none drawn without them, so recipes without rooms build the data they always did)."""
+    rooms = tuple(
+        simulate_room(rng)
+        for _ in tqdm(range(ROOMS if recipe.rooms else 0), desc="rooms", unit="room", disable=None)
+    )
+    return dataset.Variety(recipe.new_speakers, recipe.rooms, rooms, recipe.quiet)
 
 
 def _stream_windows(frontend: WakeFrontend, audio: np.ndarray) -> np.ndarray:
