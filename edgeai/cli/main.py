@@ -24,6 +24,7 @@ from edgeai.cli.wyoming import wyoming
 from edgeai.errors import EdgeAIError
 from edgeai.logs import configure_logging
 from edgeai.runtime.context import AppContext
+from edgeai.runtime.memory import tune_allocator
 
 
 class EdgeAIGroup(click.Group):
@@ -66,4 +67,5 @@ for command in (transcribe, say, chat, detect, watch, demo, run, wyoming):
 
 
 def main() -> None:
+    tune_allocator()  # every command: benchmarks and the demo hold the same models
     cli()
