@@ -465,9 +465,7 @@ def test_camera_loop_reports_the_person_and_the_fall_but_not_the_cat_or_the_ligh
 ):
     # no look is sure enough on its own (the YOLO scores of this person are 0.7..0.8), so the
     # confirmation by a second look is what is exercised
-    settings = CameraSettings(
-        zones={"door": [list(c) for c in DOOR_ZONE]}, person_sure_score=0.95
-    )
+    settings = CameraSettings(zones={"door": [list(c) for c in DOOR_ZONE]}, person_sure_score=0.95)
     loop = build_camera_loop(settings, detector, "scene", tmp_path / "events")
     sprites = Sprites.load()
     truth = ground_truth(DEMO_SCENE, sprites)
