@@ -1,9 +1,10 @@
 """A synthetic front-door camera scene with ground truth, for the demo, tests and `bench vision`.
 
 A wall with a door over a gravel floor, sensor noise on every frame, and a script of what
-happens: the light dims and comes back (a cloud), a cat crosses, a person walks to the door,
-falls, gets up and leaves. Every happening has its time span, so a benchmark can tell a late
-or false event from a right one. The pictures are CC0 photos in samples/scene/.
+happens: the light dims and comes back (a cloud), a pet crosses (a squirrel: the sprite is still
+called the cat), a person walks to the door, falls, gets up and leaves. Every happening has its
+time span, so a benchmark can tell a late or false event from a right one. The pictures are cut
+from OpenCV's sample photos in samples/scene/ (see its README).
 """
 
 from __future__ import annotations
