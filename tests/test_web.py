@@ -20,6 +20,7 @@ from edgeai.bench.web import (
     wait_for_event_stream,
     wait_for_status,
 )
+from edgeai.service.page import asset_bytes
 from edgeai.synthetic.scene import Sprites, write_clip
 from tests.conftest import REPO
 from tests.test_service import SHORT_SCENE, TOKEN, write_config
@@ -191,3 +192,22 @@ def test_a_phone_sized_screen_has_no_horizontal_overflow(running: PageService, p
     )
     assert wide == []
     screenshot(page, "5-phone")
+
+
+def test_bench_web_smoke_run(model_store, tmp_path, monkeypatch):
+    from edgeai.bench import web
+    from edgeai.cli.demo import demo_audio
+    from edgeai.config import load_config
+
+    monkeypatch.setattr(web, "LOADS", 2)
+    config_path = write_config(tmp_path)
+    config, source = load_config(config_path)
+    result, screenshot = web.bench_web(
+        config, source, tmp_path / "bench", demo_audio(None), scene=SHORT_SCENE
+    )
+    assert len(result.loads) == 2 and screenshot.is_file()
+    load = result.loads[-1]
+    assert set(load.files) == {"index.html", "app.js", "style.css"}
+    assert load.bytes_total > sum(len(b) for b in map(asset_bytes, load.files))  # + headers
+    assert result.expected_events >= 1 and len(result.events) == result.expected_events
+    assert "| page files |" in result.markdown()

@@ -12,6 +12,7 @@ The service, the gated clip and the browser are shared with tests/test_web.py.
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import threading
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.sinks import AudioSink, NullSink
 from edgeai.audio.sources import AudioSource
 from edgeai.bench.service import QUIET_AUDIO_S, LoopedAudio, bench_config
@@ -60,8 +62,13 @@ def chromium_executable() -> str | None:
 @contextmanager
 def chromium() -> Iterator[Browser]:
     """Headless Chromium from the system, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise EdgeAIError(
+            "playwright is not installed: pip install 'edgeai[test]' (it drives the system's "
+            "chromium and downloads no browser)"
+        ) from None
     executable = chromium_executable()
     if executable is None:
         raise EdgeAIError(
@@ -90,6 +97,22 @@ def gated_clip(clip: Path, gate: threading.Event) -> Callable[[], FrameSource]:
     return opener
 
 
+class GatedAudio:
+    """Quiet in real time until `gate` is set, then `inner`: the first loads are timed while
+    the assistant idles, the events while it talks."""
+
+    def __init__(self, inner: AudioSource, gate: threading.Event) -> None:
+        self.inner = inner
+        self.gate = gate
+
+    def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
+        quiet = np.zeros(block_samples, np.int16)
+        while not self.gate.is_set():
+            time.sleep(block_samples / SAMPLE_RATE_HZ)
+            yield quiet
+        yield from self.inner.blocks(block_samples)
+
+
 @dataclass
 class PageService:
     service: Service
@@ -100,10 +123,12 @@ class PageService:
 
 
 @contextmanager
-def page_service(config_path: Path, audio: AudioSource, clip: Path) -> Iterator[PageService]:
+def page_service(
+    config_path: Path, audio: AudioSource, clip: Path, gate: threading.Event | None = None
+) -> Iterator[PageService]:
     """The real service on `config_path` with `audio` for a microphone and `clip`, held back
     until the gate is set, for a camera; replies go nowhere."""
-    gate = threading.Event()
+    gate = gate or threading.Event()
 
     def open_camera(settings: CameraSettings, profile: Profile) -> Camera:
         return Camera(gated_clip(clip, gate), CameraTiming(settings.stall_s), live=False)
@@ -163,6 +188,8 @@ class WebBench:
     loads: list[FirstLoad]
     events: list[ShownEvent]
     expected_events: int
+    load_average: float
+    """The machine's one-minute load average while the first loads were timed."""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self) | self.summary()
@@ -188,7 +215,8 @@ class WebBench:
             "### Web page: first load and live camera events",
             "",
             f"First load on loopback, {len(self.loads)} fresh browser contexts (headless "
-            "Chromium, no cache):",
+            f"Chromium, no cache), the service running idle; load average "
+            f"{self.load_average:.1f} on {os.cpu_count()} cores:",
             "",
             "| page files | load event p50 | status shown p50 | status shown max |",
             "| --- | --- | --- | --- |",
@@ -197,7 +225,8 @@ class WebBench:
             "",
             f"Files as transferred (headers included): {files}.",
             "",
-            f"Camera events, stored to shown on the page with their snapshot: "
+            "Camera events while the assistant answers the demo's questions, from stored to "
+            "shown on the page: "
             f"{len(self.events)} of {self.expected_events} stored events shown.",
             "",
             "| event | zone | card shown | snapshot shown |",
@@ -230,9 +259,11 @@ def bench_web(
         write_clip(clip, scene, Sprites.load())
     config_path = bench_config(config, config_source, out, "web", events="web")
     shutil.rmtree(out / "web-events", ignore_errors=True)  # only this run's events count
-    audio = LoopedAudio(speech, QUIET_AUDIO_S, realtime=True)
-    with page_service(config_path, audio, clip) as running, chromium() as browser:
+    gate = threading.Event()
+    audio = GatedAudio(LoopedAudio(speech, QUIET_AUDIO_S, realtime=True), gate)
+    with page_service(config_path, audio, clip, gate) as running, chromium() as browser:
         loads = [_first_load(browser, running.base) for _ in range(LOADS)]
+        load_average = os.getloadavg()[0]
         page = browser.new_page()
         page.goto(running.base)
         wait_for_status(page)
@@ -241,7 +272,7 @@ def bench_web(
         events, expected = _shown_events(page, running, scene)
         screenshot = out / "web.png"
         page.screenshot(path=str(screenshot), full_page=True)
-    return WebBench(loads, events, expected), screenshot
+    return WebBench(loads, events, expected, load_average), screenshot
 
 
 def _first_load(browser: Browser, base: str) -> FirstLoad:

@@ -85,7 +85,7 @@ async function start() {
   performance.mark("edgeai-status"); // the first status shown, for edgeai bench web
   guard(loadTurns());
   guard(followEvents());
-  guard(every(POLL_MS, refreshHealth));
+  guard(every(POLL_MS, refreshHealth, POLL_MS)); // just fetched
   guard(every(POLL_MS, refreshMetrics));
   guard(every(FRAME_MS, refreshFrame));
 }
@@ -100,8 +100,9 @@ async function guard(task) {
   }
 }
 
-async function every(ms, task) {
+async function every(ms, task, firstAfterMs = 0) {
   const mine = session;
+  await sleep(firstAfterMs);
   while (session === mine) {
     if (!document.hidden) {
       try {
@@ -231,7 +232,18 @@ function onEvent(event) {
   seen.add(event.seq);
   if (event.kind === "turn") addTurn(event, true);
   else if ("track_id" in event) addCameraEvent(event);
-  else if (["camera", "microphone", "reload"].includes(event.kind)) guard(refreshHealth());
+  else if (["camera", "microphone", "reload"].includes(event.kind)) refreshHealthSoon();
+}
+
+let healthSoon = null;
+
+/** One /health for a burst of state changes (a reconnect replays several). */
+function refreshHealthSoon() {
+  if (healthSoon) return;
+  healthSoon = setTimeout(() => {
+    healthSoon = null;
+    guard(refreshHealth());
+  }, 300);
 }
 
 function addOption(select, value) {
