@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,10 @@ TINY, BASE = "whisper-tiny-en-ct2", "whisper-base-ct2"
 DETECTOR_INT8_SPEEDUP = 1.5
 """The target of issue #6 for a static int8 detector against its fp32 source."""
 EXPORT_SKIPPED = "### export\n\nskipped: needs the export extra (pip install 'edgeai[export]')\n"
+WEB_SKIPPED = (
+    "### web\n\nskipped: needs Debian's chromium (scripts/install-system-deps.sh) and the test "
+    "extra's playwright\n"
+)
 
 negative_minutes_option = click.option(
     "--negative-minutes",
@@ -467,6 +472,31 @@ def wyoming(app: AppContext, out: Path, rounds: int) -> None:
     run_wyoming(app, out, rounds)
 
 
+@bench_group.command("web")
+@out_option("web.json, web.md and web.png (the page at the end)")
+@pass_app
+def web(app: AppContext, out: Path) -> None:
+    """The web page in headless Chromium with the service on the default models: its first
+    load (size, time on loopback) and camera events from stored to shown on the page."""
+    run_web(app, out)
+
+
+def run_web(app: AppContext, out: Path) -> str:
+    from edgeai.bench.web import bench_web
+    from edgeai.cli.demo import demo_audio
+
+    click.echo("web: the service, then the page in headless Chromium (about a minute)")
+    result, screenshot = bench_web(app.config, app.config_source, out, demo_audio(None))
+    return write_results(out, "web", result.as_dict(), result.markdown(), lambda _: screenshot)
+
+
+def can_bench_web() -> bool:
+    """Chromium and Playwright are both here."""
+    from edgeai.bench.web import chromium_executable
+
+    return chromium_executable() is not None and importlib.util.find_spec("playwright") is not None
+
+
 def run_wyoming(app: AppContext, out: Path, rounds: int) -> str:
     from tqdm import tqdm
 
@@ -573,8 +603,8 @@ def run_export(
 def all_benchmarks(
     app: AppContext, out: Path, negative_minutes: float, soak_minutes: float
 ) -> None:
-    """Wake, voice, intents, vision, service, Wyoming and export one after another; summary.md links
-    every table and plot (this is how BENCHMARKS.md is made)."""
+    """Wake, voice, intents, vision, service, Wyoming, web and export one after another;
+    summary.md links every table and plot (this is how BENCHMARKS.md is made)."""
     out.mkdir(parents=True, exist_ok=True)
     parts = [
         run_wake(app, out, WAKE_POSITIVES, negative_minutes, WAKE_SEED),
@@ -583,6 +613,7 @@ def all_benchmarks(
         run_vision(app, out, VISION_CLIP_S),
         run_service(app, out, API_SECONDS, soak_minutes),
         run_wyoming(app, out, WYOMING_ROUNDS),
+        run_web(app, out) if can_bench_web() else WEB_SKIPPED,
         run_export(app, out, EXPORT_RECIPE) if has_export_extra() else EXPORT_SKIPPED,
     ]
     summary = out / "summary.md"

@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,7 @@ class Service:
         self.metrics_registry = ServiceMetrics(self)
         self.started_at = time.monotonic()
         self.placements: list[Placement] = []
+        self._model_versions: dict[str, dict[str, str]] = {}
         self.app: AppContext | None = None
         self.loops: Loops | None = None
         self.api: ApiServer | None = None
@@ -163,7 +165,9 @@ class Service:
         }
         if loops is not None:
             body["profile"] = loops.profile.name
-            body["placement"] = [p.as_dict() for p in self.placements]
+            body["placement"] = [
+                p.as_dict() | self._model_versions.get(p.role, {}) for p in self.placements
+            ]
             body["microphone"] = loops.microphone_state()
             body["camera"] = loops.camera_state()
             if loops.wyoming is not None:
@@ -205,6 +209,29 @@ class Service:
             return SayResult.NOT_LISTENING
         return SayResult.QUEUED if loops.voice.announce(text) else SayResult.BUSY
 
+    def ask(self, text: str) -> Future[TurnTimeline] | SayResult:
+        """Answer typed `text` in text, between turns."""
+        loops = self.loops
+        if loops is None or not loops.listening() or self.stopping:
+            return SayResult.NOT_LISTENING
+        answer = loops.voice.ask(text)
+        return SayResult.BUSY if answer is None else answer
+
+    def turns(self) -> list[TurnTimeline]:
+        return list(self.loops.voice.timelines) if self.loops is not None else []
+
+    def event_snapshot(self, event_id: str) -> bytes | None:
+        """The picture stored with camera event `event_id` (an id, never a path: the API
+        checks it)."""
+        loops = self.loops
+        store = loops.camera_loop.store if loops and loops.camera_loop else None
+        if store is None:
+            return None
+        try:
+            return (store.folder / f"{event_id}.jpg").read_bytes()
+        except FileNotFoundError:
+            return None
+
     def speech_wav(self, text: str) -> bytes | None:
         loops = self.loops
         if loops is None or self.stopping:
@@ -230,6 +257,7 @@ class Service:
         config = app.config
         wanted = app.active_profile()
         profile, self.placements = place(wanted, app.placement_facts(wanted))
+        self._model_versions = {p.role: model_version(app, p.model) for p in self.placements}
         models = self._models.get(app, profile, with_detector=config.camera.enabled)
         assistant = compose(
             app,
@@ -380,6 +408,18 @@ def _degradations(loops: Loops) -> list[str]:
     if store is not None and store.failed_writes:
         found.append(f"{store.failed_writes} camera events could not be stored in {store.folder}")
     return found
+
+
+def model_version(app: AppContext, name: str) -> dict[str, str]:
+    """What the page and /health show of catalog model `name`: its format and precision, the
+    pinned source its bytes come from and the first 12 digits of its file's sha256."""
+    entry = app.catalog.get(name)
+    return {
+        "format": entry.format,
+        "precision": entry.precision,
+        "source": entry.sources[0].label,
+        "sha256": entry.files[0].sha256[:12],
+    }
 
 
 def _speaker(config: Config) -> Callable[[int], AudioSink]:

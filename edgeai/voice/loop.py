@@ -34,6 +34,15 @@ class _Turn:
 
 
 @dataclass(frozen=True)
+class _Typed:
+    """A typed request (the web page, POST /ask): answered in text, not spoken."""
+
+    text: str
+    answer: Future[TurnTimeline]
+    asked_s: float
+
+
+@dataclass(frozen=True)
 class _Announcement:
     text: str
     spoken: Callable[[], None] | None = None
@@ -48,7 +57,8 @@ TIMER_CHECK_BLOCKS = 12
 KEPT_TIMELINES = 1000
 """A service runs for months: only the latest turns' timelines are kept."""
 MAX_WAITING_ANNOUNCEMENTS = 8
-"""Announcements (/say, camera rules) waiting for their turn before new ones are refused."""
+"""Announcements (/say, camera rules) waiting for their turn before new ones are refused;
+typed requests (/ask) are capped at the same number of their own."""
 APOLOGY = "Sorry, something went wrong. Please try again."
 
 
@@ -108,10 +118,11 @@ class VoiceLoop:
         """Called with each finished turn or announcement (the service publishes them)."""
         self._stt_pool = ThreadPoolExecutor(1, thread_name_prefix="stt")
         self._spawn = spawn
-        self._turns: Queue[_Turn | _Announcement | None] = Queue()
+        self._turns: Queue[_Turn | _Announcement | _Typed | None] = Queue()
         """Unbounded, so capture never waits: what the user said always gets its turn, and
         announcements are capped on their own (MAX_WAITING_ANNOUNCEMENTS)."""
         self._waiting_announcements = 0
+        self._waiting_typed = 0
         self._ringing: set[str] = set()
         """Timers announced or waiting to be: not queued again while they are."""
         self._lock = threading.Lock()
@@ -176,6 +187,18 @@ class VoiceLoop:
         self._turns.put(_Announcement(text, spoken))
         return True
 
+    def ask(self, text: str) -> Future[TurnTimeline] | None:
+        """Answer a typed request between turns, in text only (the timeline's `reply`); None
+        when MAX_WAITING_ANNOUNCEMENTS typed requests are already waiting."""
+        with self._lock:
+            if self._waiting_typed >= MAX_WAITING_ANNOUNCEMENTS:
+                log.warning("typed request refused, %d already waiting", self._waiting_typed)
+                return None
+            self._waiting_typed += 1
+        answer: Future[TurnTimeline] = Future()
+        self._turns.put(_Typed(text, answer, self.clock()))
+        return answer
+
     def _ring_due_timers(self) -> None:
         """Queue an announcement for each timer that rang; it leaves the store once said."""
         timers = self.responder.intents.timers
@@ -196,22 +219,32 @@ class VoiceLoop:
             if isinstance(item, _Announcement):
                 with self._lock:
                     self._waiting_announcements -= 1
+            elif isinstance(item, _Typed):
+                with self._lock:
+                    self._waiting_typed -= 1
             if self._stopped.is_set():
+                if isinstance(item, _Typed):
+                    item.answer.cancel()
                 continue
             self._in_turn.set()
             try:
                 timeline = self._take(item)
                 self.timelines.append(timeline)
+                if isinstance(item, _Typed):
+                    item.answer.set_result(timeline)
                 if self.turn_done is not None:
                     self.turn_done(timeline)
             finally:
                 self._in_turn.clear()
 
-    def _take(self, item: _Turn | _Announcement) -> TurnTimeline:
-        """One turn or announcement. A stage that raises is survived: the user hears an
-        apology, the reason is logged and kept for /health, and the loop listens again."""
+    def _take(self, item: _Turn | _Announcement | _Typed) -> TurnTimeline:
+        """One turn, announcement or typed request. A stage that raises is survived: the user
+        hears an apology (a typed request gets the reason), the reason is logged and kept for
+        /health, and the loop listens again."""
         if isinstance(item, _Announcement):
             timeline = TurnTimeline(reply=item.text)
+        elif isinstance(item, _Typed):
+            timeline = TurnTimeline(speech_end_s=item.asked_s, typed=True)
         else:
             timeline = TurnTimeline(
                 speech_end_s=item.ended.at_s, endpoint_s=item.ended.endpoint_at_s
@@ -219,11 +252,16 @@ class VoiceLoop:
         try:
             if isinstance(item, _Announcement):
                 self._announce(item, timeline)
+            elif isinstance(item, _Typed):
+                self._answer_typed(item, timeline)
             else:
                 self._turn(item, timeline)
         except Exception as e:
             log.exception("the turn failed; apologising and listening again")
-            self._apologise(timeline, f"{type(e).__name__}: {e}")
+            if isinstance(item, _Typed):
+                self._failed(timeline, f"{type(e).__name__}: {e}")
+            else:
+                self._apologise(timeline, f"{type(e).__name__}: {e}")
         else:
             self.faults.last_failure = None
         return timeline
@@ -234,9 +272,23 @@ class VoiceLoop:
         if item.spoken is not None:
             item.spoken()
 
-    def _apologise(self, timeline: TurnTimeline, reason: str) -> None:
+    def _answer_typed(self, item: _Typed, timeline: TurnTimeline) -> None:
+        """The reply in text: the same intents, LLM and conversation as a spoken turn, no
+        speech (the page shows it; /say is there to have something said). Only the
+        service's stop cuts it short: a barge-in belongs to spoken replies."""
+        sentences = self.responder.reply_sentences(
+            item.text, timeline, self._stopped, self.responder.history
+        )
+        timeline.reply = " ".join(sentences)
+        log.info("typed: %r -> %r (%s)", timeline.transcript, timeline.reply, timeline.route)
+
+    def _failed(self, timeline: TurnTimeline, reason: str) -> None:
         self.faults.failed_turns += 1
         self.faults.last_failure = reason
+        timeline.end, timeline.failure = TurnEnd.FAILED, reason
+
+    def _apologise(self, timeline: TurnTimeline, reason: str) -> None:
+        self._failed(timeline, reason)
         route = timeline.route
         try:
             with self._speaking() as sink:

@@ -43,6 +43,9 @@ class TurnTimeline:
     was spoken instead."""
     speculative_stt: bool = False
     """Speech-to-text ran during the trailing silence and its result was used."""
+    typed: bool = False
+    """A typed request (the web page, POST /ask): `speech_end_s` is when it was asked, the
+    reply was shown, not spoken."""
 
     @property
     def latency_s(self) -> float | None:
