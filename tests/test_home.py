@@ -4,6 +4,7 @@ claims are ignored; camera announcements and questions go to the right room."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -61,8 +62,9 @@ def test_every_device_reaches_the_same_verdict_the_best_heard_answers():
     assert winners(near) == ["hall"]
     # equally well heard: the lowest device id, on every device alike
     assert winners([claim("b", 30), claim("a", 30.2), claim("c", 29.9)]) == ["a"]
-    # a detection barely over the threshold loses to a confident one, whatever the SNR
-    assert winners([claim("a", 45, score=0.55), claim("b", 20, score=0.9)]) == ["b"]
+    # the SNR before the wake score (which says little once over the threshold)
+    assert winners([claim("a", 45, score=0.75), claim("b", 20, score=0.99)]) == ["a"]
+    assert winners([claim("a", 30, score=0.75), claim("b", 30, score=0.99)]) == ["b"]
     # later than the window: the episode was decided without it, even if it heard better
     late = [claim("a", 20, 1000.0), claim("b", 30, 1000.05), claim("c", 50, 1000.3)]
     assert winners(late) == ["b"]
@@ -111,7 +113,9 @@ def subscribed(arbiters: list[Arbiter], broker_port: int) -> None:
     probe.disconnect()
 
 
-def test_three_devices_on_a_real_broker_agree_on_the_best_heard(broker: Broker):
+def test_three_devices_on_a_real_broker_agree_on_the_best_heard(
+    broker: Broker, caplog: pytest.LogCaptureFixture
+):
     settings = HomeSettings()
     links = [connected_link(broker.port, node) for node in ("hall", "kitchen", "office")]
     arbiters = [Arbiter(link, settings, link.node) for link in links]
@@ -127,6 +131,9 @@ def test_three_devices_on_a_real_broker_agree_on_the_best_heard(broker: Broker):
         ancient = claim("attic", 60, at=time.time() - 30, score=1.0).model_dump_json()
         for payload in (ancient, '{"device": "attic", "score": 2}', "x" * 4096):
             intruder.publish("edgeai/home/wake", payload, qos=1).wait_for_publish(2)
+        # a second device configured as "hall": an earlier wake word, not this one
+        twin = claim("hall", 50, at=time.time() - 1.5).model_dump_json()
+        intruder.publish("edgeai/home/wake", twin, qos=1).wait_for_publish(2)
         now = time.time()
         pending = [
             arbiter.claim(0.9, level, level + 55, now + offset)
@@ -137,6 +144,7 @@ def test_three_devices_on_a_real_broker_agree_on_the_best_heard(broker: Broker):
         outcomes = [p.outcome() for p in pending]
         assert outcomes == [Outcome.LOST, Outcome.WON, Outcome.LOST]
         assert [a.counts.ignored - b for a, b in zip(arbiters, before, strict=True)] == [3, 3, 3]
+        assert "another device claims wake words as 'hall' too" in caplog.text
         intruder.loop_stop()
         intruder.disconnect()
     finally:
@@ -203,7 +211,7 @@ def test_devices_hearing_one_wake_word_at_different_levels_only_the_loudest_answ
         heard[node] = np.clip(audio + noise, -32768, 32767).astype(np.int16)
 
     def play(node: str, loop) -> None:
-        results[node] = loop.run(ScheduledSource(heard[node], start_at))
+        results[node] = loop.run(ScheduledSource(heard[node], lambda: start_at))
 
     threads = [
         threading.Thread(target=play, args=(n, lp)) for n, lp in zip(nodes, loops, strict=True)
@@ -296,3 +304,43 @@ def test_rooms_announcements_play_where_they_happen_and_the_hall_answers_for_the
     finally:
         hall.stop()
         hall_link.stop(flush_s=0.1)
+
+
+def test_the_service_claims_its_wake_word_on_the_broker_and_reports_the_outcome(
+    broker: Broker, model_store, tmp_path: Path
+):
+    from edgeai.audio.sinks import NullSink
+    from edgeai.audio.sources import ArraySource
+    from edgeai.service.loops import Inputs
+    from edgeai.service.service import Service
+    from tests.test_mqtt import Listener
+    from tests.test_service import write_config
+
+    config = write_config(
+        tmp_path,
+        camera={"enabled": False},
+        mqtt={"enabled": True, "host": "127.0.0.1", "port": broker.port, "node_id": "hall"},
+        home={"room": "hall"},
+        voice={"timers_file": str(tmp_path / "timers.json"), "follow_up_s": 0.0},
+    )
+    audio = np.concatenate([silence(2.5), sample("hey_jarvis_what_time_is_it.wav"), silence(3)])
+    watcher = Listener(broker.port)
+    service = Service(
+        config,
+        Inputs(audio=lambda: ArraySource(audio, realtime=True), open_sink=lambda r: NullSink()),
+    )
+    service.start()
+    try:
+        [turn] = watcher.wait_for("edgeai/hall/turn", timeout_s=60)
+        [claimed] = watcher.payloads("edgeai/home/wake")
+        heard = WakeClaim.model_validate_json(claimed)
+        assert (heard.device, heard.room) == ("hall", "hall") and heard.snr_db > 20
+        assert json.loads(turn)["arbitration_wait_s"] is not None
+        _, health = service.health()
+        assert health["home"]["arbitration"] | {"last_ignored": None} == {
+            "won": 1, "lost": 0, "alone": 0, "ignored": 0, "last_ignored": None
+        }  # fmt: skip
+        assert b"edgeai_wake_arbitration_won_total 1.0" in service.metrics()
+    finally:
+        service.stop()
+        watcher.close()

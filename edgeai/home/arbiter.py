@@ -96,6 +96,9 @@ class Arbiter:
         """Seconds since the epoch: claims from other devices are dated by their clocks."""
         self.counts = ArbitrationCounts()
         self._claims: deque[WakeClaim] = deque(maxlen=KEPT_CLAIMS)
+        self._mine: deque[str] = deque(maxlen=KEPT_CLAIMS)
+        """Our own claims' turn ids: another device's claim under our id is a config error."""
+        self._warned_twin = False
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -116,6 +119,7 @@ class Arbiter:
             at=heard_at,
         )
         qos = self.settings.claim_qos
+        self._mine.append(mine.turn)
         if not self.link.send_now(self.settings.claim_topic, mine.model_dump_json(), qos):
             self._count(Outcome.ALONE)
             log.info("wake word: no broker to arbitrate with, answering alone")
@@ -153,6 +157,10 @@ class Arbiter:
             log.debug("wake claim on %s ignored (%s): %r", topic, found.value, payload[:80])
             return
         if found.device == self.device:
+            if found.turn not in self._mine and not self._warned_twin:
+                self._warned_twin = True
+                log.warning("another device claims wake words as %r too: give each device its "
+                            "own mqtt.node_id, or both will answer", self.device)  # fmt: skip
             return  # our own, back from the broker
         with self._lock:
             self._claims.append(found)

@@ -4,17 +4,16 @@ every device applies to the same claims to agree, without a coordinator, which o
 The rule works on the claims' own timestamps (when the wake word was heard), so each device
 reaches the same verdict from the same messages whatever its processing delay:
 - an *episode* starts with the earliest claim; claims up to `window_s` after it take part;
-- the best-heard participant answers: wake score in quarter steps (a confident detection beats
-  one barely over the threshold, but among confident ones the score says little: the hey_jarvis
-  head gave 0.92 at 0 dB and 0.99 at -3 dB on the same phrase), then signal-to-noise, then
-  speech level (both in 1 dB steps), then the lowest device id;
+- the best-heard participant answers: signal-to-noise, then speech level (both in 1 dB steps),
+  then the wake score, then the lowest device id. The score comes last because among
+  detections it says little about who heard best: the hey_jarvis head gave 0.92 at 0 dB and 0.99
+  at -3 dB on the same phrase, and 0.72-0.99 at random across the devices of `bench home`;
 - a device whose own claim came later than the window has lost: the episode was decided
-  without it, and it is the quieter one (it heard the word later).
+  without it (the others have answered or stood down already).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from enum import Enum
 
@@ -25,7 +24,6 @@ MAX_CLAIM_BYTES = 512
 SAME_WAKE_S = 1.0
 """Claims this close belong to the same spoken wake word (devices hear it within a few 80 ms
 blocks of each other); older ones are another episode."""
-SCORE_STEP = 0.25
 LEVEL_STEP_DB = 1.0
 
 
@@ -45,9 +43,9 @@ class WakeClaim(BaseModel):
     def rank(self) -> tuple[float, float, float]:
         """Higher is better heard; equal ranks fall to the device id."""
         return (
-            math.floor(self.score / SCORE_STEP + 1e-9),
             round(self.snr_db / LEVEL_STEP_DB),
             round(self.level_db / LEVEL_STEP_DB),
+            self.score,
         )
 
 

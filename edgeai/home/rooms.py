@@ -173,7 +173,8 @@ class Rooms:
                 log.warning("no device answered for the %s within %.1f s", room,
                             self.settings.ask_timeout_s)  # fmt: skip
                 return f"The {_say(room)} camera didn't answer, so I can't tell what's there."
-            return f"In the {_say(room)}: {reply[0]}"
+            answer = reply[0] if reply[0].startswith("I ") else reply[0][:1].lower() + reply[0][1:]
+            return f"In the {_say(room)}: {answer}"
         finally:
             with self._lock:
                 self._waiting.pop(question.id, None)
