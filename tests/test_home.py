@@ -30,7 +30,8 @@ from edgeai.models.catalog import Catalog
 from edgeai.service.mqtt import MqttLink
 from edgeai.store import ModelStore
 from edgeai.voice.build import VoiceModels, build_voice_loop
-from tests.conftest import TEST_MODEL_STORE, silence
+from edgeai.voice.loop import VoiceLoop
+from tests.conftest import TEST_MODEL_STORE, silence, speak
 from tests.test_mqtt import Broker, free_port
 from tests.test_service import sample
 
@@ -169,67 +170,110 @@ def test_a_device_that_cannot_reach_the_broker_answers_alone_at_once():
         link.stop(flush_s=0.1)
 
 
+class Home:
+    """Real voice loops (wake word, endpointing, speech-to-text, intents, speech), one per
+    device, each with its own timers and its own microphone recording of the same voice."""
+
+    def __init__(
+        self, port: int | None, voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+    ) -> None:
+        self.port, self.config, self.models, self.folder = (
+            port,
+            voice_config,
+            voice_models,
+            tmp_path,
+        )
+        self.catalog = Catalog.load()
+        self.profile = Profiles.load(self.catalog).get("x86-cpu")
+        self.links: list[MqttLink] = []
+        self.loops: dict[str, VoiceLoop] = {}
+        self.replies: dict[str, list[Path]] = {}
+
+    def device(self, node: str, broker: bool = True) -> VoiceLoop:
+        if broker:
+            link = connected_link(self.port, node)
+        else:  # a broker address where none answers
+            link = MqttLink(MqttSettings(enabled=True, port=free_port(), node_id=node), "x")
+            link.start()
+        self.links.append(link)
+        replies = self.replies.setdefault(node, [])
+
+        def open_sink(rate: int) -> WavSink:
+            replies.append(self.folder / f"{node}-{len(replies)}.wav")
+            return WavSink(replies[-1], rate)
+
+        voice = self.config.voice.model_copy(
+            update={"follow_up_s": 0.0, "timers_file": self.folder / f"{node}-timers.json"}
+        )
+        config = self.config.model_copy(update={"voice": voice})
+        loop = build_voice_loop(
+            config, self.profile, ModelStore(TEST_MODEL_STORE), self.catalog, self.models, open_sink
+        )
+        loop.arbiter = Arbiter(link, HomeSettings(room=node), node)
+        loop.arbiter.start()
+        self.loops[node] = loop
+        return loop
+
+    def hear(self, voice: np.ndarray, levels: dict[str, float], after_s: float) -> dict[str, list]:
+        """Every device hears `voice` at its level (dB) with noise of its own, at once; the
+        timelines of each device's turns."""
+        subscribed([loop.arbiter for loop in self.loops.values() if loop.arbiter.link.connected],
+                   self.port)  # fmt: skip
+        rng = np.random.default_rng(7)
+        start_at = time.time() + 1.0
+        results: dict[str, list] = {}
+        heard = {}
+        for node in self.loops:
+            audio = np.concatenate([silence(2.0), gain(voice, levels[node]), silence(after_s)])
+            noise = rng.normal(0, 30, len(audio)).astype(np.float32)
+            heard[node] = np.clip(audio + noise, -32768, 32767).astype(np.int16)
+
+        def play(node: str) -> None:
+            results[node] = self.loops[node].run(ScheduledSource(heard[node], lambda: start_at))
+
+        threads = [threading.Thread(target=play, args=(node,)) for node in self.loops]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        for link in self.links:
+            link.stop(flush_s=0.1)
+        return results
+
+
 def test_devices_hearing_one_wake_word_at_different_levels_only_the_loudest_answers(
     broker: Broker, voice_config: Config, voice_models: VoiceModels, tmp_path: Path
 ):
-    """Real voice loops (wake word, endpointing, speech-to-text, intents, speech), each with its
-    own microphone recording of the same request; a fourth device has no broker."""
-    catalog = Catalog.load()
-    profile = Profiles.load(catalog).get("x86-cpu")
-    store = ModelStore(TEST_MODEL_STORE)
-    phrase = sample("hey_jarvis_what_time_is_it.wav")
-    rng = np.random.default_rng(7)
+    home = Home(broker.port, voice_config, voice_models, tmp_path)
+    for node in ("hall", "kitchen", "office"):
+        home.device(node)
+    home.device("garage", broker=False)
     levels = {"hall": -9.0, "kitchen": -1.0, "office": -5.0, "garage": -3.0}
-    nodes = list(levels)
-    links = [connected_link(broker.port, node) for node in nodes[:3]]
-    links.append(
-        MqttLink(MqttSettings(enabled=True, port=free_port(), node_id="garage"), "x86-cpu")
-    )
-    links[-1].start()
-    loops, replies = [], {node: [] for node in nodes}
-    for node, link in zip(nodes, links, strict=True):
-
-        def open_sink(rate: int, node: str = node) -> WavSink:
-            replies[node].append(tmp_path / f"{node}-{len(replies[node])}.wav")
-            return WavSink(replies[node][-1], rate)
-
-        config = voice_config.model_copy(
-            update={"voice": voice_config.voice.model_copy(update={"follow_up_s": 0.0})}
-        )
-        loop = build_voice_loop(config, profile, store, catalog, voice_models, open_sink)
-        loop.arbiter = Arbiter(link, HomeSettings(room=node), node)
-        loop.arbiter.start()
-        loops.append(loop)
-    subscribed([loop.arbiter for loop in loops[:3]], broker.port)
-    start_at = time.time() + 1.0
-    results: dict[str, list] = {}
-
-    heard = {}
-    for node in nodes:  # each microphone: the same voice at its own level, its own noise
-        audio = np.concatenate([silence(2.0), gain(phrase, levels[node]), silence(2.5)])
-        noise = rng.normal(0, 30, len(audio)).astype(np.float32)
-        heard[node] = np.clip(audio + noise, -32768, 32767).astype(np.int16)
-
-    def play(node: str, loop) -> None:
-        results[node] = loop.run(ScheduledSource(heard[node], lambda: start_at))
-
-    threads = [
-        threading.Thread(target=play, args=(n, lp)) for n, lp in zip(nodes, loops, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    for link in links:
-        link.stop(flush_s=0.1)
+    results = home.hear(sample("hey_jarvis_what_time_is_it.wav"), levels, after_s=2.5)
     answered = {node: timelines for node, timelines in results.items() if timelines}
     assert sorted(answered) == ["garage", "kitchen"], {n: len(t) for n, t in results.items()}
-    assert answered["kitchen"][0].route == "time" and replies["kitchen"]
+    assert answered["kitchen"][0].route == "time" and home.replies["kitchen"]
     assert answered["garage"][0].arbitration_wait_s == 0.0  # alone: nothing to wait for
-    counts = {node: loop.arbiter.counts for node, loop in zip(nodes, loops, strict=True)}
+    counts = {node: loop.arbiter.counts for node, loop in home.loops.items()}
     assert (counts["kitchen"].won, counts["hall"].lost, counts["office"].lost) == (1, 1, 1)
     assert counts["garage"].alone == 1
-    assert replies["hall"] == [] and replies["office"] == []  # silent: not even a sound
+    assert home.replies["hall"] == [] and home.replies["office"] == []  # silent: not a sound
+
+
+def test_a_timer_rings_on_the_device_that_set_it(
+    broker: Broker, voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    home = Home(broker.port, voice_config, voice_models, tmp_path)
+    hall, kitchen = home.device("hall"), home.device("kitchen")
+    request = np.concatenate(
+        [speak("hey jarvis"), silence(0.4), speak("set a timer for two seconds")]
+    )
+    results = home.hear(request, {"hall": -2.0, "kitchen": -10.0}, after_s=5.0)
+    assert results["kitchen"] == []  # it heard the request, and the ring, but says nothing
+    set_it, rang = results["hall"]
+    assert set_it.route == "timer.set" and rang.reply == "Your timer is done."
+    assert kitchen.responder.intents.timers.active() == []
+    assert hall.responder.intents.timers.active() == []  # rang, so it left the store
 
 
 class Speaker:

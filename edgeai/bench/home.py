@@ -65,11 +65,13 @@ class ScheduledSource:
         """Gives the instant (seconds since the epoch) once it is known."""
 
     def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
+        short = -len(self.samples) % block_samples
+        samples = np.concatenate([self.samples, np.zeros(short, self.samples.dtype)])
         start = self.start_at()
-        for index, first in enumerate(range(0, len(self.samples), block_samples)):
+        for index, first in enumerate(range(0, len(samples), block_samples)):
             due = start + (index + 1) * block_samples / SAMPLE_RATE_HZ
             time.sleep(max(0.0, due - time.time()))
-            yield self.samples[first : first + block_samples]
+            yield samples[first : first + block_samples]
 
 
 def gain(audio: np.ndarray, db: float) -> np.ndarray:
