@@ -340,6 +340,13 @@ def test_rooms_announcements_play_where_they_happen_and_the_hall_answers_for_the
         anyone = grammar.match("is anyone in the garden")
         assert handle(anyone, ctx).text == "In the garden: I don't see anyone."
 
+        odd = '{"id": "ab", "intent": "camera.open_door", "sender": "kitchen_dev"}'
+        assert kitchen_link.send_now("edgeai/home/ask/hall", odd, 1)
+        deadline = time.monotonic() + 5
+        while hall.ignored == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert hall.ignored == 1 and looked == ["camera.describe"]  # not asked to look
+
         porch.stop()
         porch_link.stop(flush_s=0.1)  # its room card stays retained: asked, it cannot answer
         assert "garden camera didn't answer" in kitchen.ask("garden", "camera.describe")

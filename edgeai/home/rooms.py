@@ -14,7 +14,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -48,7 +48,7 @@ class Announcement(_Message):
 
 class Question(_Message):
     id: str = Field(pattern=r"^[a-f0-9]{1,32}$")
-    intent: str = Field(pattern=r"^camera\.[a-z]+$")
+    intent: Literal["camera.describe", "camera.count", "camera.anyone"]
     sender: str = Name
 
 
