@@ -392,6 +392,9 @@ def test_the_service_claims_its_wake_word_on_the_broker_and_reports_the_outcome(
             "won": 1, "lost": 0, "alone": 0, "ignored": 0, "last_ignored": None
         }  # fmt: skip
         assert b"edgeai_wake_arbitration_won_total 1.0" in service.metrics()
+        assert service.reload()  # the new loops claim through the home again
+        assert service.loops is not None and service.home is not None
+        assert service.loops.voice.arbiter is service.home.arbiter
     finally:
         service.stop()
         watcher.close()
