@@ -31,6 +31,7 @@ VISION_CLIP_S = 36.0
 API_SECONDS = 60.0
 EXPORT_RECIPE = "yolov8-fall"
 WYOMING_ROUNDS = 12
+HOME_EVENTS = 100
 INTENTS_TUNING = Path("benchmarks/intents/tuning.yaml")
 INTENTS_HELDOUT = Path("benchmarks/intents/heldout.yaml")
 STT_EVERY = 6
@@ -92,7 +93,7 @@ def write_results(
 @click.group("bench")
 def bench_group() -> None:
     """Benchmarks: wake word, voice turn, camera loop, the whole service, the Wyoming server,
-    a crowd of idle and slow clients (probe), exported models."""
+    a crowd of idle and slow clients (probe), several devices in one home, exported models."""
 
 
 @bench_group.command("wake")
@@ -420,6 +421,38 @@ def run_service(app: AppContext, out: Path, api_seconds: float, soak_minutes: fl
         result.as_dict(),
         result.markdown(),
         lambda path: service_behaviour(result, path),
+    )
+
+
+@bench_group.command("home")
+@out_option("home.json, home.md, home.png and each device's log")
+@click.option(
+    "--events", type=click.IntRange(1, 10_000), default=HOME_EVENTS, show_default=True,
+    help="Wake events played to all three devices, each at its own level.",
+)  # fmt: skip
+@pass_app
+def home(app: AppContext, out: Path, events: int) -> None:
+    """Three `edgeai` service processes on one mosquitto broker hear the same wake words at
+    different levels: how often exactly one answers, how often the loudest, and what the
+    arbitration adds to the turn."""
+    from tqdm import tqdm
+
+    from edgeai.audio.files import read_audio
+    from edgeai.bench.home import bench_home
+    from edgeai.bench.plots import home_arbitration
+    from edgeai.paths import bundled_data_dir
+
+    phrase = read_audio(bundled_data_dir("samples") / "hey_jarvis_what_time_is_it.wav")
+    out.mkdir(parents=True, exist_ok=True)
+    with tqdm(total=1.0, desc="home", bar_format="{l_bar}{bar}| {elapsed}") as bar:
+
+        def advance(fraction: float) -> None:
+            bar.n = min(1.0, fraction)
+            bar.refresh()
+
+        result = bench_home(app.config, phrase, events, out, progress=advance)
+    write_results(
+        out, "home", result.as_dict(), result.markdown(), lambda p: home_arbitration(result, p)
     )
 
 

@@ -29,6 +29,7 @@ from edgeai.audio.sinks import AudioSink, NullSink, SpeakerSink
 from edgeai.config import Config
 from edgeai.device.placement import Placement, place
 from edgeai.errors import AudioError, EdgeAIError
+from edgeai.home.home import Home
 from edgeai.logs import logfmt
 from edgeai.runtime.compose import compose, wyoming_stages
 from edgeai.runtime.context import AppContext
@@ -75,6 +76,8 @@ class Service:
         self.loops: Loops | None = None
         self.api: ApiServer | None = None
         self.mqtt: MqttLink | None = None
+        self.home: Home | None = None
+        """Wake arbitration and rooms, while MQTT is on."""
         self._unsubscribe_mqtt: Callable[[], None] | None = None
         self.stopping = False
         self._models = ModelCache()
@@ -93,6 +96,7 @@ class Service:
         self._start_loops(app)
         config = app.config
         self._start_links(config)
+        self._attach_home()
         self._watchdog = WatchdogFeeder(
             self.notifier, self.problems, config.service.watchdog_stall_s
         )
@@ -116,11 +120,13 @@ class Service:
         except EdgeAIError as e:  # e.g. a model the new config names is not pulled
             if previous is not None:
                 self._start_loops(previous)
+                self._attach_home()
             return self._reject_reload(str(e))
         app.use_service_log_level()
         if previous is None or (previous.config.api, previous.config.mqtt) != (new.api, new.mqtt):
             self._stop_links()
             self._start_links(new)
+        self._attach_home()
         if self._watchdog is not None:
             self._watchdog.stall_s = new.service.watchdog_stall_s
         self.notifier.notify(READY=1, STATUS="running (reloaded)")
@@ -186,6 +192,8 @@ class Service:
             }
             if not self.mqtt.connected:
                 problems.append(f"MQTT broker {self.mqtt.settings.host} not connected")
+        if self.home is not None:
+            body["home"] = self.home.health()
         if self.stopping:
             status = "stopping"
         elif loops is None:
@@ -349,7 +357,21 @@ class Service:
             self.mqtt.start()
             self.supervisor.adopt("mqtt-send", self.mqtt.thread)
 
+    def _attach_home(self) -> None:
+        """Wake arbitration and rooms over the broker, for the loops now running."""
+        if self.home is not None:
+            self.home.detach()
+            self.home = None
+        if self.mqtt is None or self.loops is None:
+            return
+        config = self.loops.config
+        self.home = Home(config.home, config.mqtt.topic_prefix, self.mqtt.node, self.mqtt)
+        self.home.attach(self.loops.assistant)
+
     def _stop_links(self) -> None:
+        if self.home is not None:
+            self.home.detach()
+            self.home = None
         self.supervisor.retire(["http-api", "mqtt-send"])
         if self.api is not None:
             self.api.stop()

@@ -17,8 +17,10 @@ from edgeai.audio.sinks import AudioSink
 from edgeai.audio.sources import AudioSource
 from edgeai.ears.listener import Listener
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES
+from edgeai.home.arbiter import Arbiter, Outcome, Pending
+from edgeai.home.loudness import HearingMeter
 from edgeai.intents.timers import Timer
-from edgeai.messages import SpeechEnded, SpeechPaused, StopWordHeard, WakeDetected
+from edgeai.messages import NoSpeech, SpeechEnded, SpeechPaused, StopWordHeard, WakeDetected
 from edgeai.voice.respond import AnyOf, Responder
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnEnd, TurnTimeline
@@ -31,6 +33,8 @@ class _Turn:
     ended: SpeechEnded
     speculative: Future[str] | None
     """Speech-to-text started during the trailing silence on this same utterance."""
+    claim: Pending | None = None
+    """This device's wake claim, when the home's devices arbitrate who answers."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,9 @@ class VoiceLoop:
         """Timers announced or waiting to be: not queued again while they are."""
         self._lock = threading.Lock()
         self.faults = VoiceFaults()
+        self.arbiter: Arbiter | None = None
+        """Set (by the service) when the devices of a home agree which one answers a wake."""
+        self.meter = HearingMeter()
 
     def run(self, source: AudioSource) -> list[TurnTimeline]:
         """Listen to `source` until it ends; returns the timeline of every turn taken."""
@@ -140,8 +147,11 @@ class VoiceLoop:
 
         self._spawn("turns", take_turns)
         speculative: tuple[float, Future[str]] | None = None
+        claim: Pending | None = None
         for index, block in enumerate(source.blocks(BLOCK_SAMPLES)):
+            arrived = time.time()
             events = self.listener.push(block)
+            self.meter.push(block, arrived, self.listener.now_s)
             self.clock.tick(self.listener.now_s)
             if index % TIMER_CHECK_BLOCKS == 0:
                 self._ring_due_timers()
@@ -149,6 +159,12 @@ class VoiceLoop:
                 if isinstance(event, WakeDetected | StopWordHeard) and self.speaking.is_set():
                     log.info("barge-in: %s while speaking", event.name)
                     self.cancel.set()
+                if isinstance(event, WakeDetected):
+                    claim = self._claim(event)
+                elif isinstance(event, NoSpeech):
+                    claim = None
+                elif isinstance(event, SpeechPaused) and _lost(claim):
+                    pass  # another device answers: no speech-to-text here
                 elif isinstance(event, SpeechPaused):
                     speculative = (
                         event.at_s,
@@ -156,8 +172,9 @@ class VoiceLoop:
                     )
                 elif isinstance(event, SpeechEnded):
                     same = speculative is not None and abs(speculative[0] - event.at_s) < 1e-6
-                    self._turns.put(_Turn(event, speculative[1] if same and speculative else None))
-                    speculative = None
+                    spec = speculative[1] if same and speculative else None
+                    self._turns.put(_Turn(event, spec, claim))
+                    speculative, claim = None, None
         self._turns.put(None)
         worker_done.wait()
         self._stt_pool.shutdown()
@@ -168,6 +185,14 @@ class VoiceLoop:
         source ends (the service ends the source too)."""
         self._stopped.set()
         self.cancel.set()
+
+    def _claim(self, wake: WakeDetected) -> Pending | None:
+        """Claim the wake word on the broker (when arbitrating): the verdict is due while the
+        request is still being spoken."""
+        if self.arbiter is None:
+            return None
+        level_db, snr_db = self.meter.wake_level()
+        return self.arbiter.claim(wake.score, level_db, snr_db, self.meter.heard_at(wake.at_s))
 
     def busy(self) -> bool:
         """True from the wake word until the reply is spoken: other loops (the camera) slow
@@ -226,6 +251,9 @@ class VoiceLoop:
                 if isinstance(item, _Typed):
                     item.answer.cancel()
                 continue
+            if isinstance(item, _Turn) and _lost(item.claim, wait=True):
+                log.info("another device heard the wake word better and answers")
+                continue
             self._in_turn.set()
             try:
                 timeline = self._take(item)
@@ -249,6 +277,8 @@ class VoiceLoop:
             timeline = TurnTimeline(
                 speech_end_s=item.ended.at_s, endpoint_s=item.ended.endpoint_at_s
             )
+            if item.claim is not None:
+                timeline.arbitration_wait_s = item.claim.waited_s
         try:
             if isinstance(item, _Announcement):
                 self._announce(item, timeline)
@@ -330,6 +360,13 @@ class VoiceLoop:
         if timeline.end is TurnEnd.ANSWERED and timeline.route != "not understood":
             self.listener.follow_up(self.follow_up_s)
         log.info("turn: %r -> %r (%s)", timeline.transcript, timeline.reply, timeline.route)
+
+
+def _lost(claim: Pending | None, wait: bool = False) -> bool:
+    """Another device of the home answers this wake word (`wait`: for the verdict)."""
+    if claim is None:
+        return False
+    return (claim.outcome() if wait else claim.settled()) is Outcome.LOST
 
 
 def without_wake_phrase(transcript: str, wake_words: list[str]) -> str:
