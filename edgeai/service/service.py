@@ -166,6 +166,8 @@ class Service:
             body["placement"] = [p.as_dict() for p in self.placements]
             body["microphone"] = loops.microphone_state()
             body["camera"] = loops.camera_state()
+            if loops.voice.responder.home is not None:
+                body["home_assistant"] = loops.voice.responder.home.state()
             if loops.wyoming is not None:
                 body["wyoming"] = {"port": loops.wyoming.port} | asdict(loops.wyoming.counts)
             for name, state in (("microphone", body["microphone"]), ("camera", body["camera"])):
@@ -376,6 +378,9 @@ def _degradations(loops: Loops) -> list[str]:
     timers_problem = loops.voice.responder.intents.timers.save_problem
     if timers_problem is not None:
         found.append(timers_problem)
+    home = loops.voice.responder.home
+    if home is not None and home.circuit.last_failure is not None:
+        found.append(f"Home Assistant at {home.settings.url}: {home.circuit.last_failure}")
     store = loops.camera_loop.store if loops.camera_loop is not None else None
     if store is not None and store.failed_writes:
         found.append(f"{store.failed_writes} camera events could not be stored in {store.folder}")

@@ -1,0 +1,219 @@
+"""Device control through a real Home Assistant core (2024.3.3, in its own venv made by
+scripts/home-assistant-venv.sh), started by these tests with a template light "Kitchen
+Lights" with a dimmer: edgeai's responder routes the request there, Home Assistant switches
+the entity, its reply is spoken by the real Piper voice, and the real LLM is never asked."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from edgeai.audio.sinks import WavSink
+from edgeai.config import Config, HomeAssistantSettings
+from edgeai.intents.handlers import IntentContext
+from edgeai.intents.timers import TimerStore
+from edgeai.voice.build import VoiceModels
+from edgeai.voice.home_assistant import REFUSED_TOKEN, UNREACHABLE, HomeAssistant, Outcome
+from edgeai.voice.honesty import claims_unseen
+from edgeai.voice.respond import Responder
+from edgeai.voice.timeline import TurnTimeline
+from tests.test_mqtt import free_port
+
+REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent / "home_assistant"
+KITCHEN = "light.kitchen_lights"
+
+
+class HomeAssistantCore:
+    """`hass` on a loopback port with the test home, a user, and a long-lived access token."""
+
+    def __init__(self, folder: Path) -> None:
+        self.python = subprocess.run(
+            [str(REPO / "scripts" / "home-assistant-venv.sh")],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()  # fmt: skip
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.config = folder / "config"
+        self.config.mkdir()
+        template = (HERE / "configuration.yaml").read_text()
+        (self.config / "configuration.yaml").write_text(template.replace("{port}", str(self.port)))
+        password = secrets.token_urlsafe(16)
+        self._hass("--script", "auth", "-c", str(self.config), "add", "edgeai", password)
+        self.log = folder / "home-assistant.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+        self.token = subprocess.run(
+            [self.python, str(HERE / "long_lived_token.py"), self.url, "edgeai", password],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()  # fmt: skip
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [self.python, "-m", "homeassistant", "-c", str(self.config), "--skip-pip"],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Home Assistant exited: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/api/", timeout=2).status_code == 401:
+                    return  # up, and asking for a token
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"Home Assistant did not start: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+            self.process = None
+
+    def state(self, entity_id: str) -> dict[str, object]:
+        response = httpx.get(
+            f"{self.url}/api/states/{entity_id}",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def settings(self, **changes: object) -> HomeAssistantSettings:
+        return HomeAssistantSettings.model_validate(
+            {"url": self.url, "token": self.token, "timeout_s": 10.0} | changes
+        )
+
+    def _hass(self, *args: str) -> None:
+        subprocess.run([self.python, "-m", "homeassistant", *args], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def core(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HomeAssistantCore]:
+    core = HomeAssistantCore(tmp_path_factory.mktemp("home-assistant"))
+    yield core
+    core.stop()
+
+
+def responder(voice_models: VoiceModels, tmp_path: Path, home: HomeAssistant) -> Responder:
+    started = time.monotonic()
+    intents = IntentContext(timers=TimerStore(tmp_path / "timers.json"))
+    clock = lambda: time.monotonic() - started  # noqa: E731
+    return Responder(voice_models.tts, voice_models.llm, intents, clock, 2, None, home)
+
+
+def say(responder: Responder, text: str, tmp_path: Path) -> TurnTimeline:
+    timeline = TurnTimeline(speech_end_s=0.0)
+    sink = WavSink(tmp_path / "reply.wav", responder.tts.sample_rate_hz)
+    responder.respond(text, sink, timeline, threading.Event())
+    sink.close()
+    return timeline
+
+
+def test_the_kitchen_lights_switch_and_dim_through_home_assistant(
+    core: HomeAssistantCore, voice_models: VoiceModels, tmp_path: Path
+):
+    turns = responder(voice_models, tmp_path, HomeAssistant(core.settings()))
+    assert core.state(KITCHEN)["state"] == "off"
+
+    on = say(turns, "Turn on the kitchen lights.", tmp_path)
+    assert core.state(KITCHEN)["state"] == "on"
+    assert (on.route, on.reply) == ("home assistant done", "Turned on the light")
+    assert on.first_audio_s is not None  # Home Assistant's words, spoken here
+    assert on.first_token_s is None  # the LLM was not asked
+
+    dim = say(turns, "Set the kitchen lights to 40%.", tmp_path)
+    light = core.state(KITCHEN)
+    assert dim.route == "home assistant done" and dim.first_token_s is None
+    assert light["state"] == "on"
+    assert light["attributes"]["brightness"] == round(255 * 0.4)  # type: ignore[index]
+
+    off = say(turns, "Turn off the kitchen lights.", tmp_path)
+    assert core.state(KITCHEN)["state"] == "off"
+    assert (off.route, off.reply) == ("home assistant done", "Turned off the light")
+
+
+def test_what_home_assistant_does_not_understand_goes_to_the_llm(
+    core: HomeAssistantCore, voice_models: VoiceModels, tmp_path: Path
+):
+    turns = responder(voice_models, tmp_path, HomeAssistant(core.settings()))
+    chat = say(turns, "Why is the sky blue?", tmp_path)
+    assert chat.route == "llm" and chat.first_token_s is not None and chat.reply
+
+
+def test_a_device_home_assistant_does_not_have_is_never_claimed(
+    core: HomeAssistantCore, voice_models: VoiceModels, tmp_path: Path
+):
+    """No garage lights in the test home: Home Assistant says so, and nothing else answers."""
+    turns = responder(voice_models, tmp_path, HomeAssistant(core.settings()))
+    before = core.state(KITCHEN)["state"]
+    garage = say(turns, "Turn on the garage lights.", tmp_path)
+    assert garage.route == "home assistant no target" and garage.first_token_s is None
+    assert garage.reply.startswith("Sorry, I am not aware of any device called garage lights")
+    assert core.state(KITCHEN)["state"] == before
+
+
+def test_chit_chat_home_assistant_reads_as_a_device_goes_to_the_llm_which_claims_nothing(
+    core: HomeAssistantCore, voice_models: VoiceModels, tmp_path: Path
+):
+    """Home Assistant reads "tell me a fun fact about cats" as a device name it does not know:
+    the LLM answers, and a claimed action would be replaced by Home Assistant's reply."""
+    turns = responder(voice_models, tmp_path, HomeAssistant(core.settings()))
+    fact = say(turns, "Tell me a fun fact about cats.", tmp_path)
+    assert fact.route == "llm" and fact.first_token_s is not None and fact.reply
+    assert not claims_unseen(fact.reply)
+
+
+def test_a_refused_token_is_said_and_not_handed_to_the_llm(
+    core: HomeAssistantCore, voice_models: VoiceModels, tmp_path: Path
+):
+    home = HomeAssistant(core.settings(token="not-a-token"))
+    assert not home.check()
+    turn = say(responder(voice_models, tmp_path, home), "Turn on the kitchen lights.", tmp_path)
+    assert (turn.route, turn.reply) == ("home assistant unreachable", REFUSED_TOKEN)
+    assert turn.first_token_s is None
+    assert core.state(KITCHEN)["state"] == "off"
+    assert "token was refused" in str(home.state()["last_failure"])
+    assert "not-a-token" not in str(home.state())
+
+
+def test_a_stopped_home_assistant_is_said_once_per_request_and_never_pretended(
+    core: HomeAssistantCore, voice_models: VoiceModels, tmp_path: Path
+):
+    """With Home Assistant down the user hears that it cannot be reached, the LLM is not
+    asked, and the circuit spares later turns the wait; once it is back, requests go through."""
+    home = HomeAssistant(core.settings(timeout_s=2.0, retry_after_s=3600))
+    turns = responder(voice_models, tmp_path, home)
+    core.stop()
+    try:
+        first = say(turns, "Turn on the kitchen lights.", tmp_path)
+        assert (first.route, first.reply) == ("home assistant unreachable", UNREACHABLE)
+        assert first.first_token_s is None
+        second = say(turns, "Turn on the kitchen lights.", tmp_path)
+        assert (second.route, second.reply) == ("home assistant unreachable", UNREACHABLE)
+        assert home.circuit.failures == 1  # the second request did not try (and wait) again
+        state = home.state()
+        assert state["reachable"] is False and state["last_failure"]
+    finally:
+        core.start()
+    back = HomeAssistant(core.settings())
+    assert back.ask("turn on the kitchen lights").outcome is Outcome.DONE
+    assert core.state(KITCHEN)["state"] == "on"
+    assert back.ask("turn off the kitchen lights").outcome is Outcome.DONE
+
+
+def test_the_home_assistant_token_is_a_secret():
+    config = Config.model_validate(
+        {"home_assistant": {"url": "http://homeassistant.local:8123", "token": "abc.def"}}
+    )
+    assert config.secrets_set() == ["home_assistant.token"]
+    assert "abc.def" not in repr(config)
