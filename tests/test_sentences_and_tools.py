@@ -108,6 +108,7 @@ def test_long_sentences_reach_text_to_speech_in_pieces_split_where_a_speaker_wou
         "The living room lights have been dimmed to 40%.",
         "The garage door is closing.",
         "Okay, done!",
+        "I'm going to turn the heating up a bit.",  # SmolLM2 in `edgeai bench home-assistant`
     ],
 )
 def test_a_claimed_action_or_camera_fact_is_caught(made_up: str):

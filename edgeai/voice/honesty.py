@@ -36,7 +36,8 @@ _TAIL = r"(?:\s+(?:to|at)\s+\S+(?:\s+(?:percent|degrees))?)?(?:\s+(?:now|for you
 _NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few)"
 _CLAIMS = [
     # actions: "I've turned on", "I have set", "switched off", "is now locked"
-    r"\b(?:i|i've|i have|i'll|i will|i just|done,? i)\s+(?:\w+\s+)?(?:turned|switched|set|"
+    r"\b(?:i|i've|i have|i'll|i will|i just|done,? i|i'm going to|i am going to|i'm gonna|"
+    r"let me)\s+(?:\w+\s+)?(?:turned|switched|set|"
     r"locked|unlocked|opened|closed|started|stopped|dimmed|muted|adjusted|raised|lowered|"
     r"cancell?ed|turn|switch|lock|unlock|dim)\b",
     r"\b(?:turned|switched)\s+(?:\w+\s+){0,3}(?:on|off)\b",
