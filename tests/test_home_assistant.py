@@ -1,22 +1,22 @@
-"""Device control through a real Home Assistant core (2024.3.3, in its own venv made by
-scripts/home-assistant-venv.sh), started by these tests with a template light "Kitchen
-Lights" with a dimmer: edgeai's responder routes the request there, Home Assistant switches
-the entity, its reply is spoken by the real Piper voice, and the real LLM is never asked."""
+"""Device control through a real Home Assistant core (2024.3.3 in its own venv, started by
+edgeai.bench.home_assistant_core) with a dimmable template light "Kitchen Lights": edgeai's
+responder routes the request there, Home Assistant switches the entity, its reply is spoken
+by the real Piper voice, and the real LLM is never asked."""
 
 from __future__ import annotations
 
-import secrets
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from edgeai.audio.sinks import WavSink
-from edgeai.config import Config, HomeAssistantSettings
+from edgeai.bench.home_assistant_core import HomeAssistantCore
+from edgeai.config import Config
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
 from edgeai.voice.build import VoiceModels
@@ -24,77 +24,8 @@ from edgeai.voice.home_assistant import REFUSED_TOKEN, UNREACHABLE, HomeAssistan
 from edgeai.voice.honesty import claims_unseen
 from edgeai.voice.respond import Responder
 from edgeai.voice.timeline import TurnTimeline
-from tests.test_mqtt import free_port
 
-REPO = Path(__file__).resolve().parent.parent
-HERE = Path(__file__).resolve().parent / "home_assistant"
 KITCHEN = "light.kitchen_lights"
-
-
-class HomeAssistantCore:
-    """`hass` on a loopback port with the test home, a user, and a long-lived access token."""
-
-    def __init__(self, folder: Path) -> None:
-        self.python = subprocess.run(
-            [str(REPO / "scripts" / "home-assistant-venv.sh")],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip()  # fmt: skip
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.config = folder / "config"
-        self.config.mkdir()
-        template = (HERE / "configuration.yaml").read_text()
-        (self.config / "configuration.yaml").write_text(template.replace("{port}", str(self.port)))
-        password = secrets.token_urlsafe(16)
-        self._hass("--script", "auth", "-c", str(self.config), "add", "edgeai", password)
-        self.log = folder / "home-assistant.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.start()
-        self.token = subprocess.run(
-            [self.python, str(HERE / "long_lived_token.py"), self.url, "edgeai", password],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip()  # fmt: skip
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [self.python, "-m", "homeassistant", "-c", str(self.config), "--skip-pip"],
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Home Assistant exited: {self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/api/", timeout=2).status_code == 401:
-                    return  # up, and asking for a token
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"Home Assistant did not start: {self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=60)
-            self.process = None
-
-    def state(self, entity_id: str) -> dict[str, object]:
-        response = httpx.get(
-            f"{self.url}/api/states/{entity_id}",
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=10,
-        )
-        response.raise_for_status()
-        return dict(response.json())
-
-    def settings(self, **changes: object) -> HomeAssistantSettings:
-        return HomeAssistantSettings.model_validate(
-            {"url": self.url, "token": self.token, "timeout_s": 10.0} | changes
-        )
-
-    def _hass(self, *args: str) -> None:
-        subprocess.run([self.python, "-m", "homeassistant", *args], check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +53,7 @@ def say(responder: Responder, text: str, tmp_path: Path) -> TurnTimeline:
 def test_the_kitchen_lights_switch_and_dim_through_home_assistant(
     core: HomeAssistantCore, voice_models: VoiceModels, tmp_path: Path
 ):
-    turns = responder(voice_models, tmp_path, HomeAssistant(core.settings()))
+    turns = responder(voice_models, tmp_path, HomeAssistant(core.settings(timeout_s=10.0)))
     assert core.state(KITCHEN)["state"] == "off"
 
     on = say(turns, "Turn on the kitchen lights.", tmp_path)
@@ -141,11 +72,17 @@ def test_the_kitchen_lights_switch_and_dim_through_home_assistant(
     assert core.state(KITCHEN)["state"] == "off"
     assert (off.route, off.reply) == ("home assistant done", "Turned off the light")
 
+    alias = say(turns, "Turn on the kitchen light.", tmp_path)  # the alias a user gave it
+    assert alias.route == "home assistant done" and core.state(KITCHEN)["state"] == "on"
+    assert turns.home is not None and turns.home.ask("Turn off the kitchen lights.").outcome is (
+        Outcome.DONE
+    )
+
 
 def test_what_home_assistant_does_not_understand_goes_to_the_llm(
     core: HomeAssistantCore, voice_models: VoiceModels, tmp_path: Path
 ):
-    turns = responder(voice_models, tmp_path, HomeAssistant(core.settings()))
+    turns = responder(voice_models, tmp_path, HomeAssistant(core.settings(timeout_s=10.0)))
     chat = say(turns, "Why is the sky blue?", tmp_path)
     assert chat.route == "llm" and chat.first_token_s is not None and chat.reply
 
@@ -154,7 +91,7 @@ def test_a_device_home_assistant_does_not_have_is_never_claimed(
     core: HomeAssistantCore, voice_models: VoiceModels, tmp_path: Path
 ):
     """No garage lights in the test home: Home Assistant says so, and nothing else answers."""
-    turns = responder(voice_models, tmp_path, HomeAssistant(core.settings()))
+    turns = responder(voice_models, tmp_path, HomeAssistant(core.settings(timeout_s=10.0)))
     before = core.state(KITCHEN)["state"]
     garage = say(turns, "Turn on the garage lights.", tmp_path)
     assert garage.route == "home assistant no target" and garage.first_token_s is None
@@ -167,7 +104,7 @@ def test_chit_chat_home_assistant_reads_as_a_device_goes_to_the_llm_which_claims
 ):
     """Home Assistant reads "tell me a fun fact about cats" as a device name it does not know:
     the LLM answers, and a claimed action would be replaced by Home Assistant's reply."""
-    turns = responder(voice_models, tmp_path, HomeAssistant(core.settings()))
+    turns = responder(voice_models, tmp_path, HomeAssistant(core.settings(timeout_s=10.0)))
     fact = say(turns, "Tell me a fun fact about cats.", tmp_path)
     assert fact.route == "llm" and fact.first_token_s is not None and fact.reply
     assert not claims_unseen(fact.reply)
@@ -205,7 +142,7 @@ def test_a_stopped_home_assistant_is_said_once_per_request_and_never_pretended(
         assert state["reachable"] is False and state["last_failure"]
     finally:
         core.start()
-    back = HomeAssistant(core.settings())
+    back = HomeAssistant(core.settings(timeout_s=10.0))
     assert back.ask("turn on the kitchen lights").outcome is Outcome.DONE
     assert core.state(KITCHEN)["state"] == "on"
     assert back.ask("turn off the kitchen lights").outcome is Outcome.DONE
@@ -217,3 +154,39 @@ def test_the_home_assistant_token_is_a_secret():
     )
     assert config.secrets_set() == ["home_assistant.token"]
     assert "abc.def" not in repr(config)
+
+
+def test_an_unreachable_home_assistant_shows_in_health(model_store, tmp_path: Path):
+    """The service checks Home Assistant at start; one that does not answer is a problem /health
+    names (degraded, not failed: the rest of the assistant works)."""
+    from edgeai.audio.sinks import NullSink
+    from edgeai.audio.sources import ArraySource
+    from edgeai.bench.home_assistant_core import free_port
+    from edgeai.service.loops import Inputs
+    from edgeai.service.service import Service
+    from tests.test_service import write_config
+
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    config = write_config(
+        tmp_path,
+        camera={"enabled": False},
+        api={"port": 0},
+        home_assistant={"url": url, "token": "a-secret-token", "timeout_s": 1.0},
+    )
+    silence = np.zeros(16000 * 30, np.int16)
+    inputs = Inputs(
+        audio=lambda: ArraySource(silence, realtime=True), open_sink=lambda rate: NullSink()
+    )
+    service = Service(config, inputs)
+    service.start()
+    try:
+        assert service.api is not None
+        response = httpx.get(f"http://127.0.0.1:{service.api.port}/health")
+        health = response.json()
+    finally:
+        service.stop()
+    assert response.status_code == 200 and health["status"] == "degraded"
+    assert health["home_assistant"]["url"] == url
+    assert health["home_assistant"]["reachable"] is False
+    assert any(problem.startswith(f"Home Assistant at {url}") for problem in health["problems"])
+    assert "a-secret-token" not in response.text

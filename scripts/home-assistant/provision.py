@@ -1,9 +1,10 @@
 """Run by Home Assistant's own Python (aiohttp is there): log in as a user made by
 `hass --script auth add`, as the login page would (login flow, then the authorization code for
-tokens), and ask the websocket API for a long-lived access token, as a user does on their
-profile page. Prints the token.
+tokens), ask the websocket API for a long-lived access token, as a user does on their profile
+page, and give the kitchen light the alias "Kitchen Light", as a user does in its settings
+(Home Assistant matches names and aliases literally). Prints the token.
 
-usage: python long_lived_token.py URL USERNAME PASSWORD"""
+usage: python provision.py URL USERNAME PASSWORD"""
 
 import asyncio
 import sys
@@ -53,10 +54,24 @@ async def main(url: str, username: str, password: str) -> str:
                     "lifespan": 1,
                 }
             )
-            reply = await ws.receive_json()
-            if not reply.get("success"):
-                raise SystemExit(f"no long-lived token: {reply}")
-            return str(reply["result"])
+            token = await _result(ws)
+            await ws.send_json(
+                {
+                    "id": 2,
+                    "type": "config/entity_registry/update",
+                    "entity_id": "light.kitchen_lights",
+                    "aliases": ["Kitchen Light"],
+                }
+            )
+            await _result(ws)
+            return str(token)
+
+
+async def _result(ws):
+    reply = await ws.receive_json()
+    if not reply.get("success"):
+        raise SystemExit(f"websocket request failed: {reply}")
+    return reply["result"]
 
 
 async def _json(request):
