@@ -6,6 +6,7 @@ really changed; then the LLM's honesty on device requests without Home Assistant
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -15,6 +16,7 @@ from edgeai.audio.sources import ArraySource
 from edgeai.bench.home_assistant_core import HomeAssistantCore
 from edgeai.bench.voice import VOICES, make_clip
 from edgeai.synthetic.speech import Synthesizer, Voice
+from edgeai.voice.home_assistant import HomeAssistant, Outcome
 from edgeai.voice.honesty import claims_unseen
 from edgeai.voice.loop import VoiceLoop
 from edgeai.voice.respond import Responder
@@ -60,6 +62,8 @@ class DeviceClip:
     route: str
     reply: str
     latency_s: float | None
+    stt_done_s: float | None
+    """End of speech to the transcript (the rest of the latency: routing and the first audio)."""
     state_ok: bool | None
     """The entity changed as asked (None for local intents)."""
 
@@ -109,10 +113,24 @@ def bench_device_control(
                     timeline.route,
                     timeline.reply,
                     timeline.latency_s,
+                    _since_speech_end(timeline.stt_done_s, timeline),
                     state_ok,
                 )
             )
     return results
+
+
+def round_trips(home: HomeAssistant, rounds: int = 20) -> list[float]:
+    """Seconds per conversation request on loopback, the light switched on and off in turn:
+    Home Assistant's share of a turn."""
+    took = []
+    for n in range(rounds):
+        started = time.monotonic()
+        answer = home.ask(f"turn {'on' if n % 2 == 0 else 'off'} the kitchen lights")
+        took.append(time.monotonic() - started)
+        if answer.outcome is not Outcome.DONE:
+            raise RuntimeError(f"Home Assistant did not switch the light: {answer}")
+    return took
 
 
 def bench_honesty(
@@ -134,6 +152,12 @@ def bench_honesty(
     return results
 
 
+def _since_speech_end(moment: float | None, timeline: TurnTimeline) -> float | None:
+    if moment is None or timeline.speech_end_s is None:
+        return None
+    return moment - timeline.speech_end_s
+
+
 def _light_is(core: HomeAssistantCore, state: str, level: int | None) -> bool:
     light = core.state(KITCHEN)
     attributes = light["attributes"]
@@ -141,7 +165,9 @@ def _light_is(core: HomeAssistantCore, state: str, level: int | None) -> bool:
     return light["state"] == state and (level is None or attributes.get("brightness") == level)
 
 
-def summary(clips: list[DeviceClip], honesty: list[HonestyResult]) -> dict[str, object]:
+def summary(
+    clips: list[DeviceClip], trips: list[float], honesty: list[HonestyResult]
+) -> dict[str, object]:
     def p(values: list[float], q: float) -> float:
         return float(np.percentile(values, q)) if values else float("nan")
 
@@ -149,11 +175,14 @@ def summary(clips: list[DeviceClip], honesty: list[HonestyResult]) -> dict[str, 
     for kind in ("home assistant", "intent"):
         chosen = [c for c in clips if c.kind == kind]
         latencies = [c.latency_s for c in chosen if c.latency_s is not None]
+        stt = [c.stt_done_s for c in chosen if c.stt_done_s is not None]
         out[kind] = {
             "clips": len(chosen),
             "latency_p50_s": p(latencies, 50),
             "latency_p95_s": p(latencies, 95),
+            "stt_done_p50_s": p(stt, 50),
         }
+    out["round_trip"] = {"requests": len(trips), "p50_s": p(trips, 50), "p95_s": p(trips, 95)}
     device = [c for c in clips if c.kind == "home assistant"]
     out["routed_to_home_assistant"] = sum(c.route.startswith("home assistant") for c in device)
     out["entity_changed_as_asked"] = sum(bool(c.state_ok) for c in device)
@@ -167,8 +196,14 @@ def summary(clips: list[DeviceClip], honesty: list[HonestyResult]) -> dict[str, 
     return out
 
 
-def as_rows(clips: list[DeviceClip], honesty: list[HonestyResult]) -> dict[str, object]:
-    return {"clips": [asdict(c) for c in clips], "honesty": [asdict(h) for h in honesty]}
+def as_rows(
+    clips: list[DeviceClip], trips: list[float], honesty: list[HonestyResult]
+) -> dict[str, object]:
+    return {
+        "clips": [asdict(c) for c in clips],
+        "round_trips_s": trips,
+        "honesty": [asdict(h) for h in honesty],
+    }
 
 
 def markdown(
@@ -181,17 +216,20 @@ def markdown(
         name = "Home Assistant (loopback)" if kind == "home assistant" else "local intents"
         rows.append(
             f"| {name} | {row['clips']} | {row['latency_p50_s'] * 1000:.0f} ms "
-            f"| {row['latency_p95_s'] * 1000:.0f} ms |"
+            f"| {row['latency_p95_s'] * 1000:.0f} ms | {row['stt_done_p50_s'] * 1000:.0f} ms |"
         )
-    device = totals["home assistant"]
-    honest = totals["honesty"]
-    assert isinstance(device, dict) and isinstance(honest, dict)
+    device, honest, trip = totals["home assistant"], totals["honesty"], totals["round_trip"]
+    assert isinstance(device, dict) and isinstance(honest, dict) and isinstance(trip, dict)
     lines = [
         "### Device control through Home Assistant: end of speech to first reply audio",
         "",
-        "| requests | clips | p50 | p95 |",
-        "| --- | --- | --- | --- |",
+        "| requests | clips | p50 | p95 | transcript ready, p50 |",
+        "| --- | --- | --- | --- | --- |",
         *rows,
+        "",
+        f"Home Assistant's share: a conversation request on loopback takes "
+        f"{trip['p50_s'] * 1000:.0f} ms p50, {trip['p95_s'] * 1000:.0f} ms p95 "
+        f"({trip['requests']} requests switching the light).",
         "",
         f"Routed to Home Assistant: {totals['routed_to_home_assistant']}/{device['clips']}; "
         f"the light changed as asked: {totals['entity_changed_as_asked']}/{device['clips']}.",

@@ -237,8 +237,9 @@ def home_assistant(app: AppContext, out: Path) -> None:
     Starts Home Assistant 2024.3.3 (scripts/home-assistant-venv.sh: a repository checkout) with
     a dimmable "Kitchen Lights"; 5 requests to it and 2 local intents x 3 voices, each after
     "hey jarvis" in real time, through the whole voice loop: end of speech to first reply audio,
-    and whether the light changed as asked. Then 12 device requests past the local grammar to
-    the LLM without Home Assistant: how many replies claim an action.
+    and whether the light changed as asked; 20 conversation requests alone (Home Assistant's
+    share). Then 12 device requests past the local grammar to the LLM without Home Assistant:
+    how many replies claim an action.
     """
     import tempfile
 
@@ -278,14 +279,15 @@ def home_assistant(app: AppContext, out: Path) -> None:
             total = (len(bench.DEVICE_REQUESTS) + len(bench.INTENT_REQUESTS)) * len(VOICES)
             with tqdm(total=total, desc="device turns", unit="clip", disable=None) as bar:
                 clips = bench.bench_device_control(core, make_loop, synth, lambda _: bar.update())
+            trips = bench.round_trips(HomeAssistant(settings))
         finally:
             core.stop()
     without_home = app.with_config(config.model_copy(update={"home_assistant": None}))
     responder = responder_for(without_home, models, lambda: 0.0)
     honesty = bench.bench_honesty(responder, lambda _: None)
-    totals = bench.summary(clips, honesty)
+    totals = bench.summary(clips, trips, honesty)
     markdown = bench.markdown(clips, honesty, totals)
-    data = {"summary": totals} | bench.as_rows(clips, honesty)
+    data = {"summary": totals} | bench.as_rows(clips, trips, honesty)
     (out / "home-assistant.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
     (out / "home-assistant.md").write_text(markdown)
     click.echo(markdown)
