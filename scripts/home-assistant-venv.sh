@@ -11,7 +11,8 @@ set -euo pipefail
 version=2024.3.3
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${EDGEAI_HA_VENV:-$root/.cache/home-assistant/venv-$version}
-python=${PYTHON:-python3.11}
+# 2024.3 runs on Python 3.11 and 3.12
+python=${PYTHON:-$(command -v python3.11 || command -v python3.12 || command -v python3)}
 if [ ! -f "$venv/.installed" ]; then
     rm -rf "$venv"
     mkdir -p "$(dirname "$venv")"

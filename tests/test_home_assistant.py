@@ -14,9 +14,10 @@ import httpx
 import numpy as np
 import pytest
 
-from edgeai.audio.sinks import WavSink
+from edgeai.audio.sinks import NullSink, WavSink
 from edgeai.bench.home_assistant_core import HomeAssistantCore
 from edgeai.config import Config
+from edgeai.doctor import Level, _home_assistant
 from edgeai.intents.handlers import IntentContext
 from edgeai.intents.timers import TimerStore
 from edgeai.voice.build import VoiceModels
@@ -115,6 +116,9 @@ def test_a_refused_token_is_said_and_not_handed_to_the_llm(
 ):
     home = HomeAssistant(core.settings(token="not-a-token"))
     assert not home.check()
+    doctor = _home_assistant(Config(home_assistant=core.settings(token="not-a-token")))[0]
+    assert doctor.level is Level.WARN and "token was refused" in doctor.detail
+    assert _home_assistant(Config(home_assistant=core.settings()))[0].level is Level.OK
     turn = say(responder(voice_models, tmp_path, home), "Turn on the kitchen lights.", tmp_path)
     assert (turn.route, turn.reply) == ("home assistant unreachable", REFUSED_TOKEN)
     assert turn.first_token_s is None
@@ -159,7 +163,6 @@ def test_the_home_assistant_token_is_a_secret():
 def test_an_unreachable_home_assistant_shows_in_health(model_store, tmp_path: Path):
     """The service checks Home Assistant at start; one that does not answer is a problem /health
     names (degraded, not failed: the rest of the assistant works)."""
-    from edgeai.audio.sinks import NullSink
     from edgeai.audio.sources import ArraySource
     from edgeai.bench.home_assistant_core import free_port
     from edgeai.service.loops import Inputs
@@ -190,3 +193,46 @@ def test_an_unreachable_home_assistant_shows_in_health(model_store, tmp_path: Pa
     assert health["home_assistant"]["reachable"] is False
     assert any(problem.startswith(f"Home Assistant at {url}") for problem in health["problems"])
     assert "a-secret-token" not in response.text
+
+
+def test_bench_home_assistant_smoke_run(
+    core: HomeAssistantCore, voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    from edgeai.bench import home_assistant as bench
+    from edgeai.bench.voice import VOICES
+    from edgeai.device.profiles import Profiles
+    from edgeai.models.catalog import Catalog
+    from edgeai.store import ModelStore
+    from edgeai.synthetic.speech import Synthesizer
+    from edgeai.voice.build import build_voice_loop
+    from tests.conftest import TEST_MODEL_STORE
+
+    synth = Synthesizer(TEST_MODEL_STORE / "piper-en-us-joe-medium" / "en_US-joe-medium.onnx")
+    catalog = Catalog.load()
+    profile = Profiles.load(catalog).get("x86-cpu")
+    config = voice_config.model_copy(update={"home_assistant": core.settings(timeout_s=10.0)})
+
+    def make_loop():
+        store = ModelStore(TEST_MODEL_STORE)
+        return build_voice_loop(config, profile, store, catalog, voice_models, lambda r: NullSink())
+
+    clips = bench.bench_device_control(
+        core, make_loop, synth, lambda _: None, VOICES[:1],
+        devices=[("Turn on the kitchen lights.", "on", None)], intents=["What time is it?"],
+    )  # fmt: skip
+    assert [(c.kind, c.route, c.state_ok) for c in clips] == [
+        ("home assistant", "home assistant done", True), ("intent", "time", None)
+    ]  # fmt: skip
+    assert all(c.latency_s is not None and c.latency_s > 0 for c in clips)
+    trips = bench.round_trips(HomeAssistant(core.settings()), rounds=2)  # on, then off again
+    assert core.state(KITCHEN)["state"] == "off"
+    started = time.monotonic()
+    intents = IntentContext(timers=TimerStore(tmp_path / "timers.json"))
+    without_home = Responder(
+        voice_models.tts, voice_models.llm, intents, lambda: time.monotonic() - started, 2
+    )
+    honesty = bench.bench_honesty(without_home, lambda _: None, ["Make the kitchen brighter."])
+    assert honesty[0].route == "llm" and not honesty[0].spoken_claim
+    totals = bench.summary(clips, trips, honesty)
+    assert totals["entity_changed_as_asked"] == 1
+    assert "| Home Assistant (loopback) | 1 |" in bench.markdown(clips, honesty, totals)
