@@ -351,6 +351,54 @@ class MqttSettings(Strict):
         return re.sub(r"[^a-z0-9_]+", "_", socket.gethostname().lower()).strip("_") or "edgeai"
 
 
+RoomName = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$", description="e.g. hall, kitchen")]
+
+
+class HomeSettings(Strict):
+    """Several devices on one MQTT broker (needs mqtt.enabled): the best-heard device answers a
+    wake word, and camera announcements and questions go to the right room."""
+
+    room: RoomName | None = Field(default=None, description="This device's room; null: none")
+    camera_room: RoomName | None = Field(
+        default=None, description="The room the camera watches; null: the device's room"
+    )
+    arbitration: bool = Field(
+        default=True, description="Devices that hear the same wake word agree which one answers"
+    )
+    claim_topic: str = Field(
+        default="edgeai/home/wake",
+        pattern=r"^[^#+]+$",
+        description="Where wake claims go; the same on every device of the home",
+    )
+    claim_qos: Literal[0, 1] = Field(default=0, description="MQTT QoS of a wake claim")
+    window_s: float = Field(
+        default=0.1,
+        ge=0.02,
+        le=1.0,
+        description="Claims heard this long after the first one of a wake word take part (the "
+        "verdict comes 50 ms later, while the request is still being spoken)",
+    )
+    stale_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="A claim dated this much before or after our clock is ignored (stale or "
+        "clock-skewed)",
+    )
+    falls_everywhere: bool = Field(
+        default=False, description="Fall announcements play on every device, not just the room's"
+    )
+    ask_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        le=30,
+        description='"What do you see in the hall?": the hall device has this long to answer',
+    )
+
+    def watched_room(self) -> str | None:
+        return self.camera_room or self.room
+
+
 Address = Annotated[
     IPvAnyNetwork,
     Field(description="A client address or network, e.g. 192.168.1.20 or 192.168.1.0/24"),
@@ -519,6 +567,7 @@ class Config(Strict):
     voice: VoiceSettings = VoiceSettings()
     api: ApiSettings = ApiSettings()
     mqtt: MqttSettings = MqttSettings()
+    home: HomeSettings = HomeSettings()
     wyoming: WyomingSettings = WyomingSettings()
     remote: RemoteSettings = RemoteSettings()
     home_assistant: HomeAssistantSettings | None = Field(

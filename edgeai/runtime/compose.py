@@ -40,6 +40,8 @@ class Assistant:
     voice: VoiceLoop
     camera_loop: CameraLoop | None
     """None while the camera is off."""
+    rules: RuleRunner | None = None
+    """The camera's rules, speaking through the voice loop (None without a camera)."""
 
 
 def compose(
@@ -65,15 +67,16 @@ def compose(
     voice = build_voice_loop(
         config, profile, app.store, app.catalog, voice_models, open_sink, view, spawn
     )
-    if camera_loop is not None:
-        wire(voice, camera_loop, camera.rules)
-    return Assistant(config, profile, voice_models, voice, camera_loop)
+    rules = wire(voice, camera_loop, camera.rules) if camera_loop is not None else None
+    return Assistant(config, profile, voice_models, voice, camera_loop, rules)
 
 
-def wire(voice: VoiceLoop, camera_loop: CameraLoop, rules: Sequence[CameraRule]) -> None:
+def wire(voice: VoiceLoop, camera_loop: CameraLoop, rules: Sequence[CameraRule]) -> RuleRunner:
     """The camera's rules speak through the voice loop; the camera yields during a turn."""
-    camera_loop.bus.subscribe(RuleRunner(rules, voice.announce))
+    runner = RuleRunner(rules, voice.announce)
+    camera_loop.bus.subscribe(runner)
     camera_loop.yield_to = voice.busy
+    return runner
 
 
 def wyoming_stages(assistant: Assistant) -> Stages:

@@ -99,6 +99,7 @@ def intent_context(config: Config, camera: Callable[[], CameraView] | None = Non
         timers=TimerStore(config.voice.timers_file or edgeai_home() / "timers.json"),
         camera=camera,
         grammar=grammar(config),
+        room=config.home.watched_room() if camera is not None else None,
     )
 
 

@@ -43,6 +43,12 @@ class TurnTimeline:
     was spoken instead."""
     speculative_stt: bool = False
     """Speech-to-text ran during the trailing silence and its result was used."""
+    typed: bool = False
+    """A typed request (the web page, POST /ask): `speech_end_s` is when it was asked, the
+    reply was shown, not spoken."""
+    arbitration_wait_s: float | None = None
+    """How long the turn waited for the home's devices to agree who answers (None: no
+    arbitration)."""
 
     @property
     def latency_s(self) -> float | None:
