@@ -345,6 +345,8 @@ class Service:
         stuck = [t.name for t in loops.threads if t.is_alive()]
         if stuck:
             log.warning("%s did not stop in time; left behind", ", ".join(stuck))
+        elif loops.voice.responder.home is not None:
+            loops.voice.responder.home.close()  # a reload makes a new one
         self.loops = None
 
     def _start_links(self, config: Config) -> None:
