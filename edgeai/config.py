@@ -513,6 +513,34 @@ class RemoteSettings(Strict):
         return [(role, stage) for role, stage in named if stage is not None]
 
 
+class HomeAssistantSettings(Strict):
+    """Home Assistant's conversation API: requests no local intent handles go there first, so
+    "turn on the kitchen lights" switches the user's real entities by their own names."""
+
+    url: str = Field(
+        pattern=r"^https?://[^\s/]+/?$",
+        description="Home Assistant's address, e.g. http://homeassistant.local:8123",
+    )
+    token: SecretStr = Field(
+        description="A long-lived access token (your profile in Home Assistant > Security)"
+    )
+    timeout_s: float = Field(
+        default=3.0, gt=0, le=60, description="Longest wait for Home Assistant's answer"
+    )
+    retry_after_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="After a failure, Home Assistant is left alone this long",
+    )
+    language: str = Field(default="en", pattern=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]+)*$")
+    agent_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The conversation agent to ask; null: Home Assistant's default (Assist)",
+    )
+
+
 class ServiceSettings(Strict):
     watchdog_stall_s: float = Field(
         default=15.0,
@@ -542,6 +570,9 @@ class Config(Strict):
     home: HomeSettings = HomeSettings()
     wyoming: WyomingSettings = WyomingSettings()
     remote: RemoteSettings = RemoteSettings()
+    home_assistant: HomeAssistantSettings | None = Field(
+        default=None, description="Device control through Home Assistant; null: none"
+    )
     service: ServiceSettings = ServiceSettings()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -550,6 +581,8 @@ class Config(Strict):
         readable by other users)."""
         named = [("api.token", self.api.token), ("mqtt.password", self.mqtt.password)]
         named += [(f"remote.{role}.api_key", stage.api_key) for role, stage in self.remote.stages()]
+        if self.home_assistant is not None:
+            named.append(("home_assistant.token", self.home_assistant.token))
         return [name for name, value in named if value is not None]
 
 

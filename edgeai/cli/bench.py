@@ -234,6 +234,72 @@ def run_voice(app: AppContext, out: Path) -> str:
     )
 
 
+@bench_group.command("home-assistant")
+@out_option("home-assistant.json and home-assistant.md")
+@pass_app
+def home_assistant(app: AppContext, out: Path) -> None:
+    """Device control: spoken requests to a real Home Assistant core on loopback.
+
+    Starts Home Assistant 2024.3.3 (scripts/home-assistant-venv.sh: a repository checkout) with
+    a dimmable "Kitchen Lights"; 5 requests to it and 2 local intents x 3 voices, each after
+    "hey jarvis" in real time, through the whole voice loop: end of speech to first reply audio,
+    and whether the light changed as asked; 20 conversation requests alone (Home Assistant's
+    share). Then 12 device requests past the local grammar to the LLM without Home Assistant:
+    how many replies claim an action.
+    """
+    import tempfile
+
+    from tqdm import tqdm
+
+    from edgeai.audio.sinks import NullSink
+    from edgeai.bench import home_assistant as bench
+    from edgeai.bench.home_assistant_core import HomeAssistantCore
+    from edgeai.bench.voice import VOICES
+    from edgeai.runtime.compose import compose, responder_for
+    from edgeai.runtime.models import LoadedModels, load_voice_models_for
+    from edgeai.synthetic.speech import Synthesizer
+    from edgeai.voice.home_assistant import HomeAssistant
+    from edgeai.voice.loop import VoiceLoop
+
+    profile = app.active_profile()
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="edgeai-home-assistant-") as folder:
+        core = HomeAssistantCore(Path(folder))
+        try:
+            settings = core.settings()
+            HomeAssistant(settings).ask("turn off the kitchen lights")  # loads its intents
+            voice_settings = app.config.voice.model_copy(
+                update={"timers_file": out / "bench-timers.json"}
+            )
+            config = app.config.model_copy(
+                update={"voice": voice_settings, "home_assistant": settings}
+            )
+            bench_app = app.with_config(config)
+            models = load_voice_models_for(bench_app, profile)
+            synth = Synthesizer(app.store.main_file(app.catalog.get(profile.roles["tts"].model)))
+
+            def make_loop() -> VoiceLoop:
+                loaded = LoadedModels(models, None)
+                return compose(bench_app, profile, loaded, lambda rate: NullSink()).voice
+
+            total = (len(bench.DEVICE_REQUESTS) + len(bench.INTENT_REQUESTS)) * len(VOICES)
+            with tqdm(total=total, desc="device turns", unit="clip", disable=None) as bar:
+                clips = bench.bench_device_control(core, make_loop, synth, lambda _: bar.update())
+            trips = bench.round_trips(HomeAssistant(settings))
+        finally:
+            core.stop()
+    without_home = app.with_config(config.model_copy(update={"home_assistant": None}))
+    responder = responder_for(without_home, models, lambda: 0.0)
+    honesty = bench.bench_honesty(responder, lambda _: None)
+    totals = bench.summary(clips, trips, honesty)
+    markdown = bench.markdown(clips, honesty, totals)
+    data = {"summary": totals} | bench.as_rows(clips, trips, honesty)
+    (out / "home-assistant.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+    (out / "home-assistant.md").write_text(markdown)
+    click.echo(markdown)
+    click.echo(f"written: {out / 'home-assistant'}.json, .md")
+
+
 @bench_group.command("intents")
 @out_option("intents.json, intents.md and intents.png")
 @phrases_option("--tuning", INTENTS_TUNING, "Requests the templates may be fixed against.")

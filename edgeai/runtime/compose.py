@@ -21,6 +21,7 @@ from edgeai.vision.build import build_camera_loop
 from edgeai.vision.loop import CameraLoop
 from edgeai.vision.rules import RuleRunner
 from edgeai.voice.build import VoiceModels, build_voice_loop, intent_context
+from edgeai.voice.home_assistant import home_assistant
 from edgeai.voice.llm import ChatHistory
 from edgeai.voice.loop import Spawn, VoiceLoop, plain_thread
 from edgeai.voice.respond import Responder
@@ -97,8 +98,9 @@ def standalone_wyoming_stages(app: AppContext, profile: Profile, models: VoiceMo
 
 
 def responder_for(app: AppContext, models: VoiceModels, clock: Callable[[], float]) -> Responder:
-    """A turn taker without the loop (`edgeai chat`): local intents, then the LLM, with its
-    own conversation. `models` as `with_remote_stages` gives them."""
+    """A turn taker without the loop (`edgeai chat`): local intents, then Home Assistant when
+    configured, then the LLM, with its own conversation. `models` as `with_remote_stages`
+    gives them."""
     config = app.config
     return Responder(
         models.tts,
@@ -107,4 +109,5 @@ def responder_for(app: AppContext, models: VoiceModels, clock: Callable[[], floa
         clock,
         config.voice.max_sentences,
         ChatHistory(config.voice.history_turns),
+        home_assistant(config.home_assistant),
     )

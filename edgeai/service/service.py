@@ -176,6 +176,8 @@ class Service:
             ]
             body["microphone"] = loops.microphone_state()
             body["camera"] = loops.camera_state()
+            if loops.voice.responder.home is not None:
+                body["home_assistant"] = loops.voice.responder.home.state()
             if loops.wyoming is not None:
                 body["wyoming"] = {"port": loops.wyoming.port} | asdict(loops.wyoming.counts)
             for name, state in (("microphone", body["microphone"]), ("camera", body["camera"])):
@@ -343,6 +345,8 @@ class Service:
         stuck = [t.name for t in loops.threads if t.is_alive()]
         if stuck:
             log.warning("%s did not stop in time; left behind", ", ".join(stuck))
+        elif loops.voice.responder.home is not None:
+            loops.voice.responder.home.close()  # a reload makes a new one
         self.loops = None
 
     def _start_links(self, config: Config) -> None:
@@ -426,6 +430,9 @@ def _degradations(loops: Loops) -> list[str]:
     timers_problem = loops.voice.responder.intents.timers.save_problem
     if timers_problem is not None:
         found.append(timers_problem)
+    home = loops.voice.responder.home
+    if home is not None and home.circuit.last_failure is not None:
+        found.append(f"Home Assistant at {home.settings.url}: {home.circuit.last_failure}")
     store = loops.camera_loop.store if loops.camera_loop is not None else None
     if store is not None and store.failed_writes:
         found.append(f"{store.failed_writes} camera events could not be stored in {store.folder}")

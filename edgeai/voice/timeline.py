@@ -33,8 +33,8 @@ class TurnTimeline:
     transcript: str = ""
     reply: str = ""
     route: str = ""
-    """Who answered: a local intent's name, 'llm', 'llm tool <intent>', 'not understood'
-    or 'announcement'."""
+    """Who answered: a local intent's name, 'home assistant <outcome>' (done, answered,
+    failed, unreachable), 'llm', 'llm tool <intent>', 'not understood' or 'announcement'."""
     end: TurnEnd = TurnEnd.ANSWERED
     failure: str | None = None
     """Why the turn failed (`end` is FAILED)."""
