@@ -59,6 +59,8 @@ class VisionBench:
     events: list[dict[str, object]] = field(default_factory=list)
     false_events: list[str] = field(default_factory=list)
     dropped_frames: int = 0
+    crops: dict[str, int] = field(default_factory=dict)
+    """Detector runs on a crop, and crops that cut someone (see `crop_counts`)."""
 
     def as_dict(self) -> dict[str, object]:
         return with_cpu_percent(asdict(self), self.phases)
@@ -82,6 +84,7 @@ class VisionBench:
             f"- false events (cat, light, nobody there): {len(self.false_events)}"
             + (f" ({'; '.join(self.false_events)})" if self.false_events else ""),
             f"- frames dropped by a busy loop: {self.dropped_frames}",
+            crop_line(self.crops),
         ]
         return "\n".join(lines) + "\n"
 
@@ -131,6 +134,21 @@ def bench_vision(
         events=[{"kind": e.kind, "zone": e.zone, "frame_t": e.frame_t} for e in events],
         false_events=_false_events(events, truth),
         dropped_frames=camera.dropped_frames,
+        crops=crop_counts(loop),
+    )
+
+
+def crop_counts(loop: CameraLoop) -> dict[str, int]:
+    """How many detector runs saw a crop, and how many crops cut someone (the whole frame was
+    then looked at too), of all runs."""
+    stats = loop.stats
+    return {"runs": stats.detector_runs, "on_a_crop": stats.crop_runs, "cut": stats.crops_widened}
+
+
+def crop_line(crops: dict[str, int]) -> str:
+    return (
+        f"- detector runs on a crop around what moved: {crops['on_a_crop']} of {crops['runs']} "
+        f"({crops['cut']} cut someone, who was then looked for in the whole frame)"
     )
 
 

@@ -10,7 +10,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from edgeai.bench.vision import PhaseCost, phase_table, play_clip, with_cpu_percent
+from edgeai.bench.vision import (
+    PhaseCost,
+    crop_counts,
+    crop_line,
+    phase_table,
+    play_clip,
+    with_cpu_percent,
+)
 from edgeai.config import CameraSettings
 from edgeai.synthetic.heldout import (
     HeldOutMaterial,
@@ -52,6 +59,7 @@ class HeldOutBench:
     visits: list[VisitResult]
     false_events: list[str] = field(default_factory=list)
     detector_ms: float = 0.0
+    crops: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return with_cpu_percent(asdict(self), self.phases)
@@ -75,6 +83,8 @@ class HeldOutBench:
             f"- false events (nobody there, a fall while walking or standing, a second fall): "
             f"{len(self.false_events)}"
             + (f" ({'; '.join(self.false_events)})" if self.false_events else ""),
+            f"- detector: {self.detector_ms:.0f} ms per run (crops and whole frames)",
+            crop_line(self.crops),
         ]
         return "\n".join(lines) + "\n"
 
@@ -107,6 +117,7 @@ def bench_heldout(
         visits=[_score(visit, meter.events, lying_s) for visit in truth.visits],
         false_events=_false_events(meter.events, truth),
         detector_ms=1000 * loop.stats.detector_s / max(loop.stats.detector_runs, 1),
+        crops=crop_counts(loop),
     )
 
 
