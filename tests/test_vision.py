@@ -743,7 +743,11 @@ def test_bench_vision_smoke_run_scores_a_short_scene_and_plots_it(detector, tmp_
     assert sum(p.frames for p in result.phases.values()) == 30 - 1  # the first starts the clock
     assert result.person_event_latency_s is not None
     assert result.false_events == []
-    assert "| phase | seconds |" in result.markdown()
+    assert (
+        "| phase | seconds of video |" in result.markdown()
+        and "as fast as it goes" in result.markdown()
+    )
+    assert result.crops["runs"] == sum(p.detector_runs for p in result.phases.values())
     visit = Visit(0, "right", 0.4, (0.5, 0.9), walk_s=1.0, stand_s=1.0)
     short = HeldOutScript(visits=(visit,), seconds=4.0, fps=5)
     held_out = bench_heldout(detector, tmp_path, script=short, realtime=False)
