@@ -158,8 +158,7 @@ class CameraLoop:
             return None
         # everyone followed is looked at too: a person left out would count a miss
         boxes = moving + [track.box for track in self.tracker.tracks]
-        scale = detector.scale(width, height)
-        crop = plan_crop(boxes, width, height, scale, float(detector.size**2), self.regions)
+        crop = plan_crop(boxes, width, height, detector.size, self.regions)
         return None if crop is None else (detector, crop)
 
     def run(self, camera: Camera, stop: threading.Event) -> None:

@@ -3,8 +3,12 @@
 As Frigate does: the moving regions (and the people already followed, so none of them goes
 unseen) are joined into one box, padded, grown to at least the detector's minimum side, and cut
 out at the scale the detector sees the whole frame at, so a person is the same size to it
-either way. The detector's cost grows with its input's area, so a crop of a third of the frame
-costs about a third. When the crop would cost nearly as much as the whole frame, the whole frame
+either way. Where the crop meets a side of the frame that the whole frame's letterbox pads with
+grey, the crop gets a grey margin there too: without it the model stretches a box near that
+side to the picture's border (a person lying near the bottom became a box cut by it).
+
+The detector's cost grows with its input's area, so a crop of a third of the frame costs about a
+third. When the crop would cost nearly as much as the whole frame, the whole frame
 is used.
 """
 
@@ -31,7 +35,8 @@ class RegionSettings:
     max_share: float = 0.6
     """A crop whose input area is above this share of the whole frame's is not worth it."""
     stride: int = 32
-    """Crop sides, in input pixels, are multiples of this (the detector's largest stride)."""
+    """Crop sides, in input pixels, are multiples of this (the detector's largest stride); also
+    the most grey margin put beside a side of the frame (enough, measured)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ class Crop:
     input_height: int
     scale: float
     """Input pixels per frame pixel (as for the whole frame)."""
+    left: int = 0
+    """Grey input pixels before the picture (beside the frame's left side)..."""
+    top: int = 0
+    """...and above it (beside the frame's top); more may follow on the right and bottom."""
 
     def cuts(self, box: Box, frame_width: int, frame_height: int) -> bool:
         """Whether `box` (frame pixels) touches a side of the crop that is not the frame's: what
@@ -64,28 +73,35 @@ def plan_crop(
     boxes: Sequence[Box],
     frame_width: int,
     frame_height: int,
-    scale: float,
-    whole_cost: float,
+    size: int,
     settings: RegionSettings,
 ) -> Crop | None:
-    """The crop around `boxes` (frame pixels) for a detector that sees the whole frame at
-    `scale` input pixels per frame pixel for an input area of `whole_cost`; None when there is
-    nothing to crop around or the whole frame is about as cheap."""
+    """The crop around `boxes` (frame pixels) for a detector that sees the whole frame
+    letterboxed into a `size` square; None when there is nothing to crop around or the whole
+    frame is about as cheap."""
     if not boxes:
         return None
+    scale = size / max(frame_width, frame_height)
     x1 = min(b.x1 - settings.pad * max(b.width, b.height) for b in boxes)
     y1 = min(b.y1 - settings.pad * max(b.width, b.height) for b in boxes)
     x2 = max(b.x2 + settings.pad * max(b.width, b.height) for b in boxes)
     y2 = max(b.y2 + settings.pad * max(b.width, b.height) for b in boxes)
     width = _side(x2 - x1, frame_width, scale, settings)
     height = _side(y2 - y1, frame_height, scale, settings)
-    input_width = _multiple(width * scale, settings.stride)
-    input_height = _multiple(height * scale, settings.stride)
-    if input_width * input_height > settings.max_share * whole_cost:
-        return None
     x = _place((x1 + x2) / 2, width, frame_width)
     y = _place((y1 + y2) / 2, height, frame_height)
-    return Crop(x, y, width, height, input_width, input_height, scale)
+    # the letterbox's grey bands, as far as the crop reaches the frame's sides
+    band_x = min(settings.stride, round((size - frame_width * scale) / 2))
+    band_y = min(settings.stride, round((size - frame_height * scale) / 2))
+    left = band_x if x == 0 else 0
+    right = band_x if x + width == frame_width else 0
+    top = band_y if y == 0 else 0
+    bottom = band_y if y + height == frame_height else 0
+    input_width = _multiple(width * scale + left + right, settings.stride)
+    input_height = _multiple(height * scale + top + bottom, settings.stride)
+    if input_width * input_height > settings.max_share * size * size:
+        return None
+    return Crop(x, y, width, height, input_width, input_height, scale, left, top)
 
 
 def _side(extent: float, frame_side: int, scale: float, settings: RegionSettings) -> int:
@@ -113,7 +129,5 @@ class CropDetector(Protocol):
     """The square input side a whole frame is fed at (its cost: size * size)."""
     any_size: bool
     """False: this model only takes its fixed square, and a crop would cost the same."""
-
-    def scale(self, width: int, height: int) -> float: ...
 
     def detect_crop(self, image: np.ndarray, crop: Crop) -> list[Detection]: ...

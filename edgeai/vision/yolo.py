@@ -59,10 +59,6 @@ class YoloDetector:
         tensor, placement = model_input(image, self.size)
         return self._detections(tensor, placement, (0, 0, image.shape[1], image.shape[0]))
 
-    def scale(self, width: int, height: int) -> float:
-        """Input pixels per frame pixel when a frame this size is fed whole."""
-        return self.size / max(width, height)
-
     def detect_crop(self, image: np.ndarray, crop: Crop) -> list[Detection]:
         """Detections (in frame pixels) in `crop` of the frame `image`, fed at the crop's input
         size; only for a model that takes any size."""
@@ -71,8 +67,9 @@ class YoloDetector:
         if (width, height) != (crop.width, crop.height):
             part = cv2.resize(part, (width, height), interpolation=cv2.INTER_LINEAR)
         canvas = np.full((crop.input_height, crop.input_width, 3), 114, np.uint8)
-        canvas[:height, :width] = part
-        placement = Letterbox(crop.scale, -crop.x * crop.scale, -crop.y * crop.scale)
+        canvas[crop.top : crop.top + height, crop.left : crop.left + width] = part
+        pad_x, pad_y = crop.left - crop.x * crop.scale, crop.top - crop.y * crop.scale
+        placement = Letterbox(crop.scale, pad_x, pad_y)
         bounds = (crop.x, crop.y, crop.x + crop.width, crop.y + crop.height)
         return self._detections(_tensor(canvas), placement, bounds)
 
