@@ -483,14 +483,14 @@ def test_a_crop_holds_what_moved_within_the_frame_and_is_dropped_when_it_is_most
     assert crop.y >= 0 and crop.y + crop.height <= H
     assert crop.input_width % 32 == 0 and crop.input_height % 32 == 0
     assert crop.width >= settings.min_side and crop.height >= settings.min_side
-    assert crop.left == crop.top == 0, "no grey margin inside the frame"
+    assert crop.left == crop.top == crop.right == crop.bottom == 0, "no band inside the frame"
     assert plan_crop([Box(20, 20, 600, 460)], W, H, 640, settings) is None
     assert plan_crop([], W, H, 640, settings) is None
-    # at the bottom of a 4:3 frame, grey below as the whole frame's letterbox has; none at the
-    # left, where the letterbox has none either
+    # at the bottom of a 4:3 frame, a band below where the whole frame's letterbox has one;
+    # none at the left, where the letterbox has none either
     low = plan_crop([Box(0, 380, 200, 470)], W, H, 640, settings)
     assert low is not None and low.y + low.height == H and low.x == 0 and low.left == 0
-    assert low.input_height >= low.height + settings.stride
+    assert low.bottom == settings.stride and low.input_height == low.height + low.bottom
     inner = Crop(100, 100, 320, 320, 320, 320, 1.0)
     assert inner.cuts(Box(101, 200, 200, 300), W, H), "cut by the crop's left side"
     assert not inner.cuts(Box(150, 150, 300, 300), W, H)

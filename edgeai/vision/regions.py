@@ -3,9 +3,11 @@
 As Frigate does: the moving regions (and the people already followed, so none of them goes
 unseen) are joined into one box, padded, grown to at least the detector's minimum side, and cut
 out at the scale the detector sees the whole frame at, so a person is the same size to it
-either way. Where the crop meets a side of the frame that the whole frame's letterbox pads with
-grey, the crop gets a grey margin there too: without it the model stretches a box near that
-side to the picture's border (a person lying near the bottom became a box cut by it).
+either way. Where the crop meets a side of the frame that the whole frame's letterbox pads, the
+picture is continued by a band of its edge pixels repeated: with nothing there the model
+stretched the box of a person lying near the bottom to the border (a box cut by it says nothing
+about lying), and with the letterbox's grey it missed someone cut by the bottom (measured on the
+held-out clip; the repeated band fixes both).
 
 The detector's cost grows with its input's area, so a crop of a third of the frame costs about a
 third. When the crop would cost nearly as much as the whole frame, the whole frame
@@ -36,7 +38,7 @@ class RegionSettings:
     """A crop whose input area is above this share of the whole frame's is not worth it."""
     stride: int = 32
     """Crop sides, in input pixels, are multiples of this (the detector's largest stride); also
-    the most grey margin put beside a side of the frame (enough, measured)."""
+    the band put beside a side of the frame (enough, measured)."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,11 @@ class Crop:
     scale: float
     """Input pixels per frame pixel (as for the whole frame)."""
     left: int = 0
-    """Grey input pixels before the picture (beside the frame's left side)..."""
+    """Input pixels of band left of the picture (its edge repeated), above it, right of it and
+    below it: beside the frame's sides, and what rounds the input to whole strides."""
     top: int = 0
-    """...and above it (beside the frame's top); more may follow on the right and bottom."""
+    right: int = 0
+    bottom: int = 0
 
     def cuts(self, box: Box, frame_width: int, frame_height: int) -> bool:
         """Whether `box` (frame pixels) touches a side of the crop that is not the frame's: what
@@ -90,18 +94,21 @@ def plan_crop(
     height = _side(y2 - y1, frame_height, scale, settings)
     x = _place((x1 + x2) / 2, width, frame_width)
     y = _place((y1 + y2) / 2, height, frame_height)
-    # the letterbox's grey bands, as far as the crop reaches the frame's sides
+    # bands where the whole frame's letterbox has them, as far as the crop reaches the sides
     band_x = min(settings.stride, round((size - frame_width * scale) / 2))
     band_y = min(settings.stride, round((size - frame_height * scale) / 2))
     left = band_x if x == 0 else 0
     right = band_x if x + width == frame_width else 0
     top = band_y if y == 0 else 0
     bottom = band_y if y + height == frame_height else 0
-    input_width = _multiple(width * scale + left + right, settings.stride)
-    input_height = _multiple(height * scale + top + bottom, settings.stride)
+    picture_width, picture_height = round(width * scale), round(height * scale)
+    input_width = _multiple(picture_width + left + right, settings.stride)
+    input_height = _multiple(picture_height + top + bottom, settings.stride)
     if input_width * input_height > settings.max_share * size * size:
         return None
-    return Crop(x, y, width, height, input_width, input_height, scale, left, top)
+    right = input_width - picture_width - left
+    bottom = input_height - picture_height - top
+    return Crop(x, y, width, height, input_width, input_height, scale, left, top, right, bottom)
 
 
 def _side(extent: float, frame_side: int, scale: float, settings: RegionSettings) -> int:

@@ -66,8 +66,8 @@ class YoloDetector:
         width, height = round(crop.width * crop.scale), round(crop.height * crop.scale)
         if (width, height) != (crop.width, crop.height):
             part = cv2.resize(part, (width, height), interpolation=cv2.INTER_LINEAR)
-        canvas = np.full((crop.input_height, crop.input_width, 3), 114, np.uint8)
-        canvas[crop.top : crop.top + height, crop.left : crop.left + width] = part
+        sides = (crop.top, crop.bottom, crop.left, crop.right)
+        canvas = cv2.copyMakeBorder(part, *sides, cv2.BORDER_REPLICATE)
         pad_x, pad_y = crop.left - crop.x * crop.scale, crop.top - crop.y * crop.scale
         placement = Letterbox(crop.scale, pad_x, pad_y)
         bounds = (crop.x, crop.y, crop.x + crop.width, crop.y + crop.height)
