@@ -17,12 +17,10 @@ def open_session(
     threads: int = 1,
     providers: list[str] | None = None,
     fixed_dims: dict[str, int] | None = None,
-    graph: bytes | None = None,
 ) -> onnxruntime.InferenceSession:
     """An InferenceSession on `path`, or ModelLoadError naming the file and what is wrong.
 
     `fixed_dims` pins free input dimensions (by name) where the caller always uses one size.
-    `graph` is run instead of the file's own (a rewritten copy of it; the file is still checked).
     """
     check_onnx_file(path)
     options = onnxruntime.SessionOptions()
@@ -39,9 +37,7 @@ def open_session(
     chosen = [p for p in (providers or ["CPUExecutionProvider"]) if p in available]
     try:
         return onnxruntime.InferenceSession(
-            graph if graph is not None else str(path),
-            sess_options=options,
-            providers=chosen or ["CPUExecutionProvider"],
+            str(path), sess_options=options, providers=chosen or ["CPUExecutionProvider"]
         )
     except Exception as e:  # onnxruntime raises its own exception types for bad graphs
         raise ModelLoadError(f"{path}: not a loadable ONNX model: {first_line(e)}") from None

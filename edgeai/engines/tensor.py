@@ -33,10 +33,8 @@ class TensorModel(Protocol):
 
 
 class OnnxTensorModel:
-    def __init__(
-        self, path: Path, threads: int, providers: list[str] | None, graph: bytes | None = None
-    ) -> None:
-        self._session = open_session(path, threads=threads, providers=providers, graph=graph)
+    def __init__(self, path: Path, threads: int, providers: list[str] | None) -> None:
+        self._session = open_session(path, threads=threads, providers=providers)
         self._input = self._session.get_inputs()[0].name
         self.input_shape = tuple(self._session.get_inputs()[0].shape)
         self.output_shapes = [tuple(o.shape) for o in self._session.get_outputs()]
@@ -101,17 +99,15 @@ def open_tensor_model(
     threads: int,
     providers: list[str] | None = None,
     openvino_device: str = "CPU",
-    graph: bytes | None = None,
 ) -> TensorModel:
-    """The model at `path` on the chosen engine. TFLite files only load on OpenVINO. `graph`: a
-    rewritten copy of the ONNX file's graph to run instead (onnxruntime only)."""
+    """The model at `path` on the chosen engine. TFLite files only load on OpenVINO."""
     check_model_file(path)
     if engine == "onnxruntime" and path.suffix == ".tflite":
         log.info("%s is TFLite, which onnxruntime cannot run; using OpenVINO", path.name)
         engine = "openvino"
     if engine == "openvino":
         return OpenVinoTensorModel(path, threads, openvino_device)
-    return OnnxTensorModel(path, threads, providers, graph)
+    return OnnxTensorModel(path, threads, providers)
 
 
 def check_model_file(path: Path) -> None:

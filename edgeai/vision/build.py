@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from edgeai.config import CameraSettings
@@ -23,7 +24,7 @@ from edgeai.vision.regions import RegionSettings
 from edgeai.vision.sources import FrameSource, is_live, open_source
 from edgeai.vision.tracker import Tracker, TrackerSettings
 from edgeai.vision.yolo import YoloDetector
-from edgeai.vision.yolo_graph import any_size_graph
+from edgeai.vision.yolo_graph import any_size_copy
 from edgeai.vision.zones import Zone
 
 
@@ -35,13 +36,16 @@ def load_detector(
     crops of the frame (yolo_graph.py)."""
     device = "CPU" if role.device == "cpu" else role.device.upper()
     engine: TensorEngine = "openvino" if role.engine == "openvino" else "onnxruntime"
-    graph = None
+    providers = profile.engines.onnxruntime.providers
+    model = None
     if engine == "onnxruntime" and path.suffix == ".onnx":
         check_model_file(path)
-        graph = any_size_graph(path)
-    model = open_tensor_model(
-        path, engine, role.threads, profile.engines.onnxruntime.providers, device, graph
-    )
+        with tempfile.TemporaryDirectory(prefix="edgeai-detector-") as folder:
+            cut = Path(folder) / path.name
+            if any_size_copy(path, cut):
+                model = open_tensor_model(cut, engine, role.threads, providers)
+    if model is None:
+        model = open_tensor_model(path, engine, role.threads, providers, device)
     shape = model.input_shape
     if len(shape) == 4 and shape[-1] == 3:
         face = BlazeFaceDetector(model, path)
