@@ -42,8 +42,9 @@ class PhaseCost:
 
     @property
     def cpu_percent_of_one_core(self) -> float:
-        """CPU seconds per second of video: on a machine too busy to play it in real time, the
-        figure an idle one would show (all frames processed, paced by the clip's clock)."""
+        """CPU seconds per second of video: played as fast as it goes on a machine too busy for
+        real time, still the work of every frame (paced by the clip's clock), not of the few a
+        starved loop gets to."""
         return 100 * self.cpu_s / self.clip_s if self.clip_s else 0.0
 
     def add(self, wall_s: float, cpu_s: float, clip_s: float, runs: int) -> None:

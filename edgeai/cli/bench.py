@@ -400,8 +400,9 @@ def run_stt(app: AppContext, out: Path, phrases: Path, every: int) -> str:
     "--fast",
     is_flag=True,
     help="Play the clips as fast as they go instead of in real time: every frame is processed "
-    "and the detector paced by the clips' clock, so on a busy machine the CPU per second of "
-    "video is still what an idle one would spend (latencies then exclude the detector's time).",
+    "and the detector paced by the clips' clock, so a busy machine does the work an idle one "
+    "would (CPU per second of video; sharing the CPU still inflates it; latencies then "
+    "exclude the detector's time).",
 )
 @pass_app
 def vision(app: AppContext, out: Path, seconds: float, fast: bool) -> None:
