@@ -132,6 +132,11 @@ class CameraSettings(Strict):
     recheck_s: float = Field(
         default=10.0, gt=0, le=3600, description="Look again this often at people standing still"
     )
+    detect_regions: bool = Field(
+        default=True,
+        description="Run the detector on a crop around what moved (and the people followed) "
+        "where that costs less than the whole frame; false: always the whole frame",
+    )
     min_score: float = Field(default=0.45, gt=0, lt=1, description="Detector confidence")
     person_sure_score: float = Field(
         default=0.6,

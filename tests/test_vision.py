@@ -13,6 +13,7 @@ import pytest
 
 from edgeai.config import CameraRule, CameraSettings, FallConfig
 from edgeai.device.profiles import Profiles
+from edgeai.engines.tensor import open_tensor_model
 from edgeai.errors import CameraError, ModelLoadError
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
@@ -37,8 +38,9 @@ from edgeai.vision.camera import Camera, CameraState, CameraTiming
 from edgeai.vision.detection import Box, Detection, Detector
 from edgeai.vision.events import EventStore, make_event
 from edgeai.vision.motion import MotionGate, MotionSettings
-from edgeai.vision.people import PeopleSettings, PeopleWatcher
+from edgeai.vision.people import PeopleSettings, PeopleWatcher, Posture
 from edgeai.vision.quality import PictureProblem
+from edgeai.vision.regions import Crop, RegionSettings, plan_crop
 from edgeai.vision.rules import RuleRunner
 from edgeai.vision.sources import (
     ArrayFrameSource,
@@ -48,6 +50,7 @@ from edgeai.vision.sources import (
     open_source,
 )
 from edgeai.vision.tracker import Tracker, TrackerSettings
+from edgeai.vision.yolo import YoloDetector
 from edgeai.vision.zones import Zone
 from tests.conftest import REPO, TEST_MODEL_STORE
 
@@ -432,6 +435,137 @@ def test_yolo_detector_finds_the_person_and_reads_its_classes_from_the_model(det
     assert box.x1 < 60 and 110 < box.x2 < 170 and box.y2 > 420 and box.height > box.width
 
 
+def test_the_detector_without_its_fixed_head_finds_what_the_shipped_graph_finds(
+    detector, model_store, profile
+):
+    path = TEST_MODEL_STORE / "yolov8-fall-fp16" / "best_fp16.onnx"
+    shipped = YoloDetector(open_tensor_model(path, "onnxruntime", 1), path)
+    assert detector.any_size and not shipped.any_size
+    for t in (12.0, 20.0, 25.0):  # the pet, the person standing, the person lying
+        frame = scene_frame(t)
+        ours, theirs = detector.detect(frame), shipped.detect(frame)
+        assert [d.label for d in ours] == [d.label for d in theirs] != []
+        for a, b in zip(ours, theirs, strict=True):
+            assert a.score == pytest.approx(b.score, abs=1e-3) and a.box.iou(b.box) > 0.99
+
+
+@pytest.mark.parametrize("zoom", [1, 2])
+def test_a_crop_maps_its_boxes_back_to_the_frame(detector, zoom: int):
+    frame = scene_frame(20.0)  # standing at the door, x 4..135
+    frame = cv2.resize(frame, (W * zoom, H * zoom))  # a bigger camera: crops are scaled down
+    whole = detector.detect(frame)
+    moved = Box(0, 150 * zoom, 140 * zoom, 450 * zoom)
+    crop = plan_crop([moved], W * zoom, H * zoom, detector.size, RegionSettings())
+    assert crop is not None and crop.input_width * crop.input_height < detector.size**2 / 2
+    found = detector.detect_crop(frame, crop)
+    assert [d.label for d in found] == [d.label for d in whole] == ["Normal"]
+    assert found[0].box.iou(whole[0].box) > 0.9, (found[0].box, whole[0].box)
+    assert not crop.cuts(found[0].box, W * zoom, H * zoom), "the frame's edge is no cut"
+
+
+def test_a_person_coming_in_at_the_frame_edge_is_found_in_the_crop(detector):
+    frame = scene_frame(16.2)  # the first steps in from the right: x 579..639
+    crop = plan_crop([Box(600, 140, 640, 460)], W, H, detector.size, RegionSettings())
+    assert crop is not None and crop.x + crop.width == W and crop.width < W
+    found = detector.detect_crop(frame, crop)
+    assert len(found) == 1 and found[0].label == "Normal" and found[0].box.x2 >= W - 2
+    people = PeopleWatcher(PeopleSettings.of(CameraSettings()), [])
+    assert people.posture(found[0], W, H) is Posture.PARTIAL
+
+
+def test_a_crop_holds_what_moved_within_the_frame_and_is_dropped_when_it_is_most_of_it():
+    settings = RegionSettings()
+    boxes = [Box(300, 200, 340, 260), Box(380, 220, 400, 280)]
+    crop = plan_crop(boxes, W, H, 640, settings)
+    assert crop is not None
+    assert crop.x <= 300 - 15 and crop.x + crop.width >= 400 + 15 and crop.y <= 200 - 15
+    assert crop.x >= 0 and crop.x + crop.width <= W
+    assert crop.y >= 0 and crop.y + crop.height <= H
+    assert crop.input_width % 32 == 0 and crop.input_height % 32 == 0
+    assert crop.width >= settings.min_side and crop.height >= settings.min_side
+    assert crop.left == crop.top == crop.right == crop.bottom == 0, "no band inside the frame"
+    assert plan_crop([Box(20, 20, 600, 460)], W, H, 640, settings) is None
+    assert plan_crop([], W, H, 640, settings) is None
+    # at the bottom of a 4:3 frame, a band below where the whole frame's letterbox has one;
+    # none at the left, where the letterbox has none either
+    low = plan_crop([Box(0, 380, 200, 470)], W, H, 640, settings)
+    assert low is not None and low.y + low.height == H and low.x == 0 and low.left == 0
+    assert low.bottom == settings.stride and low.input_height == low.height + low.bottom
+    inner = Crop(100, 100, 320, 320, 320, 320, 1.0)
+    assert inner.cuts(Box(101, 200, 200, 300), W, H), "cut by the crop's left side"
+    assert not inner.cuts(Box(150, 150, 300, 300), W, H)
+    at_edge = Crop(0, 0, 320, 320, 320, 320, 1.0)
+    assert not at_edge.cuts(Box(0, 0, 100, 100), W, H), "the frame's corner is no cut"
+
+
+class CroppingDetector(ScriptedDetector):
+    """Takes crops too; reports the scripted detections that overlap what it is shown."""
+
+    size = 640
+    any_size = True
+
+    def __init__(self, detections: list[Detection]) -> None:
+        super().__init__(detections)
+        self.crops: list[Crop] = []
+
+    def detect_crop(self, image: np.ndarray, crop: Crop) -> list[Detection]:
+        self.crops.append(crop)
+        x2, y2 = crop.x + crop.width, crop.y + crop.height
+        return [
+            Detection(d.label, d.score, Box(max(d.box.x1, crop.x), max(d.box.y1, crop.y),
+                                            min(d.box.x2, x2), min(d.box.y2, y2)))
+            for d in self.detections
+            if d.box.x2 > crop.x and d.box.x1 < x2 and d.box.y2 > crop.y and d.box.y1 < y2
+        ]  # fmt: skip
+
+
+def run_loop(detector: CroppingDetector, frames: list[np.ndarray], **camera: object):
+    loop = build_camera_loop(CameraSettings.model_validate(camera), detector, "crop", None)
+    for frame in ArrayFrameSource(frames, 15).frames():
+        loop.process(frame)
+    return loop
+
+
+def test_the_loop_runs_the_detector_on_a_crop_around_what_moved_and_never_without_motion():
+    stills = [plain(seed=i) for i in range(40)]
+    idle = CroppingDetector([det("Normal", 420, 180, 470, 300, 0.9)])
+    assert run_loop(idle, stills).stats.detector_runs == 0 and not idle.crops + idle.frames
+
+    walker = CroppingDetector([det("Normal", 420, 180, 470, 300, 0.9)])
+    frames = stills[:3] + [plain(seed=50 + i) for i in range(15)]
+    for i, frame in enumerate(frames[3:]):
+        cv2.rectangle(frame, (420 + i % 2 * 6, 180), (470, 300), (10, 10, 10), -1)
+    loop = run_loop(walker, frames)
+    assert walker.crops and not walker.frames, "only crops: nothing was cut"
+    assert all(c.x <= 420 and c.x + c.width >= 470 and c.y <= 180 for c in walker.crops)
+    assert loop.people.present(), "the person found in the crop is reported"
+    assert loop.stats.crop_runs == loop.stats.detector_runs
+
+    whole = CroppingDetector([det("Normal", 420, 180, 470, 300, 0.9)])
+    run_loop(whole, frames, detect_regions=False)
+    assert whole.frames and not whole.crops, "detect_regions: false sees the whole frame"
+
+
+def test_someone_cut_by_the_crop_is_looked_for_in_the_whole_frame_and_most_of_it_is_whole():
+    # a long body lying across the picture, only its feet moving
+    lying = CroppingDetector([det("Fall", 40, 300, 600, 400, 0.9)])
+    frames = [plain(seed=i) for i in range(3)] + [plain(seed=50 + i) for i in range(6)]
+    for i, frame in enumerate(frames[3:]):
+        cv2.rectangle(frame, (560 + i % 2 * 6, 320), (600, 380), (10, 10, 10), -1)
+    loop = run_loop(lying, frames)
+    assert lying.crops[0].width < W and loop.stats.crops_widened == 1, "the crop cut the body"
+    assert len(lying.crops) == 1 and len(lying.frames) >= 2, "then whole: the body is most of it"
+    assert [t.box.x1 for t in loop.tracker.tracks] == [40], "followed with its whole box"
+
+    crowd = CroppingDetector([])
+    frames = [plain(seed=i) for i in range(3)] + [plain(seed=50 + i) for i in range(6)]
+    for i, frame in enumerate(frames[3:]):
+        cv2.rectangle(frame, (20 + i % 2 * 6, 40), (100, 420), (10, 10, 10), -1)
+        cv2.rectangle(frame, (540 + i % 2 * 6, 40), (620, 420), (10, 10, 10), -1)
+    run_loop(crowd, frames)
+    assert crowd.frames and not crowd.crops, "motion at both sides: the whole frame"
+
+
 def test_blazeface_finds_the_face_of_the_person(model_store, profile):
     path = TEST_MODEL_STORE / "blazeface-short-range" / "face_detection_short_range.tflite"
     faces = load_detector(path, profile.roles["detector"], profile)
@@ -480,6 +614,7 @@ def test_camera_loop_reports_the_person_and_the_fall_but_not_the_cat_or_the_ligh
         if abs(frame.t - 11.0) < 1e-6:
             described["at door"] = loop.describe()
     assert runs_while_still == 0, "the detector ran although nothing moved"
+    assert loop.stats.crop_runs > loop.stats.detector_runs / 2, "mostly on crops"
     assert [(e.kind, e.zone) for e in events] == [
         ("person_entered", None),
         ("person_entered", "door"),
@@ -610,7 +745,11 @@ def test_bench_vision_smoke_run_scores_a_short_scene_and_plots_it(detector, tmp_
     assert sum(p.frames for p in result.phases.values()) == 30 - 1  # the first starts the clock
     assert result.person_event_latency_s is not None
     assert result.false_events == []
-    assert "| phase | seconds |" in result.markdown()
+    assert (
+        "| phase | seconds of video |" in result.markdown()
+        and "as fast as it goes" in result.markdown()
+    )
+    assert result.crops["runs"] == sum(p.detector_runs for p in result.phases.values())
     visit = Visit(0, "right", 0.4, (0.5, 0.9), walk_s=1.0, stand_s=1.0)
     short = HeldOutScript(visits=(visit,), seconds=4.0, fps=5)
     held_out = bench_heldout(detector, tmp_path, script=short, realtime=False)

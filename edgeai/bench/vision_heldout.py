@@ -10,7 +10,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from edgeai.bench.vision import PhaseCost, phase_table, play_clip, with_cpu_percent
+from edgeai.bench.vision import (
+    PhaseCost,
+    crop_counts,
+    crop_line,
+    phase_table,
+    play_clip,
+    playback,
+    with_cpu_percent,
+)
 from edgeai.config import CameraSettings
 from edgeai.synthetic.heldout import (
     HeldOutMaterial,
@@ -48,10 +56,12 @@ class VisitResult:
 class HeldOutBench:
     clip_s: float
     lying_s: float
+    realtime: bool
     phases: dict[str, PhaseCost]
     visits: list[VisitResult]
     false_events: list[str] = field(default_factory=list)
     detector_ms: float = 0.0
+    crops: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return with_cpu_percent(asdict(self), self.phases)
@@ -59,7 +69,7 @@ class HeldOutBench:
     def markdown(self) -> str:
         lines = [
             f"### vision, held out: {self.clip_s:.0f} s clip of five other people in another "
-            "place, real time",
+            "place, " + playback(self.realtime),
             "",
             "| visit | person event after a quarter in view | falls | fall event after "
             f"lying {self.lying_s:g} s |",
@@ -75,6 +85,8 @@ class HeldOutBench:
             f"- false events (nobody there, a fall while walking or standing, a second fall): "
             f"{len(self.false_events)}"
             + (f" ({'; '.join(self.false_events)})" if self.false_events else ""),
+            f"- detector: {self.detector_ms:.0f} ms per run (crops and whole frames)",
+            crop_line(self.crops),
         ]
         return "\n".join(lines) + "\n"
 
@@ -97,16 +109,18 @@ def bench_heldout(
     write_heldout_clip(clip, script, material)
     settings = (settings or CameraSettings()).model_copy(update={"zones": {}, "rules": []})
     loop = build_camera_loop(settings, detector, "held-out", None)
-    meter = _Meter(loop, truth, progress)
+    meter = _Meter(loop, truth, progress, realtime)
     play_clip(loop, clip, meter.frame_done, realtime)
     lying_s = settings.falls.lying_s
     return HeldOutBench(
         clip_s=script.seconds,
         lying_s=lying_s,
+        realtime=realtime,
         phases=meter.phases,
         visits=[_score(visit, meter.events, lying_s) for visit in truth.visits],
         false_events=_false_events(meter.events, truth),
         detector_ms=1000 * loop.stats.detector_s / max(loop.stats.detector_runs, 1),
+        crops=crop_counts(loop),
     )
 
 
@@ -115,31 +129,35 @@ class _Meter:
     playback's clock."""
 
     def __init__(
-        self, loop: CameraLoop, truth: HeldOutTruth, progress: Callable[[float], None] | None
+        self,
+        loop: CameraLoop,
+        truth: HeldOutTruth,
+        progress: Callable[[float], None] | None,
+        realtime: bool = True,
     ) -> None:
         self.loop = loop
         self.truth = truth
         self.progress = progress
+        self.realtime = realtime
         self.phases = {NOBODY: PhaseCost(), SOMEONE: PhaseCost()}
         self.events: list[tuple[float, CameraEvent]] = []
         self._start: float | None = None
-        self._last = (0.0, 0.0)
+        self._last = (0.0, 0.0, 0.0)
         self._runs = 0
 
     def frame_done(self, frame: Frame, events: list[CameraEvent]) -> None:
         now, cpu = time.monotonic(), time.process_time()
         if self._start is None:
-            self._start, self._last = now - frame.t, (now, cpu)
+            self._start, self._last = now - frame.t, (now, cpu, frame.t)
             return
         in_view = any(v.visible[0] <= frame.t <= v.visible[1] for v in self.truth.visits)
-        cost = self.phases[SOMEONE if in_view else NOBODY]
-        cost.wall_s += now - self._last[0]
-        cost.cpu_s += cpu - self._last[1]
-        cost.frames += 1
-        cost.detector_runs += self.loop.stats.detector_runs - self._runs
+        runs = self.loop.stats.detector_runs - self._runs
+        wall, cpu_s, clip = now - self._last[0], cpu - self._last[1], frame.t - self._last[2]
+        self.phases[SOMEONE if in_view else NOBODY].add(wall, cpu_s, clip, runs)
         self._runs = self.loop.stats.detector_runs
-        self._last = (now, cpu)
-        self.events += [(now - self._start, event) for event in events]
+        self._last = (now, cpu, frame.t)
+        played = now - self._start if self.realtime else frame.t
+        self.events += [(played, event) for event in events]
         if self.progress is not None:
             self.progress(frame.t)
 

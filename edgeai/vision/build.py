@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from edgeai.config import CameraSettings
 from edgeai.device.artifacts import ArtifactIndex, role_model
 from edgeai.device.profiles import Profile, RoleAssignment
 from edgeai.engines.tensor import Engine as TensorEngine
-from edgeai.engines.tensor import open_tensor_model
+from edgeai.engines.tensor import check_model_file, open_tensor_model
 from edgeai.errors import ModelLoadError
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
@@ -19,21 +20,32 @@ from edgeai.vision.events import EventBus, EventStore
 from edgeai.vision.loop import CameraLoop, DetectPacing
 from edgeai.vision.motion import MotionGate, MotionSettings
 from edgeai.vision.people import PeopleSettings, PeopleWatcher
+from edgeai.vision.regions import RegionSettings
 from edgeai.vision.sources import FrameSource, is_live, open_source
 from edgeai.vision.tracker import Tracker, TrackerSettings
 from edgeai.vision.yolo import YoloDetector
+from edgeai.vision.yolo_graph import any_size_copy
 from edgeai.vision.zones import Zone
 
 
 def load_detector(
     path: Path, role: RoleAssignment, profile: Profile, min_score: float | None = None
 ) -> Detector:
-    """A YOLO or BlazeFace detector, told apart by the model's input layout (NCHW or NHWC)."""
+    """A YOLO or BlazeFace detector, told apart by the model's input layout (NCHW or NHWC).
+    A YOLOv8 ONNX file on onnxruntime runs without its fixed-size head, so that it also takes
+    crops of the frame (yolo_graph.py)."""
     device = "CPU" if role.device == "cpu" else role.device.upper()
     engine: TensorEngine = "openvino" if role.engine == "openvino" else "onnxruntime"
-    model = open_tensor_model(
-        path, engine, role.threads, profile.engines.onnxruntime.providers, device
-    )
+    providers = profile.engines.onnxruntime.providers
+    model = None
+    if engine == "onnxruntime" and path.suffix == ".onnx":
+        check_model_file(path)
+        with tempfile.TemporaryDirectory(prefix="edgeai-detector-") as folder:
+            cut = Path(folder) / path.name
+            if any_size_copy(path, cut):
+                model = open_tensor_model(cut, engine, role.threads, providers)
+    if model is None:
+        model = open_tensor_model(path, engine, role.threads, providers, device)
     shape = model.input_shape
     if len(shape) == 4 and shape[-1] == 3:
         face = BlazeFaceDetector(model, path)
@@ -82,6 +94,7 @@ def build_camera_loop(
         pacing=DetectPacing(
             1.0 / settings.detect_fps, 1.0 / settings.tracked_detect_fps, settings.recheck_s
         ),
+        regions=RegionSettings() if settings.detect_regions else None,
     )
 
 

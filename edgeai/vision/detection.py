@@ -77,11 +77,12 @@ def non_max_suppression(
 
 @dataclass(frozen=True)
 class Letterbox:
-    """How a frame was scaled and padded into a square model input, to map boxes back."""
+    """How a frame (or a crop of it) was scaled and placed in the model input, to map boxes
+    back: input = frame * scale + pad (a crop's pad is minus its corner, scaled)."""
 
     scale: float
-    pad_x: int
-    pad_y: int
+    pad_x: float
+    pad_y: float
 
     def to_frame(self, boxes: np.ndarray) -> np.ndarray:
         out: np.ndarray = boxes.astype(np.float32).copy()

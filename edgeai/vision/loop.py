@@ -1,5 +1,6 @@
-"""The camera loop: frames -> motion gate -> detector (only when something moved) -> tracker ->
-people and zones -> events (stored with a snapshot, then published)."""
+"""The camera loop: frames -> motion gate -> detector (only when something moved; on a crop
+around it where that is cheaper) -> tracker -> people and zones -> events (stored with a
+snapshot, then published)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from edgeai.errors import CameraError
 from edgeai.vision.camera import Camera, CameraState
-from edgeai.vision.detection import Box, Detector, draw_detections
+from edgeai.vision.detection import Box, Detection, Detector, draw_detections
 from edgeai.vision.events import CameraEvent, EventBus, EventStore, make_event
 from edgeai.vision.motion import MotionGate
 from edgeai.vision.people import PeopleWatcher
 from edgeai.vision.quality import PictureCheck, PictureProblem
+from edgeai.vision.regions import Crop, CropDetector, RegionSettings, plan_crop
 from edgeai.vision.sources import Frame
 from edgeai.vision.tracker import Tracker
 from edgeai.vision.view import CameraView, SeenPerson
@@ -30,6 +34,10 @@ class CameraStats:
     detector_runs: int = 0
     detector_s: float = 0.0
     """Time spent inside the detector."""
+    crop_runs: int = 0
+    """Detector runs on a crop of the frame around what moved (included in detector_runs)."""
+    crops_widened: int = 0
+    """Crops that cut something the detector found, so it ran again on the whole frame."""
     events: int = 0
     unusable_frames: int = 0
     """Black, over-exposed, flat or repeated frames, kept from the detector."""
@@ -46,8 +54,7 @@ class DetectPacing:
     tracked_interval_s: float
     """...or (1 / camera.tracked_detect_fps) while the only motion is on people already
     tracked: the detector follows them (zones, a fall) but has nothing new to find there, and
-    costs the same however little of the picture moved (its input is a fixed square, so a crop
-    of the motion is no cheaper)."""
+    has less to learn there than where something new moves."""
     recheck_s: float
     """While people are tracked, run the detector this often even without motion."""
     yielding_interval_s: float = 1.0
@@ -68,6 +75,7 @@ class CameraLoop:
         bus: EventBus,
         store: EventStore | None,
         pacing: DetectPacing,
+        regions: RegionSettings | None = None,
     ) -> None:
         self.name = name
         self.gate = gate
@@ -77,6 +85,8 @@ class CameraLoop:
         self.bus = bus
         self.store = store
         self.pacing = pacing
+        self.regions = regions
+        """How to crop the frame around what moved; None: the detector always sees it whole."""
         self.stats = CameraStats()
         self.camera: Camera | None = None
         self.yield_to: Callable[[], bool] | None = None
@@ -106,10 +116,8 @@ class CameraLoop:
             return []
         self._last_detect_t = frame.t
         started = time.perf_counter()
-        wanted = self.people.settings.labels
-        seen = [d for d in self.detector.detect(frame.image) if d.label in wanted]
+        seen = self._detect(frame.image, motion.boxes)
         self.stats.detector_s += time.perf_counter() - started
-        self.stats.detector_runs += 1
         height, width = frame.image.shape[:2]
         changes = self.people.update(self.tracker.update(seen, frame.t), width, height)
         events = []
@@ -126,6 +134,32 @@ class CameraLoop:
             self.bus.publish(event)
             events.append(event)
         return events
+
+    def _detect(self, image: np.ndarray, moving: list[Box]) -> list[Detection]:
+        """The people the detector finds: in a crop around what moved and whoever is followed
+        when that is cheaper, else (or when the crop cuts someone) in the whole frame."""
+        wanted = self.people.settings.labels
+        height, width = image.shape[:2]
+        planned = self._crop(moving, width, height)
+        if planned is not None:
+            detector, crop = planned
+            self.stats.detector_runs += 1
+            self.stats.crop_runs += 1
+            seen = [d for d in detector.detect_crop(image, crop) if d.label in wanted]
+            if not any(crop.cuts(d.box, width, height) for d in seen):
+                return seen
+            self.stats.crops_widened += 1
+        self.stats.detector_runs += 1
+        return [d for d in self.detector.detect(image) if d.label in wanted]
+
+    def _crop(self, moving: list[Box], width: int, height: int) -> tuple[CropDetector, Crop] | None:
+        detector = self.detector
+        if self.regions is None or not isinstance(detector, CropDetector) or not detector.any_size:
+            return None
+        # everyone followed is looked at too: a person left out would count a miss
+        boxes = moving + [track.box for track in self.tracker.tracks]
+        crop = plan_crop(boxes, width, height, detector.size, self.regions)
+        return None if crop is None else (detector, crop)
 
     def run(self, camera: Camera, stop: threading.Event) -> None:
         """Process the camera's frames until it ends, fails for good, or `stop` is set."""
