@@ -8,9 +8,11 @@ from enum import Enum
 
 import numpy as np
 
+from edgeai.audio.reference import EchoReference
 from edgeai.audio.sources import AudioSource
 from edgeai.config import Config, WakeWordSettings
 from edgeai.device.profiles import Profile
+from edgeai.ears.echo import EchoCanceller
 from edgeai.ears.vad.endpointer import Endpointer
 from edgeai.ears.vad.silero import SileroVad
 from edgeai.ears.wake.detector import BLOCK_S, WakeWordDetector
@@ -43,8 +45,11 @@ class Listener:
         endpointer: Endpointer,
         no_speech_timeout_s: float,
         stop_words: frozenset[str] = frozenset(),
+        echo: EchoCanceller | None = None,
     ) -> None:
         self.detector = detector
+        self.echo = echo
+        """Cleans every block of edgeai's own voice before anything below hears it."""
         self.stop_words = stop_words
         """Words of `detector` that are stop words: reported, never a reason to listen."""
         self.endpointer = endpointer
@@ -81,6 +86,8 @@ class Listener:
 
     def push(self, block: np.ndarray) -> list[ListenEvent]:
         self._blocks += 1
+        if self.echo is not None:
+            block = self.echo.clean(block)
         # the wake front end sees every block, so its context is current when it is needed
         detections = []
         events: list[ListenEvent] = []
@@ -142,6 +149,7 @@ def build_listener(
         Endpointer(vad, config.vad),
         config.vad.no_speech_timeout_s,
         frozenset(word.name for word in config.wake.stop_words),
+        EchoCanceller(EchoReference(), config.echo) if config.echo.enabled else None,
     )
 
 

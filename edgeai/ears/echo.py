@@ -1,0 +1,167 @@
+"""Acoustic echo cancellation: the microphone without edgeai's own voice, so the wake word,
+stop word, VAD and speech-to-text stay live while it speaks (full duplex).
+
+The canceller is WebRTC's audio processing module (AEC3: adaptive filter, double-talk
+handling, residual echo suppression; optional noise suppression, gain control, high-pass)
+through the `livekit` package's `rtc.AudioProcessingModule`. Chosen because it installs here
+as a wheel, is released monthly, and brings AEC3 with its nonlinear residual suppressor, which
+a loudspeaker's distortion needs. Checked and not used: `speexdsp` (last release 2018, an
+sdist needing SWIG; speex's canceller has no residual suppressor of note), `webrtc-audio-
+processing` (2019, the pre-AEC3 canceller), `webrtc-apm` (no wheel for this machine).
+
+Before AEC3, the reference is shifted by the playback-to-capture delay measured with GCC-PHAT
+(`edgeai.ears.delay`), so sound cards with long buffers stay within AEC3's own fine search.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.audio.reference import EchoReference
+from edgeai.config import EchoSettings
+from edgeai.ears.delay import DelayTracker
+from edgeai.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+FRAME = SAMPLE_RATE_HZ // 100
+"""AEC3 takes exactly 10 ms at a time."""
+LEAD_SAMPLES = FRAME
+"""The reference is shifted to 10 ms before its echo, never after: AEC3's filter is causal."""
+TAIL_S = 1.0
+"""After the reference stops, the room still rings: cancelling goes on this long (with a silent
+reference), then the microphone passes untouched at no cost."""
+
+
+class EchoState(str, Enum):
+    NO_REFERENCE = "no speaker reference yet: the microphone passes through"
+    IDLE = "nothing playing: the microphone passes through"
+    CANCELLING = "cancelling the echo of what plays"
+
+
+@dataclass(frozen=True)
+class EchoStatus:
+    state: EchoState
+    delay_ms: float | None
+    """Measured playback-to-capture delay; None until something played loud enough."""
+    erle_db: float | None
+    """Echo return loss enhancement over the latest playback (microphone power over the cleaned
+    power while the reference plays); None before any."""
+    seconds_cancelled: float
+
+
+def load_audio_processing(settings: EchoSettings) -> Any:
+    """WebRTC's audio processing module, configured from the settings."""
+    try:
+        from livekit import rtc
+    except ImportError as e:  # pragma: no cover - a dependency of edgeai
+        raise AudioError(f"echo cancellation needs the livekit package: {e}") from None
+    return rtc.AudioProcessingModule(
+        echo_cancellation=True,
+        noise_suppression=settings.noise_suppression,
+        high_pass_filter=settings.high_pass,
+        auto_gain_control=settings.auto_gain,
+    )
+
+
+class EchoCanceller:
+    """Cleans 16 kHz int16 microphone blocks of the echo of `reference` (what the sink played)."""
+
+    def __init__(self, reference: EchoReference, settings: EchoSettings) -> None:
+        from livekit.rtc import AudioFrame
+
+        self.reference = reference
+        self.settings = settings
+        self._frame = AudioFrame
+        self._apm = load_audio_processing(settings)
+        self._always = settings.noise_suppression or settings.auto_gain
+        """Noise suppression and gain control work whether or not anything plays."""
+        self._tracker = DelayTracker(settings.max_delay_ms / 1000)
+        self._history = np.zeros(self._tracker.max_lag + FRAME, np.int16)
+        """The latest reference, for the delay line."""
+        self._quiet_samples = int(TAIL_S * SAMPLE_RATE_HZ)
+        self._since_reference = self._quiet_samples
+        self._echo_power = 0.0
+        self._clean_power = 0.0
+        self._cancelled = 0
+        self.busy_s = 0.0
+        """CPU time spent cancelling (the benchmark's share of a core)."""
+
+    def status(self) -> EchoStatus:
+        if not self.reference.played_samples:
+            state = EchoState.NO_REFERENCE
+        elif self._since_reference >= self._quiet_samples:
+            state = EchoState.IDLE
+        else:
+            state = EchoState.CANCELLING
+        estimate = self._tracker.estimate
+        erle = (
+            10 * np.log10((self._echo_power + 1e-9) / (self._clean_power + 1e-9))
+            if self._echo_power
+            else None
+        )
+        return EchoStatus(
+            state,
+            estimate.ms if estimate is not None else None,
+            None if erle is None else float(erle),
+            self._cancelled / SAMPLE_RATE_HZ,
+        )
+
+    def clean(self, block: np.ndarray) -> np.ndarray:
+        """The block without the echo; the block itself while nothing has played for TAIL_S."""
+        if len(block) % FRAME:
+            raise AudioError(f"echo canceller: blocks of whole 10 ms frames, got {len(block)}")
+        played = self.reference.take(len(block))
+        if played is None:
+            self._since_reference += len(block)
+            if self._since_reference >= self._quiet_samples and not self._always:
+                return block
+            played = np.zeros(len(block), np.int16)
+        else:
+            if self._since_reference >= self._quiet_samples:  # a new reply: a new ERLE
+                self._echo_power = self._clean_power = 0.0
+            self._since_reference = 0
+        started = time.thread_time()
+        out = self._process(block, played)
+        self.busy_s += time.thread_time() - started
+        return out
+
+    def _process(self, block: np.ndarray, played: np.ndarray) -> np.ndarray:
+        estimate = self._tracker.push(played, block)
+        self._history = np.concatenate([self._history, played])[-len(self._history) - len(block) :]
+        shift = max(0, estimate.samples - LEAD_SAMPLES) if estimate is not None else 0
+        end = len(self._history) - shift
+        aligned = self._history[end - len(block) : end]
+        out = np.empty_like(block)
+        for start in range(0, len(block) - FRAME + 1, FRAME):
+            far = self._frame(aligned[start : start + FRAME].tobytes(), SAMPLE_RATE_HZ, 1, FRAME)
+            near = self._frame(block[start : start + FRAME].tobytes(), SAMPLE_RATE_HZ, 1, FRAME)
+            self._apm.process_reverse_stream(far)
+            self._apm.set_stream_delay_ms(0)  # the delay line above did the coarse alignment
+            self._apm.process_stream(near)
+            out[start : start + FRAME] = np.frombuffer(near.data, np.int16)
+        if np.any(played):
+            self._cancelled += len(block)
+            self._echo_power += float(np.mean(block.astype(np.float64) ** 2))
+            self._clean_power += float(np.mean(out.astype(np.float64) ** 2))
+        return out
+
+
+def clean_recording(
+    recorded: np.ndarray, played: np.ndarray, canceller: EchoCanceller, block_samples: int
+) -> np.ndarray:
+    """A whole recording through `canceller`, block by block, with `played` (on the same
+    timeline; shorter when playback stopped) fed to its reference just before each block, as a
+    live sink and microphone do: the benchmarks' and tests' way to run it on simulated rooms."""
+    out = []
+    for start in range(0, len(recorded) - block_samples + 1, block_samples):
+        canceller.reference.push(played[start : start + block_samples])
+        out.append(canceller.clean(recorded[start : start + block_samples]))
+    return np.concatenate(out) if out else np.zeros(0, np.int16)
