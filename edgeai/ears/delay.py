@@ -21,6 +21,10 @@ MIN_CONFIDENCE = 6.0
 reply, double talk drowning the echo) and the previous estimate stands."""
 MIN_REFERENCE_RMS = 100.0
 """int16 RMS of the window's reference below which nothing audible played."""
+NO_ECHO_WINDOWS = 4
+"""Windows in a row with audible playback and no echo in the microphone (headphones, a file,
+a muted speaker) after which the canceller stops touching the microphone: with no echo to
+learn from, its suppressor would take the user's voice for echo."""
 BAND_HZ = (200.0, 6000.0)
 """Where a small loudspeaker actually reproduces speech."""
 
@@ -62,6 +66,7 @@ class DelayTracker:
         self._since = 0
         self.estimate: DelayEstimate | None = None
         """None until a confident one."""
+        self._misses = 0
 
     def push(self, reference: np.ndarray, captured: np.ndarray) -> DelayEstimate | None:
         """Add one block of each; returns the estimate (new or standing)."""
@@ -74,5 +79,12 @@ class DelayTracker:
             if np.sqrt(np.mean(window**2)) >= MIN_REFERENCE_RMS:
                 found = gcc_phat(self._reference, self._captured, self.max_lag)
                 if found.confidence >= MIN_CONFIDENCE:
-                    self.estimate = found
+                    self.estimate, self._misses = found, 0
+                else:
+                    self._misses += 1
         return self.estimate
+
+    @property
+    def echo_missing(self) -> bool:
+        """The latest windows played audibly and found no echo of it in the microphone."""
+        return self._misses >= NO_ECHO_WINDOWS

@@ -27,6 +27,7 @@ from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.reference import EchoReference
 from edgeai.config import EchoSettings
 from edgeai.ears.delay import DelayTracker
+from edgeai.ears.wake.detector import WakeWordDetector
 from edgeai.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ FRAME = SAMPLE_RATE_HZ // 100
 """AEC3 takes exactly 10 ms at a time."""
 LEAD_SAMPLES = FRAME
 """The reference is shifted to 10 ms before its echo, never after: AEC3's filter is causal."""
+WORD_SPAN_S = 1.0
+"""How far apart two detections of one spoken word can be (a wake phrase lasts under a second)."""
 TAIL_S = 1.0
 """After the reference stops, the room still rings: cancelling goes on this long (with a silent
 reference), then the microphone passes untouched at no cost."""
@@ -42,6 +45,7 @@ reference), then the microphone passes untouched at no cost."""
 
 class EchoState(str, Enum):
     NO_REFERENCE = "no speaker reference yet: the microphone passes through"
+    NO_ECHO = "the microphone does not hear the playback: it passes through"
     IDLE = "nothing playing: the microphone passes through"
     CANCELLING = "cancelling the echo of what plays"
 
@@ -93,12 +97,16 @@ class EchoCanceller:
         self._cancelled = 0
         self.busy_s = 0.0
         """CPU time spent cancelling (the benchmark's share of a core)."""
+        self.last_played: np.ndarray | None = None
+        """The reference taken for the latest block; None while nothing plays."""
 
     def status(self) -> EchoStatus:
         if not self.reference.played_samples:
             state = EchoState.NO_REFERENCE
         elif self._since_reference >= self._quiet_samples:
             state = EchoState.IDLE
+        elif self._tracker.echo_missing:
+            state = EchoState.NO_ECHO
         else:
             state = EchoState.CANCELLING
         estimate = self._tracker.estimate
@@ -118,7 +126,7 @@ class EchoCanceller:
         """The block without the echo; the block itself while nothing has played for TAIL_S."""
         if len(block) % FRAME:
             raise AudioError(f"echo canceller: blocks of whole 10 ms frames, got {len(block)}")
-        played = self.reference.take(len(block))
+        played = self.last_played = self.reference.take(len(block))
         if played is None:
             self._since_reference += len(block)
             if self._since_reference >= self._quiet_samples and not self._always:
@@ -147,11 +155,43 @@ class EchoCanceller:
             self._apm.set_stream_delay_ms(0)  # the delay line above did the coarse alignment
             self._apm.process_stream(near)
             out[start : start + FRAME] = np.frombuffer(near.data, np.int16)
+        if self._tracker.echo_missing:
+            return block  # AEC3 keeps learning, but no echo was found to take out
         if np.any(played):
             self._cancelled += len(block)
             self._echo_power += float(np.mean(block.astype(np.float64) ** 2))
             self._clean_power += float(np.mean(out.astype(np.float64) ** 2))
         return out
+
+
+class OwnWords:
+    """The wake and stop words edgeai itself says: the wake detector run on what it plays.
+
+    The canceller leaves some echo (less right after a reply starts, in a room ringing long);
+    a word found in the microphone shortly after the same word was found in the playback is
+    edgeai's own, never a reason to wake or stop. Costs the wake front end's time, only while
+    something plays."""
+
+    def __init__(self, detector: WakeWordDetector, max_delay_s: float) -> None:
+        self.detector = detector
+        self.window_s = (-WORD_SPAN_S - max_delay_s, WORD_SPAN_S / 4)
+        """Where the played word may lie, relative to the microphone's detection."""
+        self._said: list[tuple[str, float]] = []
+        self.ignored = 0
+
+    def push(self, played: np.ndarray | None, now_s: float) -> None:
+        if played is None:
+            return
+        for found in self.detector.push(played):
+            self._said.append((found.name, now_s))
+        self._said = [(name, at) for name, at in self._said if at >= now_s - 2 * WORD_SPAN_S - 1]
+
+    def said(self, name: str, at_s: float) -> bool:
+        """Whether the word `name` found in the microphone at `at_s` is edgeai's own."""
+        low, high = self.window_s
+        own = any(n == name and low <= at - at_s <= high for n, at in self._said)
+        self.ignored += own
+        return own
 
 
 def clean_recording(

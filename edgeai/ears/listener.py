@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Iterator
 from enum import Enum
@@ -12,7 +13,7 @@ from edgeai.audio.reference import EchoReference
 from edgeai.audio.sources import AudioSource
 from edgeai.config import Config, WakeWordSettings
 from edgeai.device.profiles import Profile
-from edgeai.ears.echo import EchoCanceller
+from edgeai.ears.echo import EchoCanceller, OwnWords
 from edgeai.ears.vad.endpointer import Endpointer
 from edgeai.ears.vad.silero import SileroVad
 from edgeai.ears.wake.detector import BLOCK_S, WakeWordDetector
@@ -21,6 +22,8 @@ from edgeai.ears.wake.words import resolve_wake_word
 from edgeai.messages import ListenEvent, NoSpeech, SpeechEnded, SpeechStarted, StopWordHeard
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
+
+log = logging.getLogger(__name__)
 
 LOOKBACK_BLOCKS = 3
 """Audio from just before a detection kept as the utterance's pre-roll: the wake word fires up
@@ -50,6 +53,9 @@ class Listener:
         self.detector = detector
         self.echo = echo
         """Cleans every block of edgeai's own voice before anything below hears it."""
+        self.own_words = (
+            OwnWords(detector.fresh(), echo.settings.max_delay_ms / 1000) if echo else None
+        )
         self.stop_words = stop_words
         """Words of `detector` that are stop words: reported, never a reason to listen."""
         self.endpointer = endpointer
@@ -88,11 +94,15 @@ class Listener:
         self._blocks += 1
         if self.echo is not None:
             block = self.echo.clean(block)
+        if self.own_words is not None and self.echo is not None:
+            self.own_words.push(self.echo.last_played, self.now_s)
         # the wake front end sees every block, so its context is current when it is needed
         detections = []
         events: list[ListenEvent] = []
         for found in self.detector.push(block):
-            if found.name in self.stop_words:
+            if self.own_words is not None and self.own_words.said(found.name, self.now_s):
+                log.info("%s ignored: edgeai said it itself", found.name)
+            elif found.name in self.stop_words:
                 events.append(StopWordHeard(found.name, found.score, found.at_s))
             else:
                 detections.append(found)
