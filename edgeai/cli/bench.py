@@ -30,6 +30,7 @@ VISION_CLIP_S = 36.0
 API_SECONDS = 60.0
 EXPORT_RECIPE = "yolov8-fall"
 WYOMING_ROUNDS = 12
+ECHO_TRIALS, ECHO_MINUTES = 24, 30.0
 INTENTS_TUNING = Path("benchmarks/intents/tuning.yaml")
 INTENTS_HELDOUT = Path("benchmarks/intents/heldout.yaml")
 STT_EVERY = 6
@@ -225,6 +226,64 @@ def run_voice(app: AppContext, out: Path) -> str:
         },
         bench.markdown(results, totals) + "\n" + barge_in.markdown(barge_in_totals),
         lambda path: voice_breakdown(results, path),
+    )
+
+
+@bench_group.command("echo")
+@out_option("echo.json and echo.md")
+@click.option(
+    "--trials", type=int, default=ECHO_TRIALS, show_default=True, help="Echo paths drawn."
+)
+@click.option(
+    "--minutes",
+    type=float,
+    default=ECHO_MINUTES,
+    show_default=True,
+    help="Minutes of edgeai's own replies listened to for self-wakes and self-stops.",
+)
+@pass_app
+def echo(app: AppContext, out: Path, trials: int, minutes: float) -> None:
+    """Barge-in with echo: edgeai's replies reach the microphone through simulated rooms.
+
+    ERLE, "hey jarvis" and "stop" heard during playback (echo 6 dB over the talker),
+    self-wakes and self-stops over MINUTES of own replies, canceller CPU; each with the
+    canceller and without it, on the same audio.
+    """
+    run_echo(app, out, trials, minutes)
+
+
+def run_echo(app: AppContext, out: Path, trials: int, minutes: float) -> str:
+    from tqdm import tqdm
+
+    from edgeai.bench import echo as bench
+    from edgeai.bench.plots import echo_results
+    from edgeai.ears.listener import Listener, build_listener
+    from edgeai.synthetic.speech import Synthesizer
+
+    profile = app.active_profile()
+    out.mkdir(parents=True, exist_ok=True)
+    synth = Synthesizer(app.store.main_file(app.catalog.get(profile.roles["tts"].model)))
+    configs = {
+        on: app.config.model_copy(
+            update={"echo": app.config.echo.model_copy(update={"enabled": on})}
+        )
+        for on in (True, False)
+    }
+
+    def make_listener(on: bool) -> Listener:
+        return build_listener(configs[on], profile, app.store, app.catalog)
+
+    with tqdm(desc="echo", unit="step", disable=None) as bar:
+        result = bench.bench_echo(
+            make_listener, synth, trials, minutes, lambda step: bar.set_postfix_str(step)
+        )
+    summary = result.summary()
+    return write_results(
+        out,
+        "echo",
+        {"summary": summary, "trials": result.as_dict()},
+        bench.markdown(summary),
+        lambda path: echo_results(result, path),
     )
 
 
@@ -579,6 +638,7 @@ def all_benchmarks(
     parts = [
         run_wake(app, out, WAKE_POSITIVES, negative_minutes, WAKE_SEED),
         run_voice(app, out),
+        run_echo(app, out, ECHO_TRIALS, ECHO_MINUTES),
         run_intents(app, out, INTENTS_TUNING, INTENTS_HELDOUT),
         run_vision(app, out, VISION_CLIP_S),
         run_service(app, out, API_SECONDS, soak_minutes),

@@ -178,13 +178,16 @@ class OwnWords:
         """Where the played word may lie, relative to the microphone's detection."""
         self._said: list[tuple[str, float]] = []
         self.ignored = 0
+        self.busy_s = 0.0
 
     def push(self, played: np.ndarray | None, now_s: float) -> None:
         if played is None:
             return
+        started = time.thread_time()
         for found in self.detector.push(played):
             self._said.append((found.name, now_s))
         self._said = [(name, at) for name, at in self._said if at >= now_s - 2 * WORD_SPAN_S - 1]
+        self.busy_s += time.thread_time() - started
 
     def said(self, name: str, at_s: float) -> bool:
         """Whether the word `name` found in the microphone at `at_s` is edgeai's own."""
