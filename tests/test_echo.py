@@ -177,3 +177,41 @@ def test_a_sink_writing_faster_than_it_plays_drops_the_oldest_reference():
     assert reference.dropped_samples == 16000
     taken = reference.take(2)
     assert taken is not None and list(taken) == [16000, 16001]
+
+
+def echo_check(tmp_path, config: Config, play_record=None):
+    from edgeai.device.host import probe
+    from edgeai.doctor import run_checks
+    from tests.test_profiles import MACHINES, fake_root
+
+    catalog = Catalog.load()
+    facts = probe(fake_root(tmp_path, MACHINES["raspberry-pi-5"]))
+    checks = run_checks(config, None, facts, catalog, Profiles.load(catalog), play_record)
+    return next(c for c in checks if c.topic == "echo cancellation")
+
+
+def test_doctor_measures_the_speaker_to_microphone_delay(tmp_path):
+    from edgeai.doctor import Level
+
+    path = simulate_echo_path(np.random.default_rng(4), 0.08)
+    sound_travels_ms = 1000 * np.argmax(np.abs(path.room.response)) / 16000
+
+    def room(audio: np.ndarray) -> np.ndarray:
+        return 0.3 * path.apply(audio)
+
+    check = echo_check(tmp_path, Config(), room)
+    assert check.level is Level.OK
+    measured_ms = float(check.detail.split("microphone ")[1].split(" ms")[0])
+    assert measured_ms == pytest.approx(80 + sound_travels_ms, abs=3)
+
+    deaf = echo_check(tmp_path, Config(), lambda audio: np.zeros(len(audio), np.float32))
+    assert deaf.level is Level.WARN and "did not hear the speaker" in deaf.detail
+
+
+def test_doctor_says_when_echo_cancellation_is_off_or_has_no_reference(tmp_path):
+    from edgeai.doctor import Level
+
+    off = echo_check(tmp_path, Config.model_validate({"echo": {"enabled": False}}))
+    assert off.level is Level.WARN and "off" in off.detail
+    no_card = echo_check(tmp_path, Config())  # the Pi here has no sound card
+    assert no_card.level is Level.WARN and "no speaker reference" in no_card.detail

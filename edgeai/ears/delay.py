@@ -7,6 +7,7 @@ a window, re-estimated while something plays, which also follows two clocks drif
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,3 +89,27 @@ class DelayTracker:
     def echo_missing(self) -> bool:
         """The latest windows played audibly and found no echo of it in the microphone."""
         return self._misses >= NO_ECHO_WINDOWS
+
+
+PROBE_S = 1.0
+PROBE_LEVEL = 0.05
+"""-26 dBFS of noise: audible, not loud."""
+
+PlayRecord = Callable[[np.ndarray], np.ndarray]
+"""Plays 16 kHz float audio on the speaker and returns what the microphone recorded meanwhile
+(16 kHz float, at least as long)."""
+
+
+def measure_echo_delay(play_record: PlayRecord, max_delay_s: float) -> DelayEstimate | None:
+    """The speaker-to-microphone delay of a short burst of noise; None when the microphone did
+    not hear it (headphones, a muted speaker, another room)."""
+    rng = np.random.default_rng(0)
+    burst = np.zeros(int((PROBE_S + max_delay_s) * SAMPLE_RATE_HZ), np.float32)
+    burst[: int(PROBE_S * SAMPLE_RATE_HZ)] = PROBE_LEVEL * rng.standard_normal(
+        int(PROBE_S * SAMPLE_RATE_HZ)
+    )
+    recorded = np.asarray(play_record(burst), np.float32)[: len(burst)]
+    if len(recorded) < len(burst):
+        return None
+    found = gcc_phat(burst, recorded, int(max_delay_s * SAMPLE_RATE_HZ))
+    return found if found.confidence >= MIN_CONFIDENCE else None
