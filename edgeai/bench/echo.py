@@ -47,6 +47,8 @@ REPLY_STYLES = (PiperStyle(1.0, 0.667, 0.8), PiperStyle(1.1, 0.5, 0.6), PiperSty
 ECHO_OVER_TALKER_DB = 6.0
 OWN_LEVELS_DB = (-10.0, 10.0)
 CONVERGENCE_S = 2.0
+WORD_FROM_S = 0.5
+"""The user may interrupt from half a second into a reply."""
 WORD_FOUND_WITHIN_S = 1.5
 """A detection this long after the word starts is the word's (the phrase itself lasts < 1 s)."""
 
@@ -125,16 +127,21 @@ def bench_echo(
         result.delays_ms.append(
             (1000 * (path.delay_s + sound_travels_s), listener.echo.status().delay_ms)
         )
-        # a word said during playback, echo +6 dB
+        # a word said during playback, echo +6 dB, to a device that has spoken in this room
+        # before (its canceller lives as long as the service)
+        before = replies[(trial + 1) % len(replies)]
+        earlier = during_playback(before, path, ECHO_OVER_TALKER_DB, rng=rng)
         for name, said in words.items():
             word = said[trial % len(said)]
             first, _ = voiced_span(word)
-            at_s = float(rng.uniform(CONVERGENCE_S, len(reply) / 16000 - 1.0))
+            at_s = float(rng.uniform(WORD_FROM_S, len(reply) / 16000 - 1.0))
             mic = during_playback(reply, path, ECHO_OVER_TALKER_DB, word, at_s, rng)
             word_at_s = at_s + first / 16000
             for echo, hits in ((True, result.detected), (False, result.detected_raw)):
                 listener = make_listener(echo)
-                found = _heard(listener, mic, reply)
+                _heard(listener, earlier, before)
+                start_s = listener.now_s
+                found = [(n, t - start_s) for n, t in _heard(listener, mic, reply)]
                 hit = any(n == name and 0 <= t - word_at_s <= WORD_FOUND_WITHIN_S for n, t in found)
                 hits.setdefault(name, []).append(hit)
                 if listener.echo is not None:
@@ -178,16 +185,15 @@ def _own_replies(
 
 
 def _heard(listener: Listener, mic: np.ndarray, played: np.ndarray) -> list[tuple[str, float]]:
-    """Wake and stop words the listener reports (name, seconds into `mic`); it stays waiting
-    for the wake word (nobody asks anything here), as it does while edgeai speaks."""
+    """Wake and stop words the listener reports (name, its stream time); it stays waiting for
+    the wake word (nobody asks anything here), as it does while edgeai speaks."""
     found = []
-    start_s = listener.now_s
     for start in range(0, len(mic) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
         if listener.echo is not None:
             listener.echo.reference.push(played[start : start + BLOCK_SAMPLES])
         for event in listener.push(mic[start : start + BLOCK_SAMPLES]):
             if isinstance(event, WakeDetected | StopWordHeard):
-                found.append((event.name, event.at_s - start_s))
+                found.append((event.name, event.at_s))
         listener.phase = Phase.WAITING  # no utterance follows: the next word counts too
     return found
 

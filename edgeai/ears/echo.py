@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -28,6 +29,7 @@ from edgeai.audio.reference import EchoReference
 from edgeai.config import EchoSettings
 from edgeai.ears.delay import DelayTracker
 from edgeai.ears.wake.detector import WakeWordDetector
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 from edgeai.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,10 @@ FRAME = SAMPLE_RATE_HZ // 100
 """AEC3 takes exactly 10 ms at a time."""
 LEAD_SAMPLES = FRAME
 """The reference is shifted to 10 ms before its echo, never after: AEC3's filter is causal."""
+MOSTLY_ECHO_DB = -15.0
+"""Over the latest WORD_SPAN_S of playback, a cleaned microphone this far below the raw one
+held echo and little else: a word found in it then is the residue of edgeai's own voice (a
+talker under a reply 6 dB louder loses about 7 dB, the echo alone 20-40)."""
 WORD_SPAN_S = 1.0
 """How far apart two detections of one spoken word can be (a wake phrase lasts under a second)."""
 TAIL_S = 1.0
@@ -99,6 +105,10 @@ class EchoCanceller:
         """CPU time spent cancelling (the benchmark's share of a core)."""
         self.last_played: np.ndarray | None = None
         """The reference taken for the latest block; None while nothing plays."""
+        self._recent: deque[tuple[float, float]] = deque(
+            maxlen=round(WORD_SPAN_S * SAMPLE_RATE_HZ / BLOCK_SAMPLES)
+        )
+        """(microphone power, cleaned power) of the latest blocks, (0, 0) for silent playback."""
 
     def status(self) -> EchoStatus:
         if not self.reference.played_samples:
@@ -128,6 +138,7 @@ class EchoCanceller:
             raise AudioError(f"echo canceller: blocks of whole 10 ms frames, got {len(block)}")
         played = self.last_played = self.reference.take(len(block))
         if played is None:
+            self._recent.append((0.0, 0.0))
             self._since_reference += len(block)
             if self._since_reference >= self._quiet_samples and not self._always:
                 return block
@@ -157,11 +168,23 @@ class EchoCanceller:
             out[start : start + FRAME] = np.frombuffer(near.data, np.int16)
         if self._tracker.echo_missing:
             return block  # AEC3 keeps learning, but no echo was found to take out
+        powers = (0.0, 0.0)
         if np.any(played):
+            powers = (
+                float(np.mean(block.astype(np.float64) ** 2)),
+                float(np.mean(out.astype(np.float64) ** 2)),
+            )
             self._cancelled += len(block)
-            self._echo_power += float(np.mean(block.astype(np.float64) ** 2))
-            self._clean_power += float(np.mean(out.astype(np.float64) ** 2))
+            self._echo_power += powers[0]
+            self._clean_power += powers[1]
+        self._recent.append(powers)
         return out
+
+    def mostly_echo(self) -> bool:
+        """The latest second was playback the canceller took almost all of (MOSTLY_ECHO_DB)."""
+        raw = sum(p for p, _ in self._recent)
+        cleaned = sum(c for _, c in self._recent)
+        return raw > 0 and cleaned < raw * 10 ** (MOSTLY_ECHO_DB / 10)
 
 
 class OwnWords:

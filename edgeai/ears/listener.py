@@ -102,6 +102,8 @@ class Listener:
         for found in self.detector.push(block):
             if self.own_words is not None and self.own_words.said(found.name, self.now_s):
                 log.info("%s ignored: edgeai said it itself", found.name)
+            elif self.echo is not None and self.echo.mostly_echo():
+                log.info("%s ignored: heard in the residue of edgeai's own voice", found.name)
             elif found.name in self.stop_words:
                 events.append(StopWordHeard(found.name, found.score, found.at_s))
             else:
