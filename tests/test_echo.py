@@ -103,10 +103,13 @@ def test_replies_saying_stop_and_jarvis_do_not_stop_or_wake_edgeai(
 def test_the_wake_word_said_under_a_louder_reply_is_heard_through_the_canceller(
     reply: np.ndarray, frontend: WakeFrontend
 ):
+    """To a device that spoke in this room before: its cancellers live as long as it runs."""
     path = simulate_echo_path(np.random.default_rng(0))
     mic = during_playback(reply, path, 6.0, speak("Hey Jarvis."), talker_at_s=3.5)
     assert "hey_jarvis" not in detections(frontend, mic[3 * 16000 :])
-    assert heard(ears(), mic, reply) == ["hey_jarvis"]
+    listener = ears()
+    assert heard(listener, during_playback(reply, path, 6.0), reply) == []
+    assert heard(listener, mic, reply) == ["hey_jarvis"]
 
 
 def test_a_reply_the_microphone_never_hears_leaves_the_microphone_untouched(reply: np.ndarray):

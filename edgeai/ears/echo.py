@@ -1,16 +1,20 @@
 """Acoustic echo cancellation: the microphone without edgeai's own voice, so the wake word,
 stop word, VAD and speech-to-text stay live while it speaks (full duplex).
 
-The canceller is WebRTC's audio processing module (AEC3: adaptive filter, double-talk
-handling, residual echo suppression; optional noise suppression, gain control, high-pass)
-through the `livekit` package's `rtc.AudioProcessingModule`. Chosen because it installs here
-as a wheel, is released monthly, and brings AEC3 with its nonlinear residual suppressor, which
-a loudspeaker's distortion needs. Checked and not used: `speexdsp` (last release 2018, an
-sdist needing SWIG; speex's canceller has no residual suppressor of note), `webrtc-audio-
-processing` (2019, the pre-AEC3 canceller), `webrtc-apm` (no wheel for this machine).
-
-Before AEC3, the reference is shifted by the playback-to-capture delay measured with GCC-PHAT
-(`edgeai.ears.delay`), so sound cards with long buffers stay within AEC3's own fine search.
+Two cancellers share one reference, shifted by the playback-to-capture delay that GCC-PHAT
+measures (`edgeai.ears.delay`):
+- WebRTC's audio processing module (AEC3: adaptive filter, double-talk handling, residual echo
+  suppression; optional noise suppression, gain control, high-pass) through the `livekit`
+  package's `rtc.AudioProcessingModule` cleans what the VAD and speech-to-text hear. Chosen
+  because it installs as a wheel, is released monthly and brings AEC3's nonlinear residual
+  suppressor, which a loudspeaker's distortion needs (ERLE 25-45 dB on the simulated rooms).
+- AEC3's suppressor, not tunable through that binding, also takes most of a user talking under
+  a louder reply (in `edgeai bench echo`, 25% of wake words heard at +6 dB echo). The wake and
+  stop words therefore hear speex's linear canceller (libspeexdsp through the `speexdsp-aec`
+  package, a ctypes wrapper): less echo removed (10-20 dB), the user's voice kept (75%). Its
+  residue must not wake edgeai: see `OwnWords` and `EchoCanceller.mostly_echo`.
+Checked and not used: `speexdsp` (2018, an sdist needing SWIG), `webrtc-audio-processing`
+(2019, the pre-AEC3 canceller), `webrtc-apm` (no wheel for this machine).
 """
 
 from __future__ import annotations
@@ -38,10 +42,12 @@ FRAME = SAMPLE_RATE_HZ // 100
 """AEC3 takes exactly 10 ms at a time."""
 LEAD_SAMPLES = FRAME
 """The reference is shifted to 10 ms before its echo, never after: AEC3's filter is causal."""
-MOSTLY_ECHO_DB = -15.0
-"""Over the latest WORD_SPAN_S of playback, a cleaned microphone this far below the raw one
-held echo and little else: a word found in it then is the residue of edgeai's own voice (a
-talker under a reply 6 dB louder loses about 7 dB, the echo alone 20-40)."""
+LINEAR_TAIL_MS = 200
+"""Room reverberation the linear canceller models after the measured delay."""
+MOSTLY_ECHO_DB = -10.0
+"""Over the latest WORD_SPAN_S of playback, a linear canceller's output this far below the raw
+microphone held echo and little else: a word found in it then is the residue of edgeai's own
+voice (a talker under a reply 6 dB louder loses about 7 dB, the echo alone 10-20)."""
 WORD_SPAN_S = 1.0
 """How far apart two detections of one spoken word can be (a wake phrase lasts under a second)."""
 TAIL_S = 1.0
@@ -65,6 +71,16 @@ class EchoStatus:
     """Echo return loss enhancement over the latest playback (microphone power over the cleaned
     power while the reference plays); None before any."""
     seconds_cancelled: float
+
+
+def load_linear_canceller() -> Any:
+    """Speex's linear echo canceller (libspeexdsp), for the words' path."""
+    try:
+        from speexdsp_aec import SpeexAec
+
+        return SpeexAec(SAMPLE_RATE_HZ, 1000 * FRAME // SAMPLE_RATE_HZ, LINEAR_TAIL_MS)
+    except (ImportError, RuntimeError) as e:
+        raise AudioError(f"echo cancellation needs libspeexdsp1 and speexdsp-aec: {e}") from None
 
 
 def load_audio_processing(settings: EchoSettings) -> Any:
@@ -91,6 +107,7 @@ class EchoCanceller:
         self.settings = settings
         self._frame = AudioFrame
         self._apm = load_audio_processing(settings)
+        self._linear = load_linear_canceller()
         self._always = settings.noise_suppression or settings.auto_gain
         """Noise suppression and gain control work whether or not anything plays."""
         self._tracker = DelayTracker(settings.max_delay_ms / 1000)
@@ -105,6 +122,9 @@ class EchoCanceller:
         """CPU time spent cancelling (the benchmark's share of a core)."""
         self.last_played: np.ndarray | None = None
         """The reference taken for the latest block; None while nothing plays."""
+        self.for_words: np.ndarray = np.zeros(0, np.int16)
+        """The latest block as the wake and stop words hear it: the linear canceller's output
+        while something plays (AEC3 would take the user's word with the echo)."""
         self._recent: deque[tuple[float, float]] = deque(
             maxlen=round(WORD_SPAN_S * SAMPLE_RATE_HZ / BLOCK_SAMPLES)
         )
@@ -141,6 +161,7 @@ class EchoCanceller:
             self._recent.append((0.0, 0.0))
             self._since_reference += len(block)
             if self._since_reference >= self._quiet_samples and not self._always:
+                self.for_words = block
                 return block
             played = np.zeros(len(block), np.int16)
         else:
@@ -166,17 +187,20 @@ class EchoCanceller:
             self._apm.set_stream_delay_ms(0)  # the delay line above did the coarse alignment
             self._apm.process_stream(near)
             out[start : start + FRAME] = np.frombuffer(near.data, np.int16)
-        if self._tracker.echo_missing:
-            return block  # AEC3 keeps learning, but no echo was found to take out
+        linear = np.frombuffer(self._linear.process(block, aligned), np.int16)
+        if self._tracker.echo_missing or len(linear) != len(block):
+            self.for_words = block
+            return block  # the cancellers keep learning, but no echo was found to take out
+        self.for_words = linear
         powers = (0.0, 0.0)
         if np.any(played):
             powers = (
                 float(np.mean(block.astype(np.float64) ** 2)),
-                float(np.mean(out.astype(np.float64) ** 2)),
+                float(np.mean(linear.astype(np.float64) ** 2)),
             )
             self._cancelled += len(block)
             self._echo_power += powers[0]
-            self._clean_power += powers[1]
+            self._clean_power += float(np.mean(out.astype(np.float64) ** 2))
         self._recent.append(powers)
         return out
 

@@ -99,7 +99,7 @@ class Listener:
         # the wake front end sees every block, so its context is current when it is needed
         detections = []
         events: list[ListenEvent] = []
-        for found in self.detector.push(block):
+        for found in self.detector.push(self.echo.for_words if self.echo else block):
             if self.own_words is not None and self.own_words.said(found.name, self.now_s):
                 log.info("%s ignored: edgeai said it itself", found.name)
             elif self.echo is not None and self.echo.mostly_echo():
