@@ -24,7 +24,7 @@ from edgeai.device.detection import detect_profile
 from edgeai.device.host import HostFacts
 from edgeai.device.profiles import Profile, Profiles
 from edgeai.ears.delay import PlayRecord, measure_echo_delay
-from edgeai.ears.echo import load_audio_processing
+from edgeai.ears.echo import load_audio_processing, load_linear_canceller
 from edgeai.errors import AudioError, EdgeAIError
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStatus, ModelStore
@@ -260,8 +260,10 @@ def _echo(config: Config, facts: HostFacts, play_record: PlayRecord | None) -> C
         )
     try:
         load_audio_processing(settings)
+        load_linear_canceller()
     except (AudioError, RuntimeError) as e:
-        return Check("echo cancellation", Level.FAIL, str(e), "pip install 'livekit>=1.2'")
+        fix = "apt-get install libspeexdsp1; pip install 'livekit>=1.2' 'speexdsp-aec>=0.1'"
+        return Check("echo cancellation", Level.FAIL, str(e), fix)
     if play_record is None and not facts.sound_cards:
         return Check(
             "echo cancellation",
@@ -284,7 +286,7 @@ def _echo(config: Config, facts: HostFacts, play_record: PlayRecord | None) -> C
     return Check(
         "echo cancellation",
         Level.OK,
-        f"on (WebRTC AEC3); speaker to microphone {delay.ms:.0f} ms",
+        f"on (WebRTC AEC3, speex for the wake words); speaker to microphone {delay.ms:.0f} ms",
     )
 
 
