@@ -218,3 +218,24 @@ def test_doctor_says_when_echo_cancellation_is_off_or_has_no_reference(tmp_path)
     assert off.level is Level.WARN and "off" in off.detail
     no_card = echo_check(tmp_path, Config())  # the Pi here has no sound card
     assert no_card.level is Level.WARN and "no speaker reference" in no_card.detail
+
+
+def test_bench_echo_measures_each_thing_with_the_canceller_and_without(model_store: ModelStore):
+    from edgeai.bench import echo as bench
+
+    voice = next((TEST_MODEL_STORE / "piper-en-us-joe-medium").glob("*.onnx"))
+    catalog = Catalog.load()
+    profile = Profiles.load(catalog).get("x86-cpu")
+
+    def make_listener(on: bool) -> Listener:
+        config = Config.model_validate(
+            {"models": {"store": str(TEST_MODEL_STORE)}, "echo": {"enabled": on}}
+        )
+        return build_listener(config, profile, ModelStore(TEST_MODEL_STORE), catalog)
+
+    result = bench.bench_echo(make_listener, Synthesizer(voice), 1, 0.1, lambda _: None)
+    summary = result.summary()
+    assert result.erle_db[0] > 10 and summary["delays_found"] == "1/1"
+    assert set(result.detected) == set(result.detected_raw) == {"hey_jarvis", "stop"}
+    assert result.own_minutes >= 0.1 and result.cancelling_cpu_percent > 0
+    assert "| self-wakes over" in bench.markdown(summary)
