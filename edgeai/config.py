@@ -366,6 +366,54 @@ class MqttSettings(Strict):
         return re.sub(r"[^a-z0-9_]+", "_", socket.gethostname().lower()).strip("_") or "edgeai"
 
 
+RoomName = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$", description="e.g. hall, kitchen")]
+
+
+class HomeSettings(Strict):
+    """Several devices on one MQTT broker (needs mqtt.enabled): the best-heard device answers a
+    wake word, and camera announcements and questions go to the right room."""
+
+    room: RoomName | None = Field(default=None, description="This device's room; null: none")
+    camera_room: RoomName | None = Field(
+        default=None, description="The room the camera watches; null: the device's room"
+    )
+    arbitration: bool = Field(
+        default=True, description="Devices that hear the same wake word agree which one answers"
+    )
+    claim_topic: str = Field(
+        default="edgeai/home/wake",
+        pattern=r"^[^#+]+$",
+        description="Where wake claims go; the same on every device of the home",
+    )
+    claim_qos: Literal[0, 1] = Field(default=0, description="MQTT QoS of a wake claim")
+    window_s: float = Field(
+        default=0.1,
+        ge=0.02,
+        le=1.0,
+        description="Claims heard this long after the first one of a wake word take part (the "
+        "verdict comes 50 ms later, while the request is still being spoken)",
+    )
+    stale_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="A claim dated this much before or after our clock is ignored (stale or "
+        "clock-skewed)",
+    )
+    falls_everywhere: bool = Field(
+        default=False, description="Fall announcements play on every device, not just the room's"
+    )
+    ask_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        le=30,
+        description='"What do you see in the hall?": the hall device has this long to answer',
+    )
+
+    def watched_room(self) -> str | None:
+        return self.camera_room or self.room
+
+
 Address = Annotated[
     IPvAnyNetwork,
     Field(description="A client address or network, e.g. 192.168.1.20 or 192.168.1.0/24"),
@@ -480,6 +528,34 @@ class RemoteSettings(Strict):
         return [(role, stage) for role, stage in named if stage is not None]
 
 
+class HomeAssistantSettings(Strict):
+    """Home Assistant's conversation API: requests no local intent handles go there first, so
+    "turn on the kitchen lights" switches the user's real entities by their own names."""
+
+    url: str = Field(
+        pattern=r"^https?://[^\s/]+/?$",
+        description="Home Assistant's address, e.g. http://homeassistant.local:8123",
+    )
+    token: SecretStr = Field(
+        description="A long-lived access token (your profile in Home Assistant > Security)"
+    )
+    timeout_s: float = Field(
+        default=3.0, gt=0, le=60, description="Longest wait for Home Assistant's answer"
+    )
+    retry_after_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="After a failure, Home Assistant is left alone this long",
+    )
+    language: str = Field(default="en", pattern=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]+)*$")
+    agent_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The conversation agent to ask; null: Home Assistant's default (Assist)",
+    )
+
+
 class ServiceSettings(Strict):
     watchdog_stall_s: float = Field(
         default=15.0,
@@ -507,8 +583,12 @@ class Config(Strict):
     voice: VoiceSettings = VoiceSettings()
     api: ApiSettings = ApiSettings()
     mqtt: MqttSettings = MqttSettings()
+    home: HomeSettings = HomeSettings()
     wyoming: WyomingSettings = WyomingSettings()
     remote: RemoteSettings = RemoteSettings()
+    home_assistant: HomeAssistantSettings | None = Field(
+        default=None, description="Device control through Home Assistant; null: none"
+    )
     service: ServiceSettings = ServiceSettings()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -517,6 +597,8 @@ class Config(Strict):
         readable by other users)."""
         named = [("api.token", self.api.token), ("mqtt.password", self.mqtt.password)]
         named += [(f"remote.{role}.api_key", stage.api_key) for role, stage in self.remote.stages()]
+        if self.home_assistant is not None:
+            named.append(("home_assistant.token", self.home_assistant.token))
         return [name for name, value in named if value is not None]
 
 

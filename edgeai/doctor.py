@@ -70,6 +70,7 @@ def run_checks(
     checks.extend([_cpu(facts), _audio(facts), _echo(config, facts, play_record)])
     checks.append(_camera(config, facts))
     checks.extend(_remote_stages(config))
+    checks.extend(_home_assistant(config))
     return checks
 
 
@@ -227,6 +228,27 @@ def _remote_stages(config: Config) -> list[Check]:
             continue
         checks.append(Check(topic, Level.OK, f"{stage.url} reachable"))
     return checks
+
+
+def _home_assistant(config: Config) -> list[Check]:
+    """Does Home Assistant answer, and take the token? (GET /api/: nothing is switched.)"""
+    from edgeai.voice.home_assistant import HomeAssistant
+
+    settings = config.home_assistant
+    if settings is None:
+        return []
+    home = HomeAssistant(settings)
+    try:
+        if home.check():
+            return [Check("home assistant", Level.OK, f"{settings.url} answers, token accepted")]
+    finally:
+        home.close()
+    fix = (
+        "start it, or fix home_assistant.url or .token; until then device requests are "
+        "answered that Home Assistant cannot be reached"
+    )
+    detail = f"{settings.url}: {home.circuit.last_failure}"
+    return [Check("home assistant", Level.WARN, detail, fix)]
 
 
 def _cpu(facts: HostFacts) -> Check:

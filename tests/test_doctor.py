@@ -135,6 +135,18 @@ def test_remote_stages_are_checked_for_a_listener(tmp_path: Path):
     assert "remote tts" not in checks
 
 
+def test_an_unreachable_home_assistant_is_warned(tmp_path: Path):
+    from tests.test_mqtt import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    config = Config.model_validate(
+        {"home_assistant": {"url": url, "token": "a-secret", "timeout_s": 1.0}}
+    )
+    check = checks_for(tmp_path, MACHINES["raspberry-pi-5"], config)["home assistant"]
+    assert check.level is Level.WARN and check.detail.startswith(url)
+    assert "home_assistant.url" in check.fix and "a-secret" not in check.detail
+
+
 def test_a_config_holding_secrets_readable_by_every_user_is_warned(tmp_path: Path):
     from click.testing import CliRunner
 

@@ -18,6 +18,7 @@ from wyoming.info import Info
 from edgeai.config import ApiSettings, WyomingSettings
 from edgeai.service.api import ApiServer, SayResult
 from edgeai.service.hub import EventHub
+from edgeai.voice.timeline import TurnTimeline
 from edgeai.wyoming.server import WyomingServer
 from edgeai.wyoming.session import Stages
 
@@ -34,6 +35,7 @@ class StandIn:
     def __init__(self) -> None:
         self.hub = EventHub()
         self.said: list[str] = []
+        self.pictures_asked: list[str] = []
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         return True, {"ok": True}
@@ -50,6 +52,16 @@ class StandIn:
 
     def speech_wav(self, text: str) -> bytes | None:
         return None
+
+    def event_snapshot(self, event_id: str) -> bytes | None:
+        self.pictures_asked.append(event_id)
+        return None
+
+    def turns(self) -> list[TurnTimeline]:
+        return [TurnTimeline(transcript=f"turn {n}") for n in range(5)]
+
+    def ask(self, text: str) -> SayResult:
+        return SayResult.NOT_LISTENING
 
 
 def start_api(view: StandIn, **settings: object) -> ApiServer:
@@ -179,14 +191,41 @@ def test_with_a_required_token_nothing_is_read_or_driven_without_it(view: StandI
             ("GET", "/metrics"),
             ("GET", "/events"),
             ("GET", "/snapshot"),
+            ("GET", "/turns"),
+            ("GET", "/events/recent"),
+            ("GET", "/events/some-event/snapshot"),
             ("POST", "/say"),
+            ("POST", "/ask"),
             ("POST", "/v1/audio/speech"),
+            ("POST", "/"),
         ):
             answer = httpx.request(method, url + path, json={"text": "x", "input": "x"})
             assert answer.status_code == 401, path
-        assert view.said == []
+        assert view.said == [] and view.pictures_asked == []
+        # the web page's files hold no data: served without the token, kept to their origin
+        for path in ("/", "/ui/app.js", "/ui/style.css"):
+            page = httpx.get(url + path)
+            assert page.status_code == 200, path
+            assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert httpx.get(f"{url}/ui/other.js").status_code == 401
+        rebound = httpx.get(f"{url}/", headers={"Host": "rebound.attacker.example"})
+        assert rebound.status_code == 403  # the Host allowlist still applies to the page
         auth = {"Authorization": f"Bearer {TOKEN}"}
         assert httpx.get(f"{url}/snapshot", headers=auth).status_code == 200
+        turns = httpx.get(f"{url}/turns?limit=2", headers=auth).json()["turns"]
+        assert [t["transcript"] for t in turns] == ["turn 4", "turn 3"]  # newest first
+        assert httpx.get(f"{url}/turns?limit=0", headers=auth).status_code == 422
+        assert httpx.post(f"{url}/ask", headers=auth, json={"text": "hi"}).status_code == 503
+        for bad in ("..%2F..%2Fsecret", "a%20b", "x" * 201):
+            answer = httpx.get(f"{url}/events/{bad}/snapshot", headers=auth)
+            assert answer.status_code in (404, 422), bad
+        assert view.pictures_asked == []
+        missing = httpx.get(
+            f"{url}/events/20261204T1200-person_entered-door-1/snapshot", headers=auth
+        )
+        assert missing.status_code == 404 and view.pictures_asked == [
+            "20261204T1200-person_entered-door-1"
+        ]
     finally:
         api.stop()
 

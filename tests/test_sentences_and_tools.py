@@ -99,6 +99,16 @@ def test_long_sentences_reach_text_to_speech_in_pieces_split_where_a_speaker_wou
         "The front door is now locked.",
         "Done, I set the thermostat to 21 degrees.",
         "The temperature in the living room is 21 degrees.",
+        # issue 27: what a small model said to "turn on the kitchen lights" with nothing switched
+        "The kitchen lights are on.",
+        "Done, the door is locked.",
+        "Sure! Turning on the kitchen lights.",
+        "Kitchen lights on.",
+        "Okay, kitchen lights set to 40%.",
+        "The living room lights have been dimmed to 40%.",
+        "The garage door is closing.",
+        "Okay, done!",
+        "I'm going to turn the heating up a bit.",  # SmolLM2 in `edgeai bench home-assistant`
     ],
 )
 def test_a_claimed_action_or_camera_fact_is_caught(made_up: str):
@@ -115,6 +125,10 @@ def test_a_claimed_action_or_camera_fact_is_caught(made_up: str):
         "There are about nine million people in London.",
         "I think you should open the window for fresh air.",
         "Many people are in the habit of drinking coffee.",
+        "Turning off lights when you leave a room saves energy.",
+        "Opening a window lets fresh air in.",
+        "Lights on a Christmas tree look lovely.",
+        "Done right, a boiled egg takes ten minutes.",
     ],
 )
 def test_ordinary_answers_are_not_taken_for_claims(answer: str):

@@ -477,6 +477,33 @@ def test_announcements_beyond_the_cap_are_refused_and_capture_never_waits(
     assert loop.responder.intents.timers.active() == []  # it left the store once said
 
 
+def test_typed_requests_are_answered_in_text_between_turns_and_never_spoken(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path, monkeypatch
+):
+    from edgeai.voice.loop import MAX_WAITING_ANNOUNCEMENTS
+
+    loop, replies = loop_for(voice_config, voice_models, tmp_path)
+    real = loop.responder.reply_sentences
+
+    def flaky(text: str, *args):
+        if text == "break":
+            raise RuntimeError("the intents fell over")
+        return real(text, *args)
+
+    monkeypatch.setattr(loop.responder, "reply_sentences", flaky)
+    asked = ["what time is it", "break"] + ["hello"] * (MAX_WAITING_ANNOUNCEMENTS - 2)
+    answers = [loop.ask(text) for text in asked]
+    assert loop.ask("one too many") is None  # refused while the others wait
+    loop.run(ArraySource(silence(1.0)))
+    timed, broken = answers[0].result(timeout=0), answers[1].result(timeout=0)
+    assert timed.typed and timed.route == "time" and any(c.isdigit() for c in timed.reply)
+    assert timed.first_audio_s is None and timed.latency_s is None
+    assert broken.end is TurnEnd.FAILED and "the intents fell over" in (broken.failure or "")
+    assert all(answer.done() for answer in answers)
+    assert replies == []  # nothing was spoken: no answer, no apology
+    assert loop.faults.failed_turns == 1
+
+
 def test_a_request_longer_than_the_context_is_cut_and_never_breaks_the_next(
     voice_models: VoiceModels,
 ):

@@ -181,6 +181,12 @@ def test_a_new_speaker_has_the_pitch_it_was_given_and_the_same_timing():
         assert np.median(voiced_hz[voiced_hz > 0]) == pytest.approx(target, rel=0.2)
 
 
+def test_a_clip_praat_cannot_analyse_keeps_its_voice_instead_of_ending_the_build():
+    too_short_for_the_pitch_floor = (np.sin(np.arange(400) / 17) * 10000).astype(np.int16)
+    changed = as_speaker(too_short_for_the_pitch_floor, Speaker(1.15, 200.0, 1.0))
+    assert np.array_equal(changed, too_short_for_the_pitch_floor)
+
+
 def test_quiet_training_clips_lie_over_digital_silence_or_a_faint_floor():
     rng = np.random.default_rng(2)
     train, _ = make_splits(rng, with_piper=False)

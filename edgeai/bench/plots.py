@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from edgeai.bench.echo import EchoBenchResult
     from edgeai.bench.export import ExportBench
+    from edgeai.bench.home import HomeBench
     from edgeai.bench.intents import RoutingResult
     from edgeai.bench.probe import ProbeBench
     from edgeai.bench.service import ServiceBench
@@ -327,4 +328,25 @@ def echo_results(result: EchoBenchResult, path: Path) -> Path:
     heard.set_ylabel("heard during playback, echo +6 dB (%)")
     heard.set_ylim(0, 105)
     heard.legend()
+    return _save(figure, path)
+
+
+def home_arbitration(result: HomeBench, path: Path) -> Path:
+    figure, (counts, waits) = _figure(width=11, columns=2)
+    names = ["exactly one\nanswered", "the loudest\nanswered"]
+    counts.bar(names, [result.exactly_one, result.loudest_won], color=["#4c72b0", "#55a868"])
+    counts.axhline(result.events, color="grey", linestyle=":", label="all events")
+    counts.axhline(0.95 * result.events, color="red", linestyle="--", label="target: loudest 95%")
+    counts.set_ylabel("events")
+    counts.set_title(f"{result.devices} devices, {result.events} wake events")
+    counts.legend(fontsize=8, loc="lower right")
+    slack_ms = sorted(s * 1000 for s in result.slack_s)
+    waits.plot(slack_ms, range(1, len(slack_ms) + 1), color="#dd8452", label="verdict due before")
+    waits.plot(sorted(w * 1000 for w in result.waits_s), range(1, len(result.waits_s) + 1),
+               color="#4c72b0", label="turn waited")  # fmt: skip
+    waits.axvline(150, color="red", linestyle="--", label="target wait: 150 ms")
+    waits.set_xlabel("ms, per answered turn (sorted)")
+    waits.set_ylabel("turns")
+    waits.set_title("The verdict against the turn's start (the endpoint)")
+    waits.legend(fontsize=8)
     return _save(figure, path)

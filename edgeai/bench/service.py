@@ -191,24 +191,26 @@ def bench_service(
     clip = out / f"soak-scene-{scene.seconds:.0f}s.avi"
     if not clip.is_file():
         write_clip(clip, scene, Sprites.load())
-    setup = _Setup(_bench_config(config, config_source, out), speech, clip, scene.fps, progress)
+    setup = _Setup(bench_config(config, config_source, out), speech, clip, scene.fps, progress)
     api = _api_phase(setup, api_seconds)
     gc.collect()  # the first service's models are gone before the soak measures memory
     soak = _soak_phase(setup, soak_seconds)
     return ServiceBench(api, soak)
 
 
-def _bench_config(config: Config, source: Path | None, out: Path) -> Path:
+def bench_config(
+    config: Config, source: Path | None, out: Path, bench: str = "service", events: str = "soak"
+) -> Path:
     """The user's config, with events kept in `out`, the API on a free loopback port, no MQTT,
     and the scene's door zone."""
     data = config.model_dump(mode="json", exclude={"api", "mqtt"})
     data["api"] = {"host": "127.0.0.1", "port": 0}
-    data["camera"]["events"]["folder"] = str(out / "soak-events")
+    data["camera"]["events"]["folder"] = str(out / f"{events}-events")
     data["camera"]["zones"] = data["camera"]["zones"] or {"door": [list(c) for c in DOOR_ZONE]}
     data["voice"]["timers_file"] = str(out / "bench-timers.json")
-    path = out / "bench-config.yaml"
+    path = out / ("bench-config.yaml" if bench == "service" else f"bench-{bench}-config.yaml")
     path.write_text(
-        f"# derived from {source or 'the defaults'} by edgeai bench service\n"
+        f"# derived from {source or 'the defaults'} by edgeai bench {bench}\n"
         + yaml.safe_dump(data, sort_keys=False)
     )
     return path

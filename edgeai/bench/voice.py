@@ -19,6 +19,7 @@ from edgeai.config import Config
 from edgeai.synthetic.augment import mix_at_snr, noise
 from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, Voice
 from edgeai.voice.build import VoiceModels
+from edgeai.voice.honesty import claims_unseen
 from edgeai.voice.loop import VoiceLoop
 from edgeai.voice.word_errors import word_errors
 
@@ -56,6 +57,9 @@ class ClipResult:
     stages_s: dict[str, float | None]
     sequential_latency_s: float
     sequential_stages_s: dict[str, float]
+    reply: str = ""
+    replaced_claim: bool = False
+    """The LLM claimed an action or sighting no tool gave it; the check replaced it."""
 
 
 def make_clip(
@@ -128,6 +132,8 @@ def bench_voice(
                     },
                     sequential_latency_s=sequential,
                     sequential_stages_s=stages,
+                    reply=timeline.reply,
+                    replaced_claim=timeline.replaced_claim,
                 )
             )
     return results
@@ -178,6 +184,12 @@ def summary(results: list[ClipResult]) -> dict[str, object]:
     errors = sum(r.word_errors for r in results)
     words = sum(r.words for r in results)
     out["word_error_rate"] = errors / max(1, words)
+    llm = [r for r in results if r.route == "llm"]
+    out["llm_claims"] = {
+        "replies": len(llm),
+        "replaced": sum(r.replaced_claim for r in llm),
+        "spoken": sum(claims_unseen(r.reply) for r in llm),  # the target: 0
+    }
     out["routed_as_expected"] = sum((r.route == "llm") == (r.kind == "llm") for r in results) / max(
         1, len(results)
     )
@@ -189,6 +201,8 @@ def as_rows(results: list[ClipResult]) -> list[dict[str, object]]:
 
 
 def markdown(results: list[ClipResult], totals: dict[str, object]) -> str:
+    claims = totals["llm_claims"]
+    assert isinstance(claims, dict)
     lines = [
         "### Voice turn: end of speech to first reply audio",
         "",
@@ -210,6 +224,9 @@ def markdown(results: list[ClipResult], totals: dict[str, object]) -> str:
         f"Word error rate {totals['word_error_rate']:.1%} over {totals['clips']} clips "
         f"(3 voices: piper joe clean, espeak en-us 20 dB, espeak en-gb 10 dB pink noise); "
         f"peak resident memory {totals['peak_rss_mb']:.0f} MB.",
+        "",
+        f"LLM replies claiming an action no tool performed: {claims['spoken']} spoken of "
+        f"{claims['replies']} ({claims['replaced']} caught and replaced).",
         "",
     ]
     return "\n".join(lines)

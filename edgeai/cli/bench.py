@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ VISION_CLIP_S = 36.0
 API_SECONDS = 60.0
 EXPORT_RECIPE = "yolov8-fall"
 WYOMING_ROUNDS = 12
+HOME_EVENTS = 100
 ECHO_TRIALS, ECHO_MINUTES = 24, 30.0
 INTENTS_TUNING = Path("benchmarks/intents/tuning.yaml")
 INTENTS_HELDOUT = Path("benchmarks/intents/heldout.yaml")
@@ -38,6 +40,10 @@ TINY, BASE = "whisper-tiny-en-ct2", "whisper-base-ct2"
 DETECTOR_INT8_SPEEDUP = 1.5
 """The target of issue #6 for a static int8 detector against its fp32 source."""
 EXPORT_SKIPPED = "### export\n\nskipped: needs the export extra (pip install 'edgeai[export]')\n"
+WEB_SKIPPED = (
+    "### web\n\nskipped: needs Debian's chromium (scripts/install-system-deps.sh) and the test "
+    "extra's playwright\n"
+)
 
 negative_minutes_option = click.option(
     "--negative-minutes",
@@ -88,7 +94,7 @@ def write_results(
 @click.group("bench")
 def bench_group() -> None:
     """Benchmarks: wake word, voice turn, camera loop, the whole service, the Wyoming server,
-    a crowd of idle and slow clients (probe), exported models."""
+    a crowd of idle and slow clients (probe), several devices in one home, exported models."""
 
 
 @bench_group.command("wake")
@@ -227,6 +233,72 @@ def run_voice(app: AppContext, out: Path) -> str:
         bench.markdown(results, totals) + "\n" + barge_in.markdown(barge_in_totals),
         lambda path: voice_breakdown(results, path),
     )
+
+
+@bench_group.command("home-assistant")
+@out_option("home-assistant.json and home-assistant.md")
+@pass_app
+def home_assistant(app: AppContext, out: Path) -> None:
+    """Device control: spoken requests to a real Home Assistant core on loopback.
+
+    Starts Home Assistant 2024.3.3 (scripts/home-assistant-venv.sh: a repository checkout) with
+    a dimmable "Kitchen Lights"; 5 requests to it and 2 local intents x 3 voices, each after
+    "hey jarvis" in real time, through the whole voice loop: end of speech to first reply audio,
+    and whether the light changed as asked; 20 conversation requests alone (Home Assistant's
+    share). Then 12 device requests past the local grammar to the LLM without Home Assistant:
+    how many replies claim an action.
+    """
+    import tempfile
+
+    from tqdm import tqdm
+
+    from edgeai.audio.sinks import NullSink
+    from edgeai.bench import home_assistant as bench
+    from edgeai.bench.home_assistant_core import HomeAssistantCore
+    from edgeai.bench.voice import VOICES
+    from edgeai.runtime.compose import compose, responder_for
+    from edgeai.runtime.models import LoadedModels, load_voice_models_for
+    from edgeai.synthetic.speech import Synthesizer
+    from edgeai.voice.home_assistant import HomeAssistant
+    from edgeai.voice.loop import VoiceLoop
+
+    profile = app.active_profile()
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="edgeai-home-assistant-") as folder:
+        core = HomeAssistantCore(Path(folder))
+        try:
+            settings = core.settings()
+            HomeAssistant(settings).ask("turn off the kitchen lights")  # loads its intents
+            voice_settings = app.config.voice.model_copy(
+                update={"timers_file": out / "bench-timers.json"}
+            )
+            config = app.config.model_copy(
+                update={"voice": voice_settings, "home_assistant": settings}
+            )
+            bench_app = app.with_config(config)
+            models = load_voice_models_for(bench_app, profile)
+            synth = Synthesizer(app.store.main_file(app.catalog.get(profile.roles["tts"].model)))
+
+            def make_loop() -> VoiceLoop:
+                loaded = LoadedModels(models, None)
+                return compose(bench_app, profile, loaded, lambda rate: NullSink()).voice
+
+            total = (len(bench.DEVICE_REQUESTS) + len(bench.INTENT_REQUESTS)) * len(VOICES)
+            with tqdm(total=total, desc="device turns", unit="clip", disable=None) as bar:
+                clips = bench.bench_device_control(core, make_loop, synth, lambda _: bar.update())
+            trips = bench.round_trips(HomeAssistant(settings))
+        finally:
+            core.stop()
+    without_home = app.with_config(config.model_copy(update={"home_assistant": None}))
+    responder = responder_for(without_home, models, lambda: 0.0)
+    honesty = bench.bench_honesty(responder, lambda _: None)
+    totals = bench.summary(clips, trips, honesty)
+    markdown = bench.markdown(clips, honesty, totals)
+    data = {"summary": totals} | bench.as_rows(clips, trips, honesty)
+    (out / "home-assistant.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+    (out / "home-assistant.md").write_text(markdown)
+    click.echo(markdown)
+    click.echo(f"written: {out / 'home-assistant'}.json, .md")
 
 
 @bench_group.command("echo")
@@ -512,6 +584,38 @@ def run_service(app: AppContext, out: Path, api_seconds: float, soak_minutes: fl
     )
 
 
+@bench_group.command("home")
+@out_option("home.json, home.md, home.png and each device's log")
+@click.option(
+    "--events", type=click.IntRange(1, 10_000), default=HOME_EVENTS, show_default=True,
+    help="Wake events played to all three devices, each at its own level.",
+)  # fmt: skip
+@pass_app
+def home(app: AppContext, out: Path, events: int) -> None:
+    """Three `edgeai` service processes on one mosquitto broker hear the same wake words at
+    different levels: how often exactly one answers, how often the loudest, and what the
+    arbitration adds to the turn."""
+    from tqdm import tqdm
+
+    from edgeai.audio.files import read_audio
+    from edgeai.bench.home import bench_home
+    from edgeai.bench.plots import home_arbitration
+    from edgeai.paths import bundled_data_dir
+
+    phrase = read_audio(bundled_data_dir("samples") / "hey_jarvis_what_time_is_it.wav")
+    out.mkdir(parents=True, exist_ok=True)
+    with tqdm(total=1.0, desc="home", bar_format="{l_bar}{bar}| {elapsed}") as bar:
+
+        def advance(fraction: float) -> None:
+            bar.n = min(1.0, fraction)
+            bar.refresh()
+
+        result = bench_home(app.config, phrase, events, out, progress=advance)
+    write_results(
+        out, "home", result.as_dict(), result.markdown(), lambda p: home_arbitration(result, p)
+    )
+
+
 @bench_group.command("probe")
 @out_option("probe.json, probe.md, probe.png and the service's log")
 @click.option(
@@ -559,6 +663,31 @@ def wyoming(app: AppContext, out: Path, rounds: int) -> None:
     audio of text-to-speech, an intent, the LLM's first sentence, wake detection), taking turns
     on the same requests: the protocol's overhead per stage."""
     run_wyoming(app, out, rounds)
+
+
+@bench_group.command("web")
+@out_option("web.json, web.md and web.png (the page at the end)")
+@pass_app
+def web(app: AppContext, out: Path) -> None:
+    """The web page in headless Chromium with the service on the default models: its first
+    load (size, time on loopback) and camera events from stored to shown on the page."""
+    run_web(app, out)
+
+
+def run_web(app: AppContext, out: Path) -> str:
+    from edgeai.bench.web import bench_web
+    from edgeai.cli.demo import demo_audio
+
+    click.echo("web: the service, then the page in headless Chromium (about a minute)")
+    result, screenshot = bench_web(app.config, app.config_source, out, demo_audio(None))
+    return write_results(out, "web", result.as_dict(), result.markdown(), lambda _: screenshot)
+
+
+def can_bench_web() -> bool:
+    """Chromium and Playwright are both here."""
+    from edgeai.bench.web import chromium_executable
+
+    return chromium_executable() is not None and importlib.util.find_spec("playwright") is not None
 
 
 def run_wyoming(app: AppContext, out: Path, rounds: int) -> str:
@@ -667,8 +796,8 @@ def run_export(
 def all_benchmarks(
     app: AppContext, out: Path, negative_minutes: float, soak_minutes: float
 ) -> None:
-    """Wake, voice, intents, vision, service, Wyoming and export one after another; summary.md links
-    every table and plot (this is how BENCHMARKS.md is made)."""
+    """Wake, voice, intents, vision, service, Wyoming, web and export one after another;
+    summary.md links every table and plot (this is how BENCHMARKS.md is made)."""
     out.mkdir(parents=True, exist_ok=True)
     parts = [
         run_wake(app, out, WAKE_POSITIVES, negative_minutes, WAKE_SEED),
@@ -678,6 +807,7 @@ def all_benchmarks(
         run_vision(app, out, VISION_CLIP_S),
         run_service(app, out, API_SECONDS, soak_minutes),
         run_wyoming(app, out, WYOMING_ROUNDS),
+        run_web(app, out) if can_bench_web() else WEB_SKIPPED,
         run_export(app, out, EXPORT_RECIPE) if has_export_extra() else EXPORT_SKIPPED,
     ]
     summary = out / "summary.md"

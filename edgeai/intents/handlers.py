@@ -34,6 +34,14 @@ class IntentContext:
     """What the camera loop sees now; None while there is no camera loop."""
     grammar: Grammar = field(default_factory=load_grammar)
     """The sentence templates transcripts are matched against."""
+    room: str | None = None
+    """The room this device's camera watches ("what do you see in the hall" on the hall's
+    device is about its whole picture)."""
+    other_room: Callable[[str], str | None] | None = None
+    """The room a spoken place names when another device's camera watches it (the home)."""
+    ask_room: Callable[[str, str], str] | None = None
+    """Asks the device watching a room a camera question (intent); its answer, or an honest
+    sentence when it could not be asked."""
 
 
 @dataclass(frozen=True)
@@ -97,12 +105,19 @@ NO_CAMERA = "I can't see anything: the camera isn't running."
 
 
 def _camera(found: IntentMatch, ctx: IntentContext) -> IntentReply:
+    spoken = str(found.slots["zone"]) if "zone" in found.slots else None
+    if spoken is not None and "_".join(spoken.lower().split()) == ctx.room:
+        spoken = None  # "in the hall", asked of the hall's own camera: its whole picture
+    elif spoken is not None and ctx.other_room is not None and ctx.ask_room is not None:
+        room = ctx.other_room(spoken)
+        local = ctx.camera is not None and ctx.camera().zone_named(spoken) is not None
+        if room is not None and not local:
+            return IntentReply(ctx.ask_room(room, found.intent))
     if ctx.camera is None:
         return IntentReply(NO_CAMERA)
     view = ctx.camera()
     if view.problem is not None or found.intent == "camera.describe":
         return IntentReply(view.describe())
-    spoken = str(found.slots["zone"]) if "zone" in found.slots else None
     zone = None if spoken is None else view.zone_named(spoken)
     if spoken is not None and zone is None:
         seen = count_people(len(view.people))

@@ -21,6 +21,7 @@ from edgeai.vision.build import build_camera_loop
 from edgeai.vision.loop import CameraLoop
 from edgeai.vision.rules import RuleRunner
 from edgeai.voice.build import VoiceModels, build_voice_loop, intent_context
+from edgeai.voice.home_assistant import home_assistant
 from edgeai.voice.llm import ChatHistory
 from edgeai.voice.loop import Spawn, VoiceLoop, plain_thread
 from edgeai.voice.respond import Responder
@@ -39,6 +40,8 @@ class Assistant:
     voice: VoiceLoop
     camera_loop: CameraLoop | None
     """None while the camera is off."""
+    rules: RuleRunner | None = None
+    """The camera's rules, speaking through the voice loop (None without a camera)."""
 
 
 def compose(
@@ -64,15 +67,16 @@ def compose(
     voice = build_voice_loop(
         config, profile, app.store, app.catalog, voice_models, open_sink, view, spawn
     )
-    if camera_loop is not None:
-        wire(voice, camera_loop, camera.rules)
-    return Assistant(config, profile, voice_models, voice, camera_loop)
+    rules = wire(voice, camera_loop, camera.rules) if camera_loop is not None else None
+    return Assistant(config, profile, voice_models, voice, camera_loop, rules)
 
 
-def wire(voice: VoiceLoop, camera_loop: CameraLoop, rules: Sequence[CameraRule]) -> None:
+def wire(voice: VoiceLoop, camera_loop: CameraLoop, rules: Sequence[CameraRule]) -> RuleRunner:
     """The camera's rules speak through the voice loop; the camera yields during a turn."""
-    camera_loop.bus.subscribe(RuleRunner(rules, voice.announce))
+    runner = RuleRunner(rules, voice.announce)
+    camera_loop.bus.subscribe(runner)
     camera_loop.yield_to = voice.busy
+    return runner
 
 
 def wyoming_stages(assistant: Assistant) -> Stages:
@@ -94,8 +98,9 @@ def standalone_wyoming_stages(app: AppContext, profile: Profile, models: VoiceMo
 
 
 def responder_for(app: AppContext, models: VoiceModels, clock: Callable[[], float]) -> Responder:
-    """A turn taker without the loop (`edgeai chat`): local intents, then the LLM, with its
-    own conversation. `models` as `with_remote_stages` gives them."""
+    """A turn taker without the loop (`edgeai chat`): local intents, then Home Assistant when
+    configured, then the LLM, with its own conversation. `models` as `with_remote_stages`
+    gives them."""
     config = app.config
     return Responder(
         models.tts,
@@ -104,4 +109,5 @@ def responder_for(app: AppContext, models: VoiceModels, clock: Callable[[], floa
         clock,
         config.voice.max_sentences,
         ChatHistory(config.voice.history_turns),
+        home_assistant(config.home_assistant),
     )

@@ -3,8 +3,14 @@
   GET  /health    200 with the service's state, 503 while a loop is stalled or it is stopping
   GET  /metrics   Prometheus text format
   GET  /events    server-sent events: camera events, turns, state changes as they happen
+  GET  /events/recent              the last events published, as JSON
+  GET  /events/<id>/snapshot       a stored camera event's picture (JPEG)
+  GET  /turns     the latest turns' timelines, newest first (?limit=N)
   POST /say       {"text": "..."}: spoken by the voice loop between turns
+  POST /ask       {"text": "..."}: a typed request, answered in text (its turn's timeline)
   GET  /snapshot  the camera's latest picture (JPEG)
+  GET  /          the web page (page.py); it and its assets are the only thing served without
+                  the token, and they hold no data
 
 It listens on 127.0.0.1 unless configured otherwise; with a token configured (required off
 loopback, and on loopback with api.require_token) every request must carry
@@ -18,10 +24,12 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
+from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, Protocol
@@ -44,7 +52,9 @@ from edgeai.service.guards import (
     host_names,
 )
 from edgeai.service.hub import EventHub, ServiceEvent
+from edgeai.service.page import PAGE_PATHS, page_routes
 from edgeai.sockets import bound_socket
+from edgeai.voice.timeline import TurnTimeline
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +64,12 @@ SSE_KEEPALIVE_S = 15.0
 MAX_HEADER_BYTES = 16 << 10
 """Request line and headers together; a client sending more gets 400."""
 MAX_SAY_CHARS = 500
+ASK_TIMEOUT_S = 60.0
+"""A typed request waits behind the turns before it; past this it gets 504."""
+MAX_TURNS = 100
+"""The most timelines one /turns answer carries."""
+EVENT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+"""A stored camera event's id (a file name in the events folder, never a path)."""
 MAX_SPEECH_CHARS = 4096
 """OpenAI's own cap on /v1/audio/speech input."""
 
@@ -78,6 +94,18 @@ class ServiceView(Protocol):
     def say(self, text: str) -> SayResult: ...
 
     def snapshot_jpeg(self) -> bytes | None: ...
+
+    def event_snapshot(self, event_id: str) -> bytes | None:
+        """The stored picture of camera event `event_id`; None when there is none."""
+        ...
+
+    def turns(self) -> list[TurnTimeline]:
+        """The kept timelines, oldest first."""
+        ...
+
+    def ask(self, text: str) -> Future[TurnTimeline] | SayResult:
+        """The turn answering typed `text`, once taken; BUSY or NOT_LISTENING if refused."""
+        ...
 
     def speech_wav(self, text: str) -> bytes | None:
         """`text` spoken by the service's voice, as a WAV file; None without a voice loop."""
@@ -116,14 +144,16 @@ def _invalid(error: ValidationError, expected: str) -> JSONResponse:
 
 
 class BearerToken:
-    """ASGI middleware: every HTTP request must carry the token."""
+    """ASGI middleware: every HTTP request must carry the token, but a GET of a `public` path
+    (the web page's files, which hold no data: the page asks for the token itself)."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, token: str, public: Collection[str] = ()) -> None:
         self.app = app
         self.expected = f"Bearer {token}".encode()
+        self.public = frozenset(public)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and not self._public(scope):
             given = dict(scope["headers"]).get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):
                 response = JSONResponse(
@@ -134,6 +164,9 @@ class BearerToken:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    def _public(self, scope: Scope) -> bool:
+        return scope["method"] in ("GET", "HEAD") and scope["path"] in self.public
 
 
 def build_app(view: ServiceView, closing: threading.Event, streams: StreamStats) -> Starlette:
@@ -167,11 +200,60 @@ def build_app(view: ServiceView, closing: threading.Event, streams: StreamStats)
             return JSONResponse({"error": "the voice loop is not running"}, status_code=503)
         return Response(audio, media_type="audio/wav")
 
+    async def ask(request: Request) -> Response:
+        try:
+            asked = SayRequest.model_validate_json(await request.body())
+        except ValidationError as e:
+            return _invalid(e, '{"text": "..."}')
+        answer = view.ask(asked.text)
+        if answer is SayResult.BUSY:
+            busy = "too many typed requests are waiting; try again later"
+            return JSONResponse({"error": busy}, status_code=429, headers={"Retry-After": "5"})
+        if isinstance(answer, SayResult):
+            return JSONResponse({"error": "the voice loop is not running"}, status_code=503)
+        answered = asyncio.wrap_future(answer)
+        done, _ = await asyncio.wait({answered}, timeout=ASK_TIMEOUT_S)
+        if not done:
+            late = f"no answer within {ASK_TIMEOUT_S:.0f} s: the assistant is busy"
+            return JSONResponse({"error": late}, status_code=504)
+        if answered.cancelled():
+            return JSONResponse({"error": "the voice loop stopped"}, status_code=503)
+        return JSONResponse(answered.result().as_dict())
+
+    async def turns(request: Request) -> Response:
+        limit = request.query_params.get("limit", "20")
+        if not limit.isdigit() or not 1 <= int(limit) <= MAX_TURNS:
+            return JSONResponse(
+                {"error": f"limit {limit[:16]!r}: expected a whole number 1 to {MAX_TURNS}"},
+                status_code=422,
+            )
+        kept = view.turns()[-int(limit) :]
+        return JSONResponse({"turns": [t.as_dict() for t in reversed(kept)]})
+
+    async def recent_events(request: Request) -> Response:
+        recent = list(view.hub.recent)
+        return Response(
+            json.dumps({"events": [e.as_dict() for e in recent]}, default=str),
+            media_type="application/json",
+        )
+
+    async def event_snapshot(request: Request) -> Response:
+        event_id = request.path_params["event_id"]
+        if not EVENT_ID.match(event_id):
+            return JSONResponse(
+                {"error": "expected a camera event's id (letters, digits, '_', '.', '-')"},
+                status_code=422,
+            )
+        picture = view.event_snapshot(event_id)
+        if picture is None:
+            return JSONResponse({"error": f"no stored picture of {event_id}"}, status_code=404)
+        return _jpeg(picture)
+
     async def snapshot(request: Request) -> Response:
         picture = view.snapshot_jpeg()
         if picture is None:
             return JSONResponse({"error": "no camera picture yet"}, status_code=503)
-        return Response(picture, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+        return _jpeg(picture)
 
     async def events(request: Request) -> Response:
         return StreamingResponse(
@@ -185,11 +267,20 @@ def build_app(view: ServiceView, closing: threading.Event, streams: StreamStats)
             Route("/health", health),
             Route("/metrics", metrics),
             Route("/events", events),
+            Route("/events/recent", recent_events),
+            Route("/events/{event_id}/snapshot", event_snapshot),
+            Route("/turns", turns),
             Route("/say", say, methods=["POST"]),
+            Route("/ask", ask, methods=["POST"]),
             Route("/v1/audio/speech", speech, methods=["POST"]),
             Route("/snapshot", snapshot),
+            *page_routes(),
         ]
     )
+
+
+def _jpeg(picture: bytes) -> Response:
+    return Response(picture, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 async def _event_stream(
@@ -239,7 +330,7 @@ class ApiServer:
             build_app(view, self._closing, self.streams), settings.max_body_bytes, self.refused
         )
         if settings.token is not None:
-            app = BearerToken(app, settings.token.get_secret_value())
+            app = BearerToken(app, settings.token.get_secret_value(), PAGE_PATHS)
         app = OriginGuard(app, host_names(settings.allowed_hosts), self.refused)
         self._server = uvicorn.Server(
             uvicorn.Config(

@@ -95,6 +95,16 @@ class _LoopCollector:
             yield CounterMetricFamily(
                 "edgeai_mqtt_dropped", "Events dropped from a full buffer", mqtt.dropped
             )
+        arbiter = service.home.arbiter if service.home is not None else None
+        if arbiter is not None:
+            counts = arbiter.counts
+            yield from _counters(
+                "edgeai_wake_arbitration",
+                ("won", counts.won, "Wake words this device answered after the home agreed"),
+                ("lost", counts.lost, "Wake words another device heard better (no reply here)"),
+                ("alone", counts.alone, "Wake words answered alone: no broker to arbitrate with"),
+                ("ignored_claims", counts.ignored, "Wake claims ignored: malformed or stale"),
+            )
 
 
 def _loop_metrics(service: Service) -> Iterator[Metric]:

@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,10 @@ class MqttLink:
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self._listened: dict[str, int] = {}
+        """Topic filters other parts listen on, with their QoS: subscribed on every connect."""
+        self._kept: dict[str, str] = {}
+        """Retained messages other parts keep on the broker: sent again on every connect."""
         self._sender = threading.Thread(target=self._send, name="mqtt-send", daemon=True)
 
     @property
@@ -106,6 +111,49 @@ class MqttLink:
             self._queue(Message(f"{self.base}/event", json.dumps(body, default=str)))
         elif event.kind == "turn":
             self._queue(Message(f"{self.base}/turn", json.dumps(event.as_dict(), default=str)))
+
+    def send_now(self, topic: str, payload: str, qos: int = 0) -> bool:
+        """Publish now, unretained, or not at all: for messages that are worthless later (a wake
+        claim). False when the broker is not connected."""
+        if not self.connected:
+            return False
+        info = self.client.publish(topic, payload, qos=qos, retain=False)
+        return info.rc == mqtt.MQTT_ERR_SUCCESS
+
+    def listen(self, topic: str, handler: Callable[[bytes, str], None], qos: int = 0) -> None:
+        """Call `handler(payload, topic)` (on paho's network thread) for each message on the
+        `topic` filter, from now on and after every reconnect."""
+
+        def on_message(client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+            try:
+                handler(bytes(message.payload), message.topic)
+            except Exception:
+                log.exception("MQTT message on %s could not be handled", message.topic)
+
+        self.client.message_callback_add(topic, on_message)
+        with self._wake:  # _on_connect subscribes under the same lock: none is missed
+            self._listened[topic] = qos
+            if self.connected:
+                self.client.subscribe(topic, qos)
+
+    def keep(self, topic: str, payload: str | None) -> None:
+        """Keep `payload` retained on `topic` (None: clear it), now and after every reconnect
+        (a device's room, for the other devices)."""
+        with self._wake:
+            if payload is None:
+                self._kept.pop(topic, None)
+            else:
+                self._kept[topic] = payload
+            if self.connected:
+                self.client.publish(topic, payload or "", qos=1, retain=True)
+
+    def unlisten(self, topic: str) -> None:
+        """Stop what `listen` started on `topic`."""
+        self.client.message_callback_remove(topic)
+        with self._wake:
+            self._listened.pop(topic, None)
+            if self.connected:
+                self.client.unsubscribe(topic)
 
     def set_state(self, state: dict[str, str]) -> None:
         """The device's current state; sent (retained) when it differs from the last one."""
@@ -156,6 +204,10 @@ class MqttLink:
             client.publish(message.topic, message.payload, qos=1, retain=True)
         client.publish(f"{self.base}/availability", "online", qos=1, retain=True)
         with self._wake:
+            for topic, qos in self._listened.items():
+                client.subscribe(topic, qos)
+            for topic, payload in self._kept.items():
+                client.publish(topic, payload, qos=1, retain=True)
             self._state_dirty = bool(self._state)
             self._connected.set()
             self._wake.notify_all()

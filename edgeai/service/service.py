@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from edgeai.audio.sinks import AudioSink, NullSink, SpeakerSink
 from edgeai.config import Config
 from edgeai.device.placement import Placement, place
 from edgeai.errors import AudioError, EdgeAIError
+from edgeai.home.home import Home
 from edgeai.logs import logfmt
 from edgeai.runtime.compose import compose, wyoming_stages
 from edgeai.runtime.context import AppContext
@@ -69,10 +71,13 @@ class Service:
         self.metrics_registry = ServiceMetrics(self)
         self.started_at = time.monotonic()
         self.placements: list[Placement] = []
+        self._model_versions: dict[str, dict[str, str]] = {}
         self.app: AppContext | None = None
         self.loops: Loops | None = None
         self.api: ApiServer | None = None
         self.mqtt: MqttLink | None = None
+        self.home: Home | None = None
+        """Wake arbitration and rooms, while MQTT is on."""
         self._unsubscribe_mqtt: Callable[[], None] | None = None
         self.stopping = False
         self._models = ModelCache()
@@ -91,6 +96,7 @@ class Service:
         self._start_loops(app)
         config = app.config
         self._start_links(config)
+        self._attach_home()
         self._watchdog = WatchdogFeeder(
             self.notifier, self.problems, config.service.watchdog_stall_s
         )
@@ -114,11 +120,13 @@ class Service:
         except EdgeAIError as e:  # e.g. a model the new config names is not pulled
             if previous is not None:
                 self._start_loops(previous)
+                self._attach_home()
             return self._reject_reload(str(e))
         app.use_service_log_level()
         if previous is None or (previous.config.api, previous.config.mqtt) != (new.api, new.mqtt):
             self._stop_links()
             self._start_links(new)
+        self._attach_home()
         if self._watchdog is not None:
             self._watchdog.stall_s = new.service.watchdog_stall_s
         self.notifier.notify(READY=1, STATUS="running (reloaded)")
@@ -163,9 +171,13 @@ class Service:
         }
         if loops is not None:
             body["profile"] = loops.profile.name
-            body["placement"] = [p.as_dict() for p in self.placements]
+            body["placement"] = [
+                p.as_dict() | self._model_versions.get(p.role, {}) for p in self.placements
+            ]
             body["microphone"] = loops.microphone_state()
             body["camera"] = loops.camera_state()
+            if loops.voice.responder.home is not None:
+                body["home_assistant"] = loops.voice.responder.home.state()
             if loops.wyoming is not None:
                 body["wyoming"] = {"port": loops.wyoming.port} | asdict(loops.wyoming.counts)
             for name, state in (("microphone", body["microphone"]), ("camera", body["camera"])):
@@ -182,6 +194,8 @@ class Service:
             }
             if not self.mqtt.connected:
                 problems.append(f"MQTT broker {self.mqtt.settings.host} not connected")
+        if self.home is not None:
+            body["home"] = self.home.health()
         if self.stopping:
             status = "stopping"
         elif loops is None:
@@ -204,6 +218,29 @@ class Service:
         if loops is None or not loops.listening() or self.stopping:
             return SayResult.NOT_LISTENING
         return SayResult.QUEUED if loops.voice.announce(text) else SayResult.BUSY
+
+    def ask(self, text: str) -> Future[TurnTimeline] | SayResult:
+        """Answer typed `text` in text, between turns."""
+        loops = self.loops
+        if loops is None or not loops.listening() or self.stopping:
+            return SayResult.NOT_LISTENING
+        answer = loops.voice.ask(text)
+        return SayResult.BUSY if answer is None else answer
+
+    def turns(self) -> list[TurnTimeline]:
+        return list(self.loops.voice.timelines) if self.loops is not None else []
+
+    def event_snapshot(self, event_id: str) -> bytes | None:
+        """The picture stored with camera event `event_id` (an id, never a path: the API
+        checks it)."""
+        loops = self.loops
+        store = loops.camera_loop.store if loops and loops.camera_loop else None
+        if store is None:
+            return None
+        try:
+            return (store.folder / f"{event_id}.jpg").read_bytes()
+        except FileNotFoundError:
+            return None
 
     def speech_wav(self, text: str) -> bytes | None:
         loops = self.loops
@@ -230,6 +267,7 @@ class Service:
         config = app.config
         wanted = app.active_profile()
         profile, self.placements = place(wanted, app.placement_facts(wanted))
+        self._model_versions = {p.role: model_version(app, p.model) for p in self.placements}
         models = self._models.get(app, profile, with_detector=config.camera.enabled)
         assistant = compose(
             app,
@@ -307,6 +345,8 @@ class Service:
         stuck = [t.name for t in loops.threads if t.is_alive()]
         if stuck:
             log.warning("%s did not stop in time; left behind", ", ".join(stuck))
+        elif loops.voice.responder.home is not None:
+            loops.voice.responder.home.close()  # a reload makes a new one
         self.loops = None
 
     def _start_links(self, config: Config) -> None:
@@ -321,7 +361,21 @@ class Service:
             self.mqtt.start()
             self.supervisor.adopt("mqtt-send", self.mqtt.thread)
 
+    def _attach_home(self) -> None:
+        """Wake arbitration and rooms over the broker, for the loops now running."""
+        if self.home is not None:
+            self.home.detach()
+            self.home = None
+        if self.mqtt is None or self.loops is None:
+            return
+        config = self.loops.config
+        self.home = Home(config.home, config.mqtt.topic_prefix, self.mqtt.node, self.mqtt)
+        self.home.attach(self.loops.assistant)
+
     def _stop_links(self) -> None:
+        if self.home is not None:
+            self.home.detach()
+            self.home = None
         self.supervisor.retire(["http-api", "mqtt-send"])
         if self.api is not None:
             self.api.stop()
@@ -376,10 +430,25 @@ def _degradations(loops: Loops) -> list[str]:
     timers_problem = loops.voice.responder.intents.timers.save_problem
     if timers_problem is not None:
         found.append(timers_problem)
+    home = loops.voice.responder.home
+    if home is not None and home.circuit.last_failure is not None:
+        found.append(f"Home Assistant at {home.settings.url}: {home.circuit.last_failure}")
     store = loops.camera_loop.store if loops.camera_loop is not None else None
     if store is not None and store.failed_writes:
         found.append(f"{store.failed_writes} camera events could not be stored in {store.folder}")
     return found
+
+
+def model_version(app: AppContext, name: str) -> dict[str, str]:
+    """What the page and /health show of catalog model `name`: its format and precision, the
+    pinned source its bytes come from and the first 12 digits of its file's sha256."""
+    entry = app.catalog.get(name)
+    return {
+        "format": entry.format,
+        "precision": entry.precision,
+        "source": entry.sources[0].label,
+        "sha256": entry.files[0].sha256[:12],
+    }
 
 
 def _speaker(config: Config) -> Callable[[int], AudioSink]:

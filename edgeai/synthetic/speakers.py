@@ -47,10 +47,16 @@ def as_speaker(speech: np.ndarray, speaker: Speaker) -> np.ndarray:
     sound = parselmouth.Sound(int16_to_float(speech).astype(np.float64), SAMPLE_RATE_HZ)
     with warnings.catch_warnings():  # "no voiced segments": handled below, not a user's concern
         warnings.simplefilter("ignore", parselmouth.PraatWarning)
-        changed = call(
-            sound, "Change gender", PITCH_FLOOR_HZ, PITCH_CEILING_HZ, speaker.formant_ratio,
-            speaker.pitch_median_hz, speaker.pitch_range_factor, 1.0,
-        )  # fmt: skip
+        try:
+            changed = call(
+                sound, "Change gender", PITCH_FLOOR_HZ, PITCH_CEILING_HZ, speaker.formant_ratio,
+                speaker.pitch_median_hz, speaker.pitch_range_factor, 1.0,
+            )  # fmt: skip
+        except parselmouth.PraatError:
+            # Praat cannot analyse some clips (too short for the pitch floor, or a pitch median
+            # it finds undefined); a whole build once died on one of 4000 clips. Such a clip
+            # keeps its voice, as one without voiced frames does.
+            return speech
     out = np.asarray(changed.values[0], dtype=np.float32)
     if not np.all(np.isfinite(out)) or not out.any():
         return speech  # Praat found no voiced frames to work on: keep the voice as it was

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from edgeai.config import CameraRule
+from edgeai.messages import EventKind
 from edgeai.vision.events import CameraEvent
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,9 @@ class RuleRunner:
     def __init__(self, rules: Sequence[CameraRule], announce: Announce | None) -> None:
         self.rules = list(rules)
         self.announce = announce
+        self.route: Callable[[str, EventKind], object] | None = None
+        """Set when the devices of a home share a broker: says the sentence in the room the
+        camera watches (edgeai.home.rooms), in place of `announce`."""
         self._last_fired: dict[int, float] = {}
         self.fired = 0
 
@@ -33,7 +37,9 @@ class RuleRunner:
             self._last_fired[index] = event.at
             self.fired += 1
             log.info("rule %d (%s %s) fired on %s", index, rule.on, rule.zone or "", event.id)
-            if rule.say and self.announce is not None:
+            if rule.say and self.route is not None:
+                self.route(rule.say, event.kind)
+            elif rule.say and self.announce is not None:
                 self.announce(rule.say)
             elif rule.say:
                 log.info("would say %r, but the voice loop is not running", rule.say)

@@ -20,6 +20,7 @@ from edgeai.models.catalog import Catalog
 from edgeai.paths import edgeai_home
 from edgeai.store import ModelStore
 from edgeai.vision.view import CameraView
+from edgeai.voice.home_assistant import home_assistant
 from edgeai.voice.llm import ChatHistory, LanguageModel, LocalLLM
 from edgeai.voice.loop import Spawn, StreamClock, VoiceLoop, plain_thread
 from edgeai.voice.respond import Responder
@@ -99,6 +100,7 @@ def intent_context(config: Config, camera: Callable[[], CameraView] | None = Non
         timers=TimerStore(config.voice.timers_file or edgeai_home() / "timers.json"),
         camera=camera,
         grammar=grammar(config),
+        room=config.home.watched_room() if camera is not None else None,
     )
 
 
@@ -114,11 +116,12 @@ def build_voice_loop(
 ) -> VoiceLoop:
     """The loop; `camera` answers "what do you see" when a camera loop runs beside it."""
     intents = intent_context(config, camera)
+    home = home_assistant(config.home_assistant)
 
     def make_responder(clock: StreamClock) -> Responder:
         history = ChatHistory(config.voice.history_turns)  # the device's own conversation
         return Responder(
-            models.tts, models.llm, intents, clock, config.voice.max_sentences, history
+            models.tts, models.llm, intents, clock, config.voice.max_sentences, history, home
         )
 
     listener = build_listener(config, profile, store, catalog)

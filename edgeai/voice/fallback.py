@@ -13,11 +13,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
-from edgeai.config import RemoteStage
 from edgeai.voice.llm import ChatHistory, Flag, LanguageModel
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.tts import TextToSpeech
@@ -27,30 +26,51 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class Circuit:
-    """Whether to try the remote stage now, and what to say when it fails."""
+class Remote(Protocol):
+    """A service on another machine: a remote stage, Home Assistant."""
 
-    def __init__(self, role: str, stage: RemoteStage) -> None:
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def timeout_s(self) -> float: ...
+
+    @property
+    def retry_after_s(self) -> float: ...
+
+
+class Circuit:
+    """Whether to try the remote now, and what to say when it fails."""
+
+    def __init__(self, role: str, stage: Remote, instead: str = "the local model answers") -> None:
         self.role = role
         self.stage = stage
+        self.instead = instead
+        """What happens while the remote is left alone, for the log."""
         self.failures = 0
         self.remote_answers = 0
+        self.last_failure: str | None = None
+        """Why the latest request failed; None once the remote answers again."""
         self._down_until = 0.0
 
     def open(self) -> bool:
         return time.monotonic() >= self._down_until
 
+    def answered(self) -> None:
+        self.remote_answers += 1
+        self.last_failure = None
+
     def failed(self, error: BaseException) -> None:
         self.failures += 1
         self._down_until = time.monotonic() + self.stage.retry_after_s
         reason = str(error) or f"no answer within {self.stage.timeout_s:g} s"
+        self.last_failure = f"{type(error).__name__}: {reason}"
         log.warning(
-            "remote %s at %s failed (%s: %s); the local model answers, the remote is tried "
-            "again in %g s",
+            "remote %s at %s failed (%s); %s, the remote is tried again in %g s",
             self.role,
             self.stage.url,
-            type(error).__name__,
-            reason,
+            self.last_failure,
+            self.instead,
             self.stage.retry_after_s,
         )
 
@@ -63,7 +83,7 @@ class Circuit:
                 for item in remote():
                     delivered = True
                     yield item
-                self.remote_answers += 1
+                self.answered()
                 return
             except Exception as e:  # whatever the remote sent, it is the remote's failure
                 self.failed(e)

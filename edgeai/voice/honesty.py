@@ -11,7 +11,8 @@ HONEST_FALLBACK = "I can't do or check that here; ask me about the time, timers 
 
 _DEVICE = (
     r"(?:lights?|lamps?|doors?|locks?|thermostat|heating|heater|air conditioning|fan|blinds|"
-    r"curtains|tv|television|radio|music|oven|alarm|windows?|garage|vacuum|temperature|timer)"
+    r"curtains|tv|television|radio|music|oven|alarm|windows?|garage|vacuum|temperature|timer|"
+    r"brightness|switch(?:es)?|plugs?|sockets?|kettle)"
 )
 _PEOPLE = (
     r"(?:people|persons?|someone|somebody|anyone|anybody|nobody|no one|a man|a woman|"
@@ -21,15 +22,37 @@ _PLACE = (
     r"(?:front |back )?(?:door|gate|garden|yard|porch|driveway|hall|hallway|room|kitchen|house|"
     r"home|entrance|garage|street|camera|picture|frame|window)"
 )
+_DONE = (
+    r"(?:turned|switched|set|dimmed|brightened|adjusted|raised|lowered|locked|unlocked|opened|"
+    r"closed|started|stopped|activated|deactivated|enabled|disabled)"
+)
+_DOING = (
+    r"(?:turning|switching|setting|dimming|brightening|locking|unlocking|opening|closing|"
+    r"starting|stopping|activating|deactivating)"
+)
+_ACK = r"(?:okay|ok|sure|alright|all right|right|got it|certainly|of course|no problem)"
+_TAIL = r"(?:\s+(?:to|at)\s+\S+(?:\s+(?:percent|degrees))?)?(?:\s+(?:now|for you))*\W*$"
+"""The end of a terse claim: a level, "now", "for you", then nothing more."""
 _NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few)"
 _CLAIMS = [
     # actions: "I've turned on", "I have set", "switched off", "is now locked"
-    r"\b(?:i|i've|i have|i'll|i will|i just|done,? i)\s+(?:\w+\s+)?(?:turned|switched|set|"
+    r"\b(?:i|i've|i have|i'll|i will|i just|done,? i|i'm going to|i am going to|i'm gonna|"
+    r"let me)\s+(?:\w+\s+)?(?:turned|switched|set|"
     r"locked|unlocked|opened|closed|started|stopped|dimmed|muted|adjusted|raised|lowered|"
     r"cancell?ed|turn|switch|lock|unlock|dim)\b",
     r"\b(?:turned|switched)\s+(?:\w+\s+){0,3}(?:on|off)\b",
     rf"\b{_DEVICE}\s+(?:\w+\s+){{0,2}}(?:is|are|has been|have been|was|were)\s+(?:now\s+)?"
-    r"(?:on|off|locked|unlocked|open|closed|set|running|at \d+)\b",
+    rf"(?:on|off|locked|unlocked|open|closed|set|running|at \d+|{_DONE}|{_DOING})\b",
+    # terse, the whole sentence: "Kitchen lights on.", "Brightness set to 40%."
+    rf"^\W*(?:{_ACK}\W+)?(?:the\s+|your\s+)?(?:\w+\s+){{0,2}}{_DEVICE}\s+(?:now\s+)?"
+    rf"(?:on|off|{_DONE}){_TAIL}",
+    # under way, the whole sentence: "Turning on the kitchen lights.", "Sure, I'm locking
+    # the door now." ("Turning off lights saves energy" is advice, and goes on)
+    rf"^\W*(?:{_ACK}\W+)?(?:i'm\s+|i am\s+)?(?:now\s+)?{_DOING}\s+(?:on\s+|off\s+)?"
+    rf"(?:the\s+|your\s+)?(?:\w+\s+){{0,2}}{_DEVICE}(?:\s+(?:on|off|up|down))?{_TAIL}",
+    # a bare acknowledgement: "Done.", "Okay, all set!", "Done, ..."
+    rf"^\W*(?:{_ACK}\W+)?(?:all\s+)?(?:done|set)\W*$",
+    r"^\W*(?:done|all set)\s*[,.!]",
     r"\b(?:is|are) now (?:on|off|locked|unlocked|open|closed|set)\b",
     r"\bthe (?:temperature|humidity) (?:in (?:the )?\w+(?: \w+)? )?is\b",
     # camera facts: "I see two people", "someone is at the door", "there are 12 people"

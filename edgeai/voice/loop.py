@@ -17,8 +17,10 @@ from edgeai.audio.sinks import AudioSink
 from edgeai.audio.sources import AudioSource
 from edgeai.ears.listener import Listener
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES
+from edgeai.home.arbiter import Arbiter, Outcome, Pending
+from edgeai.home.loudness import HearingMeter
 from edgeai.intents.timers import Timer
-from edgeai.messages import SpeechEnded, SpeechPaused, StopWordHeard, WakeDetected
+from edgeai.messages import NoSpeech, SpeechEnded, SpeechPaused, StopWordHeard, WakeDetected
 from edgeai.voice.respond import AnyOf, Responder
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnEnd, TurnTimeline
@@ -31,6 +33,17 @@ class _Turn:
     ended: SpeechEnded
     speculative: Future[str] | None
     """Speech-to-text started during the trailing silence on this same utterance."""
+    claim: Pending | None = None
+    """This device's wake claim, when the home's devices arbitrate who answers."""
+
+
+@dataclass(frozen=True)
+class _Typed:
+    """A typed request (the web page, POST /ask): answered in text, not spoken."""
+
+    text: str
+    answer: Future[TurnTimeline]
+    asked_s: float
 
 
 @dataclass(frozen=True)
@@ -48,7 +61,8 @@ TIMER_CHECK_BLOCKS = 12
 KEPT_TIMELINES = 1000
 """A service runs for months: only the latest turns' timelines are kept."""
 MAX_WAITING_ANNOUNCEMENTS = 8
-"""Announcements (/say, camera rules) waiting for their turn before new ones are refused."""
+"""Announcements (/say, camera rules) waiting for their turn before new ones are refused;
+typed requests (/ask) are capped at the same number of their own."""
 APOLOGY = "Sorry, something went wrong. Please try again."
 
 
@@ -108,14 +122,18 @@ class VoiceLoop:
         """Called with each finished turn or announcement (the service publishes them)."""
         self._stt_pool = ThreadPoolExecutor(1, thread_name_prefix="stt")
         self._spawn = spawn
-        self._turns: Queue[_Turn | _Announcement | None] = Queue()
+        self._turns: Queue[_Turn | _Announcement | _Typed | None] = Queue()
         """Unbounded, so capture never waits: what the user said always gets its turn, and
         announcements are capped on their own (MAX_WAITING_ANNOUNCEMENTS)."""
         self._waiting_announcements = 0
+        self._waiting_typed = 0
         self._ringing: set[str] = set()
         """Timers announced or waiting to be: not queued again while they are."""
         self._lock = threading.Lock()
         self.faults = VoiceFaults()
+        self.arbiter: Arbiter | None = None
+        """Set (by the service) when the devices of a home agree which one answers a wake."""
+        self.meter = HearingMeter()
 
     def run(self, source: AudioSource) -> list[TurnTimeline]:
         """Listen to `source` until it ends; returns the timeline of every turn taken."""
@@ -129,8 +147,11 @@ class VoiceLoop:
 
         self._spawn("turns", take_turns)
         speculative: tuple[float, Future[str]] | None = None
+        claim: Pending | None = None
         for index, block in enumerate(source.blocks(BLOCK_SAMPLES)):
+            arrived = time.time()
             events = self.listener.push(block)
+            self.meter.push(block, arrived, self.listener.now_s)
             self.clock.tick(self.listener.now_s)
             if index % TIMER_CHECK_BLOCKS == 0:
                 self._ring_due_timers()
@@ -138,6 +159,12 @@ class VoiceLoop:
                 if isinstance(event, WakeDetected | StopWordHeard) and self.speaking.is_set():
                     log.info("barge-in: %s while speaking", event.name)
                     self.cancel.set()
+                if isinstance(event, WakeDetected):
+                    claim = self._claim(event)
+                elif isinstance(event, NoSpeech):
+                    claim = None
+                elif isinstance(event, SpeechPaused) and _lost(claim):
+                    pass  # another device answers: no speech-to-text here
                 elif isinstance(event, SpeechPaused):
                     speculative = (
                         event.at_s,
@@ -145,8 +172,9 @@ class VoiceLoop:
                     )
                 elif isinstance(event, SpeechEnded):
                     same = speculative is not None and abs(speculative[0] - event.at_s) < 1e-6
-                    self._turns.put(_Turn(event, speculative[1] if same and speculative else None))
-                    speculative = None
+                    spec = speculative[1] if same and speculative else None
+                    self._turns.put(_Turn(event, spec, claim))
+                    speculative, claim = None, None
         self._turns.put(None)
         worker_done.wait()
         self._stt_pool.shutdown()
@@ -157,6 +185,14 @@ class VoiceLoop:
         source ends (the service ends the source too)."""
         self._stopped.set()
         self.cancel.set()
+
+    def _claim(self, wake: WakeDetected) -> Pending | None:
+        """Claim the wake word on the broker (when arbitrating): the verdict is due while the
+        request is still being spoken."""
+        if self.arbiter is None:
+            return None
+        level_db, snr_db = self.meter.wake_level()
+        return self.arbiter.claim(wake.score, level_db, snr_db, self.meter.heard_at(wake.at_s))
 
     def busy(self) -> bool:
         """True from the wake word until the reply is spoken: other loops (the camera) slow
@@ -175,6 +211,18 @@ class VoiceLoop:
             self._waiting_announcements += 1
         self._turns.put(_Announcement(text, spoken))
         return True
+
+    def ask(self, text: str) -> Future[TurnTimeline] | None:
+        """Answer a typed request between turns, in text only (the timeline's `reply`); None
+        when MAX_WAITING_ANNOUNCEMENTS typed requests are already waiting."""
+        with self._lock:
+            if self._waiting_typed >= MAX_WAITING_ANNOUNCEMENTS:
+                log.warning("typed request refused, %d already waiting", self._waiting_typed)
+                return None
+            self._waiting_typed += 1
+        answer: Future[TurnTimeline] = Future()
+        self._turns.put(_Typed(text, answer, self.clock()))
+        return answer
 
     def _ring_due_timers(self) -> None:
         """Queue an announcement for each timer that rang; it leaves the store once said."""
@@ -196,34 +244,54 @@ class VoiceLoop:
             if isinstance(item, _Announcement):
                 with self._lock:
                     self._waiting_announcements -= 1
+            elif isinstance(item, _Typed):
+                with self._lock:
+                    self._waiting_typed -= 1
             if self._stopped.is_set():
+                if isinstance(item, _Typed):
+                    item.answer.cancel()
+                continue
+            if isinstance(item, _Turn) and _lost(item.claim, wait=True):
+                log.info("another device heard the wake word better and answers")
                 continue
             self._in_turn.set()
             try:
                 timeline = self._take(item)
                 self.timelines.append(timeline)
+                if isinstance(item, _Typed):
+                    item.answer.set_result(timeline)
                 if self.turn_done is not None:
                     self.turn_done(timeline)
             finally:
                 self._in_turn.clear()
 
-    def _take(self, item: _Turn | _Announcement) -> TurnTimeline:
-        """One turn or announcement. A stage that raises is survived: the user hears an
-        apology, the reason is logged and kept for /health, and the loop listens again."""
+    def _take(self, item: _Turn | _Announcement | _Typed) -> TurnTimeline:
+        """One turn, announcement or typed request. A stage that raises is survived: the user
+        hears an apology (a typed request gets the reason), the reason is logged and kept for
+        /health, and the loop listens again."""
         if isinstance(item, _Announcement):
             timeline = TurnTimeline(reply=item.text)
+        elif isinstance(item, _Typed):
+            timeline = TurnTimeline(speech_end_s=item.asked_s, typed=True)
         else:
             timeline = TurnTimeline(
                 speech_end_s=item.ended.at_s, endpoint_s=item.ended.endpoint_at_s
             )
+            if item.claim is not None:
+                timeline.arbitration_wait_s = item.claim.waited_s
         try:
             if isinstance(item, _Announcement):
                 self._announce(item, timeline)
+            elif isinstance(item, _Typed):
+                self._answer_typed(item, timeline)
             else:
                 self._turn(item, timeline)
         except Exception as e:
             log.exception("the turn failed; apologising and listening again")
-            self._apologise(timeline, f"{type(e).__name__}: {e}")
+            if isinstance(item, _Typed):
+                self._failed(timeline, f"{type(e).__name__}: {e}")
+            else:
+                self._apologise(timeline, f"{type(e).__name__}: {e}")
         else:
             self.faults.last_failure = None
         return timeline
@@ -234,9 +302,23 @@ class VoiceLoop:
         if item.spoken is not None:
             item.spoken()
 
-    def _apologise(self, timeline: TurnTimeline, reason: str) -> None:
+    def _answer_typed(self, item: _Typed, timeline: TurnTimeline) -> None:
+        """The reply in text: the same intents, LLM and conversation as a spoken turn, no
+        speech (the page shows it; /say is there to have something said). Only the
+        service's stop cuts it short: a barge-in belongs to spoken replies."""
+        sentences = self.responder.reply_sentences(
+            item.text, timeline, self._stopped, self.responder.history
+        )
+        timeline.reply = " ".join(sentences)
+        log.info("typed: %r -> %r (%s)", timeline.transcript, timeline.reply, timeline.route)
+
+    def _failed(self, timeline: TurnTimeline, reason: str) -> None:
         self.faults.failed_turns += 1
         self.faults.last_failure = reason
+        timeline.end, timeline.failure = TurnEnd.FAILED, reason
+
+    def _apologise(self, timeline: TurnTimeline, reason: str) -> None:
+        self._failed(timeline, reason)
         route = timeline.route
         try:
             with self._speaking() as sink:
@@ -278,6 +360,13 @@ class VoiceLoop:
         if timeline.end is TurnEnd.ANSWERED and timeline.route != "not understood":
             self.listener.follow_up(self.follow_up_s)
         log.info("turn: %r -> %r (%s)", timeline.transcript, timeline.reply, timeline.route)
+
+
+def _lost(claim: Pending | None, wait: bool = False) -> bool:
+    """Another device of the home answers this wake word (`wait`: for the verdict)."""
+    if claim is None:
+        return False
+    return (claim.outcome() if wait else claim.settled()) is Outcome.LOST
 
 
 def without_wake_phrase(transcript: str, wake_words: list[str]) -> str:

@@ -1,4 +1,5 @@
-"""From a transcript to spoken audio: a local intent or the LLM, streamed sentence by sentence."""
+"""From a transcript to spoken audio: a local intent, Home Assistant (when configured) or the
+LLM, streamed sentence by sentence."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from edgeai.audio.sinks import AudioSink
+from edgeai.intents.grammar import IntentMatch
 from edgeai.intents.handlers import IntentContext, IntentReply, handle
+from edgeai.voice.home_assistant import HomeAssistant, Outcome
 from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
 from edgeai.voice.llm import ChatHistory, Flag, LanguageModel
 from edgeai.voice.sentences import SentenceSplitter, clean
@@ -46,6 +49,7 @@ class Responder:
         clock: Callable[[], float],
         max_sentences: int = 3,
         history: ChatHistory | None = None,
+        home: HomeAssistant | None = None,
     ) -> None:
         self.tts = tts
         self.llm = llm
@@ -54,6 +58,9 @@ class Responder:
         self.max_sentences = max_sentences
         self.history = history
         """The conversation `respond` continues (the device's own); None: none kept."""
+        self.home = home
+        """Home Assistant, asked what no local intent handles; None: not configured."""
+        self._home_conversation: str | None = None
 
     def respond(
         self, transcript: str, sink: AudioSink, timeline: TurnTimeline, cancel: Flag
@@ -69,24 +76,43 @@ class Responder:
         cancel: Flag,
         history: ChatHistory | None = None,
     ) -> Iterator[str]:
-        """The answer to `transcript`, a sentence at a time: a local intent's reply at once,
-        the LLM's as its sentences form, continuing `history`. Sets the timeline's transcript
-        and route."""
+        """The answer to `transcript`, a sentence at a time: a local intent's or Home
+        Assistant's reply at once, the LLM's as its sentences form, continuing `history`. Sets
+        the timeline's transcript and route."""
         timeline.transcript = transcript
         if not _understandable(transcript):
             timeline.route = "not understood"
             return iter([NOT_CAUGHT])
         found = self.intents.grammar.match(transcript)
-        if found is not None:
-            timeline.route = found.intent
-            reply = handle(found, self.intents)
-            if reply.stop:
-                timeline.end = TurnEnd.STOPPED
-            return iter([reply.text] if reply.text else [])
+        # a device edgeai does not have ("unsupported") is Home Assistant's when there is one
+        device = found is not None and found.intent == "unsupported" and self.home is not None
+        if found is not None and not device:
+            return self._intent(found, timeline)
+        honest = HONEST_FALLBACK
+        if self.home is not None:
+            answer = self.home.ask(transcript, self._home_conversation)
+            self._home_conversation = answer.conversation_id
+            unplaced = answer.outcome in (Outcome.NOT_UNDERSTOOD, Outcome.NO_TARGET)
+            if not unplaced or (device and answer.outcome is Outcome.NO_TARGET):
+                # what Home Assistant did or could not do, in its words; when it cannot be
+                # reached the user hears that, and the LLM is not asked to make up the rest
+                timeline.route = f"home assistant {answer.outcome.value}"
+                return iter([answer.speech] if answer.speech else [])
+            if found is not None:
+                return self._intent(found, timeline)  # not Home Assistant's either
+            if answer.outcome is Outcome.NO_TARGET:
+                honest = answer.speech  # "not aware of any device called a fun fact"
         timeline.route = "llm"
         if self.llm is None:
             return iter([CANNOT])
-        return self._llm_sentences(transcript, timeline, cancel, history)
+        return self._llm_sentences(transcript, timeline, cancel, history, honest)
+
+    def _intent(self, found: IntentMatch, timeline: TurnTimeline) -> Iterator[str]:
+        timeline.route = found.intent
+        reply = handle(found, self.intents)
+        if reply.stop:
+            timeline.end = TurnEnd.STOPPED
+        return iter([reply.text] if reply.text else [])
 
     def announce(self, text: str, sink: AudioSink, timeline: TurnTimeline, cancel: Flag) -> None:
         """Say something nobody asked for just now: a timer that rang, a camera event."""
@@ -119,10 +145,16 @@ class Responder:
         timeline.reply = " ".join(spoken)
 
     def _llm_sentences(
-        self, transcript: str, timeline: TurnTimeline, cancel: Flag, history: ChatHistory | None
+        self,
+        transcript: str,
+        timeline: TurnTimeline,
+        cancel: Flag,
+        history: ChatHistory | None,
+        honest: str,
     ) -> Iterator[str]:
         """Sentences of the LLM's answer as they form; generation runs in its own thread. A
-        failure there is raised here, so the turn fails out loud instead of going quiet."""
+        failure there is raised here, so the turn fails out loud instead of going quiet. A
+        sentence claiming what no tool did ends the answer with `honest`."""
         assert self.llm is not None
         llm = self.llm
         sentences: queue.Queue[str | None] = queue.Queue()
@@ -167,7 +199,7 @@ class Responder:
                 log.warning("the LLM claimed what no intent did or saw: %.80s", sentence)
                 timeline.replaced_claim = True
                 enough.set()
-                yield HONEST_FALLBACK
+                yield honest
                 break
             yield sentence
         if failure:

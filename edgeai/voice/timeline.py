@@ -33,8 +33,8 @@ class TurnTimeline:
     transcript: str = ""
     reply: str = ""
     route: str = ""
-    """Who answered: a local intent's name, 'llm', 'llm tool <intent>', 'not understood'
-    or 'announcement'."""
+    """Who answered: a local intent's name, 'home assistant <outcome>' (done, answered,
+    failed, unreachable), 'llm', 'llm tool <intent>', 'not understood' or 'announcement'."""
     end: TurnEnd = TurnEnd.ANSWERED
     failure: str | None = None
     """Why the turn failed (`end` is FAILED)."""
@@ -43,6 +43,12 @@ class TurnTimeline:
     was spoken instead."""
     speculative_stt: bool = False
     """Speech-to-text ran during the trailing silence and its result was used."""
+    typed: bool = False
+    """A typed request (the web page, POST /ask): `speech_end_s` is when it was asked, the
+    reply was shown, not spoken."""
+    arbitration_wait_s: float | None = None
+    """How long the turn waited for the home's devices to agree who answers (None: no
+    arbitration)."""
 
     @property
     def latency_s(self) -> float | None:

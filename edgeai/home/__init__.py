@@ -1,0 +1,1 @@
+"""Several devices in one home, sharing an MQTT broker: wake arbitration and rooms."""
