@@ -19,7 +19,6 @@ Checked and not used: `speexdsp` (2018, an sdist needing SWIG), `webrtc-audio-pr
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -35,8 +34,6 @@ from edgeai.ears.delay import DelayTracker
 from edgeai.ears.wake.detector import WakeWordDetector
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 from edgeai.errors import AudioError
-
-log = logging.getLogger(__name__)
 
 FRAME = SAMPLE_RATE_HZ // 100
 """AEC3 takes exactly 10 ms at a time."""
@@ -158,9 +155,9 @@ class EchoCanceller:
             raise AudioError(f"echo canceller: blocks of whole 10 ms frames, got {len(block)}")
         played = self.last_played = self.reference.take(len(block))
         if played is None:
-            self._recent.append((0.0, 0.0))
             self._since_reference += len(block)
             if self._since_reference >= self._quiet_samples and not self._always:
+                self._recent.append((0.0, 0.0))
                 self.for_words = block
                 return block
             played = np.zeros(len(block), np.int16)
