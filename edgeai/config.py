@@ -47,6 +47,21 @@ class AudioSettings(Strict):
     )
 
 
+class EchoSettings(Strict):
+    """Acoustic echo cancellation of what edgeai plays, before the microphone's audio reaches
+    the wake word, stop word, VAD and speech-to-text (residual echo suppression is always on)."""
+
+    enabled: bool = Field(
+        default=True, description="Cancel the echo of edgeai's own replies in the microphone"
+    )
+    max_delay_ms: int = Field(
+        default=500, ge=20, le=2000, description="Longest playback-to-capture delay looked for"
+    )
+    noise_suppression: bool = Field(default=False, description="Also suppress steady noise")
+    auto_gain: bool = Field(default=False, description="Also level the microphone's gain")
+    high_pass: bool = Field(default=True, description="Also remove rumble below about 80 Hz")
+
+
 Fraction = Annotated[float, Field(ge=0, le=1)]
 Polygon = Annotated[
     list[tuple[Fraction, Fraction]],
@@ -566,6 +581,7 @@ class Config(Strict):
     )
     models: ModelSettings = ModelSettings()
     audio: AudioSettings = AudioSettings()
+    echo: EchoSettings = EchoSettings()
     camera: CameraSettings = CameraSettings()
     wake: WakeSettings = WakeSettings()
     vad: VadSettings = VadSettings()

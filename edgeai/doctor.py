@@ -13,14 +13,19 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 from packaging.requirements import Requirement
 
+from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.audio.microphone import import_sounddevice
 from edgeai.config import Config
 from edgeai.device.artifacts import RUNTIME_ENGINES, ArtifactIndex
 from edgeai.device.detection import detect_profile
 from edgeai.device.host import HostFacts
 from edgeai.device.profiles import Profile, Profiles
-from edgeai.errors import EdgeAIError
+from edgeai.ears.delay import PlayRecord, measure_echo_delay
+from edgeai.ears.echo import load_audio_processing, load_linear_canceller
+from edgeai.errors import AudioError, EdgeAIError
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStatus, ModelStore
 
@@ -45,8 +50,14 @@ class Check:
 
 
 def run_checks(
-    config: Config, config_path: Path | None, facts: HostFacts, catalog: Catalog, profiles: Profiles
+    config: Config,
+    config_path: Path | None,
+    facts: HostFacts,
+    catalog: Catalog,
+    profiles: Profiles,
+    play_record: PlayRecord | None = None,
 ) -> list[Check]:
+    """`play_record` stands in for the speaker and microphone (default: the config's devices)."""
     checks = [_python(), *_packages(), _config(config, config_path)]
     profile, profile_check = _profile(config, facts, profiles)
     checks.append(profile_check)
@@ -56,7 +67,8 @@ def run_checks(
         checks.extend(_models(profile, catalog, store))
         checks.extend(_artifacts(profile, ArtifactIndex.load()))
         checks.extend(_accelerators(profile, facts))
-    checks.extend([_cpu(facts), _audio(facts), _camera(config, facts)])
+    checks.extend([_cpu(facts), _audio(facts), _echo(config, facts, play_record)])
+    checks.append(_camera(config, facts))
     checks.extend(_remote_stages(config))
     checks.extend(_home_assistant(config))
     return checks
@@ -255,6 +267,66 @@ def _audio(facts: HostFacts) -> Check:
             "plug in a USB microphone and speaker, or use file sources",
         )
     return Check("audio", Level.OK, ", ".join(facts.sound_cards))
+
+
+def _echo(config: Config, facts: HostFacts, play_record: PlayRecord | None) -> Check:
+    """Is echo cancellation on, and how late does the speaker reach the microphone? (A second
+    of quiet noise is played and recorded to tell.)"""
+    settings = config.echo
+    if not settings.enabled:
+        return Check(
+            "echo cancellation",
+            Level.WARN,
+            "off (echo.enabled: false): edgeai's own replies can wake or stop it",
+            "set echo.enabled: true, or use headphones or an echo-cancelling microphone",
+        )
+    try:
+        load_audio_processing(settings)
+        load_linear_canceller()
+    except (AudioError, RuntimeError) as e:
+        fix = "apt-get install libspeexdsp1; pip install 'livekit>=1.2' 'speexdsp-aec>=0.1'"
+        return Check("echo cancellation", Level.FAIL, str(e), fix)
+    if play_record is None and not facts.sound_cards:
+        return Check(
+            "echo cancellation",
+            Level.WARN,
+            "on, but no speaker reference: no sound card, the microphone passes through",
+            "plug in a USB speaker and microphone",
+        )
+    record = play_record or _play_record(config)
+    try:
+        delay = measure_echo_delay(record, settings.max_delay_ms / 1000)
+    except AudioError as e:
+        return Check("echo cancellation", Level.WARN, f"on; delay not measured: {e}", "")
+    if delay is None:
+        return Check(
+            "echo cancellation",
+            Level.WARN,
+            "on, but the microphone did not hear the speaker: it passes through",
+            "check the speaker's volume and audio.output_device (or headphones: nothing to do)",
+        )
+    return Check(
+        "echo cancellation",
+        Level.OK,
+        f"on (WebRTC AEC3, speex for the wake words); speaker to microphone {delay.ms:.0f} ms",
+    )
+
+
+def _play_record(config: Config) -> PlayRecord:
+    """The config's speaker and microphone, both at 16 kHz (PortAudio resamples if it must)."""
+
+    def play_record(audio: np.ndarray) -> np.ndarray:
+        sounddevice = import_sounddevice()
+        devices = (config.audio.input_device, config.audio.output_device)
+        try:
+            recorded = sounddevice.playrec(
+                audio, SAMPLE_RATE_HZ, channels=1, dtype="float32", device=devices, blocking=True
+            )
+        except (sounddevice.PortAudioError, ValueError) as e:
+            raise AudioError(f"cannot play and record on {devices}: {e}") from None
+        return np.asarray(recorded, np.float32).reshape(-1)
+
+    return play_record
 
 
 def _camera(config: Config, facts: HostFacts) -> Check:

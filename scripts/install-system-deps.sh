@@ -3,10 +3,11 @@
 # synthetic test and training speech, wamerican (a word list) for varied negative sentences,
 # mosquitto (the MQTT broker the tests start; Home Assistant users have their own), chromium
 # (the real browser the web page's tests and `edgeai bench web` drive), MBROLA voices (a second
-# synthesizer: the held-out voices of `edgeai bench wake` and `bench stt`).
+# synthesizer: the held-out voices of `edgeai bench wake` and `bench stt`), libspeexdsp1 (the
+# linear echo canceller on the wake and stop words' path).
 # Installs only what is missing.
 set -euo pipefail
-packages=(libportaudio2 espeak-ng wamerican mosquitto chromium)
+packages=(libportaudio2 espeak-ng wamerican mosquitto chromium libspeexdsp1)
 # MBROLA and its English voices: the held-out voice family of `edgeai bench wake`, which no
 # training uses. Debian keeps mbrola in contrib and its voices in non-free: they are installed
 # from there for this one command, without adding those components to the system's sources.

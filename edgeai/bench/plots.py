@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from edgeai.bench.echo import EchoBenchResult
     from edgeai.bench.export import ExportBench
     from edgeai.bench.home import HomeBench
     from edgeai.bench.intents import RoutingResult
@@ -302,6 +303,31 @@ def probe_behaviour(result: ProbeBench, path: Path) -> Path:
     memory.set_ylabel("service resident memory (MB)")
     memory.set_title(f"Memory {result.rss_growth_mb:+.1f} MB with the crowd")
     memory.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def echo_results(result: EchoBenchResult, path: Path) -> Path:
+    """ERLE per echo path against the target, and detection during playback with and without
+    the canceller."""
+    figure, (erle, heard) = _figure(11.0, 4.5, columns=2)
+    delays = [actual for actual, _ in result.delays_ms]
+    erle.scatter(delays, result.erle_db, color=STAGE_COLOURS[1])
+    erle.axhline(25, color="#c44e52", linestyle="--", label="target 25 dB")
+    erle.set_xlabel("device delay + sound travel (ms)")
+    erle.set_ylabel("ERLE after 2 s (dB)")
+    erle.legend()
+    words = list(result.detected)
+    x = np.arange(len(words))
+    for offset, (label, hits) in enumerate(
+        (("with canceller", result.detected), ("without", result.detected_raw))
+    ):
+        rates = [100 * sum(hits[w]) / max(len(hits[w]), 1) for w in words]
+        heard.bar(x + 0.4 * offset, rates, 0.4, label=label, color=STAGE_COLOURS[1 + 2 * offset])
+    heard.axhline(90, color="#c44e52", linestyle="--", label="target 90%")
+    heard.set_xticks(x + 0.2, words)
+    heard.set_ylabel("heard during playback, echo +6 dB (%)")
+    heard.set_ylim(0, 105)
+    heard.legend()
     return _save(figure, path)
 
 

@@ -32,6 +32,7 @@ API_SECONDS = 60.0
 EXPORT_RECIPE = "yolov8-fall"
 WYOMING_ROUNDS = 12
 HOME_EVENTS = 100
+ECHO_TRIALS, ECHO_MINUTES = 24, 30.0
 INTENTS_TUNING = Path("benchmarks/intents/tuning.yaml")
 INTENTS_HELDOUT = Path("benchmarks/intents/heldout.yaml")
 STT_EVERY = 6
@@ -298,6 +299,99 @@ def home_assistant(app: AppContext, out: Path) -> None:
     (out / "home-assistant.md").write_text(markdown)
     click.echo(markdown)
     click.echo(f"written: {out / 'home-assistant'}.json, .md")
+
+
+@bench_group.command("echo")
+@out_option("echo.json and echo.md")
+@click.option(
+    "--trials", type=int, default=ECHO_TRIALS, show_default=True, help="Echo paths drawn."
+)
+@click.option(
+    "--minutes",
+    type=float,
+    default=ECHO_MINUTES,
+    show_default=True,
+    help="Minutes of edgeai's own replies listened to for self-wakes and self-stops.",
+)
+@click.option(
+    "--live/--no-live",
+    default=True,
+    show_default=True,
+    help="Also interrupt the live voice loop's replies (loads the STT and the LLM).",
+)
+@pass_app
+def echo(app: AppContext, out: Path, trials: int, minutes: float, live: bool) -> None:
+    """Barge-in with echo: edgeai's replies reach the microphone through simulated rooms.
+
+    ERLE, "hey jarvis" and "stop" heard during playback (echo 6 dB over the talker),
+    self-wakes and self-stops over MINUTES of own replies, canceller CPU; each with the
+    canceller and without it, on the same audio.
+    """
+    run_echo(app, out, trials, minutes, live)
+
+
+def run_echo(app: AppContext, out: Path, trials: int, minutes: float, live: bool = True) -> str:
+    import numpy as np
+    from tqdm import tqdm
+
+    from edgeai.audio.sinks import AudioSink
+    from edgeai.bench import barge_in, barge_in_echo
+    from edgeai.bench import echo as bench
+    from edgeai.bench.plots import echo_results
+    from edgeai.bench.voice import VOICES, make_clip
+    from edgeai.ears.listener import Listener, build_listener
+    from edgeai.runtime.compose import compose
+    from edgeai.runtime.models import LoadedModels, load_voice_models_for
+    from edgeai.synthetic.speech import Synthesizer
+    from edgeai.voice.loop import VoiceLoop
+
+    profile = app.active_profile()
+    out.mkdir(parents=True, exist_ok=True)
+    synth = Synthesizer(app.store.main_file(app.catalog.get(profile.roles["tts"].model)))
+    voice_settings = app.config.voice.model_copy(update={"timers_file": out / "bench-timers.json"})
+    configs = {
+        on: app.config.model_copy(
+            update={
+                "echo": app.config.echo.model_copy(update={"enabled": on}),
+                "voice": voice_settings,
+            }
+        )
+        for on in (True, False)
+    }
+
+    def make_listener(on: bool) -> Listener:
+        return build_listener(configs[on], profile, app.store, app.catalog)
+
+    with tqdm(desc="echo", unit="step", disable=None) as bar:
+        result = bench.bench_echo(
+            make_listener, synth, trials, minutes, lambda step: bar.set_postfix_str(step)
+        )
+    summary = result.summary()
+    data: dict[str, object] = {"summary": summary, "trials": result.as_dict()}
+    text = bench.markdown(summary)
+    if live:
+        models = load_voice_models_for(app.with_config(configs[True]), profile)
+
+        def make_loop(on: bool, open_sink: Callable[[int], AudioSink]) -> VoiceLoop:
+            bench_app = app.with_config(configs[on])
+            return compose(bench_app, profile, LoadedModels(models, None), open_sink).voice
+
+        voice, _ = VOICES[1]  # a user's voice, not the device's own (Piper)
+        rng = np.random.default_rng(27)
+        questions = [make_clip(synth, q, voice, None, rng)[0] for q in barge_in.QUESTIONS]
+        with tqdm(desc="barge-in with echo", unit="reply", disable=None) as bar:
+            interrupted = barge_in_echo.bench_barge_in_echo(
+                make_loop, synth, voice, questions, lambda step: bar.set_postfix_str(step)
+            )
+        data["barge_in"] = {
+            ("on" if on else "off"): {
+                "summary": barge_in.summary(trials),
+                "trials": [t.as_dict() for t in trials],
+            }
+            for on, trials in interrupted.items()
+        }
+        text += "\n" + barge_in_echo.markdown(interrupted)
+    return write_results(out, "echo", data, text, lambda path: echo_results(result, path))
 
 
 @bench_group.command("intents")
@@ -714,6 +808,7 @@ def all_benchmarks(
     parts = [
         run_wake(app, out, WAKE_POSITIVES, negative_minutes, WAKE_SEED),
         run_voice(app, out),
+        run_echo(app, out, ECHO_TRIALS, ECHO_MINUTES),
         run_intents(app, out, INTENTS_TUNING, INTENTS_HELDOUT),
         run_vision(app, out, VISION_CLIP_S),
         run_service(app, out, API_SECONDS, soak_minutes),

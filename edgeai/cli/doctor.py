@@ -15,7 +15,8 @@ MARKS = {Level.OK: "ok  ", Level.WARN: "WARN", Level.FAIL: "FAIL"}
 @json_option
 @pass_app
 def doctor(app: AppContext, as_json: bool) -> None:
-    """Check Python, packages, config, profile, model store, audio, camera and accelerators."""
+    """Check Python, packages, config, profile, model store, audio, echo cancellation (plays a
+    second of quiet noise to measure the speaker-to-microphone delay), camera and accelerators."""
     checks = run_checks(app.config, app.config_source, app.host, app.catalog, app.profiles)
     data = [
         {"topic": c.topic, "level": c.level.value, "detail": c.detail, "fix": c.fix} for c in checks

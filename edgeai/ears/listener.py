@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Iterator
 from enum import Enum
 
 import numpy as np
 
+from edgeai.audio.reference import EchoReference
 from edgeai.audio.sources import AudioSource
 from edgeai.config import Config, WakeWordSettings
 from edgeai.device.profiles import Profile
+from edgeai.ears.echo import EchoCanceller, OwnWords
 from edgeai.ears.vad.endpointer import Endpointer
 from edgeai.ears.vad.silero import SileroVad
 from edgeai.ears.wake.detector import BLOCK_S, WakeWordDetector
@@ -19,6 +22,8 @@ from edgeai.ears.wake.words import resolve_wake_word
 from edgeai.messages import ListenEvent, NoSpeech, SpeechEnded, SpeechStarted, StopWordHeard
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
+
+log = logging.getLogger(__name__)
 
 LOOKBACK_BLOCKS = 3
 """Audio from just before a detection kept as the utterance's pre-roll: the wake word fires up
@@ -43,8 +48,14 @@ class Listener:
         endpointer: Endpointer,
         no_speech_timeout_s: float,
         stop_words: frozenset[str] = frozenset(),
+        echo: EchoCanceller | None = None,
     ) -> None:
         self.detector = detector
+        self.echo = echo
+        """Cleans every block of edgeai's own voice before anything below hears it."""
+        self.own_words = (
+            OwnWords(detector.fresh(), echo.settings.max_delay_ms / 1000) if echo else None
+        )
         self.stop_words = stop_words
         """Words of `detector` that are stop words: reported, never a reason to listen."""
         self.endpointer = endpointer
@@ -81,11 +92,19 @@ class Listener:
 
     def push(self, block: np.ndarray) -> list[ListenEvent]:
         self._blocks += 1
+        if self.echo is not None:
+            block = self.echo.clean(block)
+        if self.own_words is not None and self.echo is not None:
+            self.own_words.push(self.echo.last_played, self.now_s)
         # the wake front end sees every block, so its context is current when it is needed
         detections = []
         events: list[ListenEvent] = []
-        for found in self.detector.push(block):
-            if found.name in self.stop_words:
+        for found in self.detector.push(self.echo.for_words if self.echo else block):
+            if self.own_words is not None and self.own_words.said(found.name, self.now_s):
+                log.info("%s ignored: edgeai said it itself", found.name)
+            elif self.echo is not None and self.echo.mostly_echo():
+                log.info("%s ignored: heard in the residue of edgeai's own voice", found.name)
+            elif found.name in self.stop_words:
                 events.append(StopWordHeard(found.name, found.score, found.at_s))
             else:
                 detections.append(found)
@@ -142,6 +161,7 @@ def build_listener(
         Endpointer(vad, config.vad),
         config.vad.no_speech_timeout_s,
         frozenset(word.name for word in config.wake.stop_words),
+        EchoCanceller(EchoReference(), config.echo) if config.echo.enabled else None,
     )
 
 

@@ -32,9 +32,10 @@ class Room:
     """Impulse response from the talker to the microphone, peak 1."""
 
 
-def simulate_room(rng: np.random.Generator) -> Room:
-    """One room with a talker and a microphone placed at random, and its impulse response."""
-    import pyroomacoustics as pra  # imported on use: only the trainer needs it
+def simulate_room(rng: np.random.Generator, distance_m: tuple[float, float] = DISTANCE_M) -> Room:
+    """One room with a talker (or a loudspeaker, nearer) and a microphone placed at random,
+    and its impulse response."""
+    import pyroomacoustics as pra  # imported on use: only the trainer and benchmarks need it
 
     length, width, height = (float(rng.uniform(*edge)) for edge in ROOM_M)
     size = (length, width, height)
@@ -47,7 +48,7 @@ def simulate_room(rng: np.random.Generator) -> Room:
         max_order=min(int(order), MAX_ORDER),
     )
     microphone = _inside(size, rng)
-    talker = _talker_near(microphone, size, rng)
+    talker = _talker_near(microphone, size, rng, distance_m)
     room.add_source(talker)
     room.add_microphone(microphone)
     room.compute_rir()
@@ -61,10 +62,13 @@ def _inside(size: tuple[float, ...], rng: np.random.Generator) -> list[float]:
 
 
 def _talker_near(
-    microphone: list[float], size: tuple[float, ...], rng: np.random.Generator
+    microphone: list[float],
+    size: tuple[float, ...],
+    rng: np.random.Generator,
+    distance_m: tuple[float, float],
 ) -> list[float]:
-    """A talker at a distance drawn from DISTANCE_M, inside the room (nearer if it must be)."""
-    wanted = rng.uniform(*DISTANCE_M)
+    """A talker at a distance drawn from `distance_m`, inside the room (nearer if it must be)."""
+    wanted = rng.uniform(*distance_m)
     direction = rng.standard_normal(3)
     direction[2] *= 0.2  # talkers' mouths are at about the height of a microphone on a shelf
     direction /= np.linalg.norm(direction)

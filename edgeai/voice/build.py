@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from edgeai.audio.reference import teeing
 from edgeai.audio.sinks import AudioSink
 from edgeai.config import Config
 from edgeai.device.artifacts import ArtifactIndex, role_model
@@ -123,8 +124,11 @@ def build_voice_loop(
             models.tts, models.llm, intents, clock, config.voice.max_sentences, history, home
         )
 
+    listener = build_listener(config, profile, store, catalog)
+    if listener.echo is not None:  # what the loop plays is the canceller's reference
+        open_sink = teeing(open_sink, listener.echo.reference)
     return VoiceLoop(
-        build_listener(config, profile, store, catalog),
+        listener,
         models.stt,
         make_responder,
         open_sink,

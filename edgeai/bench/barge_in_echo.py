@@ -1,0 +1,172 @@
+"""Barge-in with echo, live: the voice loop's own reply comes back into its microphone through a
+simulated echo path, 6 dB louder than the user who interrupts it; how long from the end of
+"hey jarvis" or "stop" until the reply falls silent (the barge-in benchmark, in a room)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.audio.convert import StreamConverter, float_to_int16, int16_to_float
+from edgeai.bench.barge_in import (
+    INTERRUPTIONS,
+    BargeInResult,
+    InterruptingSource,
+    PacedSink,
+    Word,
+)
+from edgeai.synthetic.echo import EchoPath, rms, simulate_echo_path
+from edgeai.synthetic.speech import Synthesizer, Voice
+from edgeai.voice.loop import VoiceLoop
+from edgeai.voice.timeline import TurnEnd
+
+ECHO_OVER_TALKER_DB = 6.0
+RESPONSE_S = 0.5
+"""Of the room's impulse response used live: its tail below is under the noise here."""
+CALIBRATION = "Once upon a time, a small dragon lived in a cave above the sea."
+
+
+class Air:
+    """The room between the speaker and the microphone, on the microphone's sample clock: what
+    the speaker plays lands at the microphone's current position plus the device delay."""
+
+    def __init__(self, path: EchoPath, gain: float) -> None:
+        self.path, self.gain = path, gain
+        self._response = path.room.response[: int(RESPONSE_S * SAMPLE_RATE_HZ)]
+        self._played = np.zeros(len(self._response), np.float32)
+        """Distorted speaker output, indexed by microphone sample (plus the response's length)."""
+        self._heard = 0
+        self._playing_until = 0
+        self._lock = threading.Lock()
+
+    def play(self, audio: np.ndarray) -> None:
+        """16 kHz float audio sent to the speaker now (a paced sink: it sounds from now on)."""
+        drive = self.path.drive
+        distorted = np.tanh(drive * audio) / np.tanh(drive)
+        delay = int(self.path.delay_s * SAMPLE_RATE_HZ)
+        with self._lock:
+            start = max(self._heard + delay, self._playing_until) + len(self._response)
+            end = start + len(distorted)
+            if end > len(self._played):
+                self._played = np.concatenate(
+                    [self._played, np.zeros(end - len(self._played), np.float32)]
+                )
+            self._played[start:end] += distorted
+            self._playing_until = end - len(self._response)
+
+    def echo(self, count: int) -> np.ndarray:
+        """The echo in the microphone's next `count` samples."""
+        with self._lock:
+            start = self._heard
+            self._heard += count
+            needed = start + len(self._response) + count
+            if needed > len(self._played):
+                self._played = np.concatenate(
+                    [self._played, np.zeros(needed - len(self._played), np.float32)]
+                )
+            segment = self._played[start + 1 : needed]
+        return self.gain * np.convolve(segment, self._response, mode="valid")[:count]
+
+
+class EchoingSink(PacedSink):
+    """A paced speaker whose sound also goes into the air."""
+
+    def __init__(self, rate_hz: int, air: Air) -> None:
+        super().__init__(rate_hz)
+        self.air = air
+        self._converter = StreamConverter(rate_hz)
+
+    def write(self, samples: np.ndarray) -> None:
+        self.air.play(int16_to_float(self._converter.convert(samples)))
+        super().write(samples)
+
+
+class EchoingSource(InterruptingSource):
+    """The user's question and interruption, with the reply's echo mixed in."""
+
+    def __init__(self, question: np.ndarray, word: Word, loop: VoiceLoop, air: Air) -> None:
+        super().__init__(question, word, loop.speaking)
+        self.air = air
+
+    def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
+        for block in super().blocks(block_samples):
+            mixed = int16_to_float(block) + self.air.echo(len(block))
+            yield float_to_int16(np.clip(mixed, -1.0, 1.0))
+
+
+def bench_barge_in_echo(
+    make_loop: Callable[[bool, Callable[[int], PacedSink]], VoiceLoop],
+    synth: Synthesizer,
+    voice: Voice,
+    questions: list[np.ndarray],
+    progress: Callable[[str], object],
+    seed: int = 26,
+) -> dict[bool, list[BargeInResult]]:
+    """Each interruption after each question, with the canceller on and off (`make_loop(echo,
+    open_sink)`), through the same rooms."""
+    rng = np.random.default_rng(seed)
+    calibration = int16_to_float(synth.speak(CALIBRATION, voice))
+    results: dict[bool, list[BargeInResult]] = {True: [], False: []}
+    for label, text in INTERRUPTIONS:
+        for index, question in enumerate(questions):
+            word = Word.spoken(synth, text, voice, None, rng)
+            path = simulate_echo_path(rng)
+            reply_rms = rms(path.apply(calibration))
+            gain = rms(int16_to_float(word.audio)) * 10 ** (ECHO_OVER_TALKER_DB / 20) / reply_rms
+            for echo in (True, False):
+                progress(f"{label} {index} echo {'on' if echo else 'off'}")
+                cut_short, silent_after_s = _interrupt(make_loop, echo, question, word, path, gain)
+                results[echo].append(
+                    BargeInResult(label, voice.label, str(index), cut_short, silent_after_s)
+                )
+    return results
+
+
+def _interrupt(
+    make_loop: Callable[[bool, Callable[[int], PacedSink]], VoiceLoop],
+    echo: bool,
+    question: np.ndarray,
+    word: Word,
+    path: EchoPath,
+    gain: float,
+) -> tuple[bool, float | None]:
+    air = Air(path, gain)
+    sinks: list[PacedSink] = []
+
+    def open_sink(rate_hz: int) -> PacedSink:
+        sinks.append(EchoingSink(rate_hz, air))
+        return sinks[-1]
+
+    loop = make_loop(echo, open_sink)
+    source = EchoingSource(question[: -int(1.2 * SAMPLE_RATE_HZ)], word, loop, air)
+    timelines = loop.run(source)
+    cut_short = bool(timelines) and timelines[0].end is TurnEnd.CANCELLED
+    ended = sinks[0].audio_ended if sinks else None
+    if ended is None or source.word_ended is None:
+        return cut_short, None
+    return cut_short, ended - source.word_ended
+
+
+def markdown(results: dict[bool, list[BargeInResult]]) -> str:
+    from edgeai.bench.barge_in import summary
+
+    def ms(value: float | int | None) -> str:
+        return "-" if value is None else f"{value * 1000:.0f} ms"
+
+    lines = [
+        f"### Barge-in with echo +{ECHO_OVER_TALKER_DB:g} dB: end of the word to the end of the "
+        "reply's audio (live voice loop)",
+        "",
+        "| interruption | canceller | replies cut short | p50 | max |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for echo, trials in results.items():
+        for label, row in summary(trials).items():
+            lines.append(
+                f"| {label} | {'on' if echo else 'off'} | {row['cut_short']}/{row['trials']} | "
+                f"{ms(row['p50_s'])} | {ms(row['max_s'])} |"
+            )
+    return "\n".join(lines) + "\n"

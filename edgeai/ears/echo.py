@@ -1,0 +1,254 @@
+"""Acoustic echo cancellation: the microphone without edgeai's own voice, so the wake word,
+stop word, VAD and speech-to-text stay live while it speaks (full duplex).
+
+Two cancellers share one reference, shifted by the playback-to-capture delay that GCC-PHAT
+measures (`edgeai.ears.delay`):
+- WebRTC's audio processing module (AEC3: adaptive filter, double-talk handling, residual echo
+  suppression; optional noise suppression, gain control, high-pass) through the `livekit`
+  package's `rtc.AudioProcessingModule` cleans what the VAD and speech-to-text hear. Chosen
+  because it installs as a wheel, is released monthly and brings AEC3's nonlinear residual
+  suppressor, which a loudspeaker's distortion needs (ERLE 25-45 dB on the simulated rooms).
+- AEC3's suppressor, not tunable through that binding, also takes most of a user talking under
+  a louder reply (in `edgeai bench echo`, 25% of wake words heard at +6 dB echo). The wake and
+  stop words therefore hear speex's linear canceller (libspeexdsp through the `speexdsp-aec`
+  package, a ctypes wrapper): less echo removed (10-20 dB), the user's voice kept (75%). Its
+  residue must not wake edgeai: see `OwnWords` and `EchoCanceller.mostly_echo`.
+Checked and not used: `speexdsp` (2018, an sdist needing SWIG), `webrtc-audio-processing`
+(2019, the pre-AEC3 canceller), `webrtc-apm` (no wheel for this machine).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.audio.reference import EchoReference
+from edgeai.config import EchoSettings
+from edgeai.ears.delay import DelayTracker
+from edgeai.ears.wake.detector import WakeWordDetector
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES
+from edgeai.errors import AudioError
+
+FRAME = SAMPLE_RATE_HZ // 100
+"""AEC3 takes exactly 10 ms at a time."""
+LEAD_SAMPLES = FRAME
+"""The reference is shifted to 10 ms before its echo, never after: AEC3's filter is causal."""
+LINEAR_TAIL_MS = 200
+"""Room reverberation the linear canceller models after the measured delay."""
+MOSTLY_ECHO_DB = -10.0
+"""Over the latest WORD_SPAN_S of playback, a linear canceller's output this far below the raw
+microphone held echo and little else: a word found in it then is the residue of edgeai's own
+voice (a talker under a reply 6 dB louder loses about 7 dB, the echo alone 10-20)."""
+WORD_SPAN_S = 1.0
+"""How far apart two detections of one spoken word can be (a wake phrase lasts under a second)."""
+TAIL_S = 1.0
+"""After the reference stops, the room still rings: cancelling goes on this long (with a silent
+reference), then the microphone passes untouched at no cost."""
+
+
+class EchoState(str, Enum):
+    NO_REFERENCE = "no speaker reference yet: the microphone passes through"
+    NO_ECHO = "the microphone does not hear the playback: it passes through"
+    IDLE = "nothing playing: the microphone passes through"
+    CANCELLING = "cancelling the echo of what plays"
+
+
+@dataclass(frozen=True)
+class EchoStatus:
+    state: EchoState
+    delay_ms: float | None
+    """Measured playback-to-capture delay; None until something played loud enough."""
+    erle_db: float | None
+    """Echo return loss enhancement over the latest playback (microphone power over the cleaned
+    power while the reference plays); None before any."""
+    seconds_cancelled: float
+
+
+def load_linear_canceller() -> Any:
+    """Speex's linear echo canceller (libspeexdsp), for the words' path."""
+    try:
+        from speexdsp_aec import SpeexAec
+
+        return SpeexAec(SAMPLE_RATE_HZ, 1000 * FRAME // SAMPLE_RATE_HZ, LINEAR_TAIL_MS)
+    except (ImportError, RuntimeError) as e:
+        raise AudioError(f"echo cancellation needs libspeexdsp1 and speexdsp-aec: {e}") from None
+
+
+def load_audio_processing(settings: EchoSettings) -> Any:
+    """WebRTC's audio processing module, configured from the settings."""
+    try:
+        from livekit import rtc
+    except ImportError as e:  # pragma: no cover - a dependency of edgeai
+        raise AudioError(f"echo cancellation needs the livekit package: {e}") from None
+    return rtc.AudioProcessingModule(
+        echo_cancellation=True,
+        noise_suppression=settings.noise_suppression,
+        high_pass_filter=settings.high_pass,
+        auto_gain_control=settings.auto_gain,
+    )
+
+
+class EchoCanceller:
+    """Cleans 16 kHz int16 microphone blocks of the echo of `reference` (what the sink played)."""
+
+    def __init__(self, reference: EchoReference, settings: EchoSettings) -> None:
+        from livekit.rtc import AudioFrame
+
+        self.reference = reference
+        self.settings = settings
+        self._frame = AudioFrame
+        self._apm = load_audio_processing(settings)
+        self._linear = load_linear_canceller()
+        self._always = settings.noise_suppression or settings.auto_gain
+        """Noise suppression and gain control work whether or not anything plays."""
+        self._tracker = DelayTracker(settings.max_delay_ms / 1000)
+        self._history = np.zeros(self._tracker.max_lag + FRAME, np.int16)
+        """The latest reference, for the delay line."""
+        self._quiet_samples = int(TAIL_S * SAMPLE_RATE_HZ)
+        self._since_reference = self._quiet_samples
+        self._echo_power = 0.0
+        self._clean_power = 0.0
+        self._cancelled = 0
+        self.busy_s = 0.0
+        """CPU time spent cancelling (the benchmark's share of a core)."""
+        self.last_played: np.ndarray | None = None
+        """The reference taken for the latest block; None while nothing plays."""
+        self.for_words: np.ndarray = np.zeros(0, np.int16)
+        """The latest block as the wake and stop words hear it: the linear canceller's output
+        while something plays (AEC3 would take the user's word with the echo)."""
+        self._recent: deque[tuple[float, float]] = deque(
+            maxlen=round(WORD_SPAN_S * SAMPLE_RATE_HZ / BLOCK_SAMPLES)
+        )
+        """(microphone power, cleaned power) of the latest blocks, (0, 0) for silent playback."""
+
+    def status(self) -> EchoStatus:
+        if not self.reference.played_samples:
+            state = EchoState.NO_REFERENCE
+        elif self._since_reference >= self._quiet_samples:
+            state = EchoState.IDLE
+        elif self._tracker.echo_missing:
+            state = EchoState.NO_ECHO
+        else:
+            state = EchoState.CANCELLING
+        estimate = self._tracker.estimate
+        erle = (
+            10 * np.log10((self._echo_power + 1e-9) / (self._clean_power + 1e-9))
+            if self._echo_power
+            else None
+        )
+        return EchoStatus(
+            state,
+            estimate.ms if estimate is not None else None,
+            None if erle is None else float(erle),
+            self._cancelled / SAMPLE_RATE_HZ,
+        )
+
+    def clean(self, block: np.ndarray) -> np.ndarray:
+        """The block without the echo; the block itself while nothing has played for TAIL_S."""
+        if len(block) % FRAME:
+            raise AudioError(f"echo canceller: blocks of whole 10 ms frames, got {len(block)}")
+        played = self.last_played = self.reference.take(len(block))
+        if played is None:
+            self._since_reference += len(block)
+            if self._since_reference >= self._quiet_samples and not self._always:
+                self._recent.append((0.0, 0.0))
+                self.for_words = block
+                return block
+            played = np.zeros(len(block), np.int16)
+        else:
+            if self._since_reference >= self._quiet_samples:  # a new reply: a new ERLE
+                self._echo_power = self._clean_power = 0.0
+            self._since_reference = 0
+        started = time.thread_time()
+        out = self._process(block, played)
+        self.busy_s += time.thread_time() - started
+        return out
+
+    def _process(self, block: np.ndarray, played: np.ndarray) -> np.ndarray:
+        estimate = self._tracker.push(played, block)
+        self._history = np.concatenate([self._history, played])[-len(self._history) - len(block) :]
+        shift = max(0, estimate.samples - LEAD_SAMPLES) if estimate is not None else 0
+        end = len(self._history) - shift
+        aligned = self._history[end - len(block) : end]
+        out = np.empty_like(block)
+        for start in range(0, len(block) - FRAME + 1, FRAME):
+            far = self._frame(aligned[start : start + FRAME].tobytes(), SAMPLE_RATE_HZ, 1, FRAME)
+            near = self._frame(block[start : start + FRAME].tobytes(), SAMPLE_RATE_HZ, 1, FRAME)
+            self._apm.process_reverse_stream(far)
+            self._apm.set_stream_delay_ms(0)  # the delay line above did the coarse alignment
+            self._apm.process_stream(near)
+            out[start : start + FRAME] = np.frombuffer(near.data, np.int16)
+        linear = np.frombuffer(self._linear.process(block, aligned), np.int16)
+        if self._tracker.echo_missing or len(linear) != len(block):
+            self.for_words = block
+            return block  # the cancellers keep learning, but no echo was found to take out
+        self.for_words = linear
+        powers = (0.0, 0.0)
+        if np.any(played):
+            powers = (
+                float(np.mean(block.astype(np.float64) ** 2)),
+                float(np.mean(linear.astype(np.float64) ** 2)),
+            )
+            self._cancelled += len(block)
+            self._echo_power += powers[0]
+            self._clean_power += float(np.mean(out.astype(np.float64) ** 2))
+        self._recent.append(powers)
+        return out
+
+    def mostly_echo(self) -> bool:
+        """The latest second was playback the canceller took almost all of (MOSTLY_ECHO_DB)."""
+        raw = sum(p for p, _ in self._recent)
+        cleaned = sum(c for _, c in self._recent)
+        return raw > 0 and cleaned < raw * 10 ** (MOSTLY_ECHO_DB / 10)
+
+
+class OwnWords:
+    """The wake and stop words edgeai itself says: the wake detector run on what it plays.
+
+    The canceller leaves some echo (less right after a reply starts, in a room ringing long);
+    a word found in the microphone shortly after the same word was found in the playback is
+    edgeai's own, never a reason to wake or stop. Costs the wake front end's time, only while
+    something plays."""
+
+    def __init__(self, detector: WakeWordDetector, max_delay_s: float) -> None:
+        self.detector = detector
+        self.window_s = (-WORD_SPAN_S - max_delay_s, WORD_SPAN_S / 4)
+        """Where the played word may lie, relative to the microphone's detection."""
+        self._said: list[tuple[str, float]] = []
+        self.ignored = 0
+        self.busy_s = 0.0
+
+    def push(self, played: np.ndarray | None, now_s: float) -> None:
+        if played is None:
+            return
+        started = time.thread_time()
+        for found in self.detector.push(played):
+            self._said.append((found.name, now_s))
+        self._said = [(name, at) for name, at in self._said if at >= now_s - 2 * WORD_SPAN_S - 1]
+        self.busy_s += time.thread_time() - started
+
+    def said(self, name: str, at_s: float) -> bool:
+        """Whether the word `name` found in the microphone at `at_s` is edgeai's own."""
+        low, high = self.window_s
+        own = any(n == name and low <= at - at_s <= high for n, at in self._said)
+        self.ignored += own
+        return own
+
+
+def clean_recording(
+    recorded: np.ndarray, played: np.ndarray, canceller: EchoCanceller, block_samples: int
+) -> np.ndarray:
+    """A whole recording through `canceller`, block by block, with `played` (on the same
+    timeline; shorter when playback stopped) fed to its reference just before each block, as a
+    live sink and microphone do: the benchmarks' and tests' way to run it on simulated rooms."""
+    out = []
+    for start in range(0, len(recorded) - block_samples + 1, block_samples):
+        canceller.reference.push(played[start : start + block_samples])
+        out.append(canceller.clean(recorded[start : start + block_samples]))
+    return np.concatenate(out) if out else np.zeros(0, np.int16)

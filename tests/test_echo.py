@@ -1,0 +1,241 @@
+"""Echo cancellation on simulated echo paths (image-source rooms, device delays, a distorting
+loudspeaker) of real replies spoken by the Piper voice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgeai.audio.reference import EchoReference, TeeSink
+from edgeai.audio.sinks import WavSink
+from edgeai.config import Config, EchoSettings, WakeWordSettings
+from edgeai.device.profiles import Profiles
+from edgeai.ears.echo import EchoCanceller, EchoState, clean_recording
+from edgeai.ears.listener import Listener, build_listener
+from edgeai.ears.wake.detector import WakeWordDetector
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES, WakeFrontend
+from edgeai.ears.wake.words import resolve_wake_word
+from edgeai.errors import AudioError
+from edgeai.messages import StopWordHeard, WakeDetected
+from edgeai.models.catalog import Catalog
+from edgeai.store import ModelStore
+from edgeai.synthetic.echo import during_playback, simulate_echo_path
+from edgeai.synthetic.speech import PiperStyle, Synthesizer
+from tests.conftest import TEST_MODEL_STORE, speak
+
+REPLY = (
+    "Hey Jarvis is my name. I can stop the music, stop the timer, or tell you about the "
+    "weather. Jarvis will stop when you say stop."
+)
+"""A reply holding both words that could wake or stop edgeai."""
+
+
+@pytest.fixture(scope="module")
+def reply(model_store: ModelStore) -> np.ndarray:
+    voice = next((TEST_MODEL_STORE / "piper-en-us-joe-medium").glob("*.onnx"))
+    return Synthesizer(voice).speak(
+        REPLY, PiperStyle(1.0, 0.0, 0.0)
+    )  # no noise: the same audio every run
+
+
+def power(audio: np.ndarray) -> float:
+    return float(np.mean(np.asarray(audio, np.float64) ** 2)) + 1e-9
+
+
+def canceller() -> EchoCanceller:
+    return EchoCanceller(EchoReference(), EchoSettings())
+
+
+def detections(frontend: WakeFrontend, audio: np.ndarray) -> list[str]:
+    words = [resolve_wake_word(WakeWordSettings(name=name)) for name in ("hey_jarvis", "stop")]
+    detector = WakeWordDetector(frontend, words)
+    found = []
+    for start in range(0, len(audio) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
+        found += [d.name for d in detector.push(audio[start : start + BLOCK_SAMPLES])]
+    return found
+
+
+@pytest.mark.parametrize("seed,delay_s", [(0, 0.02), (3, 0.2)])
+def test_the_echo_is_cancelled_after_two_seconds_and_its_delay_measured(
+    reply: np.ndarray, seed: int, delay_s: float
+):
+    path = simulate_echo_path(np.random.default_rng(seed), delay_s)
+    mic = during_playback(reply, path, 6.0)
+    echo = canceller()
+    cleaned = clean_recording(mic, reply, echo, BLOCK_SAMPLES)
+    converged = slice(2 * 16000, len(cleaned))
+    erle_db = 10 * np.log10(power(mic[converged]) / power(cleaned[converged]))
+    assert erle_db > 15, erle_db
+    sound_travels_s = np.argmax(np.abs(path.room.response)) / 16000
+    status = echo.status()
+    assert status.delay_ms == pytest.approx((delay_s + sound_travels_s) * 1000, abs=10)
+    assert status.state is EchoState.CANCELLING and status.erle_db is not None
+
+
+def heard(listener: Listener, mic: np.ndarray, played: np.ndarray) -> list[str]:
+    """Wake and stop words the listener reports while `played` plays and `mic` records."""
+    assert listener.echo is not None
+    words = []
+    for start in range(0, len(mic) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
+        listener.echo.reference.push(played[start : start + BLOCK_SAMPLES])
+        for event in listener.push(mic[start : start + BLOCK_SAMPLES]):
+            if isinstance(event, WakeDetected | StopWordHeard):
+                words.append(event.name)
+    return words
+
+
+def ears() -> Listener:
+    config = Config.model_validate({"models": {"store": str(TEST_MODEL_STORE)}})
+    catalog = Catalog.load()
+    profile = Profiles.load(catalog).get("x86-cpu")
+    return build_listener(config, profile, ModelStore(TEST_MODEL_STORE), catalog)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_replies_saying_stop_and_jarvis_do_not_stop_or_wake_edgeai(
+    reply: np.ndarray, frontend: WakeFrontend, seed: int
+):
+    mic = during_playback(reply, simulate_echo_path(np.random.default_rng(seed)), 10.0)
+    assert {"hey_jarvis", "stop"} <= set(detections(frontend, mic))  # they would, raw
+    assert heard(ears(), mic, reply) == []
+
+
+def test_the_wake_word_said_under_a_louder_reply_is_heard_through_the_canceller(
+    reply: np.ndarray, frontend: WakeFrontend
+):
+    """To a device that spoke in this room before: its cancellers live as long as it runs."""
+    path = simulate_echo_path(np.random.default_rng(0))
+    mic = during_playback(reply, path, 6.0, speak("Hey Jarvis."), talker_at_s=3.5)
+    assert "hey_jarvis" not in detections(frontend, mic[3 * 16000 :])
+    listener = ears()
+    assert heard(listener, during_playback(reply, path, 6.0), reply) == []
+    assert heard(listener, mic, reply) == ["hey_jarvis"]
+
+
+def test_a_reply_the_microphone_never_hears_leaves_the_microphone_untouched(reply: np.ndarray):
+    """Headphones, a file sink, a muted speaker: nothing to learn from, so nothing is taken."""
+    user = np.zeros(len(reply), np.int16)
+    said = speak("What time is it?")
+    user[3 * 16000 : 3 * 16000 + len(said)] = said
+    echo = canceller()
+    cleaned = clean_recording(user, reply, echo, BLOCK_SAMPLES)
+    found_no_echo = slice(int(2.5 * 16000), len(cleaned))  # four windows of playback
+    assert np.array_equal(cleaned[found_no_echo], user[found_no_echo])
+    assert echo.status().state is EchoState.NO_ECHO
+
+
+def test_without_a_reference_the_microphone_passes_through():
+    echo = canceller()
+    block = np.random.default_rng(0).integers(-3000, 3000, BLOCK_SAMPLES).astype(np.int16)
+    assert echo.clean(block) is block
+    assert echo.status().state is EchoState.NO_REFERENCE and echo.status().delay_ms is None
+    with pytest.raises(AudioError, match="10 ms"):
+        echo.clean(block[:100])
+
+
+def test_a_reference_that_stops_mid_reply_brings_no_burst_and_no_false_wake(
+    reply: np.ndarray, frontend: WakeFrontend
+):
+    """Barge-in cuts the speaker and its reference at once; the room's tail still rings."""
+    cut = 4 * 16000
+    path = simulate_echo_path(np.random.default_rng(1))
+    played = reply[:cut]
+    mic = during_playback(np.concatenate([played, np.zeros(len(reply) - cut, np.int16)]), path, 10)
+    cleaned = clean_recording(mic, played, canceller(), BLOCK_SAMPLES)
+    after = slice(cut, len(cleaned))
+    assert power(cleaned[after]) <= 10 ** (1 / 10) * power(mic[after])  # no more than 1 dB
+    assert heard(ears(), mic, played) == []
+
+
+def test_clocks_drifting_apart_still_converge(reply: np.ndarray):
+    """The speaker's clock 300 ppm fast: its echo arrives ever earlier."""
+    import soxr
+
+    path = simulate_echo_path(np.random.default_rng(2), 0.1)
+    long_reply = np.concatenate([reply, reply])
+    mic = during_playback(long_reply, path, 0.0)
+    drifted = soxr.resample(mic.astype(np.float32), 16000 * 1.0003, 16000).astype(np.int16)
+    cleaned = clean_recording(drifted, long_reply[: len(drifted)], canceller(), BLOCK_SAMPLES)
+    late = slice(len(cleaned) // 2, len(cleaned))
+    assert 10 * np.log10(power(drifted[late]) / power(cleaned[late])) > 15
+
+
+def test_the_sink_tees_what_it_plays_at_16_khz_and_drops_it_on_a_barge_in(tmp_path):
+    reference = EchoReference()
+    sink = TeeSink(WavSink(tmp_path / "reply.wav", 22050), reference, 22050)
+    sink.write(np.full(22050, 1000, np.int16))
+    sink.close()
+    assert reference.played_samples == pytest.approx(16000, abs=32)
+    taken = reference.take(8000)
+    assert taken is not None and abs(int(taken[4000]) - 1000) < 10
+    sink = TeeSink(WavSink(tmp_path / "cut.wav", 16000), reference, 16000)
+    sink.write(np.full(16000, 1000, np.int16))
+    sink.interrupt()
+    assert reference.take(10) is None  # nothing will sound any more
+
+
+def test_a_sink_writing_faster_than_it_plays_drops_the_oldest_reference():
+    reference = EchoReference(max_queued_s=1.0)
+    reference.push(np.arange(32000, dtype=np.int32).astype(np.int16))
+    assert reference.dropped_samples == 16000
+    taken = reference.take(2)
+    assert taken is not None and list(taken) == [16000, 16001]
+
+
+def echo_check(tmp_path, config: Config, play_record=None):
+    from edgeai.device.host import probe
+    from edgeai.doctor import run_checks
+    from tests.test_profiles import MACHINES, fake_root
+
+    catalog = Catalog.load()
+    facts = probe(fake_root(tmp_path, MACHINES["raspberry-pi-5"]))
+    checks = run_checks(config, None, facts, catalog, Profiles.load(catalog), play_record)
+    return next(c for c in checks if c.topic == "echo cancellation")
+
+
+def test_doctor_measures_the_speaker_to_microphone_delay(tmp_path):
+    from edgeai.doctor import Level
+
+    path = simulate_echo_path(np.random.default_rng(4), 0.08)
+    sound_travels_ms = 1000 * np.argmax(np.abs(path.room.response)) / 16000
+
+    def room(audio: np.ndarray) -> np.ndarray:
+        return 0.3 * path.apply(audio)
+
+    check = echo_check(tmp_path, Config(), room)
+    assert check.level is Level.OK
+    measured_ms = float(check.detail.split("microphone ")[1].split(" ms")[0])
+    assert measured_ms == pytest.approx(80 + sound_travels_ms, abs=3)
+
+    deaf = echo_check(tmp_path, Config(), lambda audio: np.zeros(len(audio), np.float32))
+    assert deaf.level is Level.WARN and "did not hear the speaker" in deaf.detail
+
+
+def test_doctor_says_when_echo_cancellation_is_off_or_has_no_reference(tmp_path):
+    from edgeai.doctor import Level
+
+    off = echo_check(tmp_path, Config.model_validate({"echo": {"enabled": False}}))
+    assert off.level is Level.WARN and "off" in off.detail
+    no_card = echo_check(tmp_path, Config())  # the Pi here has no sound card
+    assert no_card.level is Level.WARN and "no speaker reference" in no_card.detail
+
+
+def test_bench_echo_measures_each_thing_with_the_canceller_and_without(model_store: ModelStore):
+    from edgeai.bench import echo as bench
+
+    voice = next((TEST_MODEL_STORE / "piper-en-us-joe-medium").glob("*.onnx"))
+    catalog = Catalog.load()
+    profile = Profiles.load(catalog).get("x86-cpu")
+
+    def make_listener(on: bool) -> Listener:
+        config = Config.model_validate(
+            {"models": {"store": str(TEST_MODEL_STORE)}, "echo": {"enabled": on}}
+        )
+        return build_listener(config, profile, ModelStore(TEST_MODEL_STORE), catalog)
+
+    result = bench.bench_echo(make_listener, Synthesizer(voice), 1, 0.1, lambda _: None)
+    summary = result.summary()
+    assert result.erle_db[0] > 10 and summary["delays_found"] == "1/1"
+    assert set(result.detected) == set(result.detected_raw) == {"hey_jarvis", "stop"}
+    assert result.own_minutes >= 0.1 and result.cancelling_cpu_percent > 0
+    assert "| self-wakes over" in bench.markdown(summary)
