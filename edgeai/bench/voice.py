@@ -7,7 +7,7 @@ from __future__ import annotations
 import resource
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -17,7 +17,7 @@ from edgeai.audio.sinks import NullSink
 from edgeai.audio.sources import ArraySource
 from edgeai.config import Config
 from edgeai.synthetic.augment import mix_at_snr, noise
-from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, Voice
+from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, Voice, voiced
 from edgeai.voice.build import VoiceModels
 from edgeai.voice.loop import VoiceLoop
 from edgeai.voice.word_errors import word_errors
@@ -75,6 +75,40 @@ def make_clip(
     clip = with_pink_noise(clip, snr_db, rng)
     start = sum(len(part) for part in lead)
     return clip, clip[start : start + len(request)]
+
+
+PAUSE = "|"
+"""Where a request's text holds a mid-request pause ("Set a timer for | ten minutes.")."""
+
+
+def spoken_with_pauses(synth: Synthesizer, text: str, voice: Voice, pause_s: float) -> np.ndarray:
+    """`text` spoken, with `pause_s` of silence at each PAUSE: the parts are spoken apart and
+    joined sound to sound, so the pause is what the listener hears, not the synthesizer's
+    padding plus it."""
+    parts = [part.strip() for part in text.split(PAUSE)]
+    if len(parts) == 1:
+        return synth.speak(text, voice)
+    gap = np.zeros(int(pause_s * 16000), np.int16)
+    spoken = [voiced(synth.speak(part, voice)) for part in parts]
+    return np.concatenate([piece for part in spoken for piece in (part, gap)][:-1])
+
+
+class PlayUntilAnswered:
+    """`clip` in real time, then silence until `loop` has taken `turns` turns (at most
+    `patience_s`): a pause held open for its transcript on a loaded machine still gets its
+    turn, instead of the clip ending first."""
+
+    def __init__(
+        self, clip: np.ndarray, loop: VoiceLoop, turns: int = 1, patience_s: float = 30.0
+    ) -> None:
+        self.clip, self.loop, self.turns, self.patience_s = clip, loop, turns, patience_s
+
+    def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
+        yield from ArraySource(self.clip, realtime=True).blocks(block_samples)
+        deadline = time.monotonic() + self.patience_s
+        while len(self.loop.timelines) < self.turns and time.monotonic() < deadline:
+            time.sleep(block_samples / 16000)
+            yield np.zeros(block_samples, np.int16)
 
 
 def with_pink_noise(clip: np.ndarray, snr_db: float | None, rng: np.random.Generator) -> np.ndarray:

@@ -19,6 +19,7 @@ from edgeai.ears.listener import Listener
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 from edgeai.intents.timers import Timer
 from edgeai.messages import SpeechEnded, SpeechPaused, StopWordHeard, WakeDetected
+from edgeai.voice.endpointing import AdaptiveEndpointing
 from edgeai.voice.respond import AnyOf, Responder
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnEnd, TurnTimeline
@@ -31,6 +32,13 @@ class _Turn:
     ended: SpeechEnded
     speculative: Future[str] | None
     """Speech-to-text started during the trailing silence on this same utterance."""
+
+    @classmethod
+    def of(cls, ended: SpeechEnded, speculative: tuple[float, Future[str]] | None) -> _Turn:
+        """The turn of `ended`, with the speculative transcript if it is of the same speech."""
+        if speculative is not None and abs(speculative[0] - ended.at_s) < 1e-6:
+            return cls(ended, speculative[1])
+        return cls(ended, None)
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,12 @@ class VoiceLoop:
         """Timers announced or waiting to be: not queued again while they are."""
         self._lock = threading.Lock()
         self.faults = VoiceFaults()
+        endpointer = listener.endpointer
+        self._endpointing = (
+            AdaptiveEndpointing(endpointer, self.responder.intents.grammar)
+            if endpointer.settings.adaptive
+            else None
+        )
 
     def run(self, source: AudioSource) -> list[TurnTimeline]:
         """Listen to `source` until it ends; returns the timeline of every turn taken."""
@@ -139,14 +153,21 @@ class VoiceLoop:
                     log.info("barge-in: %s while speaking", event.name)
                     self.cancel.set()
                 elif isinstance(event, SpeechPaused):
+                    if speculative is not None:
+                        speculative[1].cancel()  # speech went on: not worth a transcript
                     speculative = (
                         event.at_s,
                         self._stt_pool.submit(self.stt.transcribe, event.audio),
                     )
+                    if self._endpointing is not None:
+                        self._endpointing.paused(*speculative)
                 elif isinstance(event, SpeechEnded):
-                    same = speculative is not None and abs(speculative[0] - event.at_s) < 1e-6
-                    self._turns.put(_Turn(event, speculative[1] if same and speculative else None))
+                    self._turns.put(_Turn.of(event, speculative))
                     speculative = None
+            if self._endpointing is not None:
+                self._endpointing.poll()
+        if self._endpointing is not None and (ended := self.listener.endpointer.finish()):
+            self._turns.put(_Turn.of(ended, speculative))
         self._turns.put(None)
         worker_done.wait()
         self._stt_pool.shutdown()
@@ -214,7 +235,9 @@ class VoiceLoop:
             timeline = TurnTimeline(reply=item.text)
         else:
             timeline = TurnTimeline(
-                speech_end_s=item.ended.at_s, endpoint_s=item.ended.endpoint_at_s
+                speech_end_s=item.ended.at_s,
+                endpoint_s=item.ended.endpoint_at_s,
+                endpoint_reason=item.ended.reason,
             )
         try:
             if isinstance(item, _Announcement):
