@@ -144,6 +144,8 @@ class VoiceLoop:
         self._spawn("turns", take_turns)
         speculative: tuple[float, Future[str]] | None = None
         for index, block in enumerate(source.blocks(BLOCK_SAMPLES)):
+            if self._endpointing is not None:
+                self._endpointing.poll()  # before the block: a verdict ends the pause in it
             events = self.listener.push(block)
             self.clock.tick(self.listener.now_s)
             if index % TIMER_CHECK_BLOCKS == 0:
@@ -164,8 +166,6 @@ class VoiceLoop:
                 elif isinstance(event, SpeechEnded):
                     self._turns.put(_Turn.of(event, speculative))
                     speculative = None
-            if self._endpointing is not None:
-                self._endpointing.poll()
         if self._endpointing is not None and (ended := self.listener.endpointer.finish()):
             self._turns.put(_Turn.of(ended, speculative))
         self._turns.put(None)
