@@ -3,6 +3,7 @@ faster-whisper and the intents, in real time."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,10 @@ from edgeai.audio.sinks import NullSink
 from edgeai.bench.voice import PlayUntilAnswered, spoken_with_pauses
 from edgeai.config import Config, VadSettings
 from edgeai.device.profiles import Profiles
+from edgeai.ears.vad.endpointer import Endpointer
+from edgeai.ears.vad.silero import SileroVad
 from edgeai.intents.grammar import load_grammar
-from edgeai.messages import EndpointReason
+from edgeai.messages import EndpointReason, SpeechEnded, SpeechPaused
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
@@ -71,6 +74,43 @@ def timer_seconds(loop: VoiceLoop) -> list[int]:
 )
 def test_a_transcript_is_judged_complete_unfinished_or_neither(said: str, reason: EndpointReason):
     assert judge(said, load_grammar(), VadSettings()).reason is reason
+
+
+def ends_with_holds(
+    silero_path: Path, audio: np.ndarray, hold: Callable[[int], tuple[int, EndpointReason]]
+) -> list[SpeechEnded]:
+    """The utterances the endpointer ends when the n-th pause is held as `hold(n)` says; the
+    first pause is also held again, stale, after speech went on."""
+    endpointer = Endpointer(SileroVad(silero_path), VadSettings())
+    pauses: list[SpeechPaused] = []
+    ended = []
+    for start in range(0, len(audio), 1280):
+        for event in endpointer.push(audio[start : start + 1280]):
+            if isinstance(event, SpeechPaused):
+                pauses.append(event)
+                endpointer.hold(event.at_s, *hold(len(pauses)))
+                if len(pauses) > 1:  # a verdict on a pause speech went on from: ignored
+                    endpointer.hold(pauses[0].at_s, 32, EndpointReason.COMPLETE)
+            elif isinstance(event, SpeechEnded):
+                ended.append(event)
+    return ended
+
+
+def test_a_hold_sets_the_silence_that_ends_a_pause_until_speech_goes_on(silero_path: Path):
+    audio = np.concatenate(
+        [silence(0.5), speak("set a timer for"), silence(0.8), speak("ten minutes"), silence(2)]
+    )
+    fixed = ends_with_holds(silero_path, audio, lambda n: (500, EndpointReason.SILENCE))
+    assert len(fixed) == 2  # 0.8 s is longer than the trailing silence: cut in two
+    held = ends_with_holds(
+        silero_path,
+        audio,
+        lambda n: (1200, EndpointReason.UNFINISHED) if n == 1 else (160, EndpointReason.COMPLETE),
+    )
+    [whole] = held
+    assert whole.reason is EndpointReason.COMPLETE
+    assert whole.at_s == fixed[1].at_s  # the same end of speech, ended sooner
+    assert whole.endpoint_at_s < fixed[1].endpoint_at_s
 
 
 def test_a_complete_command_ends_the_turn_on_its_transcript_not_the_silence(
