@@ -219,6 +219,8 @@ def bench_voice(
 
 def _run(loop: VoiceLoop, clip: Clip, said: str) -> Run | None:
     """The loop's first turn on `clip`; None when it took none."""
+    # timers set by earlier clips would ring mid-clip, and their announcement is no turn
+    loop.responder.intents.timers.cancel_all()
     timelines = loop.run(PlayUntilAnswered(clip.audio, loop))
     if not timelines:
         return None
