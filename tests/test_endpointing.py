@@ -135,7 +135,7 @@ def test_a_complete_command_ends_the_turn_on_its_transcript_not_the_silence(
 def test_a_400_ms_pause_inside_a_request_does_not_cut_it(
     voice_config: Config, voice_models: VoiceModels, tmp_path: Path, said: str, seconds: int
 ):
-    request = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.4)
+    request, _ = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.4)
     [timeline], loop = run_loop(voice_config, voice_models, tmp_path, request)
     assert timeline.route == "timer.set", timeline.transcript
     assert timer_seconds(loop) == [seconds]
@@ -147,7 +147,7 @@ def test_the_prefix_of_a_longer_request_is_never_acted_upon(
     """A 600 ms pause after "five minutes": longer than the trailing silence, so a fixed
     silence sets a five-minute timer; a duration at the end may still grow, so it waits."""
     said = "Set a timer for five minutes | and thirty seconds."
-    request = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.6)
+    request, _ = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.6)
     timelines, loop = run_loop(voice_config, voice_models, tmp_path, request)
     assert timer_seconds(loop) == [330]
     assert timelines[0].endpoint_reason is EndpointReason.COULD_GROW
