@@ -245,6 +245,48 @@ class VadSettings(Strict):
     no_speech_timeout_s: float = Field(
         default=5.0, ge=0.5, le=60, description="After the wake word, give up if nothing is said"
     )
+    adaptive: bool = Field(
+        default=True,
+        description="End the turn by what was said: a complete local command at once, an "
+        "unfinished request later (false: always the trailing silence)",
+    )
+    speculative_pause_ms: int = Field(
+        default=64,
+        ge=32,
+        le=1000,
+        description="A pause this long starts speculative speech-to-text of the speech so far",
+    )
+    complete_silence_ms: int = Field(
+        default=160,
+        ge=32,
+        le=5000,
+        description="Silence that ends a complete local command (adaptive; the transcript of "
+        "the pause must be in hand too)",
+    )
+    could_grow_silence_ms: int = Field(
+        default=700,
+        ge=100,
+        le=5000,
+        description="Silence that ends a complete command that could still go on: a duration "
+        "or number at its end (five minutes ... and thirty seconds)",
+    )
+    unfinished_silence_ms: int = Field(
+        default=1200,
+        ge=100,
+        le=10000,
+        description="Silence that ends a clearly unfinished request (set a timer for ...)",
+    )
+
+    @model_validator(mode="after")
+    def _pause_before_the_end(self) -> VadSettings:
+        shortest = min(self.trailing_silence_ms, self.complete_silence_ms)
+        if self.speculative_pause_ms > shortest:
+            raise ValueError(
+                f"vad.speculative_pause_ms ({self.speculative_pause_ms}) must not exceed "
+                f"trailing_silence_ms or complete_silence_ms ({shortest}): the transcript of the "
+                "pause decides the end"
+            )
+        return self
 
 
 class VoiceSettings(Strict):

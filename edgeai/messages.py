@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Literal
 
 import numpy as np
@@ -44,6 +45,23 @@ class SpeechPaused:
     audio: np.ndarray = field(repr=False)
 
 
+class EndpointReason(str, Enum):
+    """Why the utterance was judged over (adaptive endpointing, vad.adaptive)."""
+
+    SILENCE = "silence"
+    """The configured trailing silence passed (the transcript said neither way)."""
+    COMPLETE = "complete-command"
+    """The transcript at the pause is a local command with every slot it needs."""
+    COULD_GROW = "complete-could-grow"
+    """A complete command that could still go on ("five minutes" ... "and thirty seconds")."""
+    UNFINISHED = "unfinished"
+    """The transcript stopped mid-request ("set a timer for"), and the longer wait passed."""
+    MAX_LENGTH = "max-length"
+    """The utterance hit vad.max_utterance_s."""
+    END_OF_AUDIO = "end-of-audio"
+    """The source ended (a file) during a pause held open for its transcript."""
+
+
 @dataclass(frozen=True)
 class SpeechEnded:
     at_s: float
@@ -54,6 +72,7 @@ class SpeechEnded:
     """16 kHz mono int16: pre-roll, the speech, and the trailing silence."""
     truncated: bool = False
     """The utterance hit the maximum length and was cut."""
+    reason: EndpointReason = EndpointReason.SILENCE
 
     @property
     def duration_s(self) -> float:

@@ -365,22 +365,30 @@ def test_bench_voice_smoke_run_compares_with_the_sequential_pipeline_and_plots_i
 
     synth = Synthesizer(TEST_MODEL_STORE / "piper-en-us-joe-medium" / "en_US-joe-medium.onnx")
     clean_piper = bench.VOICES[:1]
+    fixed_vad = voice_config.vad.model_copy(update={"adaptive": False})
+    fixed_config = voice_config.model_copy(update={"vad": fixed_vad})
     results = bench.bench_voice(
         voice_models,
         lambda: loop_for(voice_config, voice_models, tmp_path)[0],
+        lambda: loop_for(fixed_config, voice_models, tmp_path)[0],
         voice_config,
         synth,
         lambda _: None,
-        requests=[("What time is it?", "intent"), ("Why is the sky blue?", "llm")],
+        requests=[("What time is it?", "intent"), ("Set a timer for | ten minutes.", "intent")],
         voices=clean_piper,
     )
-    assert [r.kind for r in results] == ["intent", "llm"]
-    intent, llm = results
-    assert intent.route == "time" and llm.route == "llm"
+    assert [r.kind for r in results] == ["intent", "intent"]
+    plain, paused = results
+    assert plain.route == "time" and plain.pause_s is None
+    assert plain.fixed.endpoint_reason == "silence"  # the adaptive reason depends on the load
+    assert paused.pause_s is not None and 0.3 <= paused.pause_s <= 0.6
+    assert paused.route == "timer.set" and not paused.adaptive.premature
     for result in results:
         assert result.latency_s is not None and result.sequential_latency_s > 0
+        assert result.fixed.latency_s is not None
         assert set(result.sequential_stages_s) == {"endpoint", "stt", "llm", "tts"}
     totals = bench.summary(results)
+    assert totals["paused_clips"] == 1
     assert "| local intents |" in bench.markdown(results, totals)
     assert_png(voice_breakdown(results, tmp_path / "voice.png"))
 

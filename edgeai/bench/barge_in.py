@@ -116,7 +116,7 @@ def bench_barge_in(
         for label, text in INTERRUPTIONS:
             for question_text in questions:
                 progress(f"{label} {voice.label}")
-                question, _ = make_clip(synth, question_text, voice, snr, rng)
+                question = make_clip(synth, question_text, voice, snr, rng).audio
                 word = Word.spoken(synth, text, voice, snr, rng)
                 cut_short, silent_after_s = _interrupt(make_loop, question, word)
                 results.append(

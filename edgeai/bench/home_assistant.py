@@ -98,8 +98,8 @@ def bench_device_control(
     for voice, snr in voices:
         for text, kind in requests:
             progress(f"{voice.label} {snr} {text}")
-            clip, _ = make_clip(synth, text, voice, snr, rng)
-            timelines = make_loop().run(ArraySource(clip, realtime=True))
+            clip = make_clip(synth, text, voice, snr, rng)
+            timelines = make_loop().run(ArraySource(clip.audio, realtime=True))
             if not timelines:
                 continue  # the wake word was missed: counted by the wake benchmark
             timeline = timelines[0]

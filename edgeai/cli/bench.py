@@ -179,9 +179,11 @@ def run_wake(
 def voice(app: AppContext, out: Path) -> None:
     """End of speech to first reply audio, edgeai against a sequential pipeline, same clips.
 
-    Clips: 8 requests (4 local intents, 4 LLM questions) x 3 voices and noise levels, each
-    after "hey jarvis", played in real time. Then barge-in: long answers interrupted by the wake
-    word or "stop", timed from the end of the word to the end of the reply's audio.
+    Clips: 16 requests (8 local intents, 8 LLM questions; half with a 0.3-0.6 s pause inside)
+    x 3 voices and noise levels, each after "hey jarvis", played in real time through the
+    adaptive loop and again with a fixed trailing silence. Then barge-in: long answers
+    interrupted by the wake word or "stop", timed from the end of the word to the end of the
+    reply's audio.
     """
     run_voice(app, out)
 
@@ -210,9 +212,20 @@ def run_voice(app: AppContext, out: Path) -> str:
     def make_loop(open_sink: Callable[[int], AudioSink] = lambda rate: NullSink()) -> VoiceLoop:
         return compose(bench_app, profile, LoadedModels(models, None), open_sink).voice
 
+    # the same, ending every turn after the configured trailing silence: the comparison
+    fixed_vad = config.vad.model_copy(update={"adaptive": False})
+    fixed_app = app.with_config(config.model_copy(update={"vad": fixed_vad}))
+
+    def make_fixed_loop() -> VoiceLoop:
+        return compose(
+            fixed_app, profile, LoadedModels(models, None), lambda rate: NullSink()
+        ).voice
+
     total = len(bench.REQUESTS) * len(bench.VOICES)
     with tqdm(total=total, desc="voice turns", unit="clip", disable=None) as bar:
-        results = bench.bench_voice(models, make_loop, config, synth, lambda _: bar.update())
+        results = bench.bench_voice(
+            models, make_loop, make_fixed_loop, config, synth, lambda _: bar.update()
+        )
     voices = bench.VOICES[:2]
     total = len(voices) * len(barge_in.INTERRUPTIONS) * len(barge_in.QUESTIONS)
     with tqdm(total=total, desc="barge-in", unit="reply", disable=None) as bar:
@@ -378,7 +391,7 @@ def run_echo(app: AppContext, out: Path, trials: int, minutes: float, live: bool
 
         voice, _ = VOICES[1]  # a user's voice, not the device's own (Piper)
         rng = np.random.default_rng(27)
-        questions = [make_clip(synth, q, voice, None, rng)[0] for q in barge_in.QUESTIONS]
+        questions = [make_clip(synth, q, voice, None, rng).audio for q in barge_in.QUESTIONS]
         with tqdm(desc="barge-in with echo", unit="reply", disable=None) as bar:
             interrupted = barge_in_echo.bench_barge_in_echo(
                 make_loop, synth, voice, questions, lambda step: bar.set_postfix_str(step)

@@ -29,7 +29,7 @@ from edgeai.paths import bundled_data_dir
 from edgeai.yamlfile import line_of, load_yaml_model
 
 UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
-_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"
+UNIT_PATTERN = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"
 
 INTENTS = frozenset(
     {
@@ -47,6 +47,9 @@ MAX_PROMPT_ZONES = 4
 class IntentMatch:
     intent: str
     slots: dict[str, str | int] = field(default_factory=dict)
+    free_text: bool = field(default=False, compare=False)
+    """A slot took free text (a name, a duration, a level): the words there are not from a
+    list, so any words would have done ("play the" is a match, and not a request)."""
 
 
 class _Strict(BaseModel):
@@ -223,6 +226,7 @@ def _with_slots(result: RecognizeResult) -> IntentMatch | None:
     """The match with its slots as the handlers want them, or None when a free slot is not
     what its name says (a "duration" that does not say how long)."""
     slots: dict[str, str | int] = {}
+    free_text = any(entity.is_wildcard for entity in result.entities.values())
     for name, entity in result.entities.items():
         value: Any = entity.value
         text = str(entity.text if entity.is_wildcard else value).strip()
@@ -240,7 +244,7 @@ def _with_slots(result: RecognizeResult) -> IntentMatch | None:
             return None
         else:
             slots[name] = text
-    return IntentMatch(result.intent.name, slots)
+    return IntentMatch(result.intent.name, slots, free_text)
 
 
 def parse_duration(text: str) -> int | None:
@@ -249,7 +253,7 @@ def parse_duration(text: str) -> int | None:
     text = normalize(text)
     if re.fullmatch(r"(?:a )?half an? hour", text):
         return 1800
-    piece = rf"({NUMBER})\s+({_UNIT})(\s+and\s+a\s+half)?"
+    piece = rf"({NUMBER})\s+({UNIT_PATTERN})(\s+and\s+a\s+half)?"
     if not re.fullmatch(rf"{piece}(?:\s*(?:and\s+)?{piece})*", text):
         return None
     total = 0

@@ -21,6 +21,7 @@ from edgeai.home.arbiter import Arbiter, Outcome, Pending
 from edgeai.home.loudness import HearingMeter
 from edgeai.intents.timers import Timer
 from edgeai.messages import NoSpeech, SpeechEnded, SpeechPaused, StopWordHeard, WakeDetected
+from edgeai.voice.endpointing import AdaptiveEndpointing
 from edgeai.voice.respond import AnyOf, Responder
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnEnd, TurnTimeline
@@ -35,6 +36,18 @@ class _Turn:
     """Speech-to-text started during the trailing silence on this same utterance."""
     claim: Pending | None = None
     """This device's wake claim, when the home's devices arbitrate who answers."""
+
+    @classmethod
+    def of(
+        cls,
+        ended: SpeechEnded,
+        speculative: tuple[float, Future[str]] | None,
+        claim: Pending | None,
+    ) -> _Turn:
+        """The turn of `ended`, with the speculative transcript if it is of the same speech."""
+        if speculative is not None and abs(speculative[0] - ended.at_s) < 1e-6:
+            return cls(ended, speculative[1], claim)
+        return cls(ended, None, claim)
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,12 @@ class VoiceLoop:
         self.arbiter: Arbiter | None = None
         """Set (by the service) when the devices of a home agree which one answers a wake."""
         self.meter = HearingMeter()
+        endpointer = listener.endpointer
+        self._endpointing = (
+            AdaptiveEndpointing(endpointer, self.responder.intents.grammar)
+            if endpointer.settings.adaptive
+            else None
+        )
 
     def run(self, source: AudioSource) -> list[TurnTimeline]:
         """Listen to `source` until it ends; returns the timeline of every turn taken."""
@@ -150,6 +169,8 @@ class VoiceLoop:
         claim: Pending | None = None
         for index, block in enumerate(source.blocks(BLOCK_SAMPLES)):
             arrived = time.time()
+            if self._endpointing is not None:
+                self._endpointing.poll()  # before the block: a verdict ends the pause in it
             events = self.listener.push(block)
             self.meter.push(block, arrived, self.listener.now_s)
             self.clock.tick(self.listener.now_s)
@@ -166,15 +187,19 @@ class VoiceLoop:
                 elif isinstance(event, SpeechPaused) and _lost(claim):
                     pass  # another device answers: no speech-to-text here
                 elif isinstance(event, SpeechPaused):
+                    if speculative is not None:
+                        speculative[1].cancel()  # speech went on: not worth a transcript
                     speculative = (
                         event.at_s,
                         self._stt_pool.submit(self.stt.transcribe, event.audio),
                     )
+                    if self._endpointing is not None:
+                        self._endpointing.paused(*speculative)
                 elif isinstance(event, SpeechEnded):
-                    same = speculative is not None and abs(speculative[0] - event.at_s) < 1e-6
-                    spec = speculative[1] if same and speculative else None
-                    self._turns.put(_Turn(event, spec, claim))
+                    self._turns.put(_Turn.of(event, speculative, claim))
                     speculative, claim = None, None
+        if self._endpointing is not None and (ended := self.listener.endpointer.finish()):
+            self._turns.put(_Turn.of(ended, speculative, claim))
         self._turns.put(None)
         worker_done.wait()
         self._stt_pool.shutdown()
@@ -275,7 +300,9 @@ class VoiceLoop:
             timeline = TurnTimeline(speech_end_s=item.asked_s, typed=True)
         else:
             timeline = TurnTimeline(
-                speech_end_s=item.ended.at_s, endpoint_s=item.ended.endpoint_at_s
+                speech_end_s=item.ended.at_s,
+                endpoint_s=item.ended.endpoint_at_s,
+                endpoint_reason=item.ended.reason,
             )
             if item.claim is not None:
                 timeline.arbitration_wait_s = item.claim.waited_s

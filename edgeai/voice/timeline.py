@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import Enum
 
+from edgeai.messages import EndpointReason
+
 
 class TurnEnd(Enum):
     """How a turn ended: the one place that says it (the loop, metrics, events, timelines)."""
@@ -25,6 +27,8 @@ class TurnTimeline:
     """The user stopped speaking (the VAD's last speech frame)."""
     endpoint_s: float | None = None
     """The trailing silence was long enough: the turn is the assistant's."""
+    endpoint_reason: EndpointReason | None = None
+    """Why the silence was judged long enough (None for an announcement)."""
     stt_done_s: float | None = None
     first_token_s: float | None = None
     """The LLM's first token (None when a local intent answered)."""
@@ -58,16 +62,27 @@ class TurnTimeline:
         return self.first_audio_s - self.speech_end_s
 
     def as_dict(self) -> dict[str, object]:
-        return {**asdict(self), "end": self.end.value, "latency_s": self.latency_s}
+        reason = None if self.endpoint_reason is None else self.endpoint_reason.value
+        return {
+            **asdict(self),
+            "end": self.end.value,
+            "endpoint_reason": reason,
+            "latency_s": self.latency_s,
+        }
 
     def describe(self) -> str:
         """One line per stage, relative to the end of speech."""
         origin = self.speech_end_s or 0.0
         stages = [
-            ("end of speech", self.speech_end_s), ("VAD endpoint", self.endpoint_s),
+            ("end of speech", self.speech_end_s), (self._endpoint_stage, self.endpoint_s),
             ("STT done", self.stt_done_s), ("first LLM token", self.first_token_s),
             ("first audio out", self.first_audio_s), ("last audio out", self.last_audio_s),
         ]  # fmt: skip
-        lines = [f"  {name:<16} {'+' if t >= origin else ''}{(t - origin) * 1000:6.0f} ms"
+        lines = [f"  {name:<26} {'+' if t >= origin else ''}{(t - origin) * 1000:6.0f} ms"
                  for name, t in stages if t is not None]  # fmt: skip
         return "\n".join(lines)
+
+    @property
+    def _endpoint_stage(self) -> str:
+        reason = self.endpoint_reason
+        return "VAD endpoint" if reason is None else f"VAD endpoint ({reason.value})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from enum import Enum
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from edgeai.config import VadSettings
 from edgeai.ears.vad.silero import FRAME_SAMPLES, SileroVad
-from edgeai.messages import SpeechEnded, SpeechPaused, SpeechStarted
+from edgeai.messages import EndpointReason, SpeechEnded, SpeechPaused, SpeechStarted
 
 FRAME_S = FRAME_SAMPLES / 16000
 
@@ -24,12 +25,17 @@ RESET_DEAF_FRAMES = 2
 
 
 class Endpointer:
-    """Feed audio of any length; get SpeechStarted / SpeechEnded events in stream time."""
+    """Feed audio of any length; get SpeechStarted / SpeechEnded events in stream time.
+
+    A pause of `vad.speculative_pause_ms` gives SpeechPaused with the speech so far; whoever
+    transcribes it may `hold` the pause to a longer or shorter silence than the configured
+    trailing silence (adaptive endpointing). Without a hold, the trailing silence ends it."""
 
     def __init__(self, vad: SileroVad, settings: VadSettings) -> None:
         self.vad = vad
         self.settings = settings
         self._pre_roll_frames = max(1, settings.pre_roll_ms // 32)
+        self._pause_frames = max(1, math.ceil(settings.speculative_pause_ms / 1000 / FRAME_S))
         self.start(at_s=0.0)
 
     def start(
@@ -64,6 +70,19 @@ class Endpointer:
         self._silence_frames = 0
         self._speech_start_frame = 0
         self._pre_roll.clear()
+        self._end_pause()
+
+    def _end_pause(self) -> None:
+        self._pause_at_s: float | None = None
+        """End of the speech before the current pause, once SpeechPaused was given for it."""
+        self._needed_ms = self.settings.trailing_silence_ms
+        self._reason = EndpointReason.SILENCE
+
+    def hold(self, paused_at_s: float, silence_ms: int, reason: EndpointReason) -> None:
+        """End the pause that began at `paused_at_s` after `silence_ms` of silence in all, for
+        `reason`: a verdict on its transcript. Ignored once speech has gone on past it."""
+        if self._pause_at_s is not None and abs(self._pause_at_s - paused_at_s) < 1e-6:
+            self._needed_ms, self._reason = silence_ms, reason
 
     @property
     def now_s(self) -> float:
@@ -102,16 +121,30 @@ class Endpointer:
                 self._pre_roll.append(frame)
             return None
         self._utterance.append(frame)
-        self._silence_frames = self._silence_frames + 1 if probability < s.end_threshold else 0
-        if self._silence_frames == 1:
+        if probability >= s.end_threshold:
+            if self._silence_frames:
+                self._end_pause()  # speech went on: a verdict on the pause no longer holds
+            self._silence_frames = 0
+        else:
+            self._silence_frames += 1
+        if self._silence_frames == self._pause_frames:
             # the same expression as SpeechEnded.at_s, so the two compare equal
             at_s = self._base_s + (self._frames_seen - self._silence_frames) * FRAME_S
-            return SpeechPaused(at_s=at_s, audio=np.concatenate(self._utterance[:-1]))
-        if self._silence_frames * FRAME_S * 1000 >= s.trailing_silence_ms:
-            return self._end(truncated=False)
+            self._pause_at_s = at_s
+            speech = self._utterance[: -self._silence_frames]
+            return SpeechPaused(at_s=at_s, audio=np.concatenate(speech))
+        if self._silence_frames and self._silence_frames * FRAME_S * 1000 >= self._needed_ms:
+            return self._end(truncated=False, reason=self._reason)
         if len(self._utterance) * FRAME_S >= s.max_utterance_s:
-            return self._end(truncated=True)
+            return self._end(truncated=True, reason=EndpointReason.MAX_LENGTH)
         return None
+
+    def finish(self) -> SpeechEnded | None:
+        """The source ended: a pause that was held open (adaptive endpointing) ends here, as
+        nothing more will be said."""
+        if self.state is not State.SPEECH or self._pause_at_s is None:
+            return None
+        return self._end(truncated=False, reason=EndpointReason.END_OF_AUDIO)
 
     def _start(self) -> SpeechStarted:
         self.state = State.SPEECH
@@ -121,7 +154,7 @@ class Endpointer:
         self._silence_frames = 0
         return SpeechStarted(at_s=self._base_s + self._speech_start_frame * FRAME_S)
 
-    def _end(self, truncated: bool) -> SpeechEnded | None:
+    def _end(self, truncated: bool, reason: EndpointReason) -> SpeechEnded | None:
         speech_end_s = self._base_s + (self._frames_seen - self._silence_frames) * FRAME_S
         audio = np.concatenate(self._utterance)
         speech_s = speech_end_s - self._base_s - self._speech_start_frame * FRAME_S
@@ -129,5 +162,9 @@ class Endpointer:
         if speech_s * 1000 < self.settings.min_utterance_ms:
             return None
         return SpeechEnded(
-            at_s=speech_end_s, endpoint_at_s=self.now_s, audio=audio, truncated=truncated
+            at_s=speech_end_s,
+            endpoint_at_s=self.now_s,
+            audio=audio,
+            truncated=truncated,
+            reason=reason,
         )

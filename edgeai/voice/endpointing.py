@@ -1,0 +1,98 @@
+"""Adaptive endpointing: how long a pause must last before the turn is ours, judged by what
+was said before it (vad.adaptive).
+
+The speculative transcript of a pause decides: a complete local command ends the turn after
+`complete_silence_ms`; one that could still go on (a duration or a number at its end, a lone
+verb) after `could_grow_silence_ms`; a request that stops on a word no request ends on, or a
+number still waiting for its unit, after `unfinished_silence_ms`; anything else after the
+configured trailing silence. Until the transcript is in hand the pause is held open (up to the
+unfinished bound): the turn could not start before it anyway, and a fixed silence would act
+on the prefix of "set a timer for ... ten minutes".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from edgeai.config import VadSettings
+from edgeai.ears.vad.endpointer import Endpointer
+from edgeai.intents.grammar import UNIT_PATTERN, Grammar, normalize
+from edgeai.intents.numbers import NUMBER_WORDS
+from edgeai.messages import EndpointReason
+
+log = logging.getLogger(__name__)
+
+UNFINISHED_LAST_WORDS = frozenset(
+    {
+        "a", "an", "the", "my", "your", "our", "their", "his", "her", "its", "some", "any",
+        "every", "each", "and", "or", "but", "because", "if", "than", "for", "to", "of", "in",
+        "on", "at", "by", "with", "about", "from", "into", "onto", "between", "until", "is",
+        "are", "was", "were", "can", "could", "would", "will", "should", "do", "does",
+    }
+)  # fmt: skip
+"""Words a request does not end on. "turn the lights on" still ends on "on": a match of the
+grammar whose slots are all from its lists wins over this list."""
+_GROWS = re.compile(rf"\b(?:{'|'.join(NUMBER_WORDS)}|{UNIT_PATTERN}|half)$")
+"""A command that ends on a number or a unit can still grow: "... and thirty seconds"."""
+AWAITING_UNIT = " minutes"
+"""Appended to a transcript: if that makes it a command, a number is waiting for its unit."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    reason: EndpointReason
+    silence_ms: int
+    """Silence, counted from the end of speech, that ends the utterance."""
+
+
+def judge(transcript: str, grammar: Grammar, settings: VadSettings) -> Verdict:
+    """How much silence ends an utterance that, so far, says `transcript`."""
+    words = normalize(transcript).split()
+    if not words:
+        return Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
+    unfinished = Verdict(EndpointReason.UNFINISHED, settings.unfinished_silence_ms)
+    found = grammar.match(transcript)
+    if words[-1] in UNFINISHED_LAST_WORDS and (found is None or found.free_text):
+        return unfinished
+    if found is None:
+        if grammar.match(transcript.rstrip(" .?!,") + AWAITING_UNIT) is not None:
+            return unfinished  # "set a timer for five"
+        return Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
+    if len(words) == 1 or _GROWS.search(" ".join(words)):
+        # "cancel" ... "the pasta timer"; "five minutes" ... "and thirty seconds"
+        return Verdict(EndpointReason.COULD_GROW, settings.could_grow_silence_ms)
+    return Verdict(EndpointReason.COMPLETE, settings.complete_silence_ms)
+
+
+class AdaptiveEndpointing:
+    """Holds each pause open until its speculative transcript is judged, then sets how much
+    silence ends it. Runs on the thread that feeds the endpointer (no locks)."""
+
+    def __init__(self, endpointer: Endpointer, grammar: Grammar) -> None:
+        self.endpointer = endpointer
+        self.grammar = grammar
+        self._pending: tuple[float, Future[str]] | None = None
+
+    def paused(self, at_s: float, transcript: Future[str]) -> None:
+        """A pause began at `at_s`; `transcript` is being made of the speech before it."""
+        settings = self.endpointer.settings
+        self.endpointer.hold(at_s, settings.unfinished_silence_ms, EndpointReason.SILENCE)
+        self._pending = (at_s, transcript)
+
+    def poll(self) -> None:
+        """Judge the pending transcript once it is ready (after every block of audio)."""
+        if self._pending is None or not self._pending[1].done():
+            return
+        at_s, future = self._pending
+        self._pending = None
+        settings = self.endpointer.settings
+        if future.cancelled() or future.exception() is not None:
+            # the turn reports a failed transcription; the pause ends the usual way
+            verdict = Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
+        else:
+            verdict = judge(future.result(), self.grammar, settings)
+            log.debug("pause at %.2f s: %r -> %s", at_s, future.result(), verdict)
+        self.endpointer.hold(at_s, verdict.silence_ms, verdict.reason)

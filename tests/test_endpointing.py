@@ -1,0 +1,157 @@
+"""Adaptive endpointing with the real models: espeak-ng speech through wake word, VAD,
+faster-whisper and the intents, in real time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from edgeai.audio.sinks import NullSink
+from edgeai.bench.voice import PlayUntilAnswered, spoken_with_pauses
+from edgeai.config import Config, VadSettings
+from edgeai.device.profiles import Profiles
+from edgeai.ears.vad.endpointer import Endpointer
+from edgeai.ears.vad.silero import SileroVad
+from edgeai.intents.grammar import load_grammar
+from edgeai.messages import EndpointReason, SpeechEnded, SpeechPaused
+from edgeai.models.catalog import Catalog
+from edgeai.store import ModelStore
+from edgeai.synthetic.speech import EspeakVoice, Synthesizer
+from edgeai.voice.build import VoiceModels, build_voice_loop
+from edgeai.voice.endpointing import judge
+from edgeai.voice.loop import VoiceLoop
+from edgeai.voice.timeline import TurnTimeline
+from tests.conftest import TEST_MODEL_STORE, silence, speak
+
+VOICE = EspeakVoice("en-us+m3", 150, 50)
+SLOW_STT = 10000
+"""The unfinished bound in these tests: a loaded machine's slow transcript still gets judged."""
+
+
+def run_loop(
+    config: Config, models: VoiceModels, tmp_path: Path, request: np.ndarray, **vad: Any
+) -> tuple[list[TurnTimeline], VoiceLoop]:
+    """'hey jarvis', the request, then silence, in real time; timers in `tmp_path`."""
+    settings = {"unfinished_silence_ms": SLOW_STT, **vad}
+    config = config.model_copy(
+        update={
+            "vad": config.vad.model_copy(update=settings),
+            "voice": config.voice.model_copy(update={"timers_file": tmp_path / "timers.json"}),
+        }
+    )
+    catalog = Catalog.load()
+    profile = Profiles.load(catalog).get("x86-cpu")
+    loop = build_voice_loop(
+        config, profile, ModelStore(TEST_MODEL_STORE), catalog, models, lambda _: NullSink()
+    )
+    audio = np.concatenate([silence(1.5), speak("hey jarvis"), silence(0.4), request, silence(1)])
+    return loop.run(PlayUntilAnswered(audio, loop)), loop
+
+
+def timer_seconds(loop: VoiceLoop) -> list[int]:
+    return [timer.duration_s for timer in loop.responder.intents.timers.active()]
+
+
+@pytest.mark.parametrize(
+    ("said", "reason"),
+    [
+        ("What time is it?", EndpointReason.COMPLETE),
+        ("Cancel the pasta timer.", EndpointReason.COMPLETE),
+        ("Set a timer for five minutes.", EndpointReason.COULD_GROW),
+        ("Set a timer for five minutes and", EndpointReason.UNFINISHED),
+        ("Set a timer for 5", EndpointReason.UNFINISHED),
+        ("What is the", EndpointReason.UNFINISHED),
+        ("Play the", EndpointReason.UNFINISHED),
+        ("Turn the lights on.", EndpointReason.COMPLETE),
+        ("Cancel", EndpointReason.COULD_GROW),
+        ("Why is the sky blue?", EndpointReason.SILENCE),
+        ("", EndpointReason.SILENCE),
+    ],
+)
+def test_a_transcript_is_judged_complete_unfinished_or_neither(said: str, reason: EndpointReason):
+    assert judge(said, load_grammar(), VadSettings()).reason is reason
+
+
+def ends_with_holds(
+    silero_path: Path, audio: np.ndarray, hold: Callable[[int], tuple[int, EndpointReason]]
+) -> list[SpeechEnded]:
+    """The utterances the endpointer ends when the n-th pause is held as `hold(n)` says; the
+    first pause is also held again, stale, after speech went on."""
+    endpointer = Endpointer(SileroVad(silero_path), VadSettings())
+    pauses: list[SpeechPaused] = []
+    ended = []
+    for start in range(0, len(audio), 1280):
+        for event in endpointer.push(audio[start : start + 1280]):
+            if isinstance(event, SpeechPaused):
+                pauses.append(event)
+                endpointer.hold(event.at_s, *hold(len(pauses)))
+                if len(pauses) > 1:  # a verdict on a pause speech went on from: ignored
+                    endpointer.hold(pauses[0].at_s, 32, EndpointReason.COMPLETE)
+            elif isinstance(event, SpeechEnded):
+                ended.append(event)
+    return ended
+
+
+def test_a_hold_sets_the_silence_that_ends_a_pause_until_speech_goes_on(silero_path: Path):
+    audio = np.concatenate(
+        [silence(0.5), speak("set a timer for"), silence(0.8), speak("ten minutes"), silence(2)]
+    )
+    fixed = ends_with_holds(silero_path, audio, lambda n: (500, EndpointReason.SILENCE))
+    assert len(fixed) == 2  # 0.8 s is longer than the trailing silence: cut in two
+    held = ends_with_holds(
+        silero_path,
+        audio,
+        lambda n: (1200, EndpointReason.UNFINISHED) if n == 1 else (160, EndpointReason.COMPLETE),
+    )
+    [whole] = held
+    assert whole.reason is EndpointReason.COMPLETE
+    assert whole.at_s == fixed[1].at_s  # the same end of speech, ended sooner
+    assert whole.endpoint_at_s < fixed[1].endpoint_at_s
+
+
+def test_a_complete_command_ends_the_turn_on_its_transcript_not_the_silence(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    request = speak("what time is it")
+    [adaptive], _ = run_loop(voice_config, voice_models, tmp_path, request)
+    assert adaptive.route == "time"
+    assert adaptive.endpoint_reason is EndpointReason.COMPLETE
+    assert adaptive.speech_end_s < adaptive.endpoint_s <= adaptive.stt_done_s  # type: ignore[operator]
+    [fixed], _ = run_loop(voice_config, voice_models, tmp_path, request, adaptive=False)
+    assert fixed.route == "time" and fixed.endpoint_reason is EndpointReason.SILENCE
+
+
+@pytest.mark.parametrize(
+    ("said", "seconds"),
+    [
+        ("Set a timer for | ten minutes.", 600),
+        ("Set a timer for five minutes | and thirty seconds.", 330),
+    ],
+)
+def test_a_400_ms_pause_inside_a_request_does_not_cut_it(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path, said: str, seconds: int
+):
+    request, _ = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.4)
+    [timeline], loop = run_loop(voice_config, voice_models, tmp_path, request)
+    assert timeline.route == "timer.set", timeline.transcript
+    assert timer_seconds(loop) == [seconds]
+
+
+def test_the_prefix_of_a_longer_request_is_never_acted_upon(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    """A 600 ms pause after "five minutes": longer than the trailing silence, so a fixed
+    silence sets a five-minute timer; a duration at the end may still grow, so it waits."""
+    said = "Set a timer for five minutes | and thirty seconds."
+    request, _ = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.6)
+    timelines, loop = run_loop(voice_config, voice_models, tmp_path, request)
+    assert timer_seconds(loop) == [330]
+    assert timelines[0].endpoint_reason is EndpointReason.COULD_GROW
+    # the control: the same audio with a fixed trailing silence acts on the prefix
+    (tmp_path / "fixed").mkdir()
+    _, fixed = run_loop(voice_config, voice_models, tmp_path / "fixed", request, adaptive=False)
+    assert 300 in timer_seconds(fixed)
