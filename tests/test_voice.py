@@ -382,11 +382,16 @@ def test_bench_voice_smoke_run_compares_with_the_sequential_pipeline_and_plots_i
     assert plain.route == "time" and plain.pause_s is None
     assert plain.fixed.endpoint_reason == "silence"  # the adaptive reason depends on the load
     assert paused.pause_s is not None and 0.3 <= paused.pause_s <= 0.6
-    assert paused.route == "timer.set" and not paused.adaptive.premature
+    # a premature endpoint is a rate the bench reports (target <= 2%), not never: one clip may
+    # have one, but it must never act on the prefix, and any other route must be that endpoint
+    heard = (paused.adaptive.transcript, paused.adaptive.endpoint_reason, paused.adaptive.premature)
+    assert not paused.adaptive.wrong_action, heard
+    assert paused.route == "timer.set" or paused.adaptive.premature, heard
     for result in results:
         assert result.latency_s is not None and result.sequential_latency_s > 0
         assert result.fixed.latency_s is not None
         assert set(result.sequential_stages_s) == {"endpoint", "stt", "llm", "tts"}
+    assert loop_for(voice_config, voice_models, tmp_path)[0].responder.intents.timers.active() == []
     totals = bench.summary(results)
     assert totals["paused_clips"] == 1
     assert "| local intents |" in bench.markdown(results, totals)

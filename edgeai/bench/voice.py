@@ -223,9 +223,14 @@ def bench_voice(
 
 def _run(loop: VoiceLoop, clip: Clip, said: str) -> Run | None:
     """The loop's first turn on `clip`; None when it took none."""
-    # timers set by earlier clips would ring mid-clip, and their announcement is no turn
-    loop.responder.intents.timers.cancel_all()
-    timelines = loop.run(PlayUntilAnswered(clip.audio, loop))
+    # timers set by earlier clips would ring mid-clip, and their announcement is no turn; the
+    # clip's own timer is cancelled too, so a bench leaves no timer in the store it was given
+    timers = loop.responder.intents.timers
+    timers.cancel_all()
+    try:
+        timelines = loop.run(PlayUntilAnswered(clip.audio, loop))
+    finally:
+        timers.cancel_all()
     if not timelines:
         return None
     timeline = timelines[0]
