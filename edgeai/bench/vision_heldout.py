@@ -1,7 +1,8 @@
-"""The held-out half of `bench vision`: the camera loop on a clip of other people in another
-place (edgeai/synthetic/heldout.py), in real time, scored against its ground truth: how soon
+"""The held-out half of `bench vision`: the camera loop on clips of other people in another
+place (edgeai/synthetic/heldout.py), in real time, scored against their ground truth: how soon
 each person is reported after a quarter of them is in view (from every edge), how soon a real
-fall is reported after the configured lying time, and every event that should not have been."""
+fall is reported after the configured lying time, and every event that should not have been
+(a fall for someone walking, standing, sitting or bending over)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from edgeai.synthetic.heldout import (
     heldout_truth,
     write_heldout_clip,
 )
+from edgeai.synthetic.poses import Pose
 from edgeai.vision.build import build_camera_loop
 from edgeai.vision.detection import Detector
 from edgeai.vision.events import CameraEvent
@@ -43,7 +45,7 @@ track go a few detector runs after its last sighting)."""
 @dataclass(frozen=True)
 class VisitResult:
     edge: str
-    lies_down: bool
+    pose: Pose | None
     person_latency_s: float | None
     """From the first frame a quarter of the person is in view to the person_entered event
     (wall clock of the real-time playback; negative: reported sooner)."""
@@ -52,8 +54,13 @@ class VisitResult:
     """From the end of the configured lying time to the fall event."""
 
 
+DOING: dict[Pose, str] = {"lie": "lies down", "sit": "sits down", "bend": "bends over"}
+
+
 @dataclass
 class HeldOutBench:
+    title: str
+    """What the clip shows, for the table's heading."""
     clip_s: float
     lying_s: float
     realtime: bool
@@ -68,21 +75,22 @@ class HeldOutBench:
 
     def markdown(self) -> str:
         lines = [
-            f"### vision, held out: {self.clip_s:.0f} s clip of five other people in another "
-            "place, " + playback(self.realtime),
+            f"### vision, held out: {self.clip_s:.0f} s clip of {self.title}, "
+            + playback(self.realtime),
             "",
             "| visit | person event after a quarter in view | falls | fall event after "
             f"lying {self.lying_s:g} s |",
             "| --- | --- | --- | --- |",
         ]
         for visit in self.visits:
-            what = f"from the {visit.edge}" + (", lies down" if visit.lies_down else "")
-            fall = _ms(visit.fall_latency_s) if visit.lies_down else "-"
+            what = f"from the {visit.edge}" + (f", {DOING[visit.pose]}" if visit.pose else "")
+            fall = _ms(visit.fall_latency_s) if visit.pose == "lie" else "-"
             lines.append(f"| {what} | {_ms(visit.person_latency_s)} | {visit.falls} | {fall} |")
         lines += ["", *phase_table(self.phases)]
         lines += [
             "",
-            f"- false events (nobody there, a fall while walking or standing, a second fall): "
+            "- false events (nobody there, a fall while walking, standing, sitting or bending, "
+            f"a second fall): "
             f"{len(self.false_events)}"
             + (f" ({'; '.join(self.false_events)})" if self.false_events else ""),
             f"- detector: {self.detector_ms:.0f} ms per run (crops and whole frames)",
@@ -99,13 +107,15 @@ def bench_heldout(
     material: HeldOutMaterial | None = None,
     realtime: bool = True,
     progress: Callable[[float], None] | None = None,
+    name: str = "heldout",
+    title: str = "five other people in another place",
 ) -> HeldOutBench:
-    """Write the held-out clip, play it through a camera loop built from `settings` (no zones,
-    no rules) at its frame rate, and score it."""
+    """Write the held-out clip (`workdir`/bench-`name`.avi), play it through a camera loop built
+    from `settings` (no zones, no rules) at its frame rate, and score it."""
     script = script or HeldOutScript()
     material = material or HeldOutMaterial.load()
     truth = heldout_truth(script, material)
-    clip = workdir / "bench-heldout.avi"
+    clip = workdir / f"bench-{name}.avi"
     write_heldout_clip(clip, script, material)
     settings = (settings or CameraSettings()).model_copy(update={"zones": {}, "rules": []})
     loop = build_camera_loop(settings, detector, "held-out", None)
@@ -113,6 +123,7 @@ def bench_heldout(
     play_clip(loop, clip, meter.frame_done, realtime)
     lying_s = settings.falls.lying_s
     return HeldOutBench(
+        title=title,
         clip_s=script.seconds,
         lying_s=lying_s,
         realtime=realtime,
@@ -177,7 +188,7 @@ def _score(
     )
     return VisitResult(
         edge=visit.edge,
-        lies_down=visit.lying is not None,
+        pose=visit.pose,
         person_latency_s=None if entered is None else round(entered - visit.quarter_in_view, 3),
         falls=len(falls),
         fall_latency_s=fall_latency,
@@ -191,7 +202,7 @@ def _false_events(events: list[tuple[float, CameraEvent]], truth: HeldOutTruth) 
         if not visits:
             wrong.append(f"{event.kind} at {event.frame_t:.1f} s with nobody there")
         elif event.kind == "fall_detected" and not any(v.lying for v in visits):
-            wrong.append(f"fall at {event.frame_t:.1f} s of someone walking or standing")
+            wrong.append(f"fall at {event.frame_t:.1f} s of someone not lying down")
     for visit in truth.visits:
         falls = [e for _, e in events if _during(visit, e) and e.kind == "fall_detected"]
         wrong += [f"a second fall at {e.frame_t:.1f} s in one episode" for e in falls[1:]]

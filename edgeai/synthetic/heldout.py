@@ -4,8 +4,9 @@ The demo scene and the detector's calibration pictures are made of one cut-out p
 of one wall (samples/scene/); a new seed of them is not a held-out test. This module makes a
 clip and labelled pictures from samples/heldout/ instead: five other people (their own clothes,
 strides and light) over another background, entering from every side of the picture, standing,
-standing partly in view, lying down, under a light change. Nothing made here may be used to
-build, calibrate or tune anything: it measures.
+standing partly in view, lying down, under a light change; and a second clip of them sitting
+down and bending over (edgeai/synthetic/poses.py), which must raise no fall. Nothing made here
+may be used to build, calibrate or tune anything: it measures.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 
 from edgeai.paths import bundled_data_dir
 from edgeai.synthetic.people_images import LabelledImage, compose_picture
+from edgeai.synthetic.poses import Pose, posed
 from edgeai.synthetic.scene import light_level, paste, scaled
 
 Edge = Literal["left", "right", "top", "bottom"]
@@ -53,7 +55,8 @@ class HeldOutMaterial:
 
 @dataclass(frozen=True)
 class Visit:
-    """One person coming in from `edge`, standing, maybe lying down, and leaving the same way."""
+    """One person coming in from `edge`, standing, maybe lying down (or sitting, or bending
+    over), and leaving the same way."""
 
     person: int
     edge: Edge
@@ -64,8 +67,9 @@ class Visit:
     stands them partly below the picture)."""
     walk_s: float = 2.5
     stand_s: float = 4.0
-    lie_s: float = 0.0
-    """After standing, lying on the floor this long (0: no fall), then standing 2 s more."""
+    pose_s: float = 0.0
+    """After standing, in `pose` this long (0: none), then standing 2 s more."""
+    pose: Pose = "lie"
 
     @property
     def leaves(self) -> float:
@@ -73,7 +77,7 @@ class Visit:
             self.arrives
             + 2 * self.walk_s
             + self.stand_s
-            + (self.lie_s + 2.0 if self.lie_s else 0.0)
+            + (self.pose_s + 2.0 if self.pose_s else 0.0)
         )
 
 
@@ -81,10 +85,10 @@ class Visit:
 class HeldOutScript:
     visits: tuple[Visit, ...] = (
         Visit(0, "left", 3.0, (0.45, 0.9)),
-        Visit(1, "right", 13.0, (0.55, 0.88), lie_s=6.0),
+        Visit(1, "right", 13.0, (0.55, 0.88), pose_s=6.0),
         Visit(2, "bottom", 33.0, (0.3, 1.25)),  # close to the camera: legs out of the picture
         Visit(4, "top", 42.0, (0.7, 0.75), stand_s=3.0),
-        Visit(6, "left", 52.0, (0.35, 0.92), stand_s=2.0, lie_s=5.0),
+        Visit(6, "left", 52.0, (0.35, 0.92), stand_s=2.0, pose_s=5.0),
     )
     light_dims: tuple[float, float] = (0.5, 1.0)
     light_returns: tuple[float, float] = (1.5, 2.0)
@@ -98,6 +102,19 @@ class HeldOutScript:
     seed: int = 0
 
 
+POSES_SCRIPT = HeldOutScript(
+    visits=(
+        Visit(3, "left", 2.0, (0.4, 0.9), stand_s=2.0, pose_s=10.0, pose="sit"),
+        Visit(5, "right", 21.0, (0.6, 0.9), stand_s=2.0, pose_s=2.5, pose="bend"),
+        Visit(0, "bottom", 33.0, (0.5, 0.95), stand_s=1.5, pose_s=5.0, pose="bend"),
+        Visit(2, "top", 47.0, (0.3, 0.8), stand_s=1.0, pose_s=6.0, pose="sit"),
+    ),
+    seconds=62.0,
+)
+"""Held-out people sitting down for a while and bending over, briefly and for longer (tying a
+shoe): none of it is a fall."""
+
+
 @dataclass(frozen=True)
 class VisitTruth:
     edge: Edge
@@ -106,6 +123,8 @@ class VisitTruth:
     quarter_in_view: float
     """First frame a quarter of the person is in the picture."""
     lying: tuple[float, float] | None
+    pose: Pose | None = None
+    """What they do after standing (None: nothing but stand)."""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -129,13 +148,15 @@ def heldout_truth(script: HeldOutScript, material: HeldOutMaterial) -> HeldOutTr
                 shown.append((t, _share_in_view(sprite, x, y, script.width, script.height)))
         seen = [t for t, share in shown if share > 0]
         quarter = next(t for t, share in shown if share >= 0.25)
-        lie_start = visit.arrives + visit.walk_s + visit.stand_s
+        pose_start = visit.arrives + visit.walk_s + visit.stand_s
+        lies = visit.pose_s > 0 and visit.pose == "lie"
         visits.append(
             VisitTruth(
                 visit.edge,
                 (seen[0], seen[-1]),
                 quarter,
-                (lie_start, lie_start + visit.lie_s) if visit.lie_s else None,
+                (pose_start, pose_start + visit.pose_s) if lies else None,
+                visit.pose if visit.pose_s else None,
             )
         )
     return HeldOutTruth(visits, [script.light_dims, script.light_returns])
@@ -216,10 +237,11 @@ def _placed(
         return standing, *_between(outside, stand, since / visit.walk_s)
     if until_leaving < visit.walk_s:
         return standing, *_between(outside, stand, until_leaving / visit.walk_s)
-    lying_from = visit.arrives + visit.walk_s + visit.stand_s
-    if visit.lie_s and lying_from <= t < lying_from + visit.lie_s:
-        lying = np.ascontiguousarray(cv2.rotate(standing, cv2.ROTATE_90_COUNTERCLOCKWISE))
-        return lying, foot_x - lying.shape[1] // 2, foot_y - lying.shape[0]
+    pose_from = visit.arrives + visit.walk_s + visit.stand_s
+    if visit.pose_s and pose_from <= t < pose_from + visit.pose_s:
+        facing = 1 if visit.edge == "left" or (visit.edge != "right" and foot_x < w // 2) else -1
+        sprite = posed(standing, visit.pose, facing)
+        return sprite, foot_x - sprite.shape[1] // 2, foot_y - sprite.shape[0]
     return standing, *stand
 
 
