@@ -105,8 +105,9 @@ def model_store() -> ModelStore:
 
 
 @pytest.fixture(scope="session")
-def voice_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    """The x86-cpu profile on the test store, timers in a folder of their own."""
+def shared_voice_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    """The x86-cpu profile on the test store, for fixtures that live longer than one test
+    (the loaded models, a module's server); timers in a folder of their own."""
     timers = tmp_path_factory.mktemp("state") / "timers.json"
     return Config.model_validate(
         {"models": {"store": str(TEST_MODEL_STORE)}, "profile": "x86-cpu",
@@ -114,12 +115,20 @@ def voice_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
     )  # fmt: skip
 
 
+@pytest.fixture
+def voice_config(shared_voice_config: Config, tmp_path: Path) -> Config:
+    """The same for one test, with a timers file of its own: no test sees another's timers."""
+    voice = shared_voice_config.voice.model_copy(update={"timers_file": tmp_path / "timers.json"})
+    return shared_voice_config.model_copy(update={"voice": voice})
+
+
 @pytest.fixture(scope="session")
-def voice_models(model_store: ModelStore, voice_config: Config) -> VoiceModels:
+def voice_models(model_store: ModelStore, shared_voice_config: Config) -> VoiceModels:
     """Whisper, SmolLM2 and the Piper voice, loaded once for every module that talks."""
     catalog = Catalog.load()
     profile = Profiles.load(catalog).get("x86-cpu")
-    return load_voice_models(VoiceModelSettings.of(voice_config), profile, model_store, catalog)
+    settings = VoiceModelSettings.of(shared_voice_config)
+    return load_voice_models(settings, profile, model_store, catalog)
 
 
 @pytest.fixture(scope="session")

@@ -161,13 +161,13 @@ def test_the_home_assistant_token_is_a_secret():
 
 
 def test_an_unreachable_home_assistant_shows_in_health(model_store, tmp_path: Path):
-    """The service checks Home Assistant at start; one that does not answer is a problem /health
-    names (degraded, not failed: the rest of the assistant works)."""
+    """The service checks Home Assistant as it starts; one that does not answer is a problem
+    /health names (degraded, not failed: the rest of the assistant works)."""
     from edgeai.audio.sources import ArraySource
     from edgeai.bench.home_assistant_core import free_port
     from edgeai.service.loops import Inputs
     from edgeai.service.service import Service
-    from tests.test_service import write_config
+    from tests.test_service import wait_until, write_config
 
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     config = write_config(
@@ -184,7 +184,10 @@ def test_an_unreachable_home_assistant_shows_in_health(model_store, tmp_path: Pa
     service.start()
     try:
         assert service.api is not None
-        response = httpx.get(f"http://127.0.0.1:{service.api.port}/health")
+        health_url = f"http://127.0.0.1:{service.api.port}/health"
+        # the check runs beside the start, not in its way
+        wait_until(lambda: httpx.get(health_url).json()["home_assistant"]["failures"] > 0, 10)
+        response = httpx.get(health_url)
         health = response.json()
     finally:
         service.stop()

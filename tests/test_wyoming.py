@@ -49,8 +49,10 @@ def start_server(
 
 
 @pytest.fixture(scope="module")
-def server(voice_config: Config, voice_models: VoiceModels, model_store) -> Iterator[WyomingServer]:
-    server = start_server(voice_config, voice_models, model_store)
+def server(
+    shared_voice_config: Config, voice_models: VoiceModels, model_store
+) -> Iterator[WyomingServer]:
+    server = start_server(shared_voice_config, voice_models, model_store)
     yield server
     server.stop()
 

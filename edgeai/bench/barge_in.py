@@ -59,13 +59,16 @@ class BargeInResult:
 
 class PacedSink:
     """A speaker stand-in: each write takes as long as its audio plays, as a blocking speaker
-    write does, and the moment the last piece finished playing is kept."""
+    write does; `playing` is set by the first write, and the moment the last piece finished
+    playing is kept."""
 
-    def __init__(self, rate_hz: int) -> None:
+    def __init__(self, rate_hz: int, playing: threading.Event | None = None) -> None:
         self.rate_hz = rate_hz
+        self.playing = playing or threading.Event()
         self.audio_ended: float | None = None
 
     def write(self, samples: np.ndarray) -> None:
+        self.playing.set()
         time.sleep(len(samples) / self.rate_hz)
         self.audio_ended = time.monotonic()
 
@@ -77,18 +80,19 @@ class PacedSink:
 
 
 class InterruptingSource:
-    """Plays the question, waits (feeding silence, paced) until edgeai has been speaking for
-    `SPEAKING_BEFORE_S`, then says the interruption: driven by the loop, not by guessed
-    timings. Keeps the wall-clock moment the interruption ended."""
+    """Plays the question, waits (feeding silence, paced) until `playing` has been set for
+    `SPEAKING_BEFORE_S` (the reply's audio has started), then says the interruption: driven by
+    the loop, not by guessed timings, so a slow first sentence on a busy machine does not put
+    the word before the reply. Keeps the wall-clock moment the interruption ended."""
 
-    def __init__(self, question: np.ndarray, word: Word, speaking: threading.Event) -> None:
-        self.question, self.word, self.speaking = question, word, speaking
+    def __init__(self, question: np.ndarray, word: Word, playing: threading.Event) -> None:
+        self.question, self.word, self.playing = question, word, playing
         self.word_ended: float | None = None
 
     def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
         yield from ArraySource(self.question, realtime=True).blocks(block_samples)
         deadline = time.monotonic() + 60
-        while not self.speaking.is_set() and time.monotonic() < deadline:
+        while not self.playing.is_set() and time.monotonic() < deadline:
             yield from self._silence(block_samples, block_samples / 16000)
         yield from self._silence(block_samples, SPEAKING_BEFORE_S)
         self.word_ended = time.monotonic() + self.word.voiced_s
@@ -132,14 +136,15 @@ def _interrupt(
 ) -> tuple[bool, float | None]:
     """One trial: (the reply was cut short, end of the word to the end of the reply's audio)."""
     sinks: list[PacedSink] = []
+    playing = threading.Event()
 
     def open_sink(rate_hz: int) -> PacedSink:
-        sinks.append(PacedSink(rate_hz))
+        sinks.append(PacedSink(rate_hz, playing))
         return sinks[-1]
 
     loop = make_loop(open_sink)
     # the clip ends in 1.8 s of silence: the source's own silence replaces most of it
-    source = InterruptingSource(question[: -int(1.2 * 16000)], word, loop.speaking)
+    source = InterruptingSource(question[: -int(1.2 * 16000)], word, playing)
     timelines = loop.run(source)
     cut_short = bool(timelines) and timelines[0].end is TurnEnd.CANCELLED
     ended = sinks[0].audio_ended if sinks else None

@@ -58,6 +58,8 @@ from edgeai.voice.timeline import TurnTimeline
 
 log = logging.getLogger(__name__)
 
+API_THREAD = "http-api"
+"""The server's thread; the supervisor knows it by this name."""
 SSE_QUEUE = 100
 """Events a slow /events client may fall behind by before it misses the oldest."""
 SSE_KEEPALIVE_S = 15.0
@@ -355,7 +357,7 @@ class ApiServer:
         sock = bound_socket(host, port, "HTTP API", "api")
         self._socket = sock
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="http-api", daemon=True
+            target=self._server.run, kwargs={"sockets": [sock]}, name=API_THREAD, daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + timeout_s

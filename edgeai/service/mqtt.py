@@ -28,6 +28,9 @@ from edgeai.service.hub import ServiceEvent
 
 log = logging.getLogger(__name__)
 
+SENDER_THREAD = "mqtt-send"
+"""The thread that publishes; the supervisor knows it by this name."""
+
 CAMERA_EVENTS = ("person_entered", "person_left", "fall_detected", "still_down")
 
 
@@ -70,7 +73,7 @@ class MqttLink:
         """Topic filters other parts listen on, with their QoS: subscribed on every connect."""
         self._kept: dict[str, str] = {}
         """Retained messages other parts keep on the broker: sent again on every connect."""
-        self._sender = threading.Thread(target=self._send, name="mqtt-send", daemon=True)
+        self._sender = threading.Thread(target=self._send, name=SENDER_THREAD, daemon=True)
 
     @property
     def connected(self) -> bool:

@@ -36,18 +36,19 @@ from edgeai.runtime.context import AppContext
 from edgeai.runtime.memory import tune_allocator
 from edgeai.runtime.models import ModelCache
 from edgeai.runtime.supervisor import LoopProblem, Supervisor
-from edgeai.service.api import ApiServer, SayResult
+from edgeai.service.api import API_THREAD, ApiServer, SayResult
 from edgeai.service.health import WatchdogFeeder, failure_status
 from edgeai.service.hub import EventHub, ServiceEvent
 from edgeai.service.loops import AUDIO_LOOP, CAMERA_LOOP, Inputs, Loops, WatchedSource
 from edgeai.service.metrics import ServiceMetrics
-from edgeai.service.mqtt import MqttLink
+from edgeai.service.mqtt import SENDER_THREAD, MqttLink
 from edgeai.service.systemd import SystemdNotifier
 from edgeai.vision.build import build_camera
 from edgeai.vision.events import CameraEvent
 from edgeai.vision.loop import CameraLoop
+from edgeai.voice.loop import TURNS_THREAD
 from edgeai.voice.timeline import TurnTimeline
-from edgeai.wyoming.server import WyomingServer
+from edgeai.wyoming.server import WYOMING_THREAD, WyomingServer
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ class Service:
         if config.wyoming.enabled:
             loops.wyoming = WyomingServer(config.wyoming, wyoming_stages(assistant))
             loops.wyoming.start()
-            self.supervisor.adopt("wyoming", loops.wyoming.thread)
+            self.supervisor.adopt(WYOMING_THREAD, loops.wyoming.thread)
         self._start_audio(loops)
         if assistant.camera_loop is not None:
             assistant.camera_loop.bus.subscribe(self._on_camera_event)
@@ -332,7 +333,7 @@ class Service:
         loops = self.loops
         if loops is None:
             return
-        self.supervisor.retire([AUDIO_LOOP, CAMERA_LOOP, "turns", "wyoming"])
+        self.supervisor.retire([AUDIO_LOOP, CAMERA_LOOP, TURNS_THREAD, WYOMING_THREAD])
         loops.stop.set()
         loops.voice.stop()
         if loops.wyoming is not None:
@@ -353,13 +354,13 @@ class Service:
         if config.api.enabled:
             self.api = ApiServer(config.api, self)
             self.api.start()
-            self.supervisor.adopt("http-api", self.api.thread)
+            self.supervisor.adopt(API_THREAD, self.api.thread)
         if config.mqtt.enabled:
             profile = self.loops.profile.name if self.loops else "unknown"
             self.mqtt = MqttLink(config.mqtt, profile)
             self._unsubscribe_mqtt = self.hub.subscribe(self.mqtt.publish)
             self.mqtt.start()
-            self.supervisor.adopt("mqtt-send", self.mqtt.thread)
+            self.supervisor.adopt(SENDER_THREAD, self.mqtt.thread)
 
     def _attach_home(self) -> None:
         """Wake arbitration and rooms over the broker, for the loops now running."""
@@ -376,7 +377,7 @@ class Service:
         if self.home is not None:
             self.home.detach()
             self.home = None
-        self.supervisor.retire(["http-api", "mqtt-send"])
+        self.supervisor.retire([API_THREAD, SENDER_THREAD])
         if self.api is not None:
             self.api.stop()
             self.api = None

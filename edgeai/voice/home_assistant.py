@@ -11,6 +11,7 @@ weather entity) is up: that request failed, and the user hears so."""
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
@@ -225,9 +226,10 @@ class HomeAssistant:
 
 
 def home_assistant(settings: HomeAssistantSettings | None) -> HomeAssistant | None:
-    """The client for the config's Home Assistant, checked once; None when none is set."""
+    """The client for the config's Home Assistant, checked once in the background (a slow or
+    silent address must not hold up the service's start or a reload); None when none is set."""
     if settings is None:
         return None
     client = HomeAssistant(settings)
-    client.check()
+    threading.Thread(target=client.check, name="home-assistant-check", daemon=True).start()
     return client

@@ -69,6 +69,8 @@ class _Announcement:
 Spawn = Callable[[str, Callable[[], None]], object]
 """Starts a named long-lived thread: the service's supervisor, or a plain thread."""
 
+TURNS_THREAD = "turns"
+"""The thread that takes turns off the queue; the supervisor knows it by this name."""
 TIMER_CHECK_BLOCKS = 12
 """Due timers are looked for about once a second."""
 KEPT_TIMELINES = 1000
@@ -164,7 +166,7 @@ class VoiceLoop:
             finally:
                 worker_done.set()
 
-        self._spawn("turns", take_turns)
+        self._spawn(TURNS_THREAD, take_turns)
         speculative: tuple[float, Future[str]] | None = None
         claim: Pending | None = None
         for index, block in enumerate(source.blocks(BLOCK_SAMPLES)):

@@ -78,8 +78,10 @@ class TurnTimeline:
             ("STT done", self.stt_done_s), ("first LLM token", self.first_token_s),
             ("first audio out", self.first_audio_s), ("last audio out", self.last_audio_s),
         ]  # fmt: skip
-        lines = [f"  {name:<26} {'+' if t >= origin else ''}{(t - origin) * 1000:6.0f} ms"
-                 for name, t in stages if t is not None]  # fmt: skip
+        shown = [(name, t) for name, t in stages if t is not None]
+        width = max((len(name) for name, _ in shown), default=0)
+        lines = [f"  {name:<{width}} {'+' if t >= origin else ''}{(t - origin) * 1000:6.0f} ms"
+                 for name, t in shown]  # fmt: skip
         return "\n".join(lines)
 
     @property

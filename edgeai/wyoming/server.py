@@ -24,6 +24,9 @@ from edgeai.wyoming.session import Session, Stages
 
 log = logging.getLogger(__name__)
 
+WYOMING_THREAD = "wyoming"
+"""The server's accept thread; the supervisor knows it by this name."""
+
 
 @dataclass
 class ServerCounts:
@@ -72,7 +75,7 @@ class WyomingServer:
         sock.listen()
         sock.setblocking(False)
         self._socket = sock
-        self._thread = threading.Thread(target=self._run, name="wyoming", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=WYOMING_THREAD, daemon=True)
         self._thread.start()
         if not self._serving.wait(timeout_s):
             raise ServiceError(f"the Wyoming server did not start within {timeout_s:.0f} s")
