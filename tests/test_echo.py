@@ -10,7 +10,7 @@ from edgeai.audio.reference import EchoReference, TeeSink
 from edgeai.audio.sinks import WavSink
 from edgeai.config import Config, EchoSettings, WakeWordSettings
 from edgeai.device.profiles import Profiles
-from edgeai.ears.echo import EchoCanceller, EchoState, clean_recording
+from edgeai.ears.echo import EchoCanceller, EchoState, OwnWords, clean_recording
 from edgeai.ears.listener import Listener, build_listener
 from edgeai.ears.wake.detector import WakeWordDetector
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES, WakeFrontend
@@ -110,6 +110,33 @@ def test_the_wake_word_said_under_a_louder_reply_is_heard_through_the_canceller(
     listener = ears()
     assert heard(listener, during_playback(reply, path, 6.0), reply) == []
     assert heard(listener, mic, reply) == ["hey_jarvis"]
+
+
+def own_words(frontend: WakeFrontend) -> OwnWords:
+    words = [resolve_wake_word(WakeWordSettings(name=name)) for name in ("hey_jarvis", "stop")]
+    return OwnWords(WakeWordDetector(frontend, words), max_delay_s=0.5)
+
+
+def test_own_words_run_the_front_end_only_when_the_microphone_hears_a_word(
+    frontend: WakeFrontend,
+):
+    """The check costs nothing while edgeai plays, and tells its own word from the user's."""
+    says_it = speak("Hey Jarvis, what time is it?")
+    other = speak("It is twenty past three in the afternoon.")
+    checker = own_words(frontend)
+    assert not checker.said("hey_jarvis")  # nothing played: not ours
+    for start in range(0, len(says_it) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
+        checker.push(says_it[start : start + BLOCK_SAMPLES])
+    assert checker.busy_s == 0 and checker.checks == 0
+    assert checker.said("hey_jarvis") and checker.last_score >= 0.5
+    assert not checker.said("stop")
+    checker = own_words(frontend)
+    for start in range(0, len(other) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
+        checker.push(other[start : start + BLOCK_SAMPLES])
+    assert not checker.said("hey_jarvis") and checker.checks == 1 and checker.busy_s > 0
+    for _ in range(round(checker.keep_s / 0.08)):  # the playback and its window are over
+        checker.push(None)
+    assert not checker.said("hey_jarvis") and checker.checks == 1
 
 
 def test_a_reply_the_microphone_never_hears_leaves_the_microphone_untouched(reply: np.ndarray):

@@ -95,12 +95,12 @@ class Listener:
         if self.echo is not None:
             block = self.echo.clean(block)
         if self.own_words is not None and self.echo is not None:
-            self.own_words.push(self.echo.last_played, self.now_s)
+            self.own_words.push(self.echo.last_played)
         # the wake front end sees every block, so its context is current when it is needed
         detections = []
         events: list[ListenEvent] = []
         for found in self.detector.push(self.echo.for_words if self.echo else block):
-            if self.own_words is not None and self.own_words.said(found.name, self.now_s):
+            if self.own_words is not None and self.own_words.said(found.name):
                 log.info("%s ignored: edgeai said it itself", found.name)
             elif self.echo is not None and self.echo.mostly_echo():
                 log.info("%s ignored: heard in the residue of edgeai's own voice", found.name)
