@@ -3,6 +3,8 @@ of which a complete local command is preferred within a score margin."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 
@@ -83,3 +85,42 @@ def test_free_requests_and_silence_are_not_turned_into_commands(stt_pair):
     rng = np.random.default_rng(0)
     for quiet_or_noise in (silence(2.0), rng.normal(0, 300, 32000), rng.normal(0, 3000, 32000)):
         assert commands.transcribe(quiet_or_noise.astype(np.int16)) == ""
+
+
+class _Says:
+    """A transcriber that hears the same words in every clip."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        return self.text
+
+    def warm_up(self) -> None:
+        pass
+
+    def segments(self, audio: np.ndarray) -> Iterator[str]:
+        yield self.text
+
+
+def test_bench_stt_reports_in_family_and_held_out_side_by_side_with_the_ratio(model_store):
+    from edgeai.bench import stt as bench
+    from edgeai.synthetic.speech import Synthesizer
+
+    synth = Synthesizer(TEST_MODEL_STORE / "piper-en-us-joe-medium" / "en_US-joe-medium.onnx")
+    phrases = [("what time is it", "time", None), ("why is the sky blue", "llm", None)]
+    variants = [
+        bench.Variant("half right", _Says("what time is it")),
+        bench.Variant("deaf", _Says("")),
+    ]
+    heard = bench.bench_stt(variants, GRAMMAR, synth, phrases, lambda: None)
+    totals = bench.summary(heard)
+    voices = {"in-family": len(bench.IN_FAMILY), "held-out": len(bench.HELD_OUT)}
+    for family, count in voices.items():
+        assert totals["half right"][family]["clips"] == 2 * count
+        assert totals["half right"][family]["word_error_rate"] == pytest.approx(5 / 9)
+        assert totals["half right"][family]["routed_right"] == 0.5
+        assert totals["deaf"][family]["word_error_rate"] == 1.0
+    table = bench.markdown(totals)
+    assert "| half right | 55.6% | 55.6% | 1.00× |" in table
+    assert "| deaf | 100.0% | 100.0% | 1.80× |" in table
