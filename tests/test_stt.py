@@ -124,3 +124,14 @@ def test_bench_stt_reports_in_family_and_held_out_side_by_side_with_the_ratio(mo
     table = bench.markdown(totals)
     assert "| half right | 55.6% | 55.6% | 1.00× |" in table
     assert "| deaf | 100.0% | 100.0% | 1.80× |" in table
+
+
+def test_the_service_s_speech_to_text_decodes_the_configured_n_best(voice_models):
+    from edgeai.config import Config
+
+    assert isinstance(voice_models.stt, FasterWhisperSTT)
+    assert voice_models.stt.hypotheses == Config().voice.stt_hypotheses == 5
+    heard = voice_models.stt.transcribe(
+        np.concatenate([silence(0.3), speak("volume to 7", "en-us+m3", 160), silence(0.5)])
+    )
+    assert GRAMMAR.match(heard) == GRAMMAR.match("volume to 7")
