@@ -319,6 +319,14 @@ class VoiceSettings(Strict):
         description="Prompt speech-to-text with the intents' example requests and the camera "
         "zones, so it leans toward their words (faster-whisper only)",
     )
+    stt_hypotheses: int = Field(
+        default=5,
+        ge=1,
+        le=10,
+        description="Whisper's beam width and n-best list for a command: a hypothesis that is a "
+        "complete local command is taken over a best one that is not, when it scores nearly as "
+        "well (faster-whisper only; 1: greedy, Whisper's best only)",
+    )
     intents_file: Path | None = Field(
         default=None,
         description="Sentence templates for the local intents (hassil syntax); null: the "

@@ -4,6 +4,7 @@ what each exported artifact gains and loses."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -279,7 +280,7 @@ def stt_errors(totals: dict[str, dict[str, dict[str, float]]], path: Path) -> Pa
     errors.set_title("word error rate (%)")
     timing.set_title("transcription time p50 (ms)")
     for axis in (errors, timing):
-        axis.set_xticks(at, variants, fontsize=8)
+        axis.set_xticks(at, [textwrap.fill(v, 14) for v in variants], fontsize=7)
         axis.legend(fontsize=8)
     return _save(figure, path)
 

@@ -464,7 +464,8 @@ def run_intents(app: AppContext, out: Path, tuning: Path, heldout: Path) -> str:
 @pass_app
 def stt(app: AppContext, out: Path, phrases: Path, every: int) -> None:
     """Word error rate, routing and time of plain tiny.en, tiny.en prompted with the intents'
-    words, and prompted Whisper base, in turn on the same command clips: in-family voices
+    words, and prompted tiny.en and Whisper base choosing complete commands from their n-best
+    hypotheses (voice.stt_hypotheses), in turn on the same command clips: in-family voices
     (espeak-ng, piper) beside held-out ones (MBROLA). Needs whisper-base-ct2 in the store."""
     run_stt(app, out, phrases, every)
 
@@ -487,14 +488,23 @@ def run_stt(app: AppContext, out: Path, phrases: Path, every: int) -> str:
     def model(name: str) -> Path:
         return app.store.main_file(app.catalog.get(name))
 
+    hypotheses = app.config.voice.stt_hypotheses
+    is_command = grammar(app.config).is_command
+
+    def stt_variant(name: str, model_name: str, prompted: bool, n_best: bool) -> bench.Variant:
+        stt = load_stt(
+            "ctranslate2", model(model_name), role.threads, window, prompt if prompted else None,
+            hypotheses if n_best else 1, is_command if n_best else None,
+        )  # fmt: skip
+        return bench.Variant(name, stt)
+
     variants = [
-        bench.Variant("tiny.en", load_stt("ctranslate2", model(TINY), role.threads, window)),
-        bench.Variant(
-            "tiny.en prompted", load_stt("ctranslate2", model(TINY), role.threads, window, prompt)
+        stt_variant("tiny.en", TINY, prompted=False, n_best=False),
+        stt_variant("tiny.en prompted", TINY, prompted=True, n_best=False),
+        stt_variant(
+            f"tiny.en prompted, {hypotheses}-best commands", TINY, prompted=True, n_best=True
         ),
-        bench.Variant(
-            "base prompted", load_stt("ctranslate2", model(BASE), role.threads, window, prompt)
-        ),
+        stt_variant(f"base prompted, {hypotheses}-best commands", BASE, prompted=True, n_best=True),
     ]
     for variant in variants:
         variant.stt.warm_up()

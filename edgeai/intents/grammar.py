@@ -137,6 +137,11 @@ class Grammar:
                 best = (rank, found)
         return None if best is None else best[1]
 
+    def is_command(self, text: str) -> bool:
+        """Whether `text` is a complete local command: a template fits all of it, and its free
+        slots say what they should (a duration how long, a level a number)."""
+        return self.match(text) is not None
+
     def stt_prompt(self) -> str:
         """Text for speech-to-text to take as what was said before (Whisper's initial prompt):
         the file's example requests and a question about each camera zone. It leans decoding

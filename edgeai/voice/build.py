@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from edgeai.audio.reference import teeing
 from edgeai.audio.sinks import AudioSink
@@ -40,11 +41,18 @@ class VoiceModelSettings:
     stt_window_s: float | None
     stt_prompt: str | None
     """The text speech-to-text starts from (it names the camera zones)."""
+    stt_hypotheses: int = 1
+    intents: tuple[Path | None, tuple[str, ...]] = (None, ())
+    """The template file and camera zones whose commands speech-to-text prefers."""
 
     @classmethod
     def of(cls, config: Config) -> VoiceModelSettings:
         voice = config.voice
-        return cls(voice.llm_max_tokens, voice.llm_seed, voice.stt_window_s, stt_prompt(config))
+        intents = (voice.intents_file, tuple(config.camera.zones))
+        return cls(
+            voice.llm_max_tokens, voice.llm_seed, voice.stt_window_s, stt_prompt(config),
+            voice.stt_hypotheses, intents,
+        )  # fmt: skip
 
 
 @dataclass
@@ -65,7 +73,13 @@ def load_voice_models(
     artifacts = ArtifactIndex.load()  # read the manifests once for the three roles
     stt_file, stt_role = role_model(profile, "stt", store, catalog, artifacts)
     stt = load_stt(
-        stt_role.engine, stt_file, stt_role.threads, settings.stt_window_s, settings.stt_prompt
+        stt_role.engine,
+        stt_file,
+        stt_role.threads,
+        settings.stt_window_s,
+        settings.stt_prompt,
+        settings.stt_hypotheses,
+        load_grammar(*settings.intents).is_command,
     )
     llm_path, llm_role = role_model(profile, "llm", store, catalog, artifacts)
     llm = LocalLLM(

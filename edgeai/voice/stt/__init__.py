@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -36,20 +36,30 @@ def load_stt(
     threads: int,
     window_s: float | None = None,
     prompt: str | None = None,
+    hypotheses: int = 1,
+    is_command: Callable[[str], bool] | None = None,
 ) -> SpeechToText:
     """The backend for `engine`, on the model's main file (CTranslate2 reads its folder).
 
     `window_s`, a Whisper encoder window shorter than 30 s, is CTranslate2's alone: the ONNX and
-    OpenVINO exports have a fixed 30 s input. So is `prompt`, the text decoding starts from."""
+    OpenVINO exports have a fixed 30 s input. So are `prompt`, the text decoding starts from,
+    and `hypotheses`, the n-best list from which a complete local command (`is_command`) is
+    preferred."""
     if engine == "ctranslate2":
         from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
 
-        return FasterWhisperSTT(model_file.parent, threads, window_s, prompt)
+        return FasterWhisperSTT(
+            model_file.parent, threads, window_s, prompt, hypotheses, is_command
+        )
     if window_s is not None:
         log.warning("voice.stt_window_s applies to the ctranslate2 engine; %s encodes 30 s", engine)
     if prompt is not None:
         log.info(
             "voice.stt_prompt applies to the ctranslate2 engine; %s decodes unprompted", engine
+        )
+    if hypotheses > 1:
+        log.info(
+            "voice.stt_hypotheses applies to the ctranslate2 engine; %s decodes greedily", engine
         )
     if engine in ("onnxruntime", "openvino"):
         from edgeai.voice.stt.optimum_whisper import OptimumWhisperSTT

@@ -1,0 +1,137 @@
+"""Speech-to-text that knows the device's commands: the n-best hypotheses of a beam search,
+of which a complete local command is preferred within a score margin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from edgeai.intents.grammar import load_grammar
+from edgeai.voice.stt.faster_whisper import (
+    COMMAND_MARGIN,
+    FasterWhisperSTT,
+    Hypothesis,
+    preferring_commands,
+)
+from tests.conftest import TEST_MODEL_STORE, silence, speak
+
+GRAMMAR = load_grammar(zones=("front_door",))
+
+
+def test_a_command_close_behind_the_best_hypothesis_is_preferred_to_a_best_that_is_none():
+    best, command = Hypothesis("Volume to salmon.", -0.40), Hypothesis("Volume to 7.", -0.55)
+    assert preferring_commands([best, command], GRAMMAR.is_command) == command
+    far = Hypothesis("Volume to 7.", best.score - COMMAND_MARGIN - 0.01)
+    assert preferring_commands([best, far], GRAMMAR.is_command) == best
+    assert preferring_commands([best, command], None) == best  # no grammar: Whisper's best
+
+
+def test_a_best_hypothesis_that_is_a_command_or_a_free_request_stays_whisper_s_best():
+    command = Hypothesis("What time is it?", -0.3)
+    assert preferring_commands(
+        [command, Hypothesis("Set a timer.", -0.31)], GRAMMAR.is_command
+    ) == (command)
+    story = Hypothesis("Tell me a story about a dragon.", -0.2)
+    others = [story, Hypothesis("Tell me a story about a dragon", -0.25)]
+    assert preferring_commands(others, GRAMMAR.is_command) == story
+
+
+def test_a_command_is_a_whole_match_whose_free_slots_say_what_they_should():
+    assert GRAMMAR.is_command("Volume to 7.")
+    assert GRAMMAR.is_command("set a timer for five minutes")
+    assert not GRAMMAR.is_command("Volume to salmon.")  # a level that is no number
+    assert not GRAMMAR.is_command("set a timer for the pasta")  # a duration that says no time
+    assert not GRAMMAR.is_command("tell me a story about a dragon")
+
+
+@pytest.fixture(scope="module")
+def stt_pair(model_store) -> tuple[FasterWhisperSTT, FasterWhisperSTT]:
+    """tiny.en prompted with a 5-wide beam: Whisper's best, and preferring commands."""
+    prompt = GRAMMAR.stt_prompt()
+    model = TEST_MODEL_STORE / "whisper-tiny-en-ct2"
+    return (
+        FasterWhisperSTT(model, 2, None, prompt, hypotheses=5),
+        FasterWhisperSTT(model, 2, None, prompt, hypotheses=5, is_command=GRAMMAR.is_command),
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "voice", "words_per_minute", "misheard"),
+    [
+        ("volume to 7", "en-us+m3", 160, "salmon"),
+        ("softer please", "en-us+m3", 160, "software"),
+        ("what is today's date", "en-gb+f2", 150, "made"),
+    ],
+)
+def test_the_commands_grammar_corrects_what_whisper_s_best_hypothesis_mishears(
+    stt_pair, said: str, voice: str, words_per_minute: int, misheard: str
+):
+    whisper_best, commands = stt_pair
+    clip = np.concatenate([silence(0.3), speak(said, voice, words_per_minute), silence(0.5)])
+    assert misheard in whisper_best.transcribe(clip).lower()
+    heard = commands.transcribe(clip)
+    assert GRAMMAR.match(heard) == GRAMMAR.match(said)
+    assert GRAMMAR.match(said) is not None
+
+
+def test_free_requests_and_silence_are_not_turned_into_commands(stt_pair):
+    _, commands = stt_pair
+    for said in ("tell me a story about a dragon", "why is the sky blue"):
+        heard = commands.transcribe(np.concatenate([silence(0.3), speak(said), silence(0.5)]))
+        assert GRAMMAR.match(heard) is None, heard
+        assert "sky" in heard.lower() or "dragon" in heard.lower()
+    rng = np.random.default_rng(0)
+    for quiet_or_noise in (silence(2.0), rng.normal(0, 300, 32000), rng.normal(0, 3000, 32000)):
+        assert commands.transcribe(quiet_or_noise.astype(np.int16)) == ""
+
+
+class _Says:
+    """A transcriber that hears the same words in every clip."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        return self.text
+
+    def warm_up(self) -> None:
+        pass
+
+    def segments(self, audio: np.ndarray) -> Iterator[str]:
+        yield self.text
+
+
+def test_bench_stt_reports_in_family_and_held_out_side_by_side_with_the_ratio(model_store):
+    from edgeai.bench import stt as bench
+    from edgeai.synthetic.speech import Synthesizer
+
+    synth = Synthesizer(TEST_MODEL_STORE / "piper-en-us-joe-medium" / "en_US-joe-medium.onnx")
+    phrases = [("what time is it", "time", None), ("why is the sky blue", "llm", None)]
+    variants = [
+        bench.Variant("half right", _Says("what time is it")),
+        bench.Variant("deaf", _Says("")),
+    ]
+    heard = bench.bench_stt(variants, GRAMMAR, synth, phrases, lambda: None)
+    totals = bench.summary(heard)
+    voices = {"in-family": len(bench.IN_FAMILY), "held-out": len(bench.HELD_OUT)}
+    for family, count in voices.items():
+        assert totals["half right"][family]["clips"] == 2 * count
+        assert totals["half right"][family]["word_error_rate"] == pytest.approx(5 / 9)
+        assert totals["half right"][family]["routed_right"] == 0.5
+        assert totals["deaf"][family]["word_error_rate"] == 1.0
+    table = bench.markdown(totals)
+    assert "| half right | 55.6% | 55.6% | 1.00× |" in table
+    assert "| deaf | 100.0% | 100.0% | 1.80× |" in table
+
+
+def test_the_service_s_speech_to_text_decodes_the_configured_n_best(voice_models):
+    from edgeai.config import Config
+
+    assert isinstance(voice_models.stt, FasterWhisperSTT)
+    assert voice_models.stt.hypotheses == Config().voice.stt_hypotheses == 5
+    heard = voice_models.stt.transcribe(
+        np.concatenate([silence(0.3), speak("volume to 7", "en-us+m3", 160), silence(0.5)])
+    )
+    assert GRAMMAR.match(heard) == GRAMMAR.match("volume to 7")
