@@ -53,6 +53,8 @@ class MotionGate:
         self._masks = list(masks)
         self._background: np.ndarray | None = None
         self._keep: np.ndarray | None = None
+        self._last: np.ndarray | None = None
+        """The latest frame's grey copy, at the background's brightness."""
         self._scale = 1.0
         self.lighting_changes = 0
 
@@ -65,6 +67,7 @@ class MotionGate:
         background = self._background
         gain = float(background.mean()) / max(float(grey.mean()), 1.0)
         grey *= gain
+        self._last = grey
         changed = (cv2.absdiff(grey, background) > self.settings.pixel_threshold).astype(np.uint8)
         if self._keep is not None:
             changed &= self._keep
@@ -77,6 +80,19 @@ class MotionGate:
         if area < self.settings.min_area:
             return Motion([], area)
         return Motion(self._regions(changed), area)
+
+    def forget(self, boxes: list[Box]) -> None:
+        """Take what the frame shows in `boxes` (frame pixels) into the background at once:
+        the detector looked there and found nobody, so what changed is the ghost of someone
+        who left, a moved chair, a shadow; left to fade, it would keep waking the detector
+        for seconds."""
+        if self._background is None or self._last is None:
+            return
+        s = self._scale
+        for box in boxes:
+            x1, y1 = max(0, int(box.x1 / s)), max(0, int(box.y1 / s))
+            x2, y2 = int(np.ceil(box.x2 / s)), int(np.ceil(box.y2 / s))
+            self._background[y1:y2, x1:x2] = self._last[y1:y2, x1:x2]
 
     def _small_grey(self, frame: np.ndarray) -> np.ndarray:
         h, w = frame.shape[:2]
