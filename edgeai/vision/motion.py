@@ -81,18 +81,27 @@ class MotionGate:
             return Motion([], area)
         return Motion(self._regions(changed), area)
 
-    def forget(self, boxes: list[Box]) -> None:
-        """Take what the frame shows in `boxes` (frame pixels) into the background at once:
-        the detector looked there and found nobody, so what changed is the ghost of someone
-        who left, a moved chair, a shadow; left to fade, it would keep waking the detector
-        for seconds."""
+    def forget(self, boxes: list[Box], keep: list[Box]) -> None:
+        """Take what the frame shows in `boxes` (frame pixels), except in `keep`, into the
+        background at once: the detector looked there and found nobody, so what changed is
+        the ghost of someone who left or stood up, a moved chair, a shadow; left to fade, it
+        would keep waking the detector for seconds, and widen its crops."""
         if self._background is None or self._last is None:
             return
-        s = self._scale
+        background, last = self._background, self._last
+        kept = [self._cells(box) for box in keep]
+        saved = [background[y1:y2, x1:x2].copy() for x1, y1, x2, y2 in kept]
         for box in boxes:
-            x1, y1 = max(0, int(box.x1 / s)), max(0, int(box.y1 / s))
-            x2, y2 = int(np.ceil(box.x2 / s)), int(np.ceil(box.y2 / s))
-            self._background[y1:y2, x1:x2] = self._last[y1:y2, x1:x2]
+            x1, y1, x2, y2 = self._cells(box)
+            background[y1:y2, x1:x2] = last[y1:y2, x1:x2]
+        for (x1, y1, x2, y2), before in zip(kept, saved, strict=True):
+            background[y1:y2, x1:x2] = before
+
+    def _cells(self, box: Box) -> tuple[int, int, int, int]:
+        """`box` (frame pixels) in the grey copy's pixels, covering it."""
+        s = self._scale
+        x1, y1 = max(0, int(box.x1 / s)), max(0, int(box.y1 / s))
+        return x1, y1, int(np.ceil(box.x2 / s)), int(np.ceil(box.y2 / s))
 
     def _small_grey(self, frame: np.ndarray) -> np.ndarray:
         h, w = frame.shape[:2]

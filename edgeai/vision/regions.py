@@ -66,6 +66,11 @@ class Crop:
         """Input pixels: what a detector run on the crop costs."""
         return self.input_width * self.input_height
 
+    @property
+    def box(self) -> Box:
+        """The crop's rectangle in frame pixels."""
+        return Box(self.x, self.y, self.x + self.width, self.y + self.height)
+
     def cuts(self, box: Box, frame_width: int, frame_height: int) -> bool:
         """Whether `box` (frame pixels) touches a side of the crop that is not the frame's: what
         is cut there may go on outside the crop, so its shape says nothing."""
