@@ -144,6 +144,14 @@ class CameraSettings(Strict):
         description="Most detector runs per second while the only motion is on people already "
         "tracked (new motion elsewhere runs it at detect_fps)",
     )
+    still_detect_fps: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="Most detector runs per second while all that moves stays inside people's "
+        "boxes (someone standing) or where the last run found nobody; moving out of the box "
+        "(walking on, lying down) brings the faster paces back",
+    )
     recheck_s: float = Field(
         default=10.0, gt=0, le=3600, description="Look again this often at people standing still"
     )

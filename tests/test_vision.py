@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -40,7 +40,7 @@ from edgeai.vision.events import EventStore, make_event
 from edgeai.vision.motion import MotionGate, MotionSettings
 from edgeai.vision.people import PeopleSettings, PeopleWatcher, Posture
 from edgeai.vision.quality import PictureProblem
-from edgeai.vision.regions import Crop, RegionSettings, plan_crop
+from edgeai.vision.regions import Crop, RegionSettings, plan_crop, whole_frame
 from edgeai.vision.rules import RuleRunner
 from edgeai.vision.sources import (
     ArrayFrameSource,
@@ -158,28 +158,71 @@ def test_a_camera_that_changes_resolution_mid_stream_keeps_working():
     assert loop.stats.unusable_frames == 0
 
 
-def detector_runs_per_second(box_x: int) -> float:
-    """A person reported standing at x 200..300; something moves at `box_x` for 6 s."""
+def detector_runs_per_second(draw: Callable[[np.ndarray, int], None], seconds: int = 6) -> float:
+    """A person reported standing at x 200..300; `draw(frame, i)` moves something."""
     person = ScriptedDetector([det("Normal", 200, 100, 300, 400, 0.9)])
     loop = build_camera_loop(CameraSettings(), person, "pace", None)
     frames = [plain(seed=i) for i in range(3)]
-    for i in range(90):
+    for i in range(15 * seconds):
         frame = plain(seed=10 + i)
-        x = box_x + (i % 2) * 10
-        cv2.rectangle(frame, (x, 200), (x + 40, 300), (10, 10, 10), -1)
+        draw(frame, i)
         frames.append(frame)
     for frame in ArrayFrameSource(frames, 15).frames():
         loop.process(frame)
     assert loop.people.present(), "the person was reported"
-    return (len(person.frames) - 1) / 6.0
+    return (len(person.frames) - 1) / seconds
+
+
+def jitter(x: int) -> Callable[[np.ndarray, int], None]:
+    """Something moving to and fro in place at `x` (an arm, leaves in the wind)."""
+
+    def draw(frame: np.ndarray, i: int) -> None:
+        cv2.rectangle(frame, (x + i % 2 * 10, 200), (x + 40 + i % 2 * 10, 300), (10, 10, 10), -1)
+
+    return draw
+
+
+def stepping_in(frame: np.ndarray, i: int) -> None:
+    """Someone coming in from the right-hand side, 12 px more of them each frame, so more than
+    a tenth of their size between two runs at detect_fps (not found yet; at the picture's
+    edge, so never forgotten)."""
+    cv2.rectangle(frame, (W - 12 * (i + 1), 150), (W, 250), (60, 60, 60), -1)
 
 
 def test_the_detector_follows_a_tracked_person_slower_than_it_looks_at_new_motion():
     settings = CameraSettings()
-    on_the_person = detector_runs_per_second(220)
-    elsewhere = detector_runs_per_second(520)
-    assert on_the_person <= settings.tracked_detect_fps + 0.5
-    assert elsewhere >= settings.detect_fps - 1.0
+    on_the_person = detector_runs_per_second(jitter(220))  # inside their box: standing
+    beside_the_person = detector_runs_per_second(jitter(300))  # out of it: walking on
+    where_nobody_was_found = detector_runs_per_second(jitter(520))
+    new_and_growing = detector_runs_per_second(stepping_in, seconds=2)
+    assert on_the_person <= settings.still_detect_fps + 0.25
+    assert on_the_person < beside_the_person <= settings.tracked_detect_fps + 0.25
+    assert where_nobody_was_found <= settings.still_detect_fps + 0.25
+    assert new_and_growing >= settings.detect_fps - 1.0
+
+
+def test_the_motion_gate_forgets_what_the_detector_found_nobody_in():
+    gate = MotionGate(MotionSettings(pixel_threshold=18, min_area=0.004))
+    gate.update(plain(seed=0))
+    chair = plain(seed=1)
+    cv2.rectangle(chair, (400, 200), (480, 320), (10, 10, 10), -1)
+    motion = gate.update(chair)
+    assert motion, "the chair moved in"
+    gate.forget(motion.boxes, keep=[])
+    still_there = plain(seed=2)
+    cv2.rectangle(still_there, (400, 200), (480, 320), (10, 10, 10), -1)
+    assert not gate.update(still_there), "forgotten: no ghost for seconds"
+    gone = plain(seed=3)
+    assert gate.update(gone), "taking it away again is motion"
+
+
+def test_only_people_are_followed_into_the_crop_not_a_thing_never_seen_upright():
+    tracker = Tracker(TrackerSettings())
+    watcher = PeopleWatcher(PeopleSettings(0.6, FallConfig()), [])
+    seen = [det("Fall", 52, 408, 139, 444, 0.5), det("Normal", 300, 100, 380, 400, 0.7)]
+    watcher.update(tracker.update(seen, 0.0), W, H)
+    assert len(tracker.tracks) == 2
+    assert [t.box.x1 for t in watcher.followed()] == [300]
 
 
 def test_held_out_material_missing_is_one_clear_error(tmp_path: Path):
@@ -449,6 +492,17 @@ def test_the_detector_without_its_fixed_head_finds_what_the_shipped_graph_finds(
             assert a.score == pytest.approx(b.score, abs=1e-3) and a.box.iou(b.box) > 0.99
 
 
+def test_the_whole_frame_at_its_own_shape_finds_what_the_letterbox_finds(detector):
+    whole = whole_frame(W, H, detector.size, RegionSettings())
+    assert (whole.input_width, whole.input_height) == (640, 544), "not the 640 square"
+    for t in (12.0, 20.0, 25.0):  # the pet, the person standing, the person lying
+        frame = scene_frame(t)
+        square, shaped = detector.detect(frame), detector.detect_crop(frame, whole)
+        assert [d.label for d in shaped] == [d.label for d in square] != []
+        for a, b in zip(shaped, square, strict=True):
+            assert a.score == pytest.approx(b.score, abs=0.05) and a.box.iou(b.box) > 0.8
+
+
 @pytest.mark.parametrize("zoom", [1, 2])
 def test_a_crop_maps_its_boxes_back_to_the_frame(detector, zoom: int):
     frame = scene_frame(20.0)  # standing at the door, x 4..135
@@ -507,9 +561,14 @@ class CroppingDetector(ScriptedDetector):
     def __init__(self, detections: list[Detection]) -> None:
         super().__init__(detections)
         self.crops: list[Crop] = []
+        self.wholes: list[Crop] = []
+        """Runs on the whole frame (fed at its own shape)."""
 
     def detect_crop(self, image: np.ndarray, crop: Crop) -> list[Detection]:
-        self.crops.append(crop)
+        if (crop.width, crop.height) == image.shape[1::-1]:
+            self.wholes.append(crop)
+        else:
+            self.crops.append(crop)
         x2, y2 = crop.x + crop.width, crop.y + crop.height
         return [
             Detection(d.label, d.score, Box(max(d.box.x1, crop.x), max(d.box.y1, crop.y),
@@ -529,21 +588,21 @@ def run_loop(detector: CroppingDetector, frames: list[np.ndarray], **camera: obj
 def test_the_loop_runs_the_detector_on_a_crop_around_what_moved_and_never_without_motion():
     stills = [plain(seed=i) for i in range(40)]
     idle = CroppingDetector([det("Normal", 420, 180, 470, 300, 0.9)])
-    assert run_loop(idle, stills).stats.detector_runs == 0 and not idle.crops + idle.frames
+    assert run_loop(idle, stills).stats.detector_runs == 0 and not idle.crops + idle.wholes
 
     walker = CroppingDetector([det("Normal", 420, 180, 470, 300, 0.9)])
     frames = stills[:3] + [plain(seed=50 + i) for i in range(15)]
     for i, frame in enumerate(frames[3:]):
         cv2.rectangle(frame, (420 + i % 2 * 6, 180), (470, 300), (10, 10, 10), -1)
     loop = run_loop(walker, frames)
-    assert walker.crops and not walker.frames, "only crops: nothing was cut"
+    assert walker.crops and not walker.wholes, "only crops: nothing was cut"
     assert all(c.x <= 420 and c.x + c.width >= 470 and c.y <= 180 for c in walker.crops)
     assert loop.people.present(), "the person found in the crop is reported"
     assert loop.stats.crop_runs == loop.stats.detector_runs
 
     whole = CroppingDetector([det("Normal", 420, 180, 470, 300, 0.9)])
     run_loop(whole, frames, detect_regions=False)
-    assert whole.frames and not whole.crops, "detect_regions: false sees the whole frame"
+    assert whole.frames and not whole.crops + whole.wholes, "detect_regions: false: letterboxed"
 
 
 def test_someone_cut_by_the_crop_is_looked_for_in_the_whole_frame_and_most_of_it_is_whole():
@@ -554,7 +613,11 @@ def test_someone_cut_by_the_crop_is_looked_for_in_the_whole_frame_and_most_of_it
         cv2.rectangle(frame, (560 + i % 2 * 6, 320), (600, 380), (10, 10, 10), -1)
     loop = run_loop(lying, frames)
     assert lying.crops[0].width < W and loop.stats.crops_widened == 1, "the crop cut the body"
-    assert len(lying.crops) == 1 and len(lying.frames) >= 2, "then whole: the body is most of it"
+    assert len(lying.crops) == 1 and len(lying.wholes) >= 2, "then whole: the body is most of it"
+    assert lying.wholes[0].input_width == W and lying.wholes[0].input_height == H + 64, (
+        "the whole frame at its own shape with a band above and below, not a 640 square"
+    )
+    assert not lying.frames
     assert [t.box.x1 for t in loop.tracker.tracks] == [40], "followed with its whole box"
 
     crowd = CroppingDetector([])
@@ -563,7 +626,7 @@ def test_someone_cut_by_the_crop_is_looked_for_in_the_whole_frame_and_most_of_it
         cv2.rectangle(frame, (20 + i % 2 * 6, 40), (100, 420), (10, 10, 10), -1)
         cv2.rectangle(frame, (540 + i % 2 * 6, 40), (620, 420), (10, 10, 10), -1)
     run_loop(crowd, frames)
-    assert crowd.frames and not crowd.crops, "motion at both sides: the whole frame"
+    assert crowd.wholes and not crowd.crops, "motion at both sides: the whole frame"
 
 
 def test_blazeface_finds_the_face_of_the_person(model_store, profile):

@@ -92,7 +92,10 @@ def build_camera_loop(
         if events_folder is not None
         else None,
         pacing=DetectPacing(
-            1.0 / settings.detect_fps, 1.0 / settings.tracked_detect_fps, settings.recheck_s
+            1.0 / settings.detect_fps,
+            1.0 / settings.tracked_detect_fps,
+            settings.recheck_s,
+            still_interval_s=1.0 / settings.still_detect_fps,
         ),
         regions=RegionSettings() if settings.detect_regions else None,
     )

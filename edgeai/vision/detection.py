@@ -35,6 +35,11 @@ class Box:
         """Bottom centre: where a standing person touches the floor (how zones are tested)."""
         return ((self.x1 + self.x2) / 2, self.y2)
 
+    def overlaps(self, other: Box) -> bool:
+        return (
+            self.x1 < other.x2 and other.x1 < self.x2 and self.y1 < other.y2 and other.y1 < self.y2
+        )
+
     def iou(self, other: Box) -> float:
         w = min(self.x2, other.x2) - max(self.x1, other.x1)
         h = min(self.y2, other.y2) - max(self.y1, other.y1)

@@ -1,6 +1,12 @@
 """The camera loop: frames -> motion gate -> detector (only when something moved; on a crop
 around it where that is cheaper) -> tracker -> people and zones -> events (stored with a
-snapshot, then published)."""
+snapshot, then published).
+
+Nearly all of the loop's CPU is the detector (profiled: 96% of the loop's samples), so the
+loop saves runs and input pixels: motion where a run found nobody is taken into the motion
+gate's background at once (a ghost would otherwise wake the detector at full pace for
+seconds), only people are kept in a crop (not a thing the model calls "Fall" now and then),
+and the whole frame goes in at its own shape rather than the letterbox's square."""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from edgeai.vision.events import CameraEvent, EventBus, EventStore, make_event
 from edgeai.vision.motion import MotionGate
 from edgeai.vision.people import PeopleWatcher
 from edgeai.vision.quality import PictureCheck, PictureProblem
-from edgeai.vision.regions import Crop, CropDetector, RegionSettings, plan_crop
+from edgeai.vision.regions import Crop, CropDetector, RegionSettings, plan_crop, whole_frame
 from edgeai.vision.sources import Frame
 from edgeai.vision.tracker import Tracker
 from edgeai.vision.view import CameraView, SeenPerson
@@ -57,6 +63,10 @@ class DetectPacing:
     has less to learn there than where something new moves."""
     recheck_s: float
     """While people are tracked, run the detector this often even without motion."""
+    still_interval_s: float = 1.0
+    """...or (1 / camera.still_detect_fps) while all that moves lies inside people's boxes
+    (someone standing, an arm moving) or where the last run found nobody. Someone who lies
+    down or walks on moves out of their box, which brings the faster paces back at once."""
     yielding_interval_s: float = 1.0
     """The slower rate while another loop has priority (a voice turn)."""
     confirming_interval_s: float = 0.0
@@ -98,6 +108,11 @@ class CameraLoop:
         self.latest_frame: Frame | None = None
         """The last frame processed (the service's /snapshot)."""
         self._last_detect_t: float | None = None
+        self._empty: list[Box] = []
+        """The motion boxes of the last detector run where it found nobody (the ghost of
+        someone who left, leaves in the wind, a shadow): motion again inside one of them, give
+        or take a tenth of its size (a ghost fading), is paced as a person standing; what grows
+        out of it (someone stepping in) is new."""
         self.picture = PictureCheck()
         self.picture_problem: PictureProblem | None = None
         """What is wrong with the latest frame (the service's /health)."""
@@ -110,15 +125,14 @@ class CameraLoop:
         motion = self.gate.update(frame.image)
         moved = bool(motion)
         self.stats.motion_frames += moved
-        people = [track.box for track, _, _ in self.people.present()]
-        tracked = moved and all(_on_a_person(box, people) for box in motion.boxes)
-        if not self._detector_due(frame.t, moved, tracked):
+        if not self._detector_due(frame.t, moved, self._motion_interval(motion.boxes)):
             return []
         self._last_detect_t = frame.t
         started = time.perf_counter()
         seen = self._detect(frame.image, motion.boxes)
         self.stats.detector_s += time.perf_counter() - started
         height, width = frame.image.shape[:2]
+        self._forget_nobody(motion.boxes, seen, width, height)
         changes = self.people.update(self.tracker.update(seen, frame.t), width, height)
         events = []
         for change in changes:
@@ -135,31 +149,62 @@ class CameraLoop:
             events.append(event)
         return events
 
+    def _forget_nobody(
+        self, moving: list[Box], seen: list[Detection], width: int, height: int
+    ) -> None:
+        """What moved where this run found nobody is no one: the motion gate takes it into
+        its background at once, instead of letting it fade for seconds at the full detector
+        pace. Kept: whoever was found (and a tenth of their size around them), and motion at
+        the picture's edge with nobody found on it, which may be someone stepping in."""
+        self._empty = [b for b in moving if not any(b.overlaps(d.box) for d in seen)]
+        inside = [b for b in moving if b not in self._empty or not _at_edge(b, width, height)]
+        found = [_grown(d.box, 0.1) for d in seen]
+        self.gate.forget(inside, keep=found)
+
     def _detect(self, image: np.ndarray, moving: list[Box]) -> list[Detection]:
         """The people the detector finds: in a crop around what moved and whoever is followed
         when that is cheaper, else (or when the crop cuts someone) in the whole frame."""
         wanted = self.people.settings.labels
         height, width = image.shape[:2]
-        planned = self._crop(moving, width, height)
-        if planned is not None:
-            detector, crop = planned
+        cropper = self._crop_detector()
+        if cropper is None or self.regions is None:
+            self.stats.detector_runs += 1
+            return [d for d in self.detector.detect(image) if d.label in wanted]
+        crop = self._crop(cropper, self.regions, moving, width, height)
+        if crop is not None:
             self.stats.detector_runs += 1
             self.stats.crop_runs += 1
-            seen = [d for d in detector.detect_crop(image, crop) if d.label in wanted]
+            seen = [d for d in cropper.detect_crop(image, crop) if d.label in wanted]
             if not any(crop.cuts(d.box, width, height) for d in seen):
                 return seen
             self.stats.crops_widened += 1
         self.stats.detector_runs += 1
-        return [d for d in self.detector.detect(image) if d.label in wanted]
+        whole = whole_frame(width, height, cropper.size, self.regions)
+        return [d for d in cropper.detect_crop(image, whole) if d.label in wanted]
 
-    def _crop(self, moving: list[Box], width: int, height: int) -> tuple[CropDetector, Crop] | None:
+    def _crop(
+        self,
+        detector: CropDetector,
+        regions: RegionSettings,
+        moving: list[Box],
+        width: int,
+        height: int,
+    ) -> Crop | None:
+        # every person followed is looked at too: one left out would count a miss; other
+        # things tracked only where the crop would cut them (else it is cut again each run)
+        boxes = moving + [track.box for track in self.people.followed()]
+        crop = plan_crop(boxes, width, height, detector.size, regions)
+        if crop is None:
+            return None
+        cut = [t.box for t in self.tracker.tracks if crop.box.overlaps(t.box)]
+        return plan_crop(boxes + cut, width, height, detector.size, regions)
+
+    def _crop_detector(self) -> CropDetector | None:
+        """The detector, where crops are on and it takes them."""
         detector = self.detector
         if self.regions is None or not isinstance(detector, CropDetector) or not detector.any_size:
             return None
-        # everyone followed is looked at too: a person left out would count a miss
-        boxes = moving + [track.box for track in self.tracker.tracks]
-        crop = plan_crop(boxes, width, height, detector.size, self.regions)
-        return None if crop is None else (detector, crop)
+        return detector
 
     def run(self, camera: Camera, stop: threading.Event) -> None:
         """Process the camera's frames until it ends, fails for good, or `stop` is set."""
@@ -213,7 +258,19 @@ class CameraLoop:
         self.stats.unusable_frames += problem is not None
         return problem is not None
 
-    def _detector_due(self, t: float, moved: bool, tracked: bool) -> bool:
+    def _motion_interval(self, boxes: list[Box]) -> float:
+        """How long to wait between runs for what moved: new motion anywhere is looked at
+        soonest, motion on people already reported later, and motion that stays inside their
+        boxes, or where the last run found nobody, latest."""
+        people = [track.box for track, _, _ in self.people.present()]
+        pace = self.pacing
+        if all(_inside(b, people, 0.1) or _inside(b, self._empty, 0.1) for b in boxes):
+            return pace.still_interval_s
+        if all(_inside(b, people, 0.5) or _inside(b, self._empty, 0.1) for b in boxes):
+            return pace.tracked_interval_s
+        return pace.interval_s
+
+    def _detector_due(self, t: float, moved: bool, motion_interval: float) -> bool:
         if self._last_detect_t is None:
             return moved
         since = t - self._last_detect_t
@@ -222,24 +279,39 @@ class CameraLoop:
             return since >= self.pacing.confirming_interval_s
         if self.people.fall_pending():
             return since >= self.pacing.interval_s
+        if moved and yielding:
+            return since >= self.pacing.yielding_interval_s
+        if any(track.misses for track in self.people.followed()):
+            # someone missed at the last look: gone, or hidden? The ghost they leave is
+            # forgotten at once, so without this only `recheck_s` would tell
+            motion_interval = min(motion_interval, self.pacing.tracked_interval_s)
+            return since >= motion_interval
         if moved:
-            if yielding:
-                return since >= self.pacing.yielding_interval_s
-            interval = self.pacing.tracked_interval_s if tracked else self.pacing.interval_s
-            return since >= interval
+            return since >= motion_interval
         return bool(self.tracker.tracks) and since >= self.pacing.recheck_s
 
 
-def _on_a_person(box: Box, people: list[Box]) -> bool:
-    """Whether a motion box lies on a reported person (their last box, widened by half a body
-    each side for the steps taken since)."""
-    for person in people:
-        reach = max(person.width, person.height) / 2
-        if (
-            box.x1 >= person.x1 - reach
-            and box.x2 <= person.x2 + reach
-            and box.y1 >= person.y1 - reach
-            and box.y2 <= person.y2 + reach
-        ):
+def _inside(box: Box, places: list[Box], slack: float) -> bool:
+    """Whether `box` lies inside one of `places`, each widened on every side by `slack` times
+    its longer side."""
+    for place in places:
+        wide = _grown(place, slack)
+        if box.x1 >= wide.x1 and box.x2 <= wide.x2 and box.y1 >= wide.y1 and box.y2 <= wide.y2:
             return True
     return False
+
+
+def _grown(box: Box, share: float) -> Box:
+    """`box` widened on every side by `share` of its longer side."""
+    reach = share * max(box.width, box.height)
+    return Box(box.x1 - reach, box.y1 - reach, box.x2 + reach, box.y2 + reach)
+
+
+def _at_edge(box: Box, width: int, height: int) -> bool:
+    margin = 0.01 * max(width, height)
+    return (
+        box.x1 <= margin
+        or box.y1 <= margin
+        or box.x2 >= width - margin
+        or box.y2 >= height - margin
+    )

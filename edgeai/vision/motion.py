@@ -53,6 +53,8 @@ class MotionGate:
         self._masks = list(masks)
         self._background: np.ndarray | None = None
         self._keep: np.ndarray | None = None
+        self._last: np.ndarray | None = None
+        """The latest frame's grey copy, at the background's brightness."""
         self._scale = 1.0
         self.lighting_changes = 0
 
@@ -65,6 +67,7 @@ class MotionGate:
         background = self._background
         gain = float(background.mean()) / max(float(grey.mean()), 1.0)
         grey *= gain
+        self._last = grey
         changed = (cv2.absdiff(grey, background) > self.settings.pixel_threshold).astype(np.uint8)
         if self._keep is not None:
             changed &= self._keep
@@ -77,6 +80,28 @@ class MotionGate:
         if area < self.settings.min_area:
             return Motion([], area)
         return Motion(self._regions(changed), area)
+
+    def forget(self, boxes: list[Box], keep: list[Box]) -> None:
+        """Take what the frame shows in `boxes` (frame pixels), except in `keep`, into the
+        background at once: the detector looked there and found nobody, so what changed is
+        the ghost of someone who left or stood up, a moved chair, a shadow; left to fade, it
+        would keep waking the detector for seconds, and widen its crops."""
+        if self._background is None or self._last is None:
+            return
+        background, last = self._background, self._last
+        kept = [self._cells(box) for box in keep]
+        saved = [background[y1:y2, x1:x2].copy() for x1, y1, x2, y2 in kept]
+        for box in boxes:
+            x1, y1, x2, y2 = self._cells(box)
+            background[y1:y2, x1:x2] = last[y1:y2, x1:x2]
+        for (x1, y1, x2, y2), before in zip(kept, saved, strict=True):
+            background[y1:y2, x1:x2] = before
+
+    def _cells(self, box: Box) -> tuple[int, int, int, int]:
+        """`box` (frame pixels) in the grey copy's pixels, covering it."""
+        s = self._scale
+        x1, y1 = max(0, int(box.x1 / s)), max(0, int(box.y1 / s))
+        return x1, y1, int(np.ceil(box.x2 / s)), int(np.ceil(box.y2 / s))
 
     def _small_grey(self, frame: np.ndarray) -> np.ndarray:
         h, w = frame.shape[:2]

@@ -131,6 +131,16 @@ class PeopleWatcher:
         keep looking although nothing moves."""
         return any(p.armed and p.lying_since is not None for p in self._people.values())
 
+    def followed(self) -> list[Track]:
+        """Tracks of people (reported, or seen upright once): the detector must keep seeing
+        them. A thing never seen upright (a bin the model calls "Fall" now and then) is not
+        one, and losing its track changes nothing."""
+        return [
+            self._tracks[tid]
+            for tid, person in self._people.items()
+            if person.reported or person.upright_hits > 0
+        ]
+
     def present(self) -> list[tuple[Track, bool, list[str]]]:
         """Reported people now: their track, whether they are down, and their zones."""
         return [

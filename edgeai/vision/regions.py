@@ -35,7 +35,8 @@ class RegionSettings:
     """Each box is widened by this share of its longer side on every side: the rest of a body
     whose arm moved, or the steps taken since a person's last box."""
     max_share: float = 0.6
-    """A crop whose input area is above this share of the whole frame's is not worth it."""
+    """A crop whose input area is above this share of the whole frame's (`whole_frame`) is
+    not worth it."""
     stride: int = 32
     """Crop sides, in input pixels, are multiples of this (the detector's largest stride); also
     the band put beside a side of the frame (enough, measured)."""
@@ -59,6 +60,16 @@ class Crop:
     top: int = 0
     right: int = 0
     bottom: int = 0
+
+    @property
+    def area(self) -> int:
+        """Input pixels: what a detector run on the crop costs."""
+        return self.input_width * self.input_height
+
+    @property
+    def box(self) -> Box:
+        """The crop's rectangle in frame pixels."""
+        return Box(self.x, self.y, self.x + self.width, self.y + self.height)
 
     def cuts(self, box: Box, frame_width: int, frame_height: int) -> bool:
         """Whether `box` (frame pixels) touches a side of the crop that is not the frame's: what
@@ -94,6 +105,32 @@ def plan_crop(
     height = _side(y2 - y1, frame_height, scale, settings)
     x = _place((x1 + x2) / 2, width, frame_width)
     y = _place((y1 + y2) / 2, height, frame_height)
+    crop = _fed(x, y, width, height, frame_width, frame_height, size, settings)
+    whole = whole_frame(frame_width, frame_height, size, settings)
+    if crop.area > settings.max_share * whole.area:
+        return None
+    return crop
+
+
+def whole_frame(frame_width: int, frame_height: int, size: int, settings: RegionSettings) -> Crop:
+    """The whole frame as a crop: fed at its own shape (with the bands) instead of the
+    letterbox's square, which for a 4:3 frame is 15% fewer input pixels."""
+    return _fed(0, 0, frame_width, frame_height, frame_width, frame_height, size, settings)
+
+
+def _fed(
+    x: int,
+    y: int,
+    width: int,
+    height: int,
+    frame_width: int,
+    frame_height: int,
+    size: int,
+    settings: RegionSettings,
+) -> Crop:
+    """The crop at (x, y, width, height) of the frame, at the scale the whole frame is
+    letterboxed at, with its bands."""
+    scale = size / max(frame_width, frame_height)
     # bands where the whole frame's letterbox has them, as far as the crop reaches the sides
     band_x = min(settings.stride, round((size - frame_width * scale) / 2))
     band_y = min(settings.stride, round((size - frame_height * scale) / 2))
@@ -104,8 +141,6 @@ def plan_crop(
     picture_width, picture_height = round(width * scale), round(height * scale)
     input_width = _multiple(picture_width + left + right, settings.stride)
     input_height = _multiple(picture_height + top + bottom, settings.stride)
-    if input_width * input_height > settings.max_share * size * size:
-        return None
     right = input_width - picture_width - left
     bottom = input_height - picture_height - top
     return Crop(x, y, width, height, input_width, input_height, scale, left, top, right, bottom)
