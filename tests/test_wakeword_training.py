@@ -368,3 +368,17 @@ def test_echo_options_at_zero_draw_nothing_so_the_data_stays_as_it_was():
     assert len(before) == len(after)
     assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
     assert not np.array_equal(before[0], other[0])
+
+
+def test_echo_residue_without_the_canceller_library_fails_before_synthesis_in_one_line(
+    monkeypatch,
+):
+    import sys
+
+    from edgeai.export.wakeword import trainer
+
+    monkeypatch.setitem(sys.modules, "speexdsp_aec", None)  # import fails as if not installed
+    recipe = WakeWordRecipe(phrase="hey computer", echo_residue=0.1)
+    train, _ = make_splits(np.random.default_rng(0), with_piper=False)
+    with pytest.raises(EdgeAIError, match=r"^echo cancellation needs libspeexdsp1 and [^\n]+$"):
+        trainer._variety(recipe, np.random.default_rng(0), Synthesizer(None), train)

@@ -303,7 +303,7 @@ def residue_negative(split: Split, rng: np.random.Generator) -> np.ndarray:
     return echo_residue(reply, path, level, rng, warm_up)[0]
 
 
-REPLY_SENTENCES = 40
+REPLY_SENTENCES = 80
 """Sentences of the split spoken as replies, beside REPLIES, in a build's reply pool."""
 
 
