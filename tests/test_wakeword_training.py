@@ -19,6 +19,7 @@ from edgeai.export.wakeword.train import WINDOW
 from edgeai.export.wakeword.trainer import build_wakeword, count_firings
 from edgeai.models.catalog import Catalog
 from edgeai.synthetic import held_out
+from edgeai.synthetic.echo import REPLIES, echo_residue, rms, simulate_echo_path
 from edgeai.synthetic.held_out import CONDITIONS, Condition, held_out_split, on_background
 from edgeai.synthetic.rooms import DISTANCE_M, in_room, simulate_room
 from edgeai.synthetic.speakers import Speaker, as_speaker
@@ -40,6 +41,7 @@ from edgeai.synthetic.wake_data import (
     check_voices,
     make_splits,
     near_misses,
+    negatives,
     place,
     positives,
 )
@@ -57,6 +59,7 @@ def test_a_tiny_training_run_writes_a_loadable_head_and_an_honest_manifest(
     recipe = WakeWordRecipe(
         phrase="hey computer", positives=60, negative_minutes=1.0, dev_positives=20,
         dev_negative_minutes=1.0, epochs=3, new_speakers=0.3, rooms=0.3, quiet=0.3,
+        talk_over=0.3, echo_residue=0.2,
     )  # fmt: skip
     manifest = build_wakeword(recipe, model_store, Catalog.load(), tmp_path)
 
@@ -311,3 +314,71 @@ def test_bench_wake_smoke_run_writes_json_and_markdown(model_store, tmp_path: Pa
     assert row["held_out"]["positives"] == 4
     assert len(row["condition_false_reject_rates"]) == 8  # 2 families x 4 conditions
     assert (out / "wake.png").stat().st_size > 10_000
+
+
+def _db(audio: np.ndarray) -> float:
+    return 20 * float(np.log10(rms(np.asarray(audio, np.float64) / 32768) + 1e-12))
+
+
+def test_a_talk_over_clip_has_the_phrase_at_the_drawn_level_above_the_other_speech():
+    synth = Synthesizer(None)
+    phrase = voiced(synth.speak("hey jarvis", EspeakVoice("en-us+m3", 150, 50)))
+    reply = voiced(synth.speak(REPLIES[0], EspeakVoice("en-gb+f2", 160, 50)))
+    other = simulate_echo_path(np.random.default_rng(1)).apply(reply.astype(np.float32) / 32768)
+    quiet_room = Split("t", (), ("white",), (), (200.0, 200.0), ())
+    for level_db in (10.0, 25.0, 40.0):
+        alone, end = place(phrase, quiet_room, np.random.default_rng(4), None, 2.0, 0.6)
+        mixed, same_end = place(
+            phrase, quiet_room, np.random.default_rng(4), None, 2.0, 0.6, (other, level_db)
+        )
+        assert same_end == end
+        under = mixed.astype(np.float64) - alone
+        assert _db(alone) - _db(under) == pytest.approx(level_db, abs=1.5)
+        start = end - len(phrase) // 2  # the other speech runs through the phrase
+        assert np.any(under[start - 800 : start + 800])
+
+
+def test_an_echo_residue_negative_is_quieter_than_its_echo_and_not_silent():
+    synth, rng = Synthesizer(None), np.random.default_rng(6)
+    reply, before = (
+        voiced(synth.speak(text, EspeakVoice("en-us+m3", 160, 50)))
+        for text in ("Jarvis here. I cancelled the timer for the oven.", "Stop the stove now.")
+    )
+    for warm_up in (None, before):  # a fresh room, and one the canceller already knows
+        residue, mic = echo_residue(reply, simulate_echo_path(rng), 6.0, rng, warm_up)
+        assert len(residue) == len(mic) >= len(reply)
+        assert -70 < _db(residue) < _db(mic) - 3
+
+
+def test_echo_options_at_zero_draw_nothing_so_the_data_stays_as_it_was():
+    synth = Synthesizer(None)
+    reply = voiced(synth.speak(REPLIES[0], EspeakVoice("en-gb+f2", 160, 50)))
+    path = simulate_echo_path(np.random.default_rng(1))
+    train, _ = make_splits(np.random.default_rng(0), with_piper=False)
+    train = replace(train, voices=train.voices[:3])
+    unused = replace(train, variety=Variety(echo_paths=(path,), replies=(reply,)))
+    used = replace(train, variety=Variety(talk_over=1.0, echo_paths=(path,), replies=(reply,)))
+
+    def data(split: Split) -> list[np.ndarray]:
+        rng = np.random.default_rng(9)
+        found = [p.clip for p in positives(synth, "hey jarvis", split, 3, rng, None)]
+        return found + negatives(synth, "hey jarvis", split, 8.0, rng, None, {"sentence": 1})
+
+    before, after, other = data(train), data(unused), data(used)
+    assert len(before) == len(after)
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    assert not np.array_equal(before[0], other[0])
+
+
+def test_echo_residue_without_the_canceller_library_fails_before_synthesis_in_one_line(
+    monkeypatch,
+):
+    import sys
+
+    from edgeai.export.wakeword import trainer
+
+    monkeypatch.setitem(sys.modules, "speexdsp_aec", None)  # import fails as if not installed
+    recipe = WakeWordRecipe(phrase="hey computer", echo_residue=0.1)
+    train, _ = make_splits(np.random.default_rng(0), with_piper=False)
+    with pytest.raises(EdgeAIError, match=r"^echo cancellation needs libspeexdsp1 and [^\n]+$"):
+        trainer._variety(recipe, np.random.default_rng(0), Synthesizer(None), train)

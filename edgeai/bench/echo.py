@@ -25,20 +25,15 @@ from edgeai.ears.echo import EchoCanceller, clean_recording
 from edgeai.ears.listener import Listener, Phase
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 from edgeai.messages import StopWordHeard, WakeDetected
-from edgeai.synthetic.echo import during_playback, simulate_echo_path
-from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, Voice, voiced_span
-
-REPLIES = (
-    "It is twenty past three in the afternoon, and the sun will set at six.",
-    "Hey Jarvis is what you call me. I can set timers, tell the time, and answer questions.",
-    "Your pasta timer is done. Stop the stove before the water boils over.",
-    "Paris is the capital of France. It sits on the river Seine, in the north of the country.",
-    "Say stop and I will stop talking. Say hey Jarvis and I will listen to you again.",
-    "The sky is blue because air scatters blue light more than red light from the sun.",
-    "Jarvis here. I cancelled the timer for the oven, so nothing will ring tonight.",
-    "Cats sleep for about fifteen hours a day, and they can jump five times their height.",
+from edgeai.synthetic.echo import (
+    OWN_LEVELS_DB,
+    REPLIES,
+    REPLY_STYLES,
+    during_playback,
+    simulate_echo_path,
 )
-"""The device's own voice; three of them say the wake word or the stop word."""
+from edgeai.synthetic.speech import EspeakVoice, Synthesizer, Voice, voiced_span
+
 WORDS = (("hey_jarvis", "Hey Jarvis."), ("stop", "Stop."))
 TALKERS: tuple[Voice, ...] = (
     EspeakVoice("en-us+m3", 150, 50),
@@ -46,9 +41,7 @@ TALKERS: tuple[Voice, ...] = (
     EspeakVoice("en-us+f3", 170, 45),
 )
 """The users: other voices than the device's own (Piper)."""
-REPLY_STYLES = (PiperStyle(1.0, 0.667, 0.8), PiperStyle(1.1, 0.5, 0.6), PiperStyle(0.9, 0.8, 0.9))
 ECHO_OVER_TALKER_DB = 6.0
-OWN_LEVELS_DB = (-10.0, 10.0)
 CONVERGENCE_S = 2.0
 WORD_FROM_S = 0.5
 """The user may interrupt from half a second into a reply."""

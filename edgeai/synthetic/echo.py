@@ -13,6 +13,20 @@ import numpy as np
 
 from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.synthetic.rooms import Room, simulate_room
+from edgeai.synthetic.speech import PiperStyle
+
+REPLIES = (
+    "It is twenty past three in the afternoon, and the sun will set at six.",
+    "Hey Jarvis is what you call me. I can set timers, tell the time, and answer questions.",
+    "Your pasta timer is done. Stop the stove before the water boils over.",
+    "Paris is the capital of France. It sits on the river Seine, in the north of the country.",
+    "Say stop and I will stop talking. Say hey Jarvis and I will listen to you again.",
+    "The sky is blue because air scatters blue light more than red light from the sun.",
+    "Jarvis here. I cancelled the timer for the oven, so nothing will ring tonight.",
+    "Cats sleep for about fifteen hours a day, and they can jump five times their height.",
+)
+"""The device's own voice; three of them say the wake word or the stop word."""
+REPLY_STYLES = (PiperStyle(1.0, 0.667, 0.8), PiperStyle(1.1, 0.5, 0.6), PiperStyle(0.9, 0.8, 0.9))
 
 SPEAKER_DISTANCE_M = (0.05, 0.5)
 DEVICE_DELAY_S = (0.02, 0.2)
@@ -82,3 +96,41 @@ def during_playback(
     noise = rng.standard_normal(len(echo)).astype(np.float32) * TALKER_RMS * 0.003
     mixed = np.clip(echo + voice + noise, -1.0, 1.0)
     return np.asarray(np.rint(mixed * 32767), np.int16)
+
+
+OWN_LEVELS_DB = (-10.0, 10.0)
+"""The device's echo against a talker's usual level, as the issue's rooms have it."""
+RESIDUE_TAIL_S = 0.5
+"""The room still rings after a reply: its residue is kept this long after the reply ends."""
+
+
+def echo_residue(
+    reply: np.ndarray,
+    path: EchoPath,
+    echo_to_talker_db: float,
+    rng: np.random.Generator,
+    warm_up: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """What the wake and stop words hear of the device's own `reply` (int16) played through
+    `path` with nobody talking: (the canceller's output, the microphone before it), both int16.
+
+    The runtime's canceller (`edgeai.ears.echo.EchoCanceller`, its linear path as the words
+    hear it) starts fresh, as in a new room, or has first cancelled `warm_up` (another reply)
+    through the same path; only the reply's own stretch is returned.
+    """
+    from edgeai.audio.reference import EchoReference  # imported on use: only the trainer
+    from edgeai.config import EchoSettings
+    from edgeai.ears.echo import EchoCanceller
+    from edgeai.ears.wake.frontend import BLOCK_SAMPLES
+
+    canceller = EchoCanceller(EchoReference(), EchoSettings())
+    tail = np.zeros(int(RESIDUE_TAIL_S * SAMPLE_RATE_HZ), np.int16)
+    played = np.concatenate([reply, tail])
+    for sound in ([] if warm_up is None else [np.concatenate([warm_up, tail])]) + [played]:
+        mic = during_playback(sound, path, echo_to_talker_db, rng=rng)
+        heard = []
+        for start in range(0, len(mic) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
+            canceller.reference.push(sound[start : start + BLOCK_SAMPLES])
+            canceller.clean(mic[start : start + BLOCK_SAMPLES])
+            heard.append(canceller.for_words)
+    return np.concatenate(heard), mic[: sum(map(len, heard))]

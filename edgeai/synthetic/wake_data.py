@@ -20,6 +20,14 @@ from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import float_to_int16, int16_to_float
 from edgeai.errors import EdgeAIError
 from edgeai.synthetic.augment import augment, mix_at_snr, noise, noise_floor
+from edgeai.synthetic.echo import (
+    OWN_LEVELS_DB,
+    REPLIES,
+    REPLY_STYLES,
+    EchoPath,
+    echo_residue,
+    rms,
+)
 from edgeai.synthetic.rooms import Room
 from edgeai.synthetic.speakers import any_speaker, as_speaker
 from edgeai.synthetic.speech import (
@@ -72,7 +80,10 @@ _FUNCTION_WORDS = (
 @dataclass(frozen=True)
 class Variety:
     """Shares of a split's spoken clips said by a new speaker (see speakers.py), in one of
-    `rooms` (see rooms.py), and of all its clips placed in a quiet room instead of noise.
+    `rooms` (see rooms.py), and of all its clips placed in a quiet room instead of noise;
+    of its positives said over a reply's echo (`talk_over`), and of its negatives that are
+    the canceller's residue of a reply (`echo_residue`), both from `replies` played through
+    `echo_paths` (see echo.py).
 
     0, the default and the dev split's, draws nothing: sets without them stay as they were.
     """
@@ -81,6 +92,11 @@ class Variety:
     room_share: float = 0.0
     rooms: tuple[Room, ...] = ()
     quiet: float = 0.0
+    talk_over: float = 0.0
+    echo_residue: float = 0.0
+    echo_paths: tuple[EchoPath, ...] = ()
+    replies: tuple[np.ndarray, ...] = ()
+    """int16 speech of the kind the device says: its replies, and other talkers' sentences."""
 
 
 QUIET_FLOOR_DBFS = (-90.0, -60.0)
@@ -215,8 +231,10 @@ def place(
     babble: np.ndarray | None,
     lead_s: float,
     tail_s: float,
+    under: tuple[np.ndarray, float] | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Speech on a background: (clip, sample index where the speech ends)."""
+    """Speech on a background: (clip, sample index where the speech ends); with `under`
+    (float speech, dB), that speech that far under the speech's level, through it."""
     lead, tail = int(lead_s * SAMPLE_RATE_HZ), int(tail_s * SAMPLE_RATE_HZ)
     variety = split.variety
     room = None
@@ -225,15 +243,92 @@ def place(
     voice = int16_to_float(augment(speech, rng, room))
     total = lead + len(voice) + tail
     padded = np.concatenate([np.zeros(lead, np.float32), voice, np.zeros(tail, np.float32)])
+    # drawn before the background, and only with `under`: other clips stay as they were
+    other = 0.0 if under is None else talk_under(voice, lead, total, *under, rng)
     if variety.quiet and rng.random() < variety.quiet:
         if rng.random() < DIGITAL_SILENCE:
-            return float_to_int16(padded), lead + len(voice)
+            return float_to_int16(padded + other), lead + len(voice)
         floor = noise_floor(total, rng.uniform(*QUIET_FLOOR_DBFS), rng)
-        return float_to_int16(padded + floor), lead + len(voice)
+        return float_to_int16(padded + other + floor), lead + len(voice)
     background = any_background(split, total, rng, babble)
     snr = rng.uniform(*split.snr_db)
     clip = mix_at_snr(padded, background, snr) if rng.random() < 0.85 else padded
-    return float_to_int16(clip), lead + len(voice)
+    return float_to_int16(clip + other), lead + len(voice)
+
+
+TALK_OVER_DB = (10.0, 40.0)
+"""How far under the phrase a talk-over clip's other speech is: the canceller leaves a reply's
+echo 2-15 dB under a talker, and the heads missed words under speech 10-40 dB down."""
+
+
+def talk_under(
+    voice: np.ndarray, lead: int, total: int, other: np.ndarray, level_db: float,
+    rng: np.random.Generator,
+) -> np.ndarray:  # fmt: skip
+    """A `total`-sample float track of `other` speech `level_db` under `voice` (voiced-part
+    levels, see echo.rms), starting at a random point so that it runs through the phrase's
+    middle when it is long enough."""
+    scaled = other * rms(voice) / (rms(other) + 1e-12) * 10 ** (-level_db / 20)
+    middle = lead + len(voice) // 2
+    start = int(rng.integers(max(0, middle - len(scaled) + 1), middle + 1))
+    track = np.zeros(total, np.float32)
+    kept = scaled[: total - start]
+    track[start : start + len(kept)] = kept
+    return track
+
+
+def talk_over_speech(split: Split, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """One of the split's replies through one of its echo paths (float), and how many dB under
+    the phrase it goes."""
+    variety = split.variety
+    reply = variety.replies[int(rng.integers(0, len(variety.replies)))]
+    path = variety.echo_paths[int(rng.integers(0, len(variety.echo_paths)))]
+    return path.apply(int16_to_float(reply)), float(rng.uniform(*TALK_OVER_DB))
+
+
+FRESH_ROOM = 0.5
+"""Share of echo-residue negatives whose canceller starts fresh (a new room, unconverged);
+the rest have first cancelled another reply in the same room."""
+
+
+def residue_negative(split: Split, rng: np.random.Generator) -> np.ndarray:
+    """The canceller's residue (int16) of one of the split's replies through one of its echo
+    paths, at a level the device's echo has in a room."""
+    variety = split.variety
+    replies, paths = variety.replies, variety.echo_paths
+    reply = replies[int(rng.integers(0, len(replies)))]
+    path = paths[int(rng.integers(0, len(paths)))]
+    level = float(rng.uniform(*OWN_LEVELS_DB))
+    warm_up = None if rng.random() < FRESH_ROOM else replies[int(rng.integers(0, len(replies)))]
+    return echo_residue(reply, path, level, rng, warm_up)[0]
+
+
+REPLY_SENTENCES = 80
+"""Sentences of the split spoken as replies, beside REPLIES, in a build's reply pool."""
+
+
+def reply_pool(
+    synth: Synthesizer, split: Split, rng: np.random.Generator, phrase: str
+) -> tuple[np.ndarray, ...]:
+    """Speech of the kind the device says: REPLIES (those without the phrase: the device's own
+    word is the own-word check's, and a head taught that its phrase is a negative misses it) in
+    the device's Piper styles, and REPLY_SENTENCES of the split's sentences, half by the device,
+    half by the split's other voices. A reply that gives no sound fails the build, named."""
+    texts = sentences(split, rng, phrase)
+    said: list[tuple[str, Voice]] = [
+        (text, REPLY_STYLES[i % len(REPLY_STYLES)])
+        for i, text in enumerate(t for t in REPLIES if phrase.lower() not in t.lower())
+    ]
+    for i in range(REPLY_SENTENCES):
+        voice = REPLY_STYLES[i % len(REPLY_STYLES)] if i % 2 else any_voice(split, rng)
+        said.append((next(texts), jitter(voice, rng)))
+    pool = []
+    for text, voice in said:
+        speech = voiced(synth.speak(text, voice))
+        if not len(speech):
+            raise EdgeAIError(f"reply {text!r} by {voice.label}: gave no sound")
+        pool.append(speech)
+    return tuple(pool)
 
 
 def speaker_of(speech: np.ndarray, split: Split, rng: np.random.Generator) -> np.ndarray:
@@ -292,7 +387,10 @@ def positives(
             speech, lead_s = after_other_speech(
                 synth, speech, voice, split, rng, next(others), lead_s
             )
-        clip, end = place(speech, split, rng, babble, lead_s, 0.6)
+        under = None
+        if split.variety.talk_over and rng.random() < split.variety.talk_over:
+            under = talk_over_speech(split, rng)
+        clip, end = place(speech, split, rng, babble, lead_s, 0.6, under)
         out.append(Positive(clip, end))
     return out
 
@@ -406,21 +504,34 @@ def negatives(
     clips: list[np.ndarray] = []
     total = 0.0
     bar = tqdm(total=round(seconds), desc=f"{split.name} negatives", unit="s", disable=None)
+    residue = split.variety.echo_residue
     while total < seconds:
-        kind = kinds[int(rng.choice(len(kinds), p=weights))]
-        voice = jitter(any_voice(split, rng), rng)
-        if kind == "sentence":
-            speech = speaker_of(synth.speak(next(texts), voice), split, rng)
-        elif kind == "near_miss":
-            speech = speaker_of(synth.speak(str(rng.choice(misses)), voice), split, rng)
+        if residue and rng.random() < residue:  # no draw at 0: sets stay as they were
+            clip = residue_negative(split, rng)
         else:
-            speech = np.zeros(int(rng.uniform(1, 4) * SAMPLE_RATE_HZ), np.int16)
-        clip, _ = place(speech, split, rng, babble, rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8))
+            clip = _negative(synth, split, rng, babble, kinds, weights, texts, misses)
         clips.append(clip)
         total += len(clip) / SAMPLE_RATE_HZ
         bar.update(len(clip) / SAMPLE_RATE_HZ)
     bar.close()
     return clips
+
+
+def _negative(
+    synth: Synthesizer, split: Split, rng: np.random.Generator, babble: np.ndarray | None,
+    kinds: list[str], weights: np.ndarray, texts: Iterator[str], misses: list[str],
+) -> np.ndarray:  # fmt: skip
+    """One negative clip of a kind drawn by `weights`: a sentence, a near miss or noise."""
+    kind = kinds[int(rng.choice(len(kinds), p=weights))]
+    voice = jitter(any_voice(split, rng), rng)
+    if kind == "sentence":
+        speech = speaker_of(synth.speak(next(texts), voice), split, rng)
+    elif kind == "near_miss":
+        speech = speaker_of(synth.speak(str(rng.choice(misses)), voice), split, rng)
+    else:
+        speech = np.zeros(int(rng.uniform(1, 4) * SAMPLE_RATE_HZ), np.int16)
+    clip, _ = place(speech, split, rng, babble, rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8))
+    return clip
 
 
 def babble_track(

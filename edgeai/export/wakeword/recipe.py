@@ -59,6 +59,20 @@ class WakeWordRecipe(BaseModel):
         description="Share of training clips in a quiet room: over digital silence or a -90 "
         "to -60 dBFS noise floor instead of noise",
     )
+    talk_over: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of training positives said over other speech 10-40 dB under the "
+        "phrase: a reply's echo through a simulated echo path, as the canceller leaves it",
+    )
+    echo_residue: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of training negative clips that are the echo canceller's residue of "
+        "the device's own replies in simulated rooms (half of them a fresh, unconverged room)",
+    )
     epochs: int = Field(default=30, ge=1, le=500)
     heads: int = Field(
         default=1, ge=1, le=16, description="Heads trained from successive seeds, averaged"

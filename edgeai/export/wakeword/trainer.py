@@ -14,6 +14,8 @@ import numpy as np
 from tqdm import tqdm
 
 from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.config import EchoSettings
+from edgeai.ears.echo import load_audio_processing, load_linear_canceller
 from edgeai.ears.wake.evaluate import REFRACTORY_S, WakeMetrics, evaluate, head_spec
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES, EMBEDDING_DIM, WakeFrontend
 from edgeai.export.wakeword.recipe import WakeWordRecipe
@@ -27,6 +29,7 @@ from edgeai.export.wakeword.train import (
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.synthetic import wake_data as dataset
+from edgeai.synthetic.echo import simulate_echo_path
 from edgeai.synthetic.rooms import simulate_room
 from edgeai.synthetic.speech import Synthesizer
 
@@ -44,6 +47,9 @@ and the changes of background between clips are then in the negatives too (a hea
 clips that each start from silence false-accepted mostly there)."""
 ROOMS = 64
 """Rooms simulated per build; clips draw one of them (a room takes a fifth of a second)."""
+ECHO_PATHS = 32
+"""Echo paths (room, loudspeaker placement, delay, distortion) simulated per build for the
+talk-over positives and echo-residue negatives."""
 MINING_FLOOR = 0.2
 """A mining pool window scored this high by a head is a near false accept: train on it."""
 
@@ -60,7 +66,7 @@ def build_wakeword(
     rng = np.random.default_rng(recipe.seed)
     train_split, _ = dataset.make_splits(rng, with_piper=True)
     dataset.check_voices(synth, train_split)
-    train_split = replace(train_split, variety=_variety(recipe, rng))
+    train_split = replace(train_split, variety=_variety(recipe, rng, synth, train_split))
     started = time.monotonic()
 
     log.info("synthesizing training data for %r", recipe.phrase)
@@ -118,14 +124,29 @@ def build_wakeword(
     return manifest
 
 
-def _variety(recipe: WakeWordRecipe, rng: np.random.Generator) -> dataset.Variety:
-    """The recipe's new speakers, rooms and quiet rooms; ROOMS rooms simulated when needed
-    (none drawn without them, so recipes without rooms build the data they always did)."""
+def _variety(
+    recipe: WakeWordRecipe, rng: np.random.Generator, synth: Synthesizer, split: dataset.Split
+) -> dataset.Variety:
+    """The recipe's new speakers, rooms, quiet rooms, talk-over and echo residue; ROOMS rooms
+    and ECHO_PATHS echo paths simulated, and the reply pool spoken, when needed (none drawn
+    without them, so recipes without them build the data they always did)."""
     rooms = tuple(
         simulate_room(rng)
         for _ in tqdm(range(ROOMS if recipe.rooms else 0), desc="rooms", unit="room", disable=None)
     )
-    return dataset.Variety(recipe.new_speakers, recipe.rooms, rooms, recipe.quiet)
+    echo = bool(recipe.talk_over or recipe.echo_residue)
+    if recipe.echo_residue:  # the canceller's libraries are there, before hours of synthesis
+        load_linear_canceller()
+        load_audio_processing(EchoSettings())
+    paths = tuple(
+        simulate_echo_path(rng)
+        for _ in tqdm(range(ECHO_PATHS if echo else 0), desc="echo paths", disable=None)
+    )
+    replies = dataset.reply_pool(synth, split, rng, recipe.phrase) if echo else ()
+    return dataset.Variety(
+        recipe.new_speakers, recipe.rooms, rooms, recipe.quiet,
+        recipe.talk_over, recipe.echo_residue, paths, replies,
+    )  # fmt: skip
 
 
 def _stream_windows(frontend: WakeFrontend, audio: np.ndarray) -> np.ndarray:
