@@ -3,7 +3,8 @@ faster-whisper and the intents, in real time."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +25,28 @@ from edgeai.synthetic.speech import EspeakVoice, Synthesizer
 from edgeai.voice.build import VoiceModels, build_voice_loop
 from edgeai.voice.endpointing import judge
 from edgeai.voice.loop import VoiceLoop
+from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnTimeline
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 
 VOICE = EspeakVoice("en-us+m3", 150, 50)
 SLOW_STT = 10000
 """The unfinished bound in these tests: a loaded machine's slow transcript still gets judged."""
+PATIENCE_S = 60.0
+"""How long a held test source waits for a turn before it gives up (the test then fails)."""
 
 
 def run_loop(
     config: Config, models: VoiceModels, tmp_path: Path, request: np.ndarray, **vad: Any
 ) -> tuple[list[TurnTimeline], VoiceLoop]:
     """'hey jarvis', the request, then silence, in real time; timers in `tmp_path`."""
+    loop = make_loop(config, models, tmp_path, **vad)
+    audio = np.concatenate([silence(1.5), speak("hey jarvis"), silence(0.4), request, silence(1)])
+    return loop.run(PlayUntilAnswered(audio, loop)), loop
+
+
+def make_loop(config: Config, models: VoiceModels, tmp_path: Path, **vad: Any) -> VoiceLoop:
+    """The x86-cpu loop with `vad` settings (a long unfinished bound), timers in `tmp_path`."""
     settings = {"unfinished_silence_ms": SLOW_STT, **vad}
     config = config.model_copy(
         update={
@@ -45,11 +56,9 @@ def run_loop(
     )
     catalog = Catalog.load()
     profile = Profiles.load(catalog).get("x86-cpu")
-    loop = build_voice_loop(
+    return build_voice_loop(
         config, profile, ModelStore(TEST_MODEL_STORE), catalog, models, lambda _: NullSink()
     )
-    audio = np.concatenate([silence(1.5), speak("hey jarvis"), silence(0.4), request, silence(1)])
-    return loop.run(PlayUntilAnswered(audio, loop)), loop
 
 
 def timer_seconds(loop: VoiceLoop) -> list[int]:
@@ -155,3 +164,52 @@ def test_the_prefix_of_a_longer_request_is_never_acted_upon(
     (tmp_path / "fixed").mkdir()
     _, fixed = run_loop(voice_config, voice_models, tmp_path / "fixed", request, adaptive=False)
     assert 300 in timer_seconds(fixed)
+
+
+class GatedSpeechToText:
+    """The real speech-to-text, held until `gate` opens: the transcript comes when the test
+    says, between two blocks of audio."""
+
+    def __init__(self, stt: SpeechToText, gate: threading.Event) -> None:
+        self.stt, self.gate = stt, gate
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        self.gate.wait(PATIENCE_S)
+        return self.stt.transcribe(audio)
+
+
+class HeldSource:
+    """`audio` block by block; after `hold_at_s` of it the transcript's gate opens and no
+    block follows until the loop has taken a turn (or PATIENCE_S passed)."""
+
+    def __init__(self, audio: np.ndarray, hold_at_s: float, gate: threading.Event) -> None:
+        self.audio, self.hold_at_s, self.gate = audio, hold_at_s, gate
+        self.taken = threading.Event()
+        self.taken_while_held: bool | None = None
+
+    def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
+        hold_at = int(self.hold_at_s * 16000) // block_samples * block_samples
+        for start in range(0, len(self.audio) - block_samples + 1, block_samples):
+            if start == hold_at:
+                self.gate.set()
+                self.taken_while_held = self.taken.wait(PATIENCE_S)
+            yield self.audio[start : start + block_samples]
+
+
+def test_a_complete_command_ends_the_moment_its_transcript_is_judged(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    """The transcript comes after the last block heard and no block follows it: the verdict
+    (complete, 160 ms, already heard) ends the turn then, not when the next block arrives."""
+    lead = np.concatenate([silence(1.5), speak("hey jarvis"), silence(0.4)])
+    request = speak("what time is it")
+    audio = np.concatenate([lead, request, silence(1.5)])
+    gate = threading.Event()
+    loop = make_loop(voice_config, voice_models, tmp_path)
+    loop.stt = GatedSpeechToText(loop.stt, gate)  # type: ignore[assignment]
+    source = HeldSource(audio, (len(lead) + len(request)) / 16000 + 0.5, gate)
+    loop.turn_done = lambda _: source.taken.set()
+    [timeline] = loop.run(source)
+    assert source.taken_while_held, "the turn waited for the next block of audio"
+    assert timeline.route == "time"
+    assert timeline.endpoint_reason is EndpointReason.COMPLETE

@@ -20,7 +20,14 @@ from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 from edgeai.home.arbiter import Arbiter, Outcome, Pending
 from edgeai.home.loudness import HearingMeter
 from edgeai.intents.timers import Timer
-from edgeai.messages import NoSpeech, SpeechEnded, SpeechPaused, StopWordHeard, WakeDetected
+from edgeai.messages import (
+    ListenEvent,
+    NoSpeech,
+    SpeechEnded,
+    SpeechPaused,
+    StopWordHeard,
+    WakeDetected,
+)
 from edgeai.voice.endpointing import AdaptiveEndpointing
 from edgeai.voice.respond import AnyOf, Responder
 from edgeai.voice.stt import SpeechToText
@@ -147,10 +154,16 @@ class VoiceLoop:
         self.arbiter: Arbiter | None = None
         """Set (by the service) when the devices of a home agree which one answers a wake."""
         self.meter = HearingMeter()
-        endpointer = listener.endpointer
+        self._ears = threading.RLock()
+        """Held while the listener is fed and its events handled: a verdict on a pause's
+        transcript (another thread) may end the utterance between two blocks."""
+        self._speculative: tuple[float, Future[str]] | None = None
+        self._wake_claim: Pending | None = None
         self._endpointing = (
-            AdaptiveEndpointing(endpointer, self.responder.intents.grammar)
-            if endpointer.settings.adaptive
+            AdaptiveEndpointing(
+                listener, self.responder.intents.grammar, self.clock, self._ears, self._ended
+            )
+            if listener.endpointer.settings.adaptive
             else None
         )
 
@@ -165,45 +178,51 @@ class VoiceLoop:
                 worker_done.set()
 
         self._spawn("turns", take_turns)
-        speculative: tuple[float, Future[str]] | None = None
-        claim: Pending | None = None
+        with self._ears:
+            self._speculative, self._wake_claim = None, None
         for index, block in enumerate(source.blocks(BLOCK_SAMPLES)):
             arrived = time.time()
-            if self._endpointing is not None:
-                self._endpointing.poll()  # before the block: a verdict ends the pause in it
-            events = self.listener.push(block)
-            self.meter.push(block, arrived, self.listener.now_s)
-            self.clock.tick(self.listener.now_s)
+            with self._ears:
+                events = self.listener.push(block)
+                self.meter.push(block, arrived, self.listener.now_s)
+                self.clock.tick(self.listener.now_s)
+                for event in events:
+                    self._heard(event)
             if index % TIMER_CHECK_BLOCKS == 0:
                 self._ring_due_timers()
-            for event in events:
-                if isinstance(event, WakeDetected | StopWordHeard) and self.speaking.is_set():
-                    log.info("barge-in: %s while speaking", event.name)
-                    self.cancel.set()
-                if isinstance(event, WakeDetected):
-                    claim = self._claim(event)
-                elif isinstance(event, NoSpeech):
-                    claim = None
-                elif isinstance(event, SpeechPaused) and _lost(claim):
-                    pass  # another device answers: no speech-to-text here
-                elif isinstance(event, SpeechPaused):
-                    if speculative is not None:
-                        speculative[1].cancel()  # speech went on: not worth a transcript
-                    speculative = (
-                        event.at_s,
-                        self._stt_pool.submit(self.stt.transcribe, event.audio),
-                    )
-                    if self._endpointing is not None:
-                        self._endpointing.paused(*speculative)
-                elif isinstance(event, SpeechEnded):
-                    self._turns.put(_Turn.of(event, speculative, claim))
-                    speculative, claim = None, None
-        if self._endpointing is not None and (ended := self.listener.endpointer.finish()):
-            self._turns.put(_Turn.of(ended, speculative, claim))
-        self._turns.put(None)
+        with self._ears:
+            if self._endpointing is not None and (ended := self.listener.endpointer.finish()):
+                self._ended(ended)
+            self._turns.put(None)
         worker_done.wait()
         self._stt_pool.shutdown()
         return list(self.timelines)
+
+    def _heard(self, event: ListenEvent) -> None:
+        """Act on one event of the ears (under `_ears`)."""
+        if isinstance(event, WakeDetected | StopWordHeard) and self.speaking.is_set():
+            log.info("barge-in: %s while speaking", event.name)
+            self.cancel.set()
+        if isinstance(event, WakeDetected):
+            self._wake_claim = self._claim(event)
+        elif isinstance(event, NoSpeech):
+            self._wake_claim = None
+        elif isinstance(event, SpeechPaused) and _lost(self._wake_claim):
+            pass  # another device answers: no speech-to-text here
+        elif isinstance(event, SpeechPaused):
+            if self._speculative is not None:
+                self._speculative[1].cancel()  # speech went on: not worth a transcript
+            transcript = self._stt_pool.submit(self.stt.transcribe, event.audio)
+            self._speculative = (event.at_s, transcript)
+            if self._endpointing is not None:
+                self._endpointing.paused(event.at_s, transcript)
+        elif isinstance(event, SpeechEnded):
+            self._ended(event)
+
+    def _ended(self, event: SpeechEnded) -> None:
+        """The utterance is over: its turn is queued (under `_ears`)."""
+        self._turns.put(_Turn.of(event, self._speculative, self._wake_claim))
+        self._speculative, self._wake_claim = None, None
 
     def stop(self) -> None:
         """Cut any speech or generation short and take no more turns; `run` returns once its
