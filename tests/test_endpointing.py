@@ -4,9 +4,10 @@ faster-whisper and the intents, in real time."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -24,6 +25,7 @@ from edgeai.store import ModelStore
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
 from edgeai.voice.build import VoiceModels, build_voice_loop
 from edgeai.voice.endpointing import judge
+from edgeai.voice.first_clause import HeldAnswer
 from edgeai.voice.loop import VoiceLoop
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnTimeline
@@ -179,20 +181,30 @@ class GatedSpeechToText:
 
 
 class HeldSource:
-    """`audio` block by block; after `hold_at_s` of it the transcript's gate opens and no
-    block follows until the loop has taken a turn (or PATIENCE_S passed)."""
+    """`audio` block by block (in real time with `realtime`); after `hold_at_s` of it `opened`
+    is set (if given) and no block follows until `resume` is set (or PATIENCE_S passed)."""
 
-    def __init__(self, audio: np.ndarray, hold_at_s: float, gate: threading.Event) -> None:
-        self.audio, self.hold_at_s, self.gate = audio, hold_at_s, gate
-        self.taken = threading.Event()
-        self.taken_while_held: bool | None = None
+    def __init__(
+        self,
+        audio: np.ndarray,
+        hold_at_s: float,
+        resume: threading.Event,
+        opened: threading.Event | None = None,
+        realtime: bool = False,
+    ) -> None:
+        self.audio, self.hold_at_s, self.resume, self.opened = audio, hold_at_s, resume, opened
+        self.realtime = realtime
+        self.resumed_in_time: bool | None = None
 
     def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
         hold_at = int(self.hold_at_s * 16000) // block_samples * block_samples
         for start in range(0, len(self.audio) - block_samples + 1, block_samples):
             if start == hold_at:
-                self.gate.set()
-                self.taken_while_held = self.taken.wait(PATIENCE_S)
+                if self.opened is not None:
+                    self.opened.set()
+                self.resumed_in_time = self.resume.wait(PATIENCE_S)
+            elif self.realtime:
+                time.sleep(block_samples / 16000)
             yield self.audio[start : start + block_samples]
 
 
@@ -207,9 +219,55 @@ def test_a_complete_command_ends_the_moment_its_transcript_is_judged(
     gate = threading.Event()
     loop = make_loop(voice_config, voice_models, tmp_path)
     loop.stt = GatedSpeechToText(loop.stt, gate)  # type: ignore[assignment]
-    source = HeldSource(audio, (len(lead) + len(request)) / 16000 + 0.5, gate)
-    loop.turn_done = lambda _: source.taken.set()
+    taken = threading.Event()
+    source = HeldSource(audio, (len(lead) + len(request)) / 16000 + 0.5, taken, gate)
+    loop.turn_done = lambda _: taken.set()
     [timeline] = loop.run(source)
-    assert source.taken_while_held, "the turn waited for the next block of audio"
+    assert source.resumed_in_time, "the turn waited for the next block of audio"
     assert timeline.route == "time"
     assert timeline.endpoint_reason is EndpointReason.COMPLETE
+
+
+class RecordedHeldAnswer(HeldAnswer):
+    """A held answer that is kept in `made` (the test looks at each one after the run); the
+    first one made sets `first`."""
+
+    made: ClassVar[list[RecordedHeldAnswer]] = []
+    first = threading.Event()
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.made.append(self)
+        self.first.set()
+
+
+def test_an_early_answer_is_dropped_unheard_when_speech_goes_on(
+    voice_config: Config,
+    voice_models: VoiceModels,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """ "How do I make" is a question for the LLM: its answer starts during the pause (the
+    audio waits for it), and is dropped, never taken by a turn, once "a cup of tea" follows;
+    the answer spoken is the one started on the whole question, and the conversation keeps
+    nothing of the prefix."""
+    monkeypatch.setattr("edgeai.voice.loop.HeldAnswer", RecordedHeldAnswer)
+    RecordedHeldAnswer.made, RecordedHeldAnswer.first = [], threading.Event()
+    lead = np.concatenate([silence(1.5), speak("hey jarvis"), silence(0.4)])
+    said = "How do I make | a cup of tea?"
+    request, resumes_at = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.8)
+    audio = np.concatenate([lead, request, silence(3.5)])
+    # the trailing silence is longer than the pause, so the pause never ends the turn
+    loop = make_loop(voice_config, voice_models, tmp_path, trailing_silence_ms=3000)
+    hold_at_s = (len(lead) + resumes_at) / 16000 - 0.2
+    source = HeldSource(audio, hold_at_s, RecordedHeldAnswer.first, realtime=True)
+    [timeline] = loop.run(source)
+    assert source.resumed_in_time, "no answer was started during the pause"
+    prefix, *_, whole = RecordedHeldAnswer.made
+    assert "cup" not in prefix.transcript.lower() and not prefix.taken
+    assert prefix._dropped.is_set()
+    assert "cup of tea" in whole.transcript.lower() and whole.taken
+    assert timeline.route == "llm" and timeline.early_answer
+    assert timeline.transcript == whole.transcript and timeline.reply
+    assert loop.responder.history is not None
+    assert all("cup" in user for user, _ in loop.responder.history.exchanges())

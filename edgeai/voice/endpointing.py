@@ -74,7 +74,8 @@ class AdaptiveEndpointing:
     """Holds each pause open until its speculative transcript is judged, then sets how much
     silence ends it. The verdict is applied on the thread that made the transcript, the moment
     it is ready (not when the next block of audio comes), under `ears`, the lock the listening
-    thread holds while it feeds the listener; an utterance it ends goes to `ended`."""
+    thread holds while it feeds the listener; an utterance it ends goes to `ended`, a pause
+    that stays open after its verdict to `still_paused` (with the transcript)."""
 
     def __init__(
         self,
@@ -83,12 +84,14 @@ class AdaptiveEndpointing:
         clock: Callable[[], float],
         ears: RLock,
         ended: Callable[[SpeechEnded], None],
+        still_paused: Callable[[float, str, Verdict], None],
     ) -> None:
         self.listener = listener
         self.grammar = grammar
         self.clock = clock
         self.ears = ears
         self.ended = ended
+        self.still_paused = still_paused
 
     def paused(self, at_s: float, transcript: Future[str]) -> None:
         """A pause began at `at_s`; `transcript` is being made of the speech before it."""
@@ -101,13 +104,17 @@ class AdaptiveEndpointing:
 
     def _judged(self, at_s: float, future: Future[str]) -> None:
         settings = self.listener.endpointer.settings
+        transcript = None
         if future.cancelled() or future.exception() is not None:
             # the turn reports a failed transcription; the pause ends the usual way
             verdict = Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
         else:
-            verdict = judge(future.result(), self.grammar, settings)
-            log.debug("pause at %.2f s: %r -> %s", at_s, future.result(), verdict)
+            transcript = future.result()
+            verdict = judge(transcript, self.grammar, settings)
+            log.debug("pause at %.2f s: %r -> %s", at_s, transcript, verdict)
         with self.ears:
             self.listener.endpointer.hold(at_s, verdict.silence_ms, verdict.reason)
             if (ended := self.listener.end_held_pause(at_s, self.clock())) is not None:
                 self.ended(ended)
+            elif transcript is not None and self.listener.endpointer.holding(at_s):
+                self.still_paused(at_s, transcript, verdict)

@@ -81,14 +81,18 @@ class Endpointer:
     def hold(self, paused_at_s: float, silence_ms: int, reason: EndpointReason) -> None:
         """End the pause that began at `paused_at_s` after `silence_ms` of silence in all, for
         `reason`: a verdict on its transcript. Ignored once speech has gone on past it."""
-        if self._pause_at_s is not None and abs(self._pause_at_s - paused_at_s) < 1e-6:
+        if self.holding(paused_at_s):
             self._needed_ms, self._reason = silence_ms, reason
+
+    def holding(self, paused_at_s: float) -> bool:
+        """The pause that began at `paused_at_s` is still going on: no speech since."""
+        return self._pause_at_s is not None and abs(self._pause_at_s - paused_at_s) < 1e-6
 
     def end_if_due(self, paused_at_s: float, now_s: float) -> SpeechEnded | None:
         """End the pause that began at `paused_at_s` now if the silence already heard covers
         what its hold asks: a verdict that comes between two blocks of audio ends the
         utterance then (`now_s`), not when the next block arrives."""
-        if self._pause_at_s is None or abs(self._pause_at_s - paused_at_s) >= 1e-6:
+        if not self.holding(paused_at_s):
             return None
         if self._silence_frames * FRAME_S * 1000 < self._needed_ms:
             return None
