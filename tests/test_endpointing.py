@@ -237,8 +237,14 @@ class RecordedHeldAnswer(HeldAnswer):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
+        self.gave_audio = False
         self.made.append(self)
         self.first.set()
+
+    def first_audio(self, sentence: str) -> list[np.ndarray] | None:
+        audio = super().first_audio(sentence)
+        self.gave_audio = self.gave_audio or audio is not None
+        return audio
 
 
 def test_an_early_answer_is_dropped_unheard_when_speech_goes_on(
@@ -249,8 +255,8 @@ def test_an_early_answer_is_dropped_unheard_when_speech_goes_on(
 ):
     """ "How do I make" is a question for the LLM: its answer starts during the pause (the
     audio waits for it), and is dropped, never taken by a turn, once "a cup of tea" follows;
-    the answer spoken is the one started on the whole question, and the conversation keeps
-    nothing of the prefix."""
+    the answer spoken is the one started on the whole question (its first sentence's audio
+    made during the silence), and the conversation keeps nothing of the prefix."""
     monkeypatch.setattr("edgeai.voice.loop.HeldAnswer", RecordedHeldAnswer)
     RecordedHeldAnswer.made, RecordedHeldAnswer.first = [], threading.Event()
     lead = np.concatenate([silence(1.5), speak("hey jarvis"), silence(0.4)])
@@ -267,6 +273,7 @@ def test_an_early_answer_is_dropped_unheard_when_speech_goes_on(
     assert "cup" not in prefix.transcript.lower() and not prefix.taken
     assert prefix._dropped.is_set()
     assert "cup of tea" in whole.transcript.lower() and whole.taken
+    assert whole.gave_audio  # its first sentence was synthesized during the silence
     assert timeline.route == "llm" and timeline.early_answer
     assert timeline.transcript == whole.transcript and timeline.reply
     assert loop.responder.history is not None

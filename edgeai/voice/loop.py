@@ -263,7 +263,9 @@ class VoiceLoop:
         if not understandable(request) or responder.intents.grammar.match(request) is not None:
             return
         self._drop_held()
-        self._held = HeldAnswer(responder.llm, request, at_s, responder.history, self.clock)
+        self._held = HeldAnswer(
+            responder.llm, request, at_s, responder.history, self.clock, responder.tts
+        )
 
     def _drop_held(self) -> None:
         if self._held is not None:

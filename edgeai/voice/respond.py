@@ -75,7 +75,7 @@ class Responder:
         an LLM answer continues `held` (started during the trailing silence) when it is the
         answer to this same transcript."""
         sentences = self.reply_sentences(transcript, timeline, cancel, self.history, held)
-        self._speak(sentences, sink, timeline, cancel)
+        self._speak(sentences, sink, timeline, cancel, held)
 
     def reply_sentences(
         self,
@@ -134,12 +134,16 @@ class Responder:
         sink: AudioSink,
         timeline: TurnTimeline,
         cancel: Flag,
+        held: HeldAnswer | None = None,
     ) -> None:
+        """Say `sentences`; the first one's audio comes from `held` when it was made there."""
         spoken: list[str] = []
         chunk = self.tts.sample_rate_hz * CHUNK_MS // 1000
         gain = self.intents.volume.gain
         for sentence in sentences:
-            for audio in self.tts.synthesize(sentence):
+            made = held.first_audio(sentence) if held and timeline.early_answer else None
+            held = None  # only the first sentence can have been made early
+            for audio in made or self.tts.synthesize(sentence):
                 for start in range(0, len(audio), chunk):
                     if cancel.is_set():
                         timeline.end = TurnEnd.CANCELLED
