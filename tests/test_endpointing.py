@@ -264,7 +264,9 @@ def test_an_early_answer_is_dropped_unheard_when_speech_goes_on(
     request, resumes_at = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.8)
     audio = np.concatenate([lead, request, silence(3.5)])
     # the trailing silence is longer than the pause, so the pause never ends the turn
-    loop = make_loop(voice_config, voice_models, tmp_path, trailing_silence_ms=3000)
+    loop = make_loop(
+        voice_config, voice_models, tmp_path, trailing_silence_ms=3000, early_answer=True
+    )
     hold_at_s = (len(lead) + resumes_at) / 16000 - 0.2
     source = HeldSource(audio, hold_at_s, RecordedHeldAnswer.first, realtime=True)
     [timeline] = loop.run(source)
