@@ -284,6 +284,12 @@ class VadSettings(Strict):
         le=10000,
         description="Silence that ends a clearly unfinished request (set a timer for ...)",
     )
+    early_answer: bool = Field(
+        default=False,
+        description="Adaptive: start the LLM's answer to a pause's transcript during the "
+        "trailing silence, held unheard; spoken if the turn ends on that pause, dropped if "
+        "speech goes on",
+    )
 
     @model_validator(mode="after")
     def _pause_before_the_end(self) -> VadSettings:

@@ -3,9 +3,11 @@ faster-whisper and the intents, in real time."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -23,19 +25,30 @@ from edgeai.store import ModelStore
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
 from edgeai.voice.build import VoiceModels, build_voice_loop
 from edgeai.voice.endpointing import judge
+from edgeai.voice.first_clause import HeldAnswer
 from edgeai.voice.loop import VoiceLoop
+from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnTimeline
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 
 VOICE = EspeakVoice("en-us+m3", 150, 50)
 SLOW_STT = 10000
 """The unfinished bound in these tests: a loaded machine's slow transcript still gets judged."""
+PATIENCE_S = 60.0
+"""How long a held test source waits for a turn before it gives up (the test then fails)."""
 
 
 def run_loop(
     config: Config, models: VoiceModels, tmp_path: Path, request: np.ndarray, **vad: Any
 ) -> tuple[list[TurnTimeline], VoiceLoop]:
     """'hey jarvis', the request, then silence, in real time; timers in `tmp_path`."""
+    loop = make_loop(config, models, tmp_path, **vad)
+    audio = np.concatenate([silence(1.5), speak("hey jarvis"), silence(0.4), request, silence(1)])
+    return loop.run(PlayUntilAnswered(audio, loop)), loop
+
+
+def make_loop(config: Config, models: VoiceModels, tmp_path: Path, **vad: Any) -> VoiceLoop:
+    """The x86-cpu loop with `vad` settings (a long unfinished bound), timers in `tmp_path`."""
     settings = {"unfinished_silence_ms": SLOW_STT, **vad}
     config = config.model_copy(
         update={
@@ -45,11 +58,9 @@ def run_loop(
     )
     catalog = Catalog.load()
     profile = Profiles.load(catalog).get("x86-cpu")
-    loop = build_voice_loop(
+    return build_voice_loop(
         config, profile, ModelStore(TEST_MODEL_STORE), catalog, models, lambda _: NullSink()
     )
-    audio = np.concatenate([silence(1.5), speak("hey jarvis"), silence(0.4), request, silence(1)])
-    return loop.run(PlayUntilAnswered(audio, loop)), loop
 
 
 def timer_seconds(loop: VoiceLoop) -> list[int]:
@@ -155,3 +166,117 @@ def test_the_prefix_of_a_longer_request_is_never_acted_upon(
     (tmp_path / "fixed").mkdir()
     _, fixed = run_loop(voice_config, voice_models, tmp_path / "fixed", request, adaptive=False)
     assert 300 in timer_seconds(fixed)
+
+
+class GatedSpeechToText:
+    """The real speech-to-text, held until `gate` opens: the transcript comes when the test
+    says, between two blocks of audio."""
+
+    def __init__(self, stt: SpeechToText, gate: threading.Event) -> None:
+        self.stt, self.gate = stt, gate
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        self.gate.wait(PATIENCE_S)
+        return self.stt.transcribe(audio)
+
+
+class HeldSource:
+    """`audio` block by block (in real time with `realtime`); after `hold_at_s` of it `opened`
+    is set (if given) and no block follows until `resume` is set (or PATIENCE_S passed)."""
+
+    def __init__(
+        self,
+        audio: np.ndarray,
+        hold_at_s: float,
+        resume: threading.Event,
+        opened: threading.Event | None = None,
+        realtime: bool = False,
+    ) -> None:
+        self.audio, self.hold_at_s, self.resume, self.opened = audio, hold_at_s, resume, opened
+        self.realtime = realtime
+        self.resumed_in_time: bool | None = None
+
+    def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
+        hold_at = int(self.hold_at_s * 16000) // block_samples * block_samples
+        for start in range(0, len(self.audio) - block_samples + 1, block_samples):
+            if start == hold_at:
+                if self.opened is not None:
+                    self.opened.set()
+                self.resumed_in_time = self.resume.wait(PATIENCE_S)
+            elif self.realtime:
+                time.sleep(block_samples / 16000)
+            yield self.audio[start : start + block_samples]
+
+
+def test_a_complete_command_ends_the_moment_its_transcript_is_judged(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    """The transcript comes after the last block heard and no block follows it: the verdict
+    (complete, 160 ms, already heard) ends the turn then, not when the next block arrives."""
+    lead = np.concatenate([silence(1.5), speak("hey jarvis"), silence(0.4)])
+    request = speak("what time is it")
+    audio = np.concatenate([lead, request, silence(1.5)])
+    gate = threading.Event()
+    loop = make_loop(voice_config, voice_models, tmp_path)
+    loop.stt = GatedSpeechToText(loop.stt, gate)  # type: ignore[assignment]
+    taken = threading.Event()
+    source = HeldSource(audio, (len(lead) + len(request)) / 16000 + 0.5, taken, gate)
+    loop.turn_done = lambda _: taken.set()
+    [timeline] = loop.run(source)
+    assert source.resumed_in_time, "the turn waited for the next block of audio"
+    assert timeline.route == "time"
+    assert timeline.endpoint_reason is EndpointReason.COMPLETE
+
+
+class RecordedHeldAnswer(HeldAnswer):
+    """A held answer that is kept in `made` (the test looks at each one after the run); the
+    first one made sets `first`."""
+
+    made: ClassVar[list[RecordedHeldAnswer]] = []
+    first = threading.Event()
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.gave_audio = False
+        self.made.append(self)
+        self.first.set()
+
+    def first_audio(self, sentence: str) -> list[np.ndarray] | None:
+        audio = super().first_audio(sentence)
+        self.gave_audio = self.gave_audio or audio is not None
+        return audio
+
+
+def test_an_early_answer_is_dropped_unheard_when_speech_goes_on(
+    voice_config: Config,
+    voice_models: VoiceModels,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """ "How do I make" is a question for the LLM: its answer starts during the pause (the
+    audio waits for it), and is dropped, never taken by a turn, once "a cup of tea" follows;
+    the answer spoken is the one started on the whole question (its first sentence's audio
+    made during the silence), and the conversation keeps nothing of the prefix."""
+    monkeypatch.setattr("edgeai.voice.loop.HeldAnswer", RecordedHeldAnswer)
+    RecordedHeldAnswer.made, RecordedHeldAnswer.first = [], threading.Event()
+    lead = np.concatenate([silence(1.5), speak("hey jarvis"), silence(0.4)])
+    said = "How do I make | a cup of tea?"
+    request, resumes_at = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.8)
+    audio = np.concatenate([lead, request, silence(3.5)])
+    # the trailing silence is longer than the pause, so the pause never ends the turn
+    loop = make_loop(
+        voice_config, voice_models, tmp_path, trailing_silence_ms=3000, early_answer=True
+    )
+    hold_at_s = (len(lead) + resumes_at) / 16000 - 0.2
+    source = HeldSource(audio, hold_at_s, RecordedHeldAnswer.first, realtime=True)
+    [timeline] = loop.run(source)
+    assert source.resumed_in_time, "no answer was started during the pause"
+    prefix, *_, whole = RecordedHeldAnswer.made
+    assert "cup" not in prefix.transcript.lower() and not prefix.taken
+    assert prefix._dropped.is_set()
+    assert "cup of tea" in whole.transcript.lower() and whole.taken
+    assert whole.gave_audio  # its first sentence was synthesized during the silence
+    assert timeline.route == "llm" and timeline.early_answer
+    assert timeline.transcript == whole.transcript and timeline.reply
+    assert loop.responder.history is not None
+    assert all("cup" in user for user, _ in loop.responder.history.exchanges())

@@ -82,6 +82,8 @@ class Run:
     reply: str = ""
     replaced_claim: bool = False
     """The LLM claimed an action or sighting no tool gave it; the check replaced it."""
+    early_answer: bool = False
+    """The LLM's answer was started during the trailing silence (vad.early_answer)."""
 
     @property
     def wrong_action(self) -> bool:
@@ -252,6 +254,7 @@ def _run(loop: VoiceLoop, clip: Clip, said: str) -> Run | None:
         premature=premature,
         reply=timeline.reply,
         replaced_claim=timeline.replaced_claim,
+        early_answer=timeline.early_answer,
     )
 
 
@@ -292,6 +295,17 @@ def _endpoints(runs: list[Run]) -> list[float]:
     return [e for r in runs if (e := r.stages_s["endpoint"]) is not None]
 
 
+STAGES = ("endpoint", "stt_done", "first_token", "first_audio")
+"""A turn's stages, each timed from the end of speech."""
+
+
+def _stages_p50(runs: list[Run]) -> dict[str, float]:
+    """Each stage's p50 over the turns that reached it."""
+    return {
+        stage: _p([t for r in runs if (t := r.stages_s[stage]) is not None], 50) for stage in STAGES
+    }
+
+
 def summary(results: list[ClipResult]) -> dict[str, object]:
     out: dict[str, object] = {"clips": len(results), "peak_rss_mb": peak_rss_mb()}
     for kind in ("intent", "llm"):
@@ -311,6 +325,9 @@ def summary(results: list[ClipResult]) -> dict[str, object]:
             "fixed_endpoint_p50_s": _p(_endpoints([r.fixed for r in chosen]), 50),
             "speedup_p50": _p(theirs, 50) / _p(ours, 50) if ours else float("nan"),
             "fixed_speedup_p50": _p(theirs, 50) / _p(fixed, 50) if fixed else float("nan"),
+            "stages_p50_s": _stages_p50([r.adaptive for r in chosen]),
+            "fixed_stages_p50_s": _stages_p50([r.fixed for r in chosen]),
+            "early_answers": sum(r.adaptive.early_answer for r in chosen),
         }
     paused = [r for r in results if r.pause_s is not None]
     for mode in ("adaptive", "fixed"):
@@ -378,6 +395,15 @@ def markdown(results: list[ClipResult], totals: dict[str, object]) -> str:
             f"| {_ms(row['sequential_p50_s'])} | {row['speedup_p50']:.1f}x "
             f"| {row['fixed_speedup_p50']:.1f}x |"
         )
+    lines += ["", "| stage after the end of speech, p50 (adaptive / fixed) | "
+              + " | ".join(STAGES) + " |", "| --- |" + " --- |" * len(STAGES)]  # fmt: skip
+    for kind in ("intent", "llm"):
+        row = totals[kind]
+        assert isinstance(row, dict)
+        ours, fixed = row["stages_p50_s"], row["fixed_stages_p50_s"]
+        cells = [f"{_ms(ours[stage])} / {_ms(fixed[stage])}" for stage in STAGES]
+        lines.append(f"| {'local intents' if kind == 'intent' else 'LLM answers'} | "
+                     + " | ".join(cells) + " |")  # fmt: skip
     lines += ["", "| endpoint reason (adaptive) | clips | endpoint p50 | first audio p50 |",
               "| --- | --- | --- | --- |"]  # fmt: skip
     reasons = totals["by_endpoint_reason"]

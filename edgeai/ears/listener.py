@@ -132,6 +132,16 @@ class Listener:
             self.phase = Phase.WAITING
         return events
 
+    def end_held_pause(self, paused_at_s: float, now_s: float) -> SpeechEnded | None:
+        """The utterance, ended at `now_s` if the verdict on its pause at `paused_at_s` asks
+        for no more silence than was heard (Endpointer.end_if_due); None otherwise."""
+        if self.phase is not Phase.LISTENING:
+            return None
+        ended = self.endpointer.end_if_due(paused_at_s, now_s)
+        if ended is not None:
+            self.phase = Phase.WAITING
+        return ended
+
     def _begin_listening(self, timeout_s: float | None = None) -> None:
         self.phase = Phase.LISTENING
         self._woken = timeout_s is None

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
+from threading import RLock
 
 from edgeai.config import VadSettings
-from edgeai.ears.vad.endpointer import Endpointer
+from edgeai.ears.listener import Listener
 from edgeai.intents.grammar import UNIT_PATTERN, Grammar, normalize
 from edgeai.intents.numbers import NUMBER_WORDS
-from edgeai.messages import EndpointReason
+from edgeai.messages import EndpointReason, SpeechEnded
 
 log = logging.getLogger(__name__)
 
@@ -69,30 +72,49 @@ def judge(transcript: str, grammar: Grammar, settings: VadSettings) -> Verdict:
 
 class AdaptiveEndpointing:
     """Holds each pause open until its speculative transcript is judged, then sets how much
-    silence ends it. Runs on the thread that feeds the endpointer (no locks)."""
+    silence ends it. The verdict is applied on the thread that made the transcript, the moment
+    it is ready (not when the next block of audio comes), under `ears`, the lock the listening
+    thread holds while it feeds the listener; an utterance it ends goes to `ended`, a pause
+    that stays open after its verdict to `still_paused` (with the transcript)."""
 
-    def __init__(self, endpointer: Endpointer, grammar: Grammar) -> None:
-        self.endpointer = endpointer
+    def __init__(
+        self,
+        listener: Listener,
+        grammar: Grammar,
+        clock: Callable[[], float],
+        ears: RLock,
+        ended: Callable[[SpeechEnded], None],
+        still_paused: Callable[[float, str, Verdict], None],
+    ) -> None:
+        self.listener = listener
         self.grammar = grammar
-        self._pending: tuple[float, Future[str]] | None = None
+        self.clock = clock
+        self.ears = ears
+        self.ended = ended
+        self.still_paused = still_paused
 
     def paused(self, at_s: float, transcript: Future[str]) -> None:
         """A pause began at `at_s`; `transcript` is being made of the speech before it."""
-        settings = self.endpointer.settings
-        self.endpointer.hold(at_s, settings.unfinished_silence_ms, EndpointReason.SILENCE)
-        self._pending = (at_s, transcript)
+        with self.ears:
+            settings = self.listener.endpointer.settings
+            self.listener.endpointer.hold(
+                at_s, settings.unfinished_silence_ms, EndpointReason.SILENCE
+            )
+        transcript.add_done_callback(partial(self._judged, at_s))
 
-    def poll(self) -> None:
-        """Judge the pending transcript once it is ready (after every block of audio)."""
-        if self._pending is None or not self._pending[1].done():
-            return
-        at_s, future = self._pending
-        self._pending = None
-        settings = self.endpointer.settings
+    def _judged(self, at_s: float, future: Future[str]) -> None:
+        settings = self.listener.endpointer.settings
+        transcript = None
         if future.cancelled() or future.exception() is not None:
             # the turn reports a failed transcription; the pause ends the usual way
             verdict = Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
         else:
-            verdict = judge(future.result(), self.grammar, settings)
-            log.debug("pause at %.2f s: %r -> %s", at_s, future.result(), verdict)
-        self.endpointer.hold(at_s, verdict.silence_ms, verdict.reason)
+            transcript = future.result()
+            verdict = judge(transcript, self.grammar, settings)
+            log.debug("pause at %.2f s: %r -> %s", at_s, transcript, verdict)
+        with self.ears:
+            self.listener.endpointer.hold(at_s, verdict.silence_ms, verdict.reason)
+            if (ended := self.listener.end_held_pause(at_s, self.clock())) is not None:
+                self.ended(ended)
+            elif transcript is not None and self.listener.endpointer.holding(at_s):
+                self.still_paused(at_s, transcript, verdict)

@@ -49,6 +49,12 @@ class ChatHistory:
     def remember(self, user_text: str, reply: str) -> None:
         self._exchanges.append((user_text, reply.strip()))
 
+    def copy(self) -> ChatHistory:
+        """The same exchanges in a history of its own: what one is told, the other is not."""
+        twin = ChatHistory(self._exchanges.maxlen or 0)
+        twin._exchanges.extend(self._exchanges)
+        return twin
+
     def forget_oldest(self) -> None:
         if self._exchanges:
             self._exchanges.popleft()

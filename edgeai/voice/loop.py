@@ -20,9 +20,18 @@ from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 from edgeai.home.arbiter import Arbiter, Outcome, Pending
 from edgeai.home.loudness import HearingMeter
 from edgeai.intents.timers import Timer
-from edgeai.messages import NoSpeech, SpeechEnded, SpeechPaused, StopWordHeard, WakeDetected
-from edgeai.voice.endpointing import AdaptiveEndpointing
-from edgeai.voice.respond import AnyOf, Responder
+from edgeai.messages import (
+    EndpointReason,
+    ListenEvent,
+    NoSpeech,
+    SpeechEnded,
+    SpeechPaused,
+    StopWordHeard,
+    WakeDetected,
+)
+from edgeai.voice.endpointing import AdaptiveEndpointing, Verdict
+from edgeai.voice.first_clause import HeldAnswer
+from edgeai.voice.respond import AnyOf, Responder, understandable
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnEnd, TurnTimeline
 
@@ -36,6 +45,8 @@ class _Turn:
     """Speech-to-text started during the trailing silence on this same utterance."""
     claim: Pending | None = None
     """This device's wake claim, when the home's devices arbitrate who answers."""
+    held: HeldAnswer | None = None
+    """The LLM's answer to the speculative transcript, started during the trailing silence."""
 
     @classmethod
     def of(
@@ -43,11 +54,21 @@ class _Turn:
         ended: SpeechEnded,
         speculative: tuple[float, Future[str]] | None,
         claim: Pending | None,
+        held: HeldAnswer | None,
     ) -> _Turn:
-        """The turn of `ended`, with the speculative transcript if it is of the same speech."""
+        """The turn of `ended`, with the speculative transcript and the held answer if they
+        are of the same speech (a held answer of other speech is dropped)."""
+        if held is not None and abs(held.at_s - ended.at_s) >= 1e-6:
+            held.drop()
+            held = None
         if speculative is not None and abs(speculative[0] - ended.at_s) < 1e-6:
-            return cls(ended, speculative[1], claim)
-        return cls(ended, None, claim)
+            return cls(ended, speculative[1], claim, held)
+        return cls(ended, None, claim, held)
+
+    def drop(self) -> None:
+        """The turn is not taken (or is over): its held answer stops."""
+        if self.held is not None:
+            self.held.drop()
 
 
 @dataclass(frozen=True)
@@ -149,10 +170,22 @@ class VoiceLoop:
         self.arbiter: Arbiter | None = None
         """Set (by the service) when the devices of a home agree which one answers a wake."""
         self.meter = HearingMeter()
-        endpointer = listener.endpointer
+        self._ears = threading.RLock()
+        """Held while the listener is fed and its events handled: a verdict on a pause's
+        transcript (another thread) may end the utterance between two blocks."""
+        self._speculative: tuple[float, Future[str]] | None = None
+        self._wake_claim: Pending | None = None
+        self._held: HeldAnswer | None = None
         self._endpointing = (
-            AdaptiveEndpointing(endpointer, self.responder.intents.grammar)
-            if endpointer.settings.adaptive
+            AdaptiveEndpointing(
+                listener,
+                self.responder.intents.grammar,
+                self.clock,
+                self._ears,
+                self._ended,
+                self._still_paused,
+            )
+            if listener.endpointer.settings.adaptive
             else None
         )
 
@@ -167,45 +200,79 @@ class VoiceLoop:
                 worker_done.set()
 
         self._spawn(TURNS_THREAD, take_turns)
-        speculative: tuple[float, Future[str]] | None = None
-        claim: Pending | None = None
+        with self._ears:
+            self._speculative, self._wake_claim = None, None
         for index, block in enumerate(source.blocks(BLOCK_SAMPLES)):
             arrived = time.time()
-            if self._endpointing is not None:
-                self._endpointing.poll()  # before the block: a verdict ends the pause in it
-            events = self.listener.push(block)
-            self.meter.push(block, arrived, self.listener.now_s)
-            self.clock.tick(self.listener.now_s)
+            with self._ears:
+                events = self.listener.push(block)
+                self.meter.push(block, arrived, self.listener.now_s)
+                self.clock.tick(self.listener.now_s)
+                for event in events:
+                    self._heard(event)
+                if self._held is not None and not self.listener.endpointer.holding(self._held.at_s):
+                    self._drop_held()  # speech went on: that answer is not wanted
             if index % TIMER_CHECK_BLOCKS == 0:
                 self._ring_due_timers()
-            for event in events:
-                if isinstance(event, WakeDetected | StopWordHeard) and self.speaking.is_set():
-                    log.info("barge-in: %s while speaking", event.name)
-                    self.cancel.set()
-                if isinstance(event, WakeDetected):
-                    claim = self._claim(event)
-                elif isinstance(event, NoSpeech):
-                    claim = None
-                elif isinstance(event, SpeechPaused) and _lost(claim):
-                    pass  # another device answers: no speech-to-text here
-                elif isinstance(event, SpeechPaused):
-                    if speculative is not None:
-                        speculative[1].cancel()  # speech went on: not worth a transcript
-                    speculative = (
-                        event.at_s,
-                        self._stt_pool.submit(self.stt.transcribe, event.audio),
-                    )
-                    if self._endpointing is not None:
-                        self._endpointing.paused(*speculative)
-                elif isinstance(event, SpeechEnded):
-                    self._turns.put(_Turn.of(event, speculative, claim))
-                    speculative, claim = None, None
-        if self._endpointing is not None and (ended := self.listener.endpointer.finish()):
-            self._turns.put(_Turn.of(ended, speculative, claim))
-        self._turns.put(None)
+        with self._ears:
+            if self._endpointing is not None and (ended := self.listener.endpointer.finish()):
+                self._ended(ended)
+            self._drop_held()
+            self._turns.put(None)
         worker_done.wait()
         self._stt_pool.shutdown()
         return list(self.timelines)
+
+    def _heard(self, event: ListenEvent) -> None:
+        """Act on one event of the ears (under `_ears`)."""
+        if isinstance(event, WakeDetected | StopWordHeard) and self.speaking.is_set():
+            log.info("barge-in: %s while speaking", event.name)
+            self.cancel.set()
+        if isinstance(event, WakeDetected):
+            self._wake_claim = self._claim(event)
+        elif isinstance(event, NoSpeech):
+            self._wake_claim = None
+        elif isinstance(event, SpeechPaused) and _lost(self._wake_claim):
+            pass  # another device answers: no speech-to-text here
+        elif isinstance(event, SpeechPaused):
+            if self._speculative is not None:
+                self._speculative[1].cancel()  # speech went on: not worth a transcript
+            transcript = self._stt_pool.submit(self.stt.transcribe, event.audio)
+            self._speculative = (event.at_s, transcript)
+            if self._endpointing is not None:
+                self._endpointing.paused(event.at_s, transcript)
+        elif isinstance(event, SpeechEnded):
+            self._ended(event)
+
+    def _ended(self, event: SpeechEnded) -> None:
+        """The utterance is over: its turn is queued (under `_ears`)."""
+        self._turns.put(_Turn.of(event, self._speculative, self._wake_claim, self._held))
+        self._speculative, self._wake_claim, self._held = None, None, None
+
+    def _still_paused(self, at_s: float, transcript: str, verdict: Verdict) -> None:
+        """A pause judged to end on the trailing silence, with a question for the LLM: its
+        answer starts now, held unheard (vad.early_answer; under `_ears`)."""
+        responder = self.responder
+        if (
+            verdict.reason is not EndpointReason.SILENCE
+            or not self.listener.endpointer.settings.early_answer
+            or responder.llm is None
+            or responder.home is not None  # Home Assistant is asked first, at the turn
+            or _lost(self._wake_claim)
+        ):
+            return
+        request = without_wake_phrase(transcript, self.listener.wake_words)
+        if not understandable(request) or responder.intents.grammar.match(request) is not None:
+            return
+        self._drop_held()
+        self._held = HeldAnswer(
+            responder.llm, request, at_s, responder.history, self.clock, responder.tts
+        )
+
+    def _drop_held(self) -> None:
+        if self._held is not None:
+            self._held.drop()
+            self._held = None
 
     def stop(self) -> None:
         """Cut any speech or generation short and take no more turns; `run` returns once its
@@ -277,9 +344,12 @@ class VoiceLoop:
             if self._stopped.is_set():
                 if isinstance(item, _Typed):
                     item.answer.cancel()
+                if isinstance(item, _Turn):
+                    item.drop()
                 continue
             if isinstance(item, _Turn) and _lost(item.claim, wait=True):
                 log.info("another device heard the wake word better and answers")
+                item.drop()
                 continue
             self._in_turn.set()
             try:
@@ -384,8 +454,11 @@ class VoiceLoop:
             transcript = self.stt.transcribe(turn.ended.audio)
         transcript = without_wake_phrase(transcript, self.listener.wake_words)
         timeline.stt_done_s = self.clock()
-        with self._speaking() as sink:
-            self.responder.respond(transcript, sink, timeline, self._cancelled)
+        try:
+            with self._speaking() as sink:
+                self.responder.respond(transcript, sink, timeline, self._cancelled, turn.held)
+        finally:
+            turn.drop()
         if timeline.end is TurnEnd.ANSWERED and timeline.route != "not understood":
             self.listener.follow_up(self.follow_up_s)
         log.info("turn: %r -> %r (%s)", timeline.transcript, timeline.reply, timeline.route)

@@ -14,6 +14,7 @@ import numpy as np
 from edgeai.audio.sinks import AudioSink
 from edgeai.intents.grammar import IntentMatch
 from edgeai.intents.handlers import IntentContext, IntentReply, handle
+from edgeai.voice.first_clause import HeldAnswer
 from edgeai.voice.home_assistant import HomeAssistant, Outcome
 from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
 from edgeai.voice.llm import ChatHistory, Flag, LanguageModel
@@ -63,11 +64,18 @@ class Responder:
         self._home_conversation: str | None = None
 
     def respond(
-        self, transcript: str, sink: AudioSink, timeline: TurnTimeline, cancel: Flag
+        self,
+        transcript: str,
+        sink: AudioSink,
+        timeline: TurnTimeline,
+        cancel: Flag,
+        held: HeldAnswer | None = None,
     ) -> None:
-        """Speak the answer to `transcript` into `sink`, filling in the timeline as it goes."""
-        sentences = self.reply_sentences(transcript, timeline, cancel, self.history)
-        self._speak(sentences, sink, timeline, cancel)
+        """Speak the answer to `transcript` into `sink`, filling in the timeline as it goes;
+        an LLM answer continues `held` (started during the trailing silence) when it is the
+        answer to this same transcript."""
+        sentences = self.reply_sentences(transcript, timeline, cancel, self.history, held)
+        self._speak(sentences, sink, timeline, cancel, held)
 
     def reply_sentences(
         self,
@@ -75,12 +83,13 @@ class Responder:
         timeline: TurnTimeline,
         cancel: Flag,
         history: ChatHistory | None = None,
+        held: HeldAnswer | None = None,
     ) -> Iterator[str]:
         """The answer to `transcript`, a sentence at a time: a local intent's or Home
         Assistant's reply at once, the LLM's as its sentences form, continuing `history`. Sets
         the timeline's transcript and route."""
         timeline.transcript = transcript
-        if not _understandable(transcript):
+        if not understandable(transcript):
             timeline.route = "not understood"
             return iter([NOT_CAUGHT])
         found = self.intents.grammar.match(transcript)
@@ -105,7 +114,7 @@ class Responder:
         timeline.route = "llm"
         if self.llm is None:
             return iter([CANNOT])
-        return self._llm_sentences(transcript, timeline, cancel, history, honest)
+        return self._llm_sentences(transcript, timeline, cancel, history, honest, held)
 
     def _intent(self, found: IntentMatch, timeline: TurnTimeline) -> Iterator[str]:
         timeline.route = found.intent
@@ -125,12 +134,16 @@ class Responder:
         sink: AudioSink,
         timeline: TurnTimeline,
         cancel: Flag,
+        held: HeldAnswer | None = None,
     ) -> None:
+        """Say `sentences`; the first one's audio comes from `held` when it was made there."""
         spoken: list[str] = []
         chunk = self.tts.sample_rate_hz * CHUNK_MS // 1000
         gain = self.intents.volume.gain
         for sentence in sentences:
-            for audio in self.tts.synthesize(sentence):
+            made = held.first_audio(sentence) if held and timeline.early_answer else None
+            held = None  # only the first sentence can have been made early
+            for audio in made or self.tts.synthesize(sentence):
                 for start in range(0, len(audio), chunk):
                     if cancel.is_set():
                         timeline.end = TurnEnd.CANCELLED
@@ -151,12 +164,15 @@ class Responder:
         cancel: Flag,
         history: ChatHistory | None,
         honest: str,
+        held: HeldAnswer | None = None,
     ) -> Iterator[str]:
         """Sentences of the LLM's answer as they form; generation runs in its own thread. A
         failure there is raised here, so the turn fails out loud instead of going quiet. A
         sentence claiming what no tool did ends the answer with `honest`."""
         assert self.llm is not None
-        llm = self.llm
+        llm: LanguageModel | HeldAnswer = self.llm
+        if held is not None and held.transcript == transcript:
+            llm, timeline.early_answer = held, True
         sentences: queue.Queue[str | None] = queue.Queue()
         enough = threading.Event()
         failure: list[Exception] = []
@@ -166,7 +182,8 @@ class Responder:
             try:
                 for piece in llm.stream(transcript, AnyOf(cancel, enough), history):
                     if timeline.first_token_s is None:
-                        timeline.first_token_s = self.clock()
+                        first = held.first_token_s if timeline.early_answer and held else None
+                        timeline.first_token_s = first or self.clock()
                     raw.append(piece)
                     if looks_like_tool_call("".join(raw)):
                         continue  # a tool call is judged whole, never spoken
@@ -214,7 +231,7 @@ class Responder:
         return handle(found, self.intents)
 
 
-def _understandable(transcript: str) -> bool:
+def understandable(transcript: str) -> bool:
     """At least one real word: not empty, not just punctuation or a filler sound."""
     words = re.findall(r"[a-z']+", clean(transcript).lower())
     return any(word not in {"uh", "um", "hmm", "mm", "ah", "oh"} for word in words)

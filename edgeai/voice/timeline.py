@@ -47,6 +47,8 @@ class TurnTimeline:
     was spoken instead."""
     speculative_stt: bool = False
     """Speech-to-text ran during the trailing silence and its result was used."""
+    early_answer: bool = False
+    """The LLM's answer was started during the trailing silence (vad.early_answer) and used."""
     typed: bool = False
     """A typed request (the web page, POST /ask): `speech_end_s` is when it was asked, the
     reply was shown, not spoken."""

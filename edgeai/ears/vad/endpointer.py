@@ -81,8 +81,22 @@ class Endpointer:
     def hold(self, paused_at_s: float, silence_ms: int, reason: EndpointReason) -> None:
         """End the pause that began at `paused_at_s` after `silence_ms` of silence in all, for
         `reason`: a verdict on its transcript. Ignored once speech has gone on past it."""
-        if self._pause_at_s is not None and abs(self._pause_at_s - paused_at_s) < 1e-6:
+        if self.holding(paused_at_s):
             self._needed_ms, self._reason = silence_ms, reason
+
+    def holding(self, paused_at_s: float) -> bool:
+        """The pause that began at `paused_at_s` is still going on: no speech since."""
+        return self._pause_at_s is not None and abs(self._pause_at_s - paused_at_s) < 1e-6
+
+    def end_if_due(self, paused_at_s: float, now_s: float) -> SpeechEnded | None:
+        """End the pause that began at `paused_at_s` now if the silence already heard covers
+        what its hold asks: a verdict that comes between two blocks of audio ends the
+        utterance then (`now_s`), not when the next block arrives."""
+        if not self.holding(paused_at_s):
+            return None
+        if self._silence_frames * FRAME_S * 1000 < self._needed_ms:
+            return None
+        return self._end(truncated=False, reason=self._reason, endpoint_at_s=now_s)
 
     @property
     def now_s(self) -> float:
@@ -154,7 +168,9 @@ class Endpointer:
         self._silence_frames = 0
         return SpeechStarted(at_s=self._base_s + self._speech_start_frame * FRAME_S)
 
-    def _end(self, truncated: bool, reason: EndpointReason) -> SpeechEnded | None:
+    def _end(
+        self, truncated: bool, reason: EndpointReason, endpoint_at_s: float | None = None
+    ) -> SpeechEnded | None:
         speech_end_s = self._base_s + (self._frames_seen - self._silence_frames) * FRAME_S
         audio = np.concatenate(self._utterance)
         speech_s = speech_end_s - self._base_s - self._speech_start_frame * FRAME_S
@@ -163,7 +179,7 @@ class Endpointer:
             return None
         return SpeechEnded(
             at_s=speech_end_s,
-            endpoint_at_s=self.now_s,
+            endpoint_at_s=self.now_s if endpoint_at_s is None else endpoint_at_s,
             audio=audio,
             truncated=truncated,
             reason=reason,
