@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgeai.synthetic.heldout import POSES_SCRIPT, HeldOutMaterial, heldout_truth
+from edgeai.synthetic.held_out_scenes import POSES_SCRIPT, HeldOutMaterial, heldout_truth
 from edgeai.synthetic.poses import posed
 from edgeai.synthetic.scene import scaled
 

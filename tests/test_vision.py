@@ -17,7 +17,7 @@ from edgeai.engines.tensor import open_tensor_model
 from edgeai.errors import CameraError, ModelLoadError
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
-from edgeai.synthetic.heldout import (
+from edgeai.synthetic.held_out_scenes import (
     HeldOutMaterial,
     HeldOutScript,
     Visit,

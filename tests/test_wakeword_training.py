@@ -18,9 +18,9 @@ from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.train import WINDOW
 from edgeai.export.wakeword.trainer import build_wakeword, count_firings
 from edgeai.models.catalog import Catalog
-from edgeai.synthetic import held_out
+from edgeai.synthetic import held_out_voices
 from edgeai.synthetic.echo import REPLIES, echo_residue, rms, simulate_echo_path
-from edgeai.synthetic.held_out import CONDITIONS, Condition, held_out_split, on_background
+from edgeai.synthetic.held_out_voices import CONDITIONS, Condition, held_out_split, on_background
 from edgeai.synthetic.rooms import DISTANCE_M, in_room, simulate_room
 from edgeai.synthetic.speakers import Speaker, as_speaker
 from edgeai.synthetic.speech import (
@@ -135,10 +135,10 @@ def test_the_held_out_family_is_no_voice_training_or_the_threshold_choice_hears(
 
 
 def test_a_missing_held_out_voice_is_named_with_its_package(monkeypatch, tmp_path: Path):
-    monkeypatch.setattr(held_out, "MBROLA_DIR", tmp_path)
+    monkeypatch.setattr(held_out_voices, "MBROLA_DIR", tmp_path)
     with pytest.raises(EdgeAIError, match=r"^held-out voice family: MBROLA voice .*us1 is "
                        r"missing; run scripts/install-system-deps.sh \(Debian mbrola-us1\)$"):  # fmt: skip
-        held_out.mbrola_voices()
+        held_out_voices.mbrola_voices()
 
 
 @pytest.mark.parametrize("condition", CONDITIONS, ids=lambda c: c.name)

@@ -93,7 +93,7 @@ def voice_breakdown(results: list[ClipResult], path: Path) -> Path:
 def wake_summary(results: list[WakeBench], path: Path) -> Path:
     """False rejects per family and listening condition, false accepts per family, CPU."""
     from edgeai.bench.wake import FAMILIES
-    from edgeai.synthetic.held_out import CONDITIONS
+    from edgeai.synthetic.held_out_voices import CONDITIONS
 
     figure, (rejects, accepts, cpu) = _figure(width=13.0, columns=3, height=4.0)
     words = [r.word for r in results]

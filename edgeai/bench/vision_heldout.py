@@ -1,8 +1,8 @@
 """The held-out half of `bench vision`: the camera loop on clips of other people in another
-place (edgeai/synthetic/heldout.py), in real time, scored against their ground truth: how soon
-each person is reported after a quarter of them is in view (from every edge), how soon a real
-fall is reported after the configured lying time, and every event that should not have been
-(a fall for someone walking, standing, sitting or bending over)."""
+place (edgeai/synthetic/held_out_scenes.py), in real time, scored against their ground truth:
+how soon each person is reported after a quarter of them is in view (from every edge), how
+soon a real fall is reported after the configured lying time, and every event that should not
+have been (a fall for someone walking, standing, sitting or bending over)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from edgeai.bench.vision import (
     with_cpu_percent,
 )
 from edgeai.config import CameraSettings
-from edgeai.synthetic.heldout import (
+from edgeai.synthetic.held_out_scenes import (
     HeldOutMaterial,
     HeldOutScript,
     HeldOutTruth,

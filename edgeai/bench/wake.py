@@ -14,7 +14,7 @@ from edgeai.ears.vad.silero import FRAME_SAMPLES, SileroVad
 from edgeai.ears.wake.evaluate import WakeMetrics, evaluate, false_rejects
 from edgeai.ears.wake.frontend import WakeFrontend
 from edgeai.ears.wake.heads import WakeWordSpec
-from edgeai.synthetic.held_out import CONDITIONS, condition_positives, held_out_split
+from edgeai.synthetic.held_out_voices import CONDITIONS, condition_positives, held_out_split
 from edgeai.synthetic.speech import Synthesizer
 from edgeai.synthetic.wake_data import DevSet, Split, babble_track, dev_set, dev_split
 

@@ -553,7 +553,7 @@ def run_vision(app: AppContext, out: Path, seconds: float, realtime: bool = True
     from edgeai.bench.plots import vision_costs
     from edgeai.bench.vision import bench_vision
     from edgeai.bench.vision_heldout import bench_heldout
-    from edgeai.synthetic.heldout import POSES_SCRIPT, HeldOutScript
+    from edgeai.synthetic.held_out_scenes import POSES_SCRIPT, HeldOutScript
     from edgeai.synthetic.scene import SceneScript
     from edgeai.vision.build import default_detector
 

@@ -34,7 +34,7 @@ from edgeai.export.onnx_convert import convert_image_model
 from edgeai.export.pictures import pictures
 from edgeai.export.recipe import DetectorRecipe, ImageModelTarget
 from edgeai.models.manifest import Manifest
-from edgeai.synthetic.heldout import HeldOutMaterial, labelled_heldout_images
+from edgeai.synthetic.held_out_scenes import HeldOutMaterial, labelled_heldout_images
 from edgeai.synthetic.people_images import LabelledImage, labelled_people_images
 from edgeai.vision.build import load_detector
 from edgeai.vision.detection import Box, Detection
