@@ -210,6 +210,22 @@ def test_every_intent_has_a_handler_and_every_template_names_a_known_intent():
     assert {"timer", "door", "lights", "minutes"} <= set(grammar.vocabulary())
 
 
+def test_a_template_file_is_parsed_once_per_version_and_again_once_edited(tmp_path: Path):
+    path = tmp_path / "en.yaml"
+    path.write_text(
+        "language: en\nintents:\n  time:\n    data:\n      - sentences: [what time is it]\n"
+    )
+    first = load_grammar(path, ("porch",))
+    assert load_grammar(path, ("porch",)) is first  # the prompt, the command check, the intents
+    assert load_grammar(path, ("garden",)) is not first  # other zones, another {zone} list
+    path.write_text(
+        "language: en\nintents:\n  time:\n    data:\n      - sentences: [what time is it, the time]\n"
+    )
+    edited = load_grammar(path, ("porch",))
+    assert edited is not first and edited.match("the time") is not None
+    assert first.match("the time") is None
+
+
 @pytest.mark.parametrize(
     ("mistake", "line", "problem"),
     [

@@ -507,6 +507,7 @@ def test_typed_requests_are_answered_in_text_between_turns_and_never_spoken(
     asked = ["what time is it", "break"] + ["hello"] * (MAX_WAITING_ANNOUNCEMENTS - 2)
     answers = [loop.ask(text) for text in asked]
     assert loop.ask("one too many") is None  # refused while the others wait
+    assert loop.faults.refused_typed == 1 and loop.faults.refused_announcements == 0
     loop.run(ArraySource(silence(1.0)))
     timed, broken = answers[0].result(timeout=0), answers[1].result(timeout=0)
     assert timed.typed and timed.route == "time" and any(c.isdigit() for c in timed.reply)

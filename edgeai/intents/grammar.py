@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -169,9 +169,20 @@ class Grammar:
 
 
 def load_grammar(path: Path | None = None, zones: Sequence[str] = ()) -> Grammar:
-    """The template file at `path`, or the bundled one (parsed once)."""
+    """The template file at `path`, or the bundled one. Each version of a file is parsed once:
+    the speech-to-text prompt, its command check and the intents share one parse, and an
+    edited file is read again."""
     if path is None:
         return _bundled(tuple(zones))
+    try:
+        version = path.stat()
+    except OSError:
+        return Grammar(path, zones)  # its loader says what is wrong with the path
+    return _parsed(path.resolve(), version.st_mtime_ns, version.st_size, tuple(zones))
+
+
+@lru_cache(maxsize=8)
+def _parsed(path: Path, mtime_ns: int, size: int, zones: tuple[str, ...]) -> Grammar:
     return Grammar(path, zones)
 
 

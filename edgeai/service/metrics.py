@@ -153,6 +153,8 @@ def _loop_metrics(service: Service) -> Iterator[Metric]:
         ("failed_turns", faults.failed_turns, "Turns a stage failed in (an apology was spoken)"),
         ("refused_announcements", faults.refused_announcements,
          "Announcements refused because too many were waiting (/say got 429)"),
+        ("refused_typed", faults.refused_typed,
+         "Typed requests refused because too many were waiting (/ask got 429)"),
         ("timer_save_failures", loops.voice.responder.intents.timers.failed_saves,
          "Times the timers file could not be written"),
     )  # fmt: skip

@@ -48,10 +48,9 @@ class VoiceModelSettings:
     @classmethod
     def of(cls, config: Config) -> VoiceModelSettings:
         voice = config.voice
-        intents = (voice.intents_file, tuple(config.camera.zones))
         return cls(
             voice.llm_max_tokens, voice.llm_seed, voice.stt_window_s, stt_prompt(config),
-            voice.stt_hypotheses, intents,
+            voice.stt_hypotheses, intents_source(config),
         )  # fmt: skip
 
 
@@ -98,10 +97,15 @@ def load_voice_models(
     return VoiceModels(stt, llm, tts)
 
 
+def intents_source(config: Config) -> tuple[Path | None, tuple[str, ...]]:
+    """The template file (None: the bundled one) and the camera zones its {zone} list names."""
+    return config.voice.intents_file, tuple(config.camera.zones)
+
+
 def grammar(config: Config) -> Grammar:
     """The sentence templates with the config's camera zones; a file with a mistake stops the
     start here, naming its file and line."""
-    return load_grammar(config.voice.intents_file, tuple(config.camera.zones))
+    return load_grammar(*intents_source(config))
 
 
 def stt_prompt(config: Config) -> str | None:

@@ -11,6 +11,7 @@ taken back, and the next request goes to the local model.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Protocol, TypeVar
@@ -40,7 +41,8 @@ class Remote(Protocol):
 
 
 class Circuit:
-    """Whether to try the remote now, and what to say when it fails."""
+    """Whether to try the remote now, and what to say when it fails. Thread-safe: a turn and
+    a background check (Home Assistant's) may report on the same remote at once."""
 
     def __init__(self, role: str, stage: Remote, instead: str = "the local model answers") -> None:
         self.role = role
@@ -52,24 +54,29 @@ class Circuit:
         self.last_failure: str | None = None
         """Why the latest request failed; None once the remote answers again."""
         self._down_until = 0.0
+        self._lock = threading.Lock()
 
     def open(self) -> bool:
-        return time.monotonic() >= self._down_until
+        with self._lock:
+            return time.monotonic() >= self._down_until
 
     def answered(self) -> None:
-        self.remote_answers += 1
-        self.last_failure = None
+        with self._lock:
+            self.remote_answers += 1
+            self.last_failure = None
 
     def failed(self, error: BaseException) -> None:
-        self.failures += 1
-        self._down_until = time.monotonic() + self.stage.retry_after_s
         reason = str(error) or f"no answer within {self.stage.timeout_s:g} s"
-        self.last_failure = f"{type(error).__name__}: {reason}"
+        failure = f"{type(error).__name__}: {reason}"
+        with self._lock:
+            self.failures += 1
+            self._down_until = time.monotonic() + self.stage.retry_after_s
+            self.last_failure = failure
         log.warning(
             "remote %s at %s failed (%s); %s, the remote is tried again in %g s",
             self.role,
             self.stage.url,
-            self.last_failure,
+            failure,
             self.instead,
             self.stage.retry_after_s,
         )

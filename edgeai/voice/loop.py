@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from queue import Queue
+from typing import ClassVar
 
 from edgeai.audio.sinks import AudioSink
 from edgeai.audio.sources import AudioSource
@@ -78,6 +79,7 @@ class _Typed:
     text: str
     answer: Future[TurnTimeline]
     asked_s: float
+    what: ClassVar[str] = "typed request"
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class _Announcement:
     text: str
     spoken: Callable[[], None] | None = None
     """Called once it was said (a timer leaves the store only then)."""
+    what: ClassVar[str] = "announcement"
 
 
 Spawn = Callable[[str, Callable[[], None]], object]
@@ -114,6 +117,8 @@ class VoiceFaults:
 
     failed_turns: int = 0
     refused_announcements: int = 0
+    refused_typed: int = 0
+    """Typed requests (/ask) refused because MAX_WAITING_ANNOUNCEMENTS already waited."""
     last_failure: str | None = None
     """The latest failed turn's reason; None once a turn goes through again."""
 
@@ -161,8 +166,8 @@ class VoiceLoop:
         self._turns: Queue[_Turn | _Announcement | _Typed | None] = Queue()
         """Unbounded, so capture never waits: what the user said always gets its turn, and
         announcements are capped on their own (MAX_WAITING_ANNOUNCEMENTS)."""
-        self._waiting_announcements = 0
-        self._waiting_typed = 0
+        self._waiting: dict[type[_Announcement | _Typed], int] = {_Announcement: 0, _Typed: 0}
+        """How many announcements and typed requests wait in `_turns`, each capped on its own."""
         self._ringing: set[str] = set()
         """Timers announced or waiting to be: not queued again while they are."""
         self._lock = threading.Lock()
@@ -296,27 +301,30 @@ class VoiceLoop:
     def announce(self, text: str, spoken: Callable[[], None] | None = None) -> bool:
         """Speak `text` between turns (a camera rule, /say). False, with a log line, when
         MAX_WAITING_ANNOUNCEMENTS are already waiting: the caller tells whoever asked."""
-        with self._lock:
-            if self._waiting_announcements >= MAX_WAITING_ANNOUNCEMENTS:
-                self.faults.refused_announcements += 1
-                log.warning("announcement refused, %d already waiting: %r",
-                            self._waiting_announcements, text)  # fmt: skip
-                return False
-            self._waiting_announcements += 1
-        self._turns.put(_Announcement(text, spoken))
-        return True
+        return self._queue_between_turns(_Announcement(text, spoken))
 
     def ask(self, text: str) -> Future[TurnTimeline] | None:
         """Answer a typed request between turns, in text only (the timeline's `reply`); None
         when MAX_WAITING_ANNOUNCEMENTS typed requests are already waiting."""
-        with self._lock:
-            if self._waiting_typed >= MAX_WAITING_ANNOUNCEMENTS:
-                log.warning("typed request refused, %d already waiting", self._waiting_typed)
-                return None
-            self._waiting_typed += 1
         answer: Future[TurnTimeline] = Future()
-        self._turns.put(_Typed(text, answer, self.clock()))
-        return answer
+        return answer if self._queue_between_turns(_Typed(text, answer, self.clock())) else None
+
+    def _queue_between_turns(self, item: _Announcement | _Typed) -> bool:
+        """Queue `item` unless MAX_WAITING_ANNOUNCEMENTS of its kind already wait; a refusal
+        is logged and counted in `faults`."""
+        kind = type(item)
+        with self._lock:
+            waiting = self._waiting[kind]
+            if waiting >= MAX_WAITING_ANNOUNCEMENTS:
+                if isinstance(item, _Announcement):
+                    self.faults.refused_announcements += 1
+                else:
+                    self.faults.refused_typed += 1
+                log.warning("%s refused, %d already waiting: %r", kind.what, waiting, item.text)
+                return False
+            self._waiting[kind] = waiting + 1
+        self._turns.put(item)
+        return True
 
     def _ring_due_timers(self) -> None:
         """Queue an announcement for each timer that rang; it leaves the store once said."""
@@ -335,12 +343,9 @@ class VoiceLoop:
 
     def _take_turns(self) -> None:
         while (item := self._turns.get()) is not None:
-            if isinstance(item, _Announcement):
+            if isinstance(item, _Announcement | _Typed):
                 with self._lock:
-                    self._waiting_announcements -= 1
-            elif isinstance(item, _Typed):
-                with self._lock:
-                    self._waiting_typed -= 1
+                    self._waiting[type(item)] -= 1
             if self._stopped.is_set():
                 if isinstance(item, _Typed):
                     item.answer.cancel()
