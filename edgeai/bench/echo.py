@@ -61,6 +61,8 @@ class EchoBenchResult:
     detected_ideal: dict[str, list[bool]] = field(default_factory=dict)
     """The same trials through an ideal canceller (IDEAL_ERLE_DB, the talker untouched)."""
     own_minutes: float = 0.0
+    own_rooms: int = 0
+    """Rooms (each with its loudspeaker level) the own replies were played in."""
     self_triggers: dict[str, int] = field(default_factory=dict)
     self_triggers_raw: dict[str, int] = field(default_factory=dict)
     cancelling_cpu_percent: float = 0.0
@@ -96,6 +98,7 @@ class EchoBenchResult:
             "detection_ideal": {word: rate(hits) for word, hits in self.detected_ideal.items()},
             "trials_per_word": {word: len(hits) for word, hits in self.detected.items()},
             "own_minutes": self.own_minutes,
+            "own_rooms": self.own_rooms,
             "self_triggers": self.self_triggers,
             "self_triggers_raw": self.self_triggers_raw,
             "cancelling_cpu_percent": self.cancelling_cpu_percent,
@@ -116,8 +119,11 @@ def bench_echo(
     own_minutes: float,
     progress: Callable[[str], object],
     seed: int = 25,
+    *,
+    room_minutes: float,
 ) -> EchoBenchResult:
-    """`make_listener(echo)` gives a fresh listener with the canceller on or off."""
+    """`make_listener(echo)` gives a fresh listener with the canceller on or off; the own
+    replies change room and loudspeaker level every `room_minutes` (0: every reply)."""
     rng = np.random.default_rng(seed)
     result = EchoBenchResult()
     replies = [synth.speak(text, REPLY_STYLES[i % 3]) for i, text in enumerate(REPLIES)]
@@ -163,7 +169,7 @@ def bench_echo(
                     own_busy_s += listener.own_words.busy_s if listener.own_words else 0.0
     result.cancelling_cpu_percent = 100 * busy_s / max(cancelling_s, 1e-9)
     result.own_words_cpu_percent = 100 * own_busy_s / max(cancelling_s, 1e-9)
-    _own_replies(make_listener, replies, own_minutes, rng, result, progress)
+    _own_replies(make_listener, replies, own_minutes, room_minutes, rng, result, progress)
     result.idle_block_us = _idle_cost(make_listener(True))
     return result
 
@@ -172,23 +178,29 @@ def _own_replies(
     make_listener: Callable[[bool], Listener],
     replies: list[np.ndarray],
     minutes: float,
+    room_minutes: float,
     rng: np.random.Generator,
     result: EchoBenchResult,
     progress: Callable[[str], object],
 ) -> None:
-    """The device's own replies, one after another through new rooms at new levels, to one
-    listener with the canceller and one without: every wake or stop word reported is a fault."""
+    """The device's own replies, one after another, a new room and level every `room_minutes`
+    (every reply at 0), to one listener with the canceller and one without: every wake or
+    stop word reported is a fault."""
     listeners = {True: make_listener(True), False: make_listener(False)}
     counts: dict[bool, dict[str, int]] = {True: {}, False: {}}
     pause = np.zeros(16000, np.int16)
     played_s = 0.0
     index = 0
+    room_until_s = 0.0
     while played_s < minutes * 60:
         progress(f"own replies {played_s / 60:.1f}/{minutes:g} min")
         reply = np.concatenate([replies[index % len(replies)], pause])
         index += 1
-        level = float(rng.uniform(*OWN_LEVELS_DB))
-        mic = during_playback(reply, simulate_echo_path(rng), level, rng=rng)
+        if played_s >= room_until_s:
+            path, level = simulate_echo_path(rng), float(rng.uniform(*OWN_LEVELS_DB))
+            room_until_s = played_s + room_minutes * 60
+            result.own_rooms += 1
+        mic = during_playback(reply, path, level, rng=rng)
         for echo, listener in listeners.items():
             for name, _ in _heard(listener, mic, reply):
                 counts[echo][name] = counts[echo].get(name, 0) + 1
@@ -282,7 +294,8 @@ def markdown(summary: dict[str, object]) -> str:
     for word in ("hey_jarvis", "stop"):
         lines.append(
             f"| self-{'wakes' if word == 'hey_jarvis' else 'stops'} over "
-            f"{s['own_minutes']:.1f} min of own replies | {own.get(word, 0)} | "
+            f"{s['own_minutes']:.1f} min of own replies in {s.get('own_rooms', 0)} rooms | "
+            f"{own.get(word, 0)} | "
             f"{own_raw.get(word, 0)} | 0 |"
         )
     lines += [

@@ -35,6 +35,11 @@ HOME_EVENTS = 100
 ECHO_TRIALS, ECHO_MINUTES = 24, 30.0
 ECHO_SEED = 25
 """bench echo's default draw; the own-word check's OWN_SCORE was chosen on its first 12 trials."""
+ECHO_ROOM_MINUTES = 2.0
+"""bench echo plays the own replies in one room, at one loudspeaker level, this long: a device
+stays put and its canceller keeps what it learnt. 0, a new room every reply, is a device carried
+to another room between any two replies: the worst case, and what bench echo did until
+2026-12-05."""
 INTENTS_TUNING = Path("benchmarks/intents/tuning.yaml")
 INTENTS_HELDOUT = Path("benchmarks/intents/heldout.yaml")
 STT_EVERY = 6
@@ -341,15 +346,30 @@ def home_assistant(app: AppContext, out: Path) -> None:
     show_default=True,
     help="Draws the rooms, levels and word times: another seed, other held-out trials.",
 )
+@click.option(
+    "--room-minutes",
+    type=click.FloatRange(min=0),
+    default=ECHO_ROOM_MINUTES,
+    show_default=True,
+    help="The own replies change room and loudspeaker level this often; 0: every reply.",
+)
 @pass_app
-def echo(app: AppContext, out: Path, trials: int, minutes: float, live: bool, seed: int) -> None:
+def echo(
+    app: AppContext,
+    out: Path,
+    trials: int,
+    minutes: float,
+    live: bool,
+    seed: int,
+    room_minutes: float,
+) -> None:
     """Barge-in with echo: edgeai's replies reach the microphone through simulated rooms.
 
     ERLE, "hey jarvis" and "stop" heard during playback (echo 6 dB over the talker),
     self-wakes and self-stops over MINUTES of own replies, canceller CPU; each with the
     canceller and without it, on the same audio.
     """
-    run_echo(app, out, trials, minutes, live, seed)
+    run_echo(app, out, trials, minutes, live, seed, room_minutes)
 
 
 def run_echo(
@@ -359,6 +379,7 @@ def run_echo(
     minutes: float,
     live: bool = True,
     seed: int = ECHO_SEED,
+    room_minutes: float = ECHO_ROOM_MINUTES,
 ) -> str:
     import numpy as np
     from tqdm import tqdm
@@ -393,7 +414,13 @@ def run_echo(
 
     with tqdm(desc="echo", unit="step", disable=None) as bar:
         result = bench.bench_echo(
-            make_listener, synth, trials, minutes, lambda step: bar.set_postfix_str(step), seed
+            make_listener,
+            synth,
+            trials,
+            minutes,
+            lambda step: bar.set_postfix_str(step),
+            seed,
+            room_minutes=room_minutes,
         )
     summary = result.summary()
     data: dict[str, object] = {"summary": summary, "trials": result.as_dict()}
