@@ -135,3 +135,26 @@ def test_the_service_s_speech_to_text_decodes_the_configured_n_best(voice_models
         np.concatenate([silence(0.3), speak("volume to 7", "en-us+m3", 160), silence(0.5)])
     )
     assert GRAMMAR.match(heard) == GRAMMAR.match("volume to 7")
+
+
+def test_bench_stt_runs_a_tiny_variant_per_n_best_and_base_unless_told_not(model_store, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from edgeai.cli.main import cli
+
+    config = tmp_path / "edgeai.yaml"
+    config.write_text(f"models:\n  store: {TEST_MODEL_STORE}\nprofile: x86-cpu\n")
+    phrases = tmp_path / "phrases.yaml"
+    phrases.write_text("time:\n  - What time is it?\n")
+    out = tmp_path / "bench"
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "bench", "stt", "--out", str(out), "--phrases",
+              str(phrases), "--every", "1", "--n-best", "3", "--no-base"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "stt.json").read_text())["summary"]
+    assert list(summary) == ["tiny.en", "tiny.en prompted", "tiny.en prompted, 3-best commands"]
+    assert summary["tiny.en prompted, 3-best commands"]["held-out"]["clips"] == 4
+    assert "| tiny.en prompted, 3-best commands |" in (out / "stt.md").read_text()
