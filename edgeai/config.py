@@ -334,7 +334,7 @@ class VoiceSettings(Strict):
         "zones, so it leans toward their words (faster-whisper only)",
     )
     stt_hypotheses: int = Field(
-        default=5,
+        default=10,
         ge=1,
         le=10,
         description="Whisper's beam width and n-best list for a command: a hypothesis that is a "

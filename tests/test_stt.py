@@ -48,29 +48,31 @@ def test_a_command_is_a_whole_match_whose_free_slots_say_what_they_should():
 
 @pytest.fixture(scope="module")
 def stt_pair(model_store) -> tuple[FasterWhisperSTT, FasterWhisperSTT]:
-    """tiny.en prompted with a 5-wide beam: Whisper's best, and preferring commands."""
-    prompt = GRAMMAR.stt_prompt()
+    """tiny.en prompted with the configured beam: Whisper's best, and preferring commands."""
+    from edgeai.config import Config
+
+    prompt, wide = GRAMMAR.stt_prompt(), Config().voice.stt_hypotheses
     model = TEST_MODEL_STORE / "whisper-tiny-en-ct2"
     return (
-        FasterWhisperSTT(model, 2, None, prompt, hypotheses=5),
-        FasterWhisperSTT(model, 2, None, prompt, hypotheses=5, is_command=GRAMMAR.is_command),
+        FasterWhisperSTT(model, 2, None, prompt, hypotheses=wide),
+        FasterWhisperSTT(model, 2, None, prompt, hypotheses=wide, is_command=GRAMMAR.is_command),
     )
 
 
 @pytest.mark.parametrize(
-    ("said", "voice", "words_per_minute", "misheard"),
+    ("said", "voice", "words_per_minute"),
     [
-        ("volume to 7", "en-us+m3", 160, "salmon"),
-        ("softer please", "en-us+m3", 160, "software"),
-        ("what is today's date", "en-gb+f2", 150, "made"),
+        ("volume to 7", "en-us+m3", 160),  # Whisper's best, 5-wide beam: "Volume to salmon."
+        ("softer please", "en-us+m3", 160),  # "Software please." (10-wide: "Soft or clean?")
+        ("what is today's date", "en-gb+f2", 150),  # "What is today's made?"
     ],
 )
 def test_the_commands_grammar_corrects_what_whisper_s_best_hypothesis_mishears(
-    stt_pair, said: str, voice: str, words_per_minute: int, misheard: str
+    stt_pair, said: str, voice: str, words_per_minute: int
 ):
     whisper_best, commands = stt_pair
     clip = np.concatenate([silence(0.3), speak(said, voice, words_per_minute), silence(0.5)])
-    assert misheard in whisper_best.transcribe(clip).lower()
+    assert GRAMMAR.match(whisper_best.transcribe(clip)) != GRAMMAR.match(said)
     heard = commands.transcribe(clip)
     assert GRAMMAR.match(heard) == GRAMMAR.match(said)
     assert GRAMMAR.match(said) is not None
@@ -130,8 +132,31 @@ def test_the_service_s_speech_to_text_decodes_the_configured_n_best(voice_models
     from edgeai.config import Config
 
     assert isinstance(voice_models.stt, FasterWhisperSTT)
-    assert voice_models.stt.hypotheses == Config().voice.stt_hypotheses == 5
+    assert voice_models.stt.hypotheses == Config().voice.stt_hypotheses == 10
     heard = voice_models.stt.transcribe(
         np.concatenate([silence(0.3), speak("volume to 7", "en-us+m3", 160), silence(0.5)])
     )
     assert GRAMMAR.match(heard) == GRAMMAR.match("volume to 7")
+
+
+def test_bench_stt_runs_a_tiny_variant_per_n_best_and_base_unless_told_not(model_store, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from edgeai.cli.main import cli
+
+    config = tmp_path / "edgeai.yaml"
+    config.write_text(f"models:\n  store: {TEST_MODEL_STORE}\nprofile: x86-cpu\n")
+    phrases = tmp_path / "phrases.yaml"
+    phrases.write_text("time:\n  - What time is it?\n")
+    out = tmp_path / "bench"
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "bench", "stt", "--out", str(out), "--phrases",
+              str(phrases), "--every", "1", "--n-best", "3", "--no-base"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "stt.json").read_text())["summary"]
+    assert list(summary) == ["tiny.en", "tiny.en prompted", "tiny.en prompted, 3-best commands"]
+    assert summary["tiny.en prompted, 3-best commands"]["held-out"]["clips"] == 4
+    assert "| tiny.en prompted, 3-best commands |" in (out / "stt.md").read_text()

@@ -43,6 +43,8 @@ to another room between any two replies: the worst case, and what bench echo did
 INTENTS_TUNING = Path("benchmarks/intents/tuning.yaml")
 INTENTS_HELDOUT = Path("benchmarks/intents/heldout.yaml")
 STT_EVERY = 6
+STT_N_BEST = (5, 10)
+"""The n-best sizes bench stt compares side by side: the former default and the default."""
 TINY, BASE = "whisper-tiny-en-ct2", "whisper-base-ct2"
 DETECTOR_INT8_SPEEDUP = 1.5
 """The target of issue #6 for a static int8 detector against its fp32 source."""
@@ -488,16 +490,28 @@ def run_intents(app: AppContext, out: Path, tuning: Path, heldout: Path) -> str:
     "--every", type=click.IntRange(1, 100), default=STT_EVERY, show_default=True,
     help="Speak every Nth request of the file.",
 )  # fmt: skip
+@click.option(
+    "--n-best", "n_best", type=click.IntRange(2, 10), multiple=True, default=STT_N_BEST,
+    show_default=True, help="Beam widths (n-best sizes) of the tiny.en variants choosing commands.",
+)  # fmt: skip
+@click.option(
+    "--base/--no-base", default=True, show_default=True,
+    help="Also run Whisper base choosing commands (voice.stt_hypotheses wide; ~2x tiny's time).",
+)  # fmt: skip
 @pass_app
-def stt(app: AppContext, out: Path, phrases: Path, every: int) -> None:
+def stt(
+    app: AppContext, out: Path, phrases: Path, every: int, n_best: tuple[int, ...], base: bool
+) -> None:
     """Word error rate, routing and time of plain tiny.en, tiny.en prompted with the intents'
-    words, and prompted tiny.en and Whisper base choosing complete commands from their n-best
-    hypotheses (voice.stt_hypotheses), in turn on the same command clips: in-family voices
-    (espeak-ng, piper) beside held-out ones (MBROLA). Needs whisper-base-ct2 in the store."""
-    run_stt(app, out, phrases, every)
+    words, and prompted tiny.en (one variant per --n-best) and Whisper base choosing complete
+    commands from their n-best hypotheses, in turn on the same command clips: in-family voices
+    (espeak-ng, piper) beside held-out ones (MBROLA). --base needs whisper-base-ct2 in the store."""
+    run_stt(app, out, phrases, every, n_best, base)
 
 
-def run_stt(app: AppContext, out: Path, phrases: Path, every: int) -> str:
+def run_stt(
+    app: AppContext, out: Path, phrases: Path, every: int, n_best: tuple[int, ...], base: bool
+) -> str:
     from tqdm import tqdm
 
     from edgeai.bench import stt as bench
@@ -515,24 +529,27 @@ def run_stt(app: AppContext, out: Path, phrases: Path, every: int) -> str:
     def model(name: str) -> Path:
         return app.store.main_file(app.catalog.get(name))
 
-    hypotheses = app.config.voice.stt_hypotheses
     is_command = grammar(app.config).is_command
 
-    def stt_variant(name: str, model_name: str, prompted: bool, n_best: bool) -> bench.Variant:
+    def stt_variant(name: str, model_name: str, prompted: bool, hypotheses: int) -> bench.Variant:
         stt = load_stt(
             "ctranslate2", model(model_name), role.threads, window, prompt if prompted else None,
-            hypotheses if n_best else 1, is_command if n_best else None,
+            hypotheses, is_command if hypotheses > 1 else None,
         )  # fmt: skip
         return bench.Variant(name, stt)
 
     variants = [
-        stt_variant("tiny.en", TINY, prompted=False, n_best=False),
-        stt_variant("tiny.en prompted", TINY, prompted=True, n_best=False),
-        stt_variant(
-            f"tiny.en prompted, {hypotheses}-best commands", TINY, prompted=True, n_best=True
+        stt_variant("tiny.en", TINY, prompted=False, hypotheses=1),
+        stt_variant("tiny.en prompted", TINY, prompted=True, hypotheses=1),
+        *(
+            stt_variant(f"tiny.en prompted, {n}-best commands", TINY, prompted=True, hypotheses=n)
+            for n in n_best
         ),
-        stt_variant(f"base prompted, {hypotheses}-best commands", BASE, prompted=True, n_best=True),
     ]
+    if base:
+        wide = app.config.voice.stt_hypotheses
+        name = f"base prompted, {wide}-best commands"
+        variants.append(stt_variant(name, BASE, prompted=True, hypotheses=wide))
     for variant in variants:
         variant.stt.warm_up()
     chosen = load_phrases(phrases)[::every]
