@@ -313,8 +313,9 @@ class VoiceSettings(Strict):
         default=None,
         ge=10,
         le=30,
-        description="Whisper encoder window for faster-whisper (null: Whisper's 30 s); shorter "
-        "is faster for short commands, under 10 s tiny.en repeats itself",
+        description="Whisper encoder window for faster-whisper (null: the profile's, x86-cpu "
+        "10 s, else Whisper's 30 s); shorter is faster for short commands, under 10 s tiny.en "
+        "repeats itself",
     )
     history_turns: int = Field(
         default=3, ge=0, le=20, description="Earlier exchanges the LLM remembers"

@@ -93,6 +93,15 @@ def test_the_six_bundled_profiles_load_with_every_role(profiles: Profiles, catal
             assert catalog.get(assignment.model).role == role
 
 
+def test_x86_cpu_encodes_a_10_s_whisper_window_unless_the_config_says_otherwise(
+    profiles: Profiles,
+):
+    x86 = profiles.get("x86-cpu")
+    assert x86.stt_window_s(None) == 10
+    assert x86.stt_window_s(30.0) == 30.0  # the config's own window wins
+    assert profiles.get("raspberry-pi-5").stt_window_s(None) is None  # Whisper's 30 s
+
+
 def test_every_bundled_profile_cites_its_source():
     for path in sorted((REPO / "device_profiles").glob("*.yaml")):
         comments = [line for line in path.read_text().splitlines() if line.startswith("#")]

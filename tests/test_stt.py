@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from edgeai.intents.grammar import load_grammar
+from edgeai.voice.stt import faster_whisper
 from edgeai.voice.stt.faster_whisper import (
     COMMAND_MARGIN,
     FasterWhisperSTT,
@@ -87,6 +88,23 @@ def test_free_requests_and_silence_are_not_turned_into_commands(stt_pair):
     rng = np.random.default_rng(0)
     for quiet_or_noise in (silence(2.0), rng.normal(0, 300, 32000), rng.normal(0, 3000, 32000)):
         assert commands.transcribe(quiet_or_noise.astype(np.int16)) == ""
+
+
+def test_the_short_window_says_a_prompted_request_once(model_store, monkeypatch):
+    """Prompted tiny.en in a 10 s window said this request twice; the repetition penalty that
+    windows under 30 s decode with stops it."""
+    stt = FasterWhisperSTT(
+        TEST_MODEL_STORE / "whisper-tiny-en-ct2", 2, 10.0, GRAMMAR.stt_prompt(), 5,
+        GRAMMAR.is_command,
+    )  # fmt: skip
+    clip = np.concatenate(
+        [silence(0.3), speak("How do I boil an egg?", "en-us+m3", 160), silence(0.5)]
+    )
+    heard = stt.transcribe(clip)
+    assert heard.lower().count("egg") == 1, heard
+    assert "boil" in heard.lower()
+    monkeypatch.setattr(faster_whisper, "SHORT_WINDOW_REPETITION_PENALTY", 1.0)
+    assert stt.transcribe(clip).lower().count("egg") == 2  # the clip shows the repetition
 
 
 class _Says:

@@ -523,7 +523,7 @@ def run_stt(
 
     profile = app.active_profile()
     role = profile.roles["stt"]
-    window = app.config.voice.stt_window_s
+    window = profile.stt_window_s(app.config.voice.stt_window_s)
     prompt = grammar(app.config).stt_prompt()
 
     def model(name: str) -> Path:

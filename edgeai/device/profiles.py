@@ -99,6 +99,16 @@ class AudioDefaults(Strict):
     frame_ms: int = Field(default=80, ge=10, le=200, description="Capture block length")
 
 
+class VoiceDefaults(Strict):
+    stt_window_s: float | None = Field(
+        default=None,
+        ge=10,
+        le=30,
+        description="Whisper encoder window where voice.stt_window_s is null (null: 30 s): "
+        "shorter is faster on a slow CPU",
+    )
+
+
 class Profile(Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     description: str
@@ -108,6 +118,11 @@ class Profile(Strict):
     roles: dict[Role, RoleAssignment]
     camera: CameraDefaults
     audio: AudioDefaults = AudioDefaults()
+    voice: VoiceDefaults = VoiceDefaults()
+
+    def stt_window_s(self, configured: float | None) -> float | None:
+        """The Whisper window to encode: the config's when set, else this profile's."""
+        return configured if configured is not None else self.voice.stt_window_s
 
     def default_models(self) -> list[str]:
         return sorted({assignment.model for assignment in self.roles.values()})

@@ -75,7 +75,7 @@ def load_voice_models(
         stt_role.engine,
         stt_file,
         stt_role.threads,
-        settings.stt_window_s,
+        profile.stt_window_s(settings.stt_window_s),
         settings.stt_prompt,
         settings.stt_hypotheses,
         load_grammar(*settings.intents).is_command,

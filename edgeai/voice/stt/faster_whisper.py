@@ -33,6 +33,11 @@ PROMPT_NO_SPEECH_PROBABILITY = 0.5
 """Above this unprompted no-speech probability the utterance is decoded without the prompt
 (measured here: commands 0.02-0.12; silence and noise 0.63-0.95, tiny.en and base alike)."""
 LOOP_COMPRESSION_RATIO = 2.4
+SHORT_WINDOW_REPETITION_PENALTY = 1.2
+"""CTranslate2's repetition penalty for a window under 30 s: prompted, tiny.en there said a
+request two or three times over ("Why is the sky blue? Why is the sky blue?"); penalised, the
+10 s window's word errors fell from 17.7% to 10.4% (30 s: 10.0%) on 265 command clips, at 0.23x
+the 30 s window's time (BENCHMARKS.md, issue 26)."""
 COMMAND_MARGIN = 0.5
 """A hypothesis that is a complete local command is taken over Whisper's best one that is not
 when its log-probability per token is at most this much lower (chosen on in-family voices:
@@ -66,7 +71,8 @@ def preferring_commands(
 class FasterWhisperSTT:
     """`window_s` below Whisper's 30 s encodes a shorter window: CTranslate2 takes fewer mel
     frames, and the encoder, most of tiny.en's cost, shrinks with them. Windows under about
-    9 s make tiny.en repeat itself endlessly, so 10 s is the least the config allows."""
+    9 s make tiny.en repeat itself endlessly, so 10 s is the least the config allows; in a
+    short window decoding penalises repeated tokens (SHORT_WINDOW_REPETITION_PENALTY)."""
 
     def __init__(
         self,
@@ -168,6 +174,7 @@ class FasterWhisperSTT:
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=[-1],
+            repetition_penalty=SHORT_WINDOW_REPETITION_PENALTY if window_s < 30 else 1.0,
         )[0]
         tokens = result.sequences_ids[0]
         # the score is the log-probability per token; faster-whisper averages over tokens + 1
