@@ -17,6 +17,7 @@ from edgeai.engines.tensor import open_tensor_model
 from edgeai.errors import CameraError, ModelLoadError
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
+from edgeai.store.files import hash_file
 from edgeai.synthetic.held_out_scenes import (
     HeldOutMaterial,
     HeldOutScript,
@@ -34,6 +35,7 @@ from edgeai.synthetic.scene import (
     render,
     write_clip,
 )
+from edgeai.vision import yolo_graph
 from edgeai.vision.build import build_camera_loop, load_detector
 from edgeai.vision.camera import Camera, CameraState, CameraTiming
 from edgeai.vision.detection import Box, Detection, Detector
@@ -491,6 +493,30 @@ def test_yolo_detector_finds_the_person_and_reads_its_classes_from_the_model(det
     box = found[0].box
     # the sprite spans x 26..140, y 153..451 of the 640x480 frame
     assert box.x1 < 60 and 110 < box.x2 < 170 and box.y2 > 420 and box.height > box.width
+
+
+def test_the_cut_graph_is_kept_by_the_models_sha256_and_not_cut_again(
+    detector, profile, tmp_path: Path, monkeypatch, caplog
+):
+    path = TEST_MODEL_STORE / "yolov8-fall-fp16" / "best_fp16.onnx"
+    role, cache = profile.roles["detector"], tmp_path / "cut"
+    load_detector(path, role, profile, None, cache)
+    assert [p.name for p in cache.iterdir()] == [f"{hash_file(path)[1]}.onnx"]
+
+    def cut_again(source: Path, out: Path) -> bool:
+        raise AssertionError("cut again although it was kept")
+
+    monkeypatch.setattr(yolo_graph, "any_size_copy", cut_again)
+    kept = load_detector(path, role, profile, None, cache)
+    frame = scene_frame(20.0)
+    assert kept.detect(frame) == detector.detect(frame)
+    assert kept.detect(frame[:256, :320]) == detector.detect(frame[:256, :320])  # any size
+    monkeypatch.undo()
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    cut = load_detector(path, role, profile, None, blocked)  # cannot keep it: cut, and said
+    assert cut.detect(frame) == detector.detect(frame)
+    assert "cut graph not kept" in caplog.text
 
 
 def test_the_detector_without_its_fixed_head_finds_what_the_shipped_graph_finds(
