@@ -99,6 +99,21 @@ class FallConfig(Strict):
     min_interval_s: float = Field(
         default=60.0, ge=0, le=86400, description="At most one fall per person this often"
     )
+    lying_ratio: float = Field(
+        default=0.55,
+        gt=0,
+        le=1,
+        description="A whole person box this low for its width (height / width) is lying, "
+        "whatever the detector calls it; someone sitting or bending over gives 0.64 or more",
+    )
+    lying_height: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="A box the detector calls fallen but not lower than lying_ratio is lying "
+        "only at this share of the person's last upright height or less (their top dropped "
+        "by half); bending over or sitting keeps more",
+    )
     still_down_every_s: float = Field(
         default=120.0,
         ge=0,

@@ -17,6 +17,7 @@ from edgeai.engines.tensor import open_tensor_model
 from edgeai.errors import CameraError, ModelLoadError
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
+from edgeai.store.files import hash_file
 from edgeai.synthetic.held_out_scenes import (
     HeldOutMaterial,
     HeldOutScript,
@@ -27,12 +28,14 @@ from edgeai.synthetic.held_out_scenes import (
 from edgeai.synthetic.scene import (
     DEMO_SCENE,
     DOOR_ZONE,
+    POSES_SCENE,
     SceneScript,
     Sprites,
     ground_truth,
     render,
     write_clip,
 )
+from edgeai.vision import yolo_graph
 from edgeai.vision.build import build_camera_loop, load_detector
 from edgeai.vision.camera import Camera, CameraState, CameraTiming
 from edgeai.vision.detection import Box, Detection, Detector
@@ -370,6 +373,20 @@ def test_label_flips_on_someone_bending_or_sitting_make_no_fall():
     assert falls_of(watch(flips, 0.2)) == []
 
 
+def test_a_long_bend_or_sit_with_squarish_boxes_is_no_fall_but_a_curled_fall_is():
+    """Bent over or sitting for 5 s, the detector gives squarish boxes (height / width
+    0.64-0.95) that keep more than half the person's standing height, called Normal or now and
+    then Fall: no fall. A box the detector calls fallen whose top dropped below half the
+    standing height is lying even when it is not much wider than tall (curled up)."""
+    bend_fall = det("Fall", 230, 190, 463, 400)  # 0.7 of the standing 300, h/w 0.9
+    bend_normal = det("Normal", 230, 220, 470, 400)  # h/w 0.75
+    sitting_part = det("Normal", 300, 290, 400, 360)  # the upper body only: h/w 0.7
+    for pose in (bend_fall, bend_normal, sitting_part):
+        assert falls_of(watch(UP + [[pose]] * 25 + UP, 0.2)) == [], pose
+    curled = det("Fall", 260, 260, 420, 400)  # h/w 0.88, 0.47 of the standing height
+    assert [k for _, k in falls_of(watch(UP + [[curled]] * 25, 0.2))] == ["fall_detected"]
+
+
 def test_one_fall_episode_is_one_fall_however_long_and_however_it_flickers():
     falls = FallConfig(lying_s=1.0, rearm_upright_s=2.0, min_interval_s=60, still_down_every_s=30)
     flicker = [[LYING]] * 4 + [[STANDING]] + [[LYING]] * 4  # up for one run: not up again
@@ -476,6 +493,30 @@ def test_yolo_detector_finds_the_person_and_reads_its_classes_from_the_model(det
     box = found[0].box
     # the sprite spans x 26..140, y 153..451 of the 640x480 frame
     assert box.x1 < 60 and 110 < box.x2 < 170 and box.y2 > 420 and box.height > box.width
+
+
+def test_the_cut_graph_is_kept_by_the_models_sha256_and_not_cut_again(
+    detector, profile, tmp_path: Path, monkeypatch, caplog
+):
+    path = TEST_MODEL_STORE / "yolov8-fall-fp16" / "best_fp16.onnx"
+    role, cache = profile.roles["detector"], tmp_path / "cut"
+    load_detector(path, role, profile, None, cache)
+    assert [p.name for p in cache.iterdir()] == [f"{hash_file(path)[1]}.onnx"]
+
+    def cut_again(source: Path, out: Path) -> bool:
+        raise AssertionError("cut again although it was kept")
+
+    monkeypatch.setattr(yolo_graph, "any_size_copy", cut_again)
+    kept = load_detector(path, role, profile, None, cache)
+    frame = scene_frame(20.0)
+    assert kept.detect(frame) == detector.detect(frame)
+    assert kept.detect(frame[:256, :320]) == detector.detect(frame[:256, :320])  # any size
+    monkeypatch.undo()
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    cut = load_detector(path, role, profile, None, blocked)  # cannot keep it: cut, and said
+    assert cut.detect(frame) == detector.detect(frame)
+    assert "cut graph not kept" in caplog.text
 
 
 def test_the_detector_without_its_fixed_head_finds_what_the_shipped_graph_finds(
@@ -697,6 +738,23 @@ def test_camera_loop_reports_the_person_and_the_fall_but_not_the_cat_or_the_ligh
     assert described["at door"] == "I see one person. Someone is in the door zone."
     assert loop.describe() == "I don't see anyone."
     assert all(Path(str(e.snapshot)).is_file() for e in events)
+
+
+def test_the_demo_person_bending_over_and_sitting_down_is_no_fall_but_falling_is(
+    detector, tmp_path: Path
+):
+    """In family: tying a shoe, the demo person's box is 0.70-0.76 as high as wide and
+    "Normal" (the old rule, 0.8, called that lying: a fall 1.7 s into the bend); sitting, the
+    detector boxes the upper body alone. Only the real fall is one."""
+    loop = build_camera_loop(CameraSettings(), detector, "poses", None)
+    truth = ground_truth(POSES_SCENE, Sprites.load())
+    events = []
+    for frame in ArrayFrameSource(render(POSES_SCENE, Sprites.load()), POSES_SCENE.fps).frames():
+        events += loop.process(frame)
+    falls = [e.frame_t for e in events if e.kind == "fall_detected"]
+    lying_s = CameraSettings().falls.lying_s
+    assert len(falls) == 1
+    assert truth.person_fallen[0] + lying_s <= falls[0] <= truth.person_fallen[0] + lying_s + 1.0
 
 
 # --- sources and the capture thread --------------------------------------------------------

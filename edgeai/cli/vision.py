@@ -13,7 +13,13 @@ import cv2
 from edgeai.cli.context import json_option, pass_app
 from edgeai.errors import CameraError
 from edgeai.runtime.context import AppContext
-from edgeai.vision.build import build_camera, build_camera_loop, default_detector, load_detector
+from edgeai.vision.build import (
+    CUT_GRAPHS,
+    build_camera,
+    build_camera_loop,
+    default_detector,
+    load_detector,
+)
 from edgeai.vision.detection import Detector, draw_detections
 from edgeai.vision.events import CameraEvent
 from edgeai.vision.rules import RuleRunner
@@ -106,4 +112,10 @@ def _detector(app: AppContext, model: str | None) -> Detector:
         return default_detector(app.config.camera.min_score, profile, app.store, app.catalog)
     entry = app.catalog.get(model)
     role = profile.roles["detector"]
-    return load_detector(app.store.main_file(entry), role, profile, app.config.camera.min_score)
+    return load_detector(
+        app.store.main_file(entry),
+        role,
+        profile,
+        app.config.camera.min_score,
+        app.store.root / CUT_GRAPHS,
+    )

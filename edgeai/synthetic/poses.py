@@ -28,10 +28,12 @@ THIGH_SIDE_VIEW = 0.5
 person's thighs are about half that thick."""
 
 
-def posed(standing: np.ndarray, pose: Pose, facing: int = 1) -> np.ndarray:
+def posed(
+    standing: np.ndarray, pose: Pose, facing: int = 1, bend_degrees: float = BEND_DEGREES
+) -> np.ndarray:
     """`standing` (BGRA, feet at the bottom row) in `pose`, cropped to its opaque pixels with
     the feet (or the body, lying) on the bottom row. `facing` +1 folds forward to the right,
-    -1 to the left."""
+    -1 to the left; bending leans the upper body `bend_degrees` from upright."""
     if pose == "lie":
         return np.ascontiguousarray(cv2.rotate(standing, cv2.ROTATE_90_COUNTERCLOCKWISE))
     height = standing.shape[0]
@@ -41,7 +43,7 @@ def posed(standing: np.ndarray, pose: Pose, facing: int = 1) -> np.ndarray:
     if pose == "bend":
         parts = [
             (_part(standing, hip_y, height), _turn(hip, 0.0)),
-            (upper, _turn(hip, -facing * BEND_DEGREES)),
+            (upper, _turn(hip, -facing * bend_degrees)),
         ]
     else:
         thigh = float(knee_y - hip_y)

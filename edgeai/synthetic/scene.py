@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from edgeai.paths import bundled_data_dir
+from edgeai.synthetic.poses import BEND_DEGREES, Pose, posed
 
 FLOOR_TOP = 0.62
 """Where the wall meets the floor, as a fraction of the height."""
@@ -44,6 +45,15 @@ class SceneScript:
     person_leaves: float = 29.0
     noise_sigma: float = 2.0
     seed: int = 0
+    person_height: float = 0.62
+    """Standing, as a share of the picture's height."""
+    stands_at: float = 0.04
+    """Where the person stops (their left side, a fraction of the width): at the door."""
+    poses: tuple[tuple[Pose, float, float], ...] = ()
+    """(pose, start, end): the person sits down or bends over where they stopped, for that
+    span (edgeai/synthetic/poses.py folds their cut-out), standing again after it."""
+    bend_degrees: float = BEND_DEGREES
+    """How far they lean over when bending."""
 
 
 @dataclass(frozen=True)
@@ -170,10 +180,10 @@ def _person_box(
     if not script.person_enters <= t < script.person_leaves + 2.0:
         return None
     w, h = script.width, script.height
-    standing = scaled(sprites.person, 0.62 * h)
+    standing = scaled(sprites.person, script.person_height * h)
     sw, sh = standing.shape[1], standing.shape[0]
     feet_y = round(0.94 * h)
-    door_x = round(0.04 * w)
+    door_x = round(script.stands_at * w)
     if t < script.person_at_door:  # walking in from the right edge
         progress = (t - script.person_enters) / (script.person_at_door - script.person_enters)
         x = round(w + (door_x - w) * progress)
@@ -188,6 +198,10 @@ def _person_box(
         x = round(door_x + (-sw - door_x) * progress)
     if x >= w or x + sw <= 0:
         return None
+    for pose, start, end in script.poses:
+        if x == door_x and start <= t < end:
+            sprite = posed(standing, pose, 1, script.bend_degrees)
+            return sprite, x, feet_y - sprite.shape[0]
     return standing, x, feet_y - sh
 
 
@@ -239,3 +253,23 @@ DEMO_SCENE = SceneScript(
 )
 """The short scene `edgeai demo` plays beside its audio: the person is at the door while the
 demo asks "what do you see" (at 10.5 s)."""
+
+
+POSES_SCENE = SceneScript(
+    seconds=34.0,
+    light_dims=(30.0, 30.5),
+    light_returns=(31.0, 31.5),
+    cat_crosses=(32.0, 34.0),
+    person_enters=1.0,
+    person_at_door=3.0,
+    person_falls=24.0,
+    person_gets_up=28.0,
+    person_leaves=30.0,
+    stands_at=0.15,
+    poses=(("bend", 6.0, 11.0), ("sit", 14.0, 20.0)),
+    bend_degrees=88.0,
+)
+"""The demo person bends over (tying a shoe: the back about level) for 5 s and sits down for
+6 s mid-picture, then really falls:
+the in-family ground on which the fall rule must tell a bend or a sit from a fall (the held-out
+poses clip only checks it)."""

@@ -24,16 +24,24 @@ from edgeai.vision.regions import RegionSettings
 from edgeai.vision.sources import FrameSource, is_live, open_source
 from edgeai.vision.tracker import Tracker, TrackerSettings
 from edgeai.vision.yolo import YoloDetector
-from edgeai.vision.yolo_graph import any_size_copy
+from edgeai.vision.yolo_graph import any_size_graph
 from edgeai.vision.zones import Zone
+
+CUT_GRAPHS = ".any-size"
+"""The model store's folder of YOLO graphs cut before their head, named by their source's
+sha256 (yolo_graph.py)."""
 
 
 def load_detector(
-    path: Path, role: RoleAssignment, profile: Profile, min_score: float | None = None
+    path: Path,
+    role: RoleAssignment,
+    profile: Profile,
+    min_score: float | None = None,
+    cut_cache: Path | None = None,
 ) -> Detector:
     """A YOLO or BlazeFace detector, told apart by the model's input layout (NCHW or NHWC).
     A YOLOv8 ONNX file on onnxruntime runs without its fixed-size head, so that it also takes
-    crops of the frame (yolo_graph.py)."""
+    crops of the frame (yolo_graph.py); the cut graph is kept in `cut_cache` when given."""
     device = "CPU" if role.device == "cpu" else role.device.upper()
     engine: TensorEngine = "openvino" if role.engine == "openvino" else "onnxruntime"
     providers = profile.engines.onnxruntime.providers
@@ -41,8 +49,8 @@ def load_detector(
     if engine == "onnxruntime" and path.suffix == ".onnx":
         check_model_file(path)
         with tempfile.TemporaryDirectory(prefix="edgeai-detector-") as folder:
-            cut = Path(folder) / path.name
-            if any_size_copy(path, cut):
+            cut = any_size_graph(path, Path(folder) / path.name, cut_cache)
+            if cut is not None:
                 model = open_tensor_model(cut, engine, role.threads, providers)
     if model is None:
         model = open_tensor_model(path, engine, role.threads, providers, device)
@@ -72,7 +80,7 @@ def default_detector(
     gate (`edgeai export`), else the catalog model the profile names. `min_score` (the
     config's camera.min_score) is all it reads of the config."""
     path, role = role_model(profile, "detector", store, catalog, artifacts)
-    return load_detector(path, role, profile, min_score)
+    return load_detector(path, role, profile, min_score, store.root / CUT_GRAPHS)
 
 
 def build_camera_loop(

@@ -54,9 +54,7 @@ class PeopleSettings:
     is rarely this sure; the cat is called "Fall")."""
     upright_ratio: float = 1.0
     """Height / width at or above which a person box is upright; a Fall label on a box this
-    tall is unsure, not lying."""
-    lying_ratio: float = 0.8
-    """Height / width at or below which a whole person box is lying, whatever the label."""
+    tall is unsure, not lying. Lying: `falls.lying_ratio` and `falls.lying_height`."""
     lying_hits: int = 2
     """Lying detections an episode needs besides its time (one run is never a fall)."""
     edge_margin: float = 0.01
@@ -93,6 +91,8 @@ class _Person:
     """Source time of the first of the lying looks in a row (partial and unsure ones neither
     break nor extend the row)."""
     lying_hits: int = 0
+    upright_height: float | None = None
+    """Box height at the last upright look: how tall this person stands here."""
     fallen_at: float | None = None
     """The fall episode's event time; None while there is no episode."""
     last_fall: float | None = None
@@ -149,7 +149,14 @@ class PeopleWatcher:
             if person.reported
         ]
 
-    def posture(self, detection: Detection, width: int, height: int) -> Posture:
+    def posture(
+        self, detection: Detection, width: int, height: int, upright_height: float | None = None
+    ) -> Posture:
+        """What one look says. A whole box is lying when it is low for its width
+        (`falls.lying_ratio`), or when the detector calls it fallen, it is not tall, and its top
+        dropped to `falls.lying_height` of `upright_height` (the person's last upright box):
+        bent over or sitting, people give squarish boxes the detector now and then calls
+        fallen, but they keep more than half their height."""
         box, s = detection.box, self.settings
         margin_x, margin_y = s.edge_margin * width, s.edge_margin * height
         if (
@@ -162,15 +169,18 @@ class PeopleWatcher:
         tall = box.height >= s.upright_ratio * box.width
         if detection.label in s.person_labels and tall:
             return Posture.UPRIGHT
-        if box.height <= s.lying_ratio * box.width or (
-            detection.label in s.fallen_labels and not tall
+        dropped = upright_height is not None and box.height <= s.falls.lying_height * upright_height
+        if box.height <= s.falls.lying_ratio * box.width or (
+            detection.label in s.fallen_labels and not tall and dropped
         ):
             return Posture.LYING
         return Posture.UNSURE
 
     def _follow(self, track: Track, person: _Person, width: int, height: int) -> list[PersonChange]:
         latest, t = track.recent[-1], track.last_seen
-        posture = self.posture(latest, width, height)
+        posture = self.posture(latest, width, height, person.upright_height)
+        if posture is Posture.UPRIGHT:
+            person.upright_height = latest.box.height
         self._observe(person, posture, t)
         changes = []
         if not person.reported:
