@@ -27,7 +27,7 @@ from edgeai.voice.build import VoiceModels, build_voice_loop
 from edgeai.voice.endpointing import judge
 from edgeai.voice.first_clause import HeldAnswer
 from edgeai.voice.loop import VoiceLoop
-from edgeai.voice.stt import SpeechToText
+from edgeai.voice.stt import ChosenCommand, SpeechToText
 from edgeai.voice.timeline import TurnTimeline
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 
@@ -166,6 +166,35 @@ def test_the_prefix_of_a_longer_request_is_never_acted_upon(
     (tmp_path / "fixed").mkdir()
     _, fixed = run_loop(voice_config, voice_models, tmp_path / "fixed", request, adaptive=False)
     assert 300 in timer_seconds(fixed)
+
+
+class CompletingSpeechToText:
+    """The real speech-to-text, except that a prefix of "cancel the pasta timer" comes back
+    as the command choice made it in `bench voice`: "Cancel the timer.", chosen over what
+    Whisper heard, "Cancel the"."""
+
+    def __init__(self, stt: SpeechToText) -> None:
+        self.stt = stt
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        heard = self.stt.transcribe(audio)
+        if "pasta" in heard.lower():
+            return heard
+        return ChosenCommand("Cancel the timer.", heard="Cancel the")
+
+
+def test_a_command_the_grammar_completed_from_a_prefix_does_not_end_the_turn(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    """The n-best command choice can complete a prefix; the pause is judged on what Whisper
+    heard ("Cancel the": unfinished), so the request is heard to its end."""
+    request, _ = spoken_with_pauses(Synthesizer(None), "Cancel the | pasta timer.", VOICE, 0.4)
+    loop = make_loop(voice_config, voice_models, tmp_path)
+    loop.stt = CompletingSpeechToText(loop.stt)  # type: ignore[assignment]
+    audio = np.concatenate([silence(1.5), speak("hey jarvis"), silence(0.4), request, silence(1)])
+    [timeline] = loop.run(PlayUntilAnswered(audio, loop))
+    assert "pasta" in timeline.transcript.lower(), timeline.transcript
+    assert timeline.route == "timer.cancel"
 
 
 class GatedSpeechToText:

@@ -25,6 +25,7 @@ from edgeai.ears.listener import Listener
 from edgeai.intents.grammar import UNIT_PATTERN, Grammar, normalize
 from edgeai.intents.numbers import NUMBER_WORDS
 from edgeai.messages import EndpointReason, SpeechEnded
+from edgeai.voice.stt import as_heard
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class AdaptiveEndpointing:
             verdict = Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
         else:
             transcript = future.result()
-            verdict = judge(transcript, self.grammar, settings)
+            verdict = judge(as_heard(transcript), self.grammar, settings)
             log.debug("pause at %.2f s: %r -> %s", at_s, transcript, verdict)
         with self.ears:
             self.listener.endpointer.hold(at_s, verdict.silence_ms, verdict.reason)

@@ -12,6 +12,25 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
+class ChosenCommand(str):
+    """A transcript the device's grammar chose over Whisper's best hypothesis (the n-best
+    command choice). The choice may complete a prefix ("cancel the" becomes "Cancel the
+    timer."), so whether a request is over is judged on `heard`, Whisper's own best
+    hypothesis; acting uses the choice."""
+
+    heard: str
+
+    def __new__(cls, text: str, heard: str) -> ChosenCommand:
+        chosen = super().__new__(cls, text)
+        chosen.heard = heard
+        return chosen
+
+
+def as_heard(transcript: str) -> str:
+    """What Whisper itself heard: `transcript` with a command choice undone."""
+    return transcript.heard if isinstance(transcript, ChosenCommand) else transcript
+
+
 class Transcriber(Protocol):
     def transcribe(self, audio: np.ndarray) -> str:
         """Text of 16 kHz mono int16 speech; empty when nothing intelligible was said."""

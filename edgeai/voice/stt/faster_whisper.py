@@ -14,6 +14,7 @@ import numpy as np
 
 from edgeai.audio.convert import int16_to_float
 from edgeai.errors import ModelLoadError
+from edgeai.voice.stt import ChosenCommand
 
 # Whisper's well-known hallucinations on silence and noise
 _HALLUCINATIONS = re.compile(
@@ -113,14 +114,15 @@ class FasterWhisperSTT:
         self.transcribe(np.zeros(16000, np.int16))
 
     def transcribe(self, audio: np.ndarray) -> str:
-        return " ".join(self.segments(audio))
+        parts = list(self.segments(audio))
+        return parts[0] if len(parts) == 1 else " ".join(parts)  # one keeps a ChosenCommand
 
     def segments(self, audio: np.ndarray) -> Iterator[str]:
         """Whisper's segments as it decodes them; known hallucinations are left out."""
         for segment in self._decoded(audio):
             text = segment.strip()
             if text and not is_hallucination(text):
-                yield text
+                yield segment if isinstance(segment, ChosenCommand) else text
 
     def _decoded(self, audio: np.ndarray) -> Iterator[str]:
         """The short window when set and the utterance fits (with a prompt, the 30 s window
@@ -185,7 +187,10 @@ class FasterWhisperSTT:
             Hypothesis(str(self._tokenizer.decode(ids)).strip(), float(score))
             for ids, score in zip(result.sequences_ids, result.scores, strict=True)
         ]
-        return preferring_commands(hypotheses, self._is_command).text
+        chosen = preferring_commands(hypotheses, self._is_command)
+        if chosen is hypotheses[0]:
+            return chosen.text
+        return ChosenCommand(chosen.text, hypotheses[0].text)
 
     def _no_speech_probability(self, encoded: Any) -> float:
         """Whisper's no-speech probability for an encoding, from one unprompted decoder step."""
