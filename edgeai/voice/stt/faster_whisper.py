@@ -119,6 +119,8 @@ class FasterWhisperSTT:
 
     def segments(self, audio: np.ndarray) -> Iterator[str]:
         """Whisper's segments as it decodes them; known hallucinations are left out."""
+        if not np.any(np.abs(audio.astype(np.int32)) > 1):
+            return  # digital silence: a wide beam would find a likely filler ("Thank you.")
         for segment in self._decoded(audio):
             text = segment.strip()
             if text and not is_hallucination(text):
@@ -156,25 +158,21 @@ class FasterWhisperSTT:
 
         With a prompt, Whisper fills silence and noise with the prompt's own sentences ("Turn
         the volume up.") and its no-speech probability drops, so one unprompted decoder step on
-        the same encoding decides first: the prompt, and the n-best beam, are used only where that
-        step hears speech (a 10-wide beam over digital silence finds "Thank you.")."""
+        the same encoding decides first: the prompt is used only where that step hears speech."""
         from faster_whisper.audio import pad_or_trim
 
         frames = int(window_s * 100)
         features = pad_or_trim(self._model.feature_extractor(int16_to_float(audio)), frames)
         encoded = self._model.encode(features)
-        prompt, width = self._plain, self.hypotheses
-        if self.prompt or self.hypotheses > 1:
-            if self._no_speech_probability(encoded) <= PROMPT_NO_SPEECH_PROBABILITY:
-                prompt = self._prompted if self.prompt else self._plain
-            else:  # no speech heard: a wide beam finds a likely filler ("Thank you.")
-                width = 1
+        prompt = self._plain
+        if self.prompt and self._no_speech_probability(encoded) <= PROMPT_NO_SPEECH_PROBABILITY:
+            prompt = self._prompted
         new_tokens = int(8 * len(audio) / 16000) + 16
         result = self._model.model.generate(
             encoded,
             [prompt],
-            beam_size=width,
-            num_hypotheses=width,
+            beam_size=self.hypotheses,
+            num_hypotheses=self.hypotheses,
             max_length=len(prompt) + new_tokens,
             return_scores=True,
             return_no_speech_prob=True,
