@@ -3,6 +3,8 @@ of which a complete local command is preferred within a score margin."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 from collections.abc import Iterator
 
 import numpy as np
@@ -79,6 +81,8 @@ def test_the_commands_grammar_corrects_what_whisper_s_best_hypothesis_mishears(
     assert GRAMMAR.match(heard) == GRAMMAR.match(said)
     # the choice keeps what Whisper heard: the endpoint judges a pause on that, not the choice
     assert isinstance(heard, ChosenCommand) and as_heard(heard) == best
+    for copied in (copy.deepcopy(heard), pickle.loads(pickle.dumps(heard))):
+        assert copied == heard and as_heard(copied) == best  # asdict deep-copies timelines
     assert GRAMMAR.match(said) is not None
 
 

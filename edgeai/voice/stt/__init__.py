@@ -25,6 +25,10 @@ class ChosenCommand(str):
         chosen.heard = heard
         return chosen
 
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+        """Copies and pickles (a timeline's asdict deep-copies its transcript) keep both."""
+        return str(self), self.heard
+
 
 def as_heard(transcript: str) -> str:
     """What Whisper itself heard: `transcript` with a command choice undone."""
