@@ -295,6 +295,40 @@ def test_the_wake_word_or_stop_during_a_reply_cancels_it(
     assert len(timelines) == 1  # nothing said after the interruption: no second turn
 
 
+class HurriedRecording:
+    """A recording read as fast as it goes whose second question comes the moment edgeai
+    speaks, unless the loop waited for the first answer before reading on."""
+
+    def __init__(self, first: np.ndarray, second: np.ndarray, loop) -> None:
+        self.first, self.second, self.loop = first, second, loop
+
+    def blocks(self, block_samples: int):
+        yield from ArraySource(self.first).blocks(block_samples)
+        deadline = time.monotonic() + 60
+        while not (self.loop.speaking.is_set() or self.loop.timelines):
+            assert time.monotonic() < deadline, "edgeai never answered the first question"
+            time.sleep(0.01)
+        yield from ArraySource(self.second).blocks(block_samples)
+
+
+def test_a_recording_read_faster_than_real_time_waits_for_each_answer(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    """`edgeai demo --fast` lost its first reply: the recording's next wake word barged in
+    on a reply the person in it had not waited for."""
+    first = np.concatenate(
+        [silence(1.5), speak("hey jarvis"), silence(0.4), speak("what time is it"), silence(3.0)]
+    )
+    second = np.concatenate(
+        [speak("hey jarvis"), silence(0.4), speak("what time is it"), silence(3.0)]
+    )
+    loop, replies = loop_for(voice_config, voice_models, tmp_path, realtime=True)
+    timelines = loop.run(HurriedRecording(first, second, loop))
+    assert [(t.route, t.end) for t in timelines] == [("time", TurnEnd.ANSWERED)] * 2
+    assert all(t.reply.startswith("It's ") for t in timelines)
+    assert all(soundfile.info(reply).duration > 0.5 for reply in replies)
+
+
 def run_cli(tmp_path: Path, *args: str):
     from click.testing import CliRunner
 

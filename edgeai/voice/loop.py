@@ -103,6 +103,9 @@ MAX_WAITING_ANNOUNCEMENTS = 8
 """Announcements (/say, camera rules) waiting for their turn before new ones are refused;
 typed requests (/ask) are capped at the same number of their own."""
 APOLOGY = "Sorry, something went wrong. Please try again."
+READ_AHEAD_S = 0.5
+"""Stream time this far ahead of the wall clock means a recording read faster than real time
+(a microphone cannot deliver sound from the future): its next question waits for the answer."""
 
 
 def plain_thread(name: str, target: Callable[[], None]) -> threading.Thread:
@@ -179,6 +182,9 @@ class VoiceLoop:
         """Held while the listener is fed and its events handled: a verdict on a pause's
         transcript (another thread) may end the utterance between two blocks."""
         self._speculative: tuple[float, Future[str]] | None = None
+        self._open_turns = 0
+        """Utterances queued or being answered: a recording read ahead waits for them."""
+        self._turns_over = threading.Condition()
         self._wake_claim: Pending | None = None
         self._held: HeldAnswer | None = None
         self._endpointing = (
@@ -207,6 +213,7 @@ class VoiceLoop:
         self._spawn(TURNS_THREAD, take_turns)
         with self._ears:
             self._speculative, self._wake_claim = None, None
+        started = time.monotonic()
         for index, block in enumerate(source.blocks(BLOCK_SAMPLES)):
             arrived = time.time()
             with self._ears:
@@ -219,6 +226,8 @@ class VoiceLoop:
                     self._drop_held()  # speech went on: that answer is not wanted
             if index % TIMER_CHECK_BLOCKS == 0:
                 self._ring_due_timers()
+            if self.listener.now_s - (time.monotonic() - started) > READ_AHEAD_S:
+                self._wait_for_answers(worker_done)
         with self._ears:
             if self._endpointing is not None and (ended := self.listener.endpointer.finish()):
                 self._ended(ended)
@@ -227,6 +236,14 @@ class VoiceLoop:
         worker_done.wait()
         self._stt_pool.shutdown()
         return list(self.timelines)
+
+    def _wait_for_answers(self, worker_done: threading.Event) -> None:
+        """A recording read faster than real time waits at each utterance's end until it is
+        answered, as the person in it would: read on, its next wake word would barge in on
+        a reply not yet spoken (`edgeai demo --fast` lost its first answer that way)."""
+        with self._turns_over:
+            while self._open_turns and not worker_done.is_set():
+                self._turns_over.wait(0.1)
 
     def _heard(self, event: ListenEvent) -> None:
         """Act on one event of the ears (under `_ears`)."""
@@ -251,6 +268,8 @@ class VoiceLoop:
 
     def _ended(self, event: SpeechEnded) -> None:
         """The utterance is over: its turn is queued (under `_ears`)."""
+        with self._turns_over:
+            self._open_turns += 1
         self._turns.put(_Turn.of(event, self._speculative, self._wake_claim, self._held))
         self._speculative, self._wake_claim, self._held = None, None, None
 
@@ -343,29 +362,38 @@ class VoiceLoop:
 
     def _take_turns(self) -> None:
         while (item := self._turns.get()) is not None:
-            if isinstance(item, _Announcement | _Typed):
-                with self._lock:
-                    self._waiting[type(item)] -= 1
-            if self._stopped.is_set():
-                if isinstance(item, _Typed):
-                    item.answer.cancel()
-                if isinstance(item, _Turn):
-                    item.drop()
-                continue
-            if isinstance(item, _Turn) and _lost(item.claim, wait=True):
-                log.info("another device heard the wake word better and answers")
-                item.drop()
-                continue
-            self._in_turn.set()
             try:
-                timeline = self._take(item)
-                self.timelines.append(timeline)
-                if isinstance(item, _Typed):
-                    item.answer.set_result(timeline)
-                if self.turn_done is not None:
-                    self.turn_done(timeline)
+                self._take_next(item)
             finally:
-                self._in_turn.clear()
+                if isinstance(item, _Turn):
+                    with self._turns_over:
+                        self._open_turns -= 1
+                        self._turns_over.notify_all()
+
+    def _take_next(self, item: _Turn | _Announcement | _Typed) -> None:
+        if isinstance(item, _Announcement | _Typed):
+            with self._lock:
+                self._waiting[type(item)] -= 1
+        if self._stopped.is_set():
+            if isinstance(item, _Typed):
+                item.answer.cancel()
+            if isinstance(item, _Turn):
+                item.drop()
+            return
+        if isinstance(item, _Turn) and _lost(item.claim, wait=True):
+            log.info("another device heard the wake word better and answers")
+            item.drop()
+            return
+        self._in_turn.set()
+        try:
+            timeline = self._take(item)
+            self.timelines.append(timeline)
+            if isinstance(item, _Typed):
+                item.answer.set_result(timeline)
+            if self.turn_done is not None:
+                self.turn_done(timeline)
+        finally:
+            self._in_turn.clear()
 
     def _take(self, item: _Turn | _Announcement | _Typed) -> TurnTimeline:
         """One turn, announcement or typed request. A stage that raises is survived: the user
