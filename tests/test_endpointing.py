@@ -73,6 +73,10 @@ def timer_seconds(loop: VoiceLoop) -> list[int]:
         ("What time is it?", EndpointReason.COMPLETE),
         ("Cancel the pasta timer.", EndpointReason.COMPLETE),
         ("Set a timer for five minutes.", EndpointReason.COULD_GROW),
+        ("Set a timer for two hours", EndpointReason.COULD_GROW),
+        ("Set a timer for ninety seconds.", EndpointReason.COMPLETE),
+        ("Set the volume to five.", EndpointReason.COMPLETE),
+        ("Set the volume to twenty", EndpointReason.COULD_GROW),
         ("Set a timer for five minutes and", EndpointReason.UNFINISHED),
         ("Set a timer for 5", EndpointReason.UNFINISHED),
         ("What is the", EndpointReason.UNFINISHED),
@@ -161,7 +165,8 @@ def test_the_prefix_of_a_longer_request_is_never_acted_upon(
     request, _ = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.6)
     timelines, loop = run_loop(voice_config, voice_models, tmp_path, request)
     assert timer_seconds(loop) == [330]
-    assert timelines[0].endpoint_reason is EndpointReason.COULD_GROW
+    # the turn ends on "seconds", the smallest unit: nothing more can follow it
+    assert [t.endpoint_reason for t in timelines] == [EndpointReason.COMPLETE]
     # the control: the same audio with a fixed trailing silence acts on the prefix
     (tmp_path / "fixed").mkdir()
     _, fixed = run_loop(voice_config, voice_models, tmp_path / "fixed", request, adaptive=False)

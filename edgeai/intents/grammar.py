@@ -29,7 +29,9 @@ from edgeai.paths import bundled_data_dir
 from edgeai.yamlfile import line_of, load_yaml_model
 
 UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
-UNIT_PATTERN = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"
+UNITS_ABOVE_SECONDS_PATTERN = r"(?:minutes?|mins?|hours?|hrs?)"
+"""Units a duration can still go on after: "five minutes" ... "and thirty seconds"."""
+UNIT_PATTERN = rf"(?:seconds?|secs?|{UNITS_ABOVE_SECONDS_PATTERN})"
 
 INTENTS = frozenset(
     {

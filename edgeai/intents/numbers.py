@@ -18,6 +18,9 @@ _TENS = {
 NUMBER_WORDS = sorted([*_UNITS, *_TENS, "hundred", r"\d+"], key=len, reverse=True)
 NUMBER = r"(?:(?:" + "|".join(NUMBER_WORDS) + r")(?:[\s-]+(?:" + "|".join(NUMBER_WORDS) + r"))*)"
 """A regex matching a spoken or written number, for use inside intent patterns."""
+GROWING_NUMBER = "(?:" + "|".join([*_TENS, "hundred", r"[2-9]0", r"\d+00"]) + ")"
+"""A number the next word can still extend: "twenty" (five), "two hundred" (and ten); "five"
+and "ten" are whole."""
 
 
 def parse_number(text: str) -> int | None:

@@ -2,12 +2,12 @@
 was said before it (vad.adaptive).
 
 The speculative transcript of a pause decides: a complete local command ends the turn after
-`complete_silence_ms`; one that could still go on (a duration or a number at its end, a lone
-verb) after `could_grow_silence_ms`; a request that stops on a word no request ends on, or a
-number still waiting for its unit, after `unfinished_silence_ms`; anything else after the
-configured trailing silence. Until the transcript is in hand the pause is held open (up to the
-unfinished bound): the turn could not start before it anyway, and a fixed silence would act
-on the prefix of "set a timer for ... ten minutes".
+`complete_silence_ms`; one that could still go on (minutes or hours at its end, a number such
+as "twenty", a lone verb) after `could_grow_silence_ms`; a request that stops on a word no
+request ends on, or a number still waiting for its unit, after `unfinished_silence_ms`;
+anything else after the configured trailing silence. Until the transcript is in hand the pause
+is held open (up to the unfinished bound): the turn could not start before it anyway, and a
+fixed silence would act on the prefix of "set a timer for ... ten minutes".
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from threading import RLock
 
 from edgeai.config import VadSettings
 from edgeai.ears.listener import Listener
-from edgeai.intents.grammar import UNIT_PATTERN, Grammar, normalize
-from edgeai.intents.numbers import NUMBER_WORDS
+from edgeai.intents.grammar import UNITS_ABOVE_SECONDS_PATTERN, Grammar, normalize
+from edgeai.intents.numbers import GROWING_NUMBER
 from edgeai.messages import EndpointReason, SpeechEnded
 from edgeai.voice.stt import as_heard
 
@@ -39,8 +39,10 @@ UNFINISHED_LAST_WORDS = frozenset(
 )  # fmt: skip
 """Words a request does not end on. "turn the lights on" still ends on "on": a match of the
 grammar whose slots are all from its lists wins over this list."""
-_GROWS = re.compile(rf"\b(?:{'|'.join(NUMBER_WORDS)}|{UNIT_PATTERN}|half)$")
-"""A command that ends on a number or a unit can still grow: "... and thirty seconds"."""
+_GROWS = re.compile(rf"\b(?:{GROWING_NUMBER}|{UNITS_ABOVE_SECONDS_PATTERN}|half)$")
+"""A command that ends on a number or a unit that can be extended can still grow: "five
+minutes" ... "and thirty seconds", "twenty" ... "five". "Set the volume to five" and "ninety
+seconds" are whole: they end at once."""
 AWAITING_UNIT = " minutes"
 """Appended to a transcript: if that makes it a command, a number is waiting for its unit."""
 
