@@ -79,6 +79,8 @@ def timer_seconds(loop: VoiceLoop) -> list[int]:
         ("Set the volume to twenty", EndpointReason.COULD_GROW),
         ("Set a timer for five minutes and", EndpointReason.UNFINISHED),
         ("Set a timer for 5", EndpointReason.UNFINISHED),
+        ("Set a timer for it.", EndpointReason.UNFINISHED),
+        ("Set the volume to loud.", EndpointReason.UNFINISHED),
         ("What is the", EndpointReason.UNFINISHED),
         ("Play the", EndpointReason.UNFINISHED),
         ("Turn the lights on.", EndpointReason.COMPLETE),

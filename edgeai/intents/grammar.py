@@ -32,6 +32,8 @@ UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
 UNITS_ABOVE_SECONDS_PATTERN = r"(?:minutes?|mins?|hours?|hrs?)"
 """Units a duration can still go on after: "five minutes" ... "and thirty seconds"."""
 UNIT_PATTERN = rf"(?:seconds?|secs?|{UNITS_ABOVE_SECONDS_PATTERN})"
+VALUE_SLOTS = frozenset({"duration", "level"})
+"""Free slots that must hold a number: anything else in them is no command (yet)."""
 
 INTENTS = frozenset(
     {
@@ -125,11 +127,8 @@ class Grammar:
 
     def match(self, text: str) -> IntentMatch | None:
         """The intent of the whole transcript, with its slots; None when no template fits."""
-        normalized = re.sub(r"\s+", " ", self._skip.sub(" ", normalize(text))).strip()
-        if not normalized:
-            return None
         best: tuple[tuple[int, int], IntentMatch] | None = None
-        for result in recognize_all(normalized, self._intents):
+        for result in self._recognized(text):
             found = _with_slots(result)
             if found is None:
                 continue
@@ -138,6 +137,19 @@ class Grammar:
             if best is None or rank < best[0]:
                 best = (rank, found)
         return None if best is None else best[1]
+
+    def awaits_value(self, text: str) -> bool:
+        """Whether a template fits `text` except that its duration or level is no number yet
+        ("set a timer for it"): a command begun, and unfinished or misheard so far."""
+        return self.match(text) is None and any(
+            VALUE_SLOTS & set(result.entities) and _with_slots(result) is None
+            for result in self._recognized(text)
+        )
+
+    def _recognized(self, text: str) -> Iterator[RecognizeResult]:
+        normalized = re.sub(r"\s+", " ", self._skip.sub(" ", normalize(text))).strip()
+        if normalized:
+            yield from recognize_all(normalized, self._intents)
 
     def is_command(self, text: str) -> bool:
         """Whether `text` is a complete local command: a template fits all of it, and its free

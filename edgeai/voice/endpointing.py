@@ -4,10 +4,11 @@ was said before it (vad.adaptive).
 The speculative transcript of a pause decides: a complete local command ends the turn after
 `complete_silence_ms`; one that could still go on (minutes or hours at its end, a number such
 as "twenty", a lone verb) after `could_grow_silence_ms`; a request that stops on a word no
-request ends on, or a number still waiting for its unit, after `unfinished_silence_ms`;
-anything else after the configured trailing silence. Until the transcript is in hand the pause
-is held open (up to the unfinished bound): the turn could not start before it anyway, and a
-fixed silence would act on the prefix of "set a timer for ... ten minutes".
+request ends on, a number still waiting for its unit, or a command whose duration or level is
+no number yet, after `unfinished_silence_ms`; anything else after the configured trailing
+silence. Until the transcript is in hand the pause is held open (up to the unfinished bound):
+the turn could not start before it anyway, and a fixed silence would act on the prefix of "set
+a timer for ... ten minutes".
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def judge(transcript: str, grammar: Grammar, settings: VadSettings) -> Verdict:
     if found is None:
         if grammar.match(transcript.rstrip(" .?!,") + AWAITING_UNIT) is not None:
             return unfinished  # "set a timer for five"
+        if grammar.awaits_value(transcript):
+            return unfinished  # "set a timer for" ... "ten minutes", heard as "for it"
         return Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
     if len(words) == 1 or _GROWS.search(" ".join(words)):
         # "cancel" ... "the pasta timer"; "five minutes" ... "and thirty seconds"
