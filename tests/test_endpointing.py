@@ -77,6 +77,7 @@ def timer_seconds(loop: VoiceLoop) -> list[int]:
         ("Set a timer for ninety seconds.", EndpointReason.COMPLETE),
         ("Set the volume to five.", EndpointReason.COMPLETE),
         ("Set the volume to twenty", EndpointReason.COULD_GROW),
+        ("Set the volume 2.", EndpointReason.COULD_GROW),  # "to" at a pause, heard as "2"
         ("Set a timer for five minutes and", EndpointReason.UNFINISHED),
         ("Set a timer for 5", EndpointReason.UNFINISHED),
         ("Set a timer for it.", EndpointReason.UNFINISHED),

@@ -3,12 +3,12 @@ was said before it (vad.adaptive).
 
 The speculative transcript of a pause decides: a complete local command ends the turn after
 `complete_silence_ms`; one that could still go on (minutes or hours at its end, a number such
-as "twenty", a lone verb) after `could_grow_silence_ms`; a request that stops on a word no
-request ends on, a number still waiting for its unit, or a command whose duration or level is
-no number yet, after `unfinished_silence_ms`; anything else after the configured trailing
-silence. Until the transcript is in hand the pause is held open (up to the unfinished bound):
-the turn could not start before it anyway, and a fixed silence would act on the prefix of "set
-a timer for ... ten minutes".
+as "twenty" or one that sounds like "to" or "for", a lone verb) after `could_grow_silence_ms`;
+a request that stops on a word no request ends on, a number still waiting for its unit, or a
+command whose duration or level is no number yet, after `unfinished_silence_ms`; anything else
+after the configured trailing silence. Until the transcript is in hand the pause is held open
+(up to the unfinished bound): the turn could not start before it anyway, and a fixed silence
+would act on the prefix of "set a timer for ... ten minutes".
 """
 
 from __future__ import annotations
@@ -40,10 +40,15 @@ UNFINISHED_LAST_WORDS = frozenset(
 )  # fmt: skip
 """Words a request does not end on. "turn the lights on" still ends on "on": a match of the
 grammar whose slots are all from its lists wins over this list."""
-_GROWS = re.compile(rf"\b(?:{GROWING_NUMBER}|{UNITS_ABOVE_SECONDS_PATTERN}|half)$")
+SOUND_LIKE_TO_OR_FOR = r"(?:two|2|four|4)"
+"""At a pause, Whisper writes a last "to" or "for" as a number ("Set the volume 2." of "Set the
+volume to ... five"): a command that ends on one of these may be a prefix."""
+_GROWS = re.compile(
+    rf"\b(?:{GROWING_NUMBER}|{SOUND_LIKE_TO_OR_FOR}|{UNITS_ABOVE_SECONDS_PATTERN}|half)$"
+)
 """A command that ends on a number or a unit that can be extended can still grow: "five
-minutes" ... "and thirty seconds", "twenty" ... "five". "Set the volume to five" and "ninety
-seconds" are whole: they end at once."""
+minutes" ... "and thirty seconds", "twenty" ... "five", "2" (heard for "to") ... "five". "Set
+the volume to five" and "ninety seconds" are whole: they end at once."""
 AWAITING_UNIT = " minutes"
 """Appended to a transcript: if that makes it a command, a number is waiting for its unit."""
 
