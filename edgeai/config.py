@@ -300,7 +300,7 @@ class VadSettings(Strict):
         description="Silence that ends a clearly unfinished request (set a timer for ...)",
     )
     early_answer: bool = Field(
-        default=False,
+        default=True,
         description="Adaptive: start the LLM's answer to a pause's transcript during the "
         "trailing silence, held unheard; spoken if the turn ends on that pause, dropped if "
         "speech goes on",
