@@ -159,6 +159,18 @@ def test_a_400_ms_pause_inside_a_request_does_not_cut_it(
     assert timer_seconds(loop) == [seconds]
 
 
+def test_a_command_said_in_one_breath_with_the_wake_phrase_ends_as_complete(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    """The phrase's tail is kept out of the request audio (speech under way at the wake word):
+    "Jarvis, what time is it?" would be judged no command and wait the trailing silence."""
+    loop = make_loop(voice_config, voice_models, tmp_path)
+    audio = np.concatenate([silence(1.5), speak("hey jarvis what time is it"), silence(1.5)])
+    [timeline] = loop.run(PlayUntilAnswered(audio, loop))
+    assert timeline.route == "time"
+    assert timeline.endpoint_reason is EndpointReason.COMPLETE
+
+
 def test_the_prefix_of_a_longer_request_is_never_acted_upon(
     voice_config: Config, voice_models: VoiceModels, tmp_path: Path
 ):
