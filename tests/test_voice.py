@@ -329,6 +329,15 @@ def test_a_recording_read_faster_than_real_time_waits_for_each_answer(
     assert all(soundfile.info(reply).duration > 0.5 for reply in replies)
 
 
+def test_a_microphone_whose_clock_runs_fast_is_never_taken_for_a_recording():
+    from edgeai.voice.loop import _read_ahead
+
+    month_s = 30 * 24 * 3600.0
+    assert not _read_ahead(month_s * 1.001, month_s)  # 0.1% fast for a month of service
+    assert not _read_ahead(10.4, 10.0)
+    assert _read_ahead(2.0, 1.0)  # a file read at twice real time, within a second
+
+
 def run_cli(tmp_path: Path, *args: str):
     from click.testing import CliRunner
 

@@ -104,8 +104,12 @@ MAX_WAITING_ANNOUNCEMENTS = 8
 typed requests (/ask) are capped at the same number of their own."""
 APOLOGY = "Sorry, something went wrong. Please try again."
 READ_AHEAD_S = 0.5
-"""Stream time this far ahead of the wall clock means a recording read faster than real time
-(a microphone cannot deliver sound from the future): its next question waits for the answer."""
+"""Stream time this far ahead of the wall clock, beyond DEVICE_CLOCK_DRIFT, means a recording
+read faster than real time (a microphone cannot deliver sound from the future): its next
+question waits for the answer."""
+DEVICE_CLOCK_DRIFT = 0.01
+"""A sound card's sample clock runs a little fast or slow against the system's (well under 0.1%):
+over months of service its stream time drifts ahead by this fraction at most."""
 
 
 def plain_thread(name: str, target: Callable[[], None]) -> threading.Thread:
@@ -226,7 +230,7 @@ class VoiceLoop:
                     self._drop_held()  # speech went on: that answer is not wanted
             if index % TIMER_CHECK_BLOCKS == 0:
                 self._ring_due_timers()
-            if self.listener.now_s - (time.monotonic() - started) > READ_AHEAD_S:
+            if _read_ahead(self.listener.now_s, time.monotonic() - started):
                 self._wait_for_answers(worker_done)
         with self._ears:
             if self._endpointing is not None and (ended := self.listener.endpointer.finish()):
@@ -495,6 +499,11 @@ class VoiceLoop:
         if timeline.end is TurnEnd.ANSWERED and timeline.route != "not understood":
             self.listener.follow_up(self.follow_up_s)
         log.info("turn: %r -> %r (%s)", timeline.transcript, timeline.reply, timeline.route)
+
+
+def _read_ahead(stream_s: float, wall_s: float) -> bool:
+    """Whether `stream_s` of audio in `wall_s` is a recording read faster than real time."""
+    return stream_s - wall_s > READ_AHEAD_S + DEVICE_CLOCK_DRIFT * wall_s
 
 
 def _lost(claim: Pending | None, wait: bool = False) -> bool:
