@@ -375,6 +375,17 @@ class FailingSource:
         raise OSError(5, "Input/output error")
 
 
+class GatedSink(NullSink):
+    """Holds each write while `gate` is clear: announcements wait behind a slow speaker, however
+    fast the voice is made."""
+
+    def __init__(self, gate: threading.Event) -> None:
+        self.gate = gate
+
+    def write(self, samples: np.ndarray) -> None:
+        assert self.gate.wait(60), "the gate was never opened"
+
+
 def test_faults_in_the_service_are_announced_reported_or_refused_never_silent(
     model_store, tmp_path: Path
 ):
@@ -389,7 +400,9 @@ def test_faults_in_the_service_are_announced_reported_or_refused_never_silent(
         wyoming={"enabled": True, "port": 0, "zeroconf": False},
         voice={"timers_file": str(blocked / "timers.json")},
     )
-    inputs = Inputs(audio=lambda: FailingSource(25.0), open_sink=lambda rate: NullSink())
+    speaker = threading.Event()
+    speaker.set()  # cleared while /say is flooded
+    inputs = Inputs(audio=lambda: FailingSource(25.0), open_sink=lambda rate: GatedSink(speaker))
     notify = NotifyListener(tmp_path)
     service = Service(config, inputs, SystemdNotifier({"NOTIFY_SOCKET": str(notify.path)}))
     service.start()
@@ -405,10 +418,13 @@ def test_faults_in_the_service_are_announced_reported_or_refused_never_silent(
         assert any("timers not saved" in p for p in health.json()["problems"])
         metrics = httpx.get(f"{base}/metrics").text
         assert metric(metrics, "edgeai_voice_timer_save_failures_total") >= 2  # set, rang
-        # a flood of /say: what fits is spoken, the rest is refused, capture goes on
+        # a flood of /say while the speaker is busy: what fits is spoken, the rest is refused,
+        # capture goes on
+        speaker.clear()
         answers = [
             httpx.post(f"{base}/say", json={"text": f"Flood number {n}."}) for n in range(14)
         ]
+        speaker.set()
         codes = [a.status_code for a in answers]
         assert set(codes) == {202, 429} and codes.index(429) >= 8, codes
         assert all(a.headers["Retry-After"] for a in answers if a.status_code == 429)
