@@ -23,7 +23,7 @@ from edgeai.store import ModelStore
 from edgeai.voice.build import VoiceModels, build_voice_loop
 from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
 from edgeai.voice.llm import LocalLLM
-from edgeai.voice.loop import without_wake_phrase
+from edgeai.voice.loop import VoiceLoop, without_wake_phrase
 from edgeai.voice.respond import NOT_CAUGHT, Responder
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
 from edgeai.voice.timeline import TurnEnd, TurnTimeline
@@ -299,7 +299,7 @@ class HurriedRecording:
     """A recording read as fast as it goes whose second question comes the moment edgeai
     speaks, unless the loop waited for the first answer before reading on."""
 
-    def __init__(self, first: np.ndarray, second: np.ndarray, loop) -> None:
+    def __init__(self, first: np.ndarray, second: np.ndarray, loop: VoiceLoop) -> None:
         self.first, self.second, self.loop = first, second, loop
 
     def blocks(self, block_samples: int):

@@ -141,10 +141,10 @@ class Grammar:
     def awaits_value(self, text: str) -> bool:
         """Whether a template fits `text` except that its duration or level is no number yet
         ("set a timer for it"): a command begun, and unfinished or misheard so far."""
-        return self.match(text) is None and any(
-            VALUE_SLOTS & set(result.entities) and _with_slots(result) is None
-            for result in self._recognized(text)
-        )
+        results = list(self._recognized(text))
+        if any(_with_slots(result) is not None for result in results):
+            return False  # a command already
+        return any(VALUE_SLOTS & set(result.entities) for result in results)
 
     def _recognized(self, text: str) -> Iterator[RecognizeResult]:
         normalized = re.sub(r"\s+", " ", self._skip.sub(" ", normalize(text))).strip()
