@@ -82,6 +82,10 @@ def timer_seconds(loop: VoiceLoop) -> list[int]:
         ("Set a timer for 5", EndpointReason.UNFINISHED),
         ("Set a timer for it.", EndpointReason.UNFINISHED),
         ("Set the volume to loud.", EndpointReason.UNFINISHED),
+        # "cancel the timer" misheard: the words before "timer" fill "a {duration} timer", but
+        # no value is awaited after them
+        ("Can't solve the timer.", EndpointReason.SILENCE),
+        ("Yes, cancel the timer.", EndpointReason.SILENCE),
         ("What is the", EndpointReason.UNFINISHED),
         ("Play the", EndpointReason.UNFINISHED),
         ("Turn the lights on.", EndpointReason.COMPLETE),

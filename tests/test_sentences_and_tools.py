@@ -8,7 +8,7 @@ import pytest
 
 from edgeai.intents.grammar import IntentMatch
 from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
-from edgeai.voice.sentences import SentenceSplitter, clean, speakable_pieces
+from edgeai.voice.sentences import SentenceSplitter, clean, reply_pieces, speakable_pieces
 from edgeai.voice.tools import parse_tool_call
 
 
@@ -70,6 +70,17 @@ def test_a_long_first_sentence_is_spoken_from_its_first_clause():
         "which sends blue light everywhere.",
         "It is pretty, too.",
     ]
+
+
+def test_a_reply_known_whole_is_spoken_from_its_first_clause():
+    assert reply_pieces("Today is Saturday, December 5, 2026.") == [
+        "Today is Saturday,",
+        "December 5, 2026.",
+    ]
+    # "Yes," alone is too short to be worth a piece of its own
+    assert reply_pieces("Yes, I see 2 people at the door.") == ["Yes, I see 2 people at the door."]
+    assert reply_pieces("It's 8:44 AM.") == ["It's 8:44 AM."]
+    assert reply_pieces("") == []
 
 
 def test_long_sentences_reach_text_to_speech_in_pieces_split_where_a_speaker_would_pause():

@@ -128,7 +128,7 @@ class Grammar:
     def match(self, text: str) -> IntentMatch | None:
         """The intent of the whole transcript, with its slots; None when no template fits."""
         best: tuple[tuple[int, int], IntentMatch] | None = None
-        for result in self._recognized(text):
+        for result in self._recognized(self._normalized(text)):
             found = _with_slots(result)
             if found is None:
                 continue
@@ -139,15 +139,27 @@ class Grammar:
         return None if best is None else best[1]
 
     def awaits_value(self, text: str) -> bool:
-        """Whether a template fits `text` except that its duration or level is no number yet
-        ("set a timer for it"): a command begun, and unfinished or misheard so far."""
-        results = list(self._recognized(text))
+        """Whether a template fits `text` except that the duration or level it ends on is no
+        number yet ("set a timer for it"): a command begun, and unfinished or misheard so far.
+        Words before "timer" in the slot of "a {duration} timer" await nothing: "can't solve
+        the timer" (heard for "cancel the timer") is not a timer waiting for its length."""
+        normalized = self._normalized(text)
+        results = list(self._recognized(normalized))
         if any(_with_slots(result) is not None for result in results):
             return False  # a command already
-        return any(VALUE_SLOTS & set(result.entities) for result in results)
+        return any(
+            normalized.endswith(entity.text.strip())
+            for result in results
+            for name, entity in result.entities.items()
+            if name in VALUE_SLOTS
+        )
 
-    def _recognized(self, text: str) -> Iterator[RecognizeResult]:
-        normalized = re.sub(r"\s+", " ", self._skip.sub(" ", normalize(text))).strip()
+    def _normalized(self, text: str) -> str:
+        """`text` as the templates are matched against: normalized, without skip words."""
+        return re.sub(r"\s+", " ", self._skip.sub(" ", normalize(text))).strip()
+
+    def _recognized(self, normalized: str) -> Iterator[RecognizeResult]:
+        """Every template that fits `normalized` (see `_normalized`)."""
         if normalized:
             yield from recognize_all(normalized, self._intents)
 

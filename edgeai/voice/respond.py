@@ -18,7 +18,7 @@ from edgeai.voice.first_clause import HeldAnswer
 from edgeai.voice.home_assistant import HomeAssistant, Outcome
 from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
 from edgeai.voice.llm import ChatHistory, Flag, LanguageModel
-from edgeai.voice.sentences import SentenceSplitter, clean
+from edgeai.voice.sentences import SentenceSplitter, clean, reply_pieces
 from edgeai.voice.timeline import TurnEnd, TurnTimeline
 from edgeai.voice.tools import looks_like_tool_call, parse_tool_call
 from edgeai.voice.tts import TextToSpeech
@@ -106,7 +106,7 @@ class Responder:
                 # what Home Assistant did or could not do, in its words; when it cannot be
                 # reached the user hears that, and the LLM is not asked to make up the rest
                 timeline.route = f"home assistant {answer.outcome.value}"
-                return iter([answer.speech] if answer.speech else [])
+                return iter(reply_pieces(answer.speech))
             if found is not None:
                 return self._intent(found, timeline)  # not Home Assistant's either
             if answer.outcome is Outcome.NO_TARGET:
@@ -121,7 +121,7 @@ class Responder:
         reply = handle(found, self.intents)
         if reply.stop:
             timeline.end = TurnEnd.STOPPED
-        return iter([reply.text] if reply.text else [])
+        return iter(reply_pieces(reply.text))
 
     def announce(self, text: str, sink: AudioSink, timeline: TurnTimeline, cancel: Flag) -> None:
         """Say something nobody asked for just now: a timer that rang, a camera event."""

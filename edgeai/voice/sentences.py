@@ -62,6 +62,19 @@ class SentenceSplitter:
         return [rest] if rest else []
 
 
+REPLY_FIRST_CLAUSE_CHARS = 12
+"""A reply known whole has its first clause spoken apart when the clause is at least this long."""
+
+
+def reply_pieces(text: str) -> list[str]:
+    """A reply known whole (a local intent's, Home Assistant's), in the pieces to speak: its
+    first clause apart ("Today is Saturday," then "December 5, 2026."). Piper makes a piece
+    whole before any of it sounds; the rest is made while the clause plays (208 against 89 ms
+    to the first audio of the date here)."""
+    splitter = SentenceSplitter(first_clause_chars=REPLY_FIRST_CLAUSE_CHARS)
+    return splitter.push(text) + splitter.flush()
+
+
 def clean(text: str) -> str:
     """Speakable text: markdown, links, emoji and stray symbols removed, spaces collapsed."""
     text = _MARKUP.sub(lambda m: m.group(1) or " ", text)
