@@ -437,8 +437,20 @@ def test_bench_voice_smoke_run_compares_with_the_sequential_pipeline_and_plots_i
     assert loop_for(voice_config, voice_models, tmp_path)[0].responder.intents.timers.active() == []
     totals = bench.summary(results)
     assert totals["paused_clips"] == 1
-    assert "| local intents |" in bench.markdown(results, totals)
-    assert_png(voice_breakdown(results, tmp_path / "voice.png"))
+    assert "| local intents |" in bench.markdown(results, totals, "in-family")
+    held_out = bench.bench_voice(
+        voice_models,
+        lambda: loop_for(voice_config, voice_models, tmp_path)[0],
+        lambda: loop_for(fixed_config, voice_models, tmp_path)[0],
+        voice_config,
+        synth,
+        lambda _: None,
+        requests=[("Is anyone at the front door right now?", "intent")],
+        voices=bench.held_out_voices()[:1],
+        family="held-out",
+    )
+    assert [(r.family, r.voice) for r in held_out] == [("held-out", "espeak:mb-us1:160:50")]
+    assert_png(voice_breakdown(results + held_out, tmp_path / "voice.png"))
 
 
 def test_bench_barge_in_times_the_wake_word_and_stop_cutting_a_reply_short(

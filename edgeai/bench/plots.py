@@ -5,6 +5,7 @@ what each exported artifact gains and loses."""
 from __future__ import annotations
 
 import textwrap
+from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,13 +51,22 @@ def _save(figure: Figure, path: Path) -> Path:
 
 def voice_breakdown(results: list[ClipResult], path: Path) -> Path:
     """Per request kind: median time from end of speech to each stage, edgeai (stacked) beside
-    the sequential pipeline on the same clips; whiskers mark p95 of the first audio."""
-    figure, (axis,) = _figure()
+    the sequential pipeline on the same clips, per voice family; whiskers mark p95 of the first
+    audio."""
+    from edgeai.bench.voice import FAMILIES
+
     rows: list[tuple[str, list[float], float]] = []
-    for kind, label in (("intent", "local intents"), ("llm", "LLM answers")):
-        chosen = [r for r in results if r.kind == kind and r.latency_s is not None]
+    families = sorted({r.family for r in results}, key=FAMILIES.index)
+    for family, (kind, label) in product(
+        families, (("intent", "local intents"), ("llm", "LLM answers"))
+    ):
+        chosen = [
+            r for r in results if r.kind == kind and r.family == family and r.latency_s is not None
+        ]
         if not chosen:
             continue
+        if len(families) > 1:
+            label = f"{label}, {family}"
         ours = _stage_medians(
             [r.stages_s for r in chosen], ("endpoint", "stt_done", "first_token", "first_audio")
         )
@@ -67,6 +77,7 @@ def voice_breakdown(results: list[ClipResult], path: Path) -> Path:
         rows.append(
             (f"sequential\n{label}", theirs, _p95([r.sequential_latency_s for r in chosen]))
         )
+    figure, (axis,) = _figure(height=1.5 + 0.75 * len(rows))
     names = (
         "end-of-speech wait (VAD)",
         "speech-to-text",

@@ -17,6 +17,7 @@ from edgeai.audio.sinks import NullSink
 from edgeai.audio.sources import ArraySource
 from edgeai.config import Config
 from edgeai.synthetic.augment import mix_at_snr, noise
+from edgeai.synthetic.held_out_voices import mbrola_voices
 from edgeai.synthetic.speech import EspeakVoice, PiperStyle, Synthesizer, Voice, voiced
 from edgeai.voice.build import VoiceModels
 from edgeai.voice.honesty import claims_unseen
@@ -42,6 +43,25 @@ REQUESTS = [
     ("Why is the | ocean salty?", "llm"),
     ("How do I make | a cup of tea?", "llm"),
 ]
+HELD_OUT_REQUESTS = [
+    ("Set a timer for | twenty minutes", "intent"),
+    ("Could you start a pasta timer for eleven minutes, please?", "intent"),
+    ("Timer for one hour and | fifteen minutes", "intent"),
+    ("Set the volume to forty percent", "intent"),
+    ("Is anyone at the front door right now?", "intent"),
+    ("How many people can you | see in the garden?", "intent"),
+    ("What's the capital of | Australia?", "llm"),
+    ("How do I get candle wax out of a tablecloth?", "llm"),
+    ("Give me a | simple recipe for banana bread", "llm"),
+    ("What does the word ubiquitous mean?", "llm"),
+    ("How long should I boil an egg so | the yolk stays runny?", "llm"),
+    ("Who painted the Mona Lisa?", "llm"),
+    ("What's the difference between baking soda and | baking powder?", "llm"),
+    ("How do you say thank you in Japanese?", "llm"),
+]
+"""Requests the endpointing rules were not fitted on: written, with their pauses, by a helper
+session told only what the device can do (not the rules, REQUESTS or any result); two that
+repeated REQUESTS word for word were left out."""
 PAUSES_S = (0.3, 0.6)
 """Mid-request pauses are drawn from this range: people pause that long mid-request."""
 VOICES: list[tuple[Voice, float | None]] = [
@@ -50,6 +70,18 @@ VOICES: list[tuple[Voice, float | None]] = [
     (EspeakVoice("en-gb+f2", 150, 60), 10.0),
 ]
 """(voice, SNR of pink noise in dB or None for clean)."""
+FAMILIES = ("in-family", "held-out")
+"""The voices and requests the rules were fitted on, and a voice family and requests they were
+not: each reported on its own."""
+
+
+def held_out_voices() -> list[tuple[Voice, float | None]]:
+    """MBROLA voices (no training, tuning or rule ever heard them), clean, 20 dB and 10 dB
+    pink noise as VOICES."""
+    us1, us2, _, en1 = mbrola_voices()
+    return [(us1, None), (us2, 20.0), (en1, 10.0)]
+
+
 PAUSE = "|"
 """Where a request's text holds a mid-request pause ("Set a timer for | ten minutes.")."""
 ACTING_ROUTES_EXCLUDED = ("llm", "not understood")
@@ -95,6 +127,8 @@ class Run:
 class ClipResult:
     text: str
     kind: str
+    family: str
+    """One of FAMILIES."""
     voice: str
     snr_db: float | None
     pause_s: float | None
@@ -190,6 +224,7 @@ def bench_voice(
     progress: Callable[[str], object],
     requests: list[tuple[str, str]] = REQUESTS,
     voices: list[tuple[Voice, float | None]] = VOICES,
+    family: str = "in-family",
 ) -> list[ClipResult]:
     """Every request in every voice (a smoke run passes fewer), each through the adaptive
     loop, the fixed-silence loop and the sequential pipeline, one after the other."""
@@ -210,6 +245,7 @@ def bench_voice(
                 ClipResult(
                     text=said,
                     kind=kind,
+                    family=family,
                     voice=voice.label,
                     snr_db=snr,
                     pause_s=pause_s,
@@ -371,11 +407,14 @@ def _ms(seconds: object) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-def markdown(results: list[ClipResult], totals: dict[str, object]) -> str:
+def markdown(results: list[ClipResult], totals: dict[str, object], family: str) -> str:
     claims = totals["llm_claims"]
     assert isinstance(claims, dict)
+    voices = sorted({(r.voice, r.snr_db) for r in results}, key=lambda v: (v[1] or 99, v[0]))
+    heard = ", ".join(f"{v} {'clean' if snr is None else f'{snr:.0f} dB pink noise'}"
+                      for v, snr in voices)  # fmt: skip
     lines = [
-        "### Voice turn: end of speech to first reply audio",
+        f"### Voice turn: end of speech to first reply audio ({family})",
         "",
         "Adaptive endpointing and the fixed trailing silence on the same clips, one after the "
         "other, beside a sequential pipeline.",
@@ -422,8 +461,8 @@ def markdown(results: list[ClipResult], totals: dict[str, object]) -> str:
         f"premature endpoints adaptive {adaptive['premature']} / fixed {fixed['premature']}, "
         f"wrong actions on a prefix adaptive {adaptive['wrong_actions']} / fixed "
         f"{fixed['wrong_actions']}. Word error rate adaptive {adaptive['word_error_rate']:.1%}, "
-        f"fixed {fixed['word_error_rate']:.1%} over {totals['clips']} clips (3 voices: piper joe "
-        f"clean, espeak en-us 20 dB, espeak en-gb 10 dB pink noise); peak resident memory "
+        f"fixed {fixed['word_error_rate']:.1%} over {totals['clips']} clips ({heard}); "
+        f"routed as expected {totals['routed_as_expected']:.0%}; peak resident memory "
         f"{totals['peak_rss_mb']:.0f} MB.",
         "",
         f"LLM replies claiming an action no tool performed: {claims['spoken']} spoken of "

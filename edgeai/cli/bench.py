@@ -230,30 +230,41 @@ def run_voice(app: AppContext, out: Path) -> str:
             fixed_app, profile, LoadedModels(models, None), lambda rate: NullSink()
         ).voice
 
-    total = len(bench.REQUESTS) * len(bench.VOICES)
+    sets = {
+        "in-family": (bench.REQUESTS, bench.VOICES),
+        "held-out": (bench.HELD_OUT_REQUESTS, bench.held_out_voices()),
+    }
+    total = sum(len(requests) * len(voices) for requests, voices in sets.values())
+    results: dict[str, list[bench.ClipResult]] = {}
     with tqdm(total=total, desc="voice turns", unit="clip", disable=None) as bar:
-        results = bench.bench_voice(
-            models, make_loop, make_fixed_loop, config, synth, lambda _: bar.update()
-        )
+        for family, (requests, voices) in sets.items():
+            results[family] = bench.bench_voice(
+                models, make_loop, make_fixed_loop, config, synth, lambda _: bar.update(),
+                requests, voices, family,
+            )  # fmt: skip
     voices = bench.VOICES[:2]
     total = len(voices) * len(barge_in.INTERRUPTIONS) * len(barge_in.QUESTIONS)
     with tqdm(total=total, desc="barge-in", unit="reply", disable=None) as bar:
         interrupted = barge_in.bench_barge_in(make_loop, synth, voices, lambda _: bar.update())
-    totals = bench.summary(results)
+    totals = {family: bench.summary(found) for family, found in results.items()}
     barge_in_totals = barge_in.summary(interrupted)
+    every_clip = [clip for found in results.values() for clip in found]
     return write_results(
         out,
         "voice",
         {
-            "summary": totals,
-            "clips": bench.as_rows(results),
+            "summary": totals["in-family"],
+            "held_out": totals["held-out"],
+            "clips": bench.as_rows(every_clip),
             "barge_in": {
                 "summary": barge_in_totals,
                 "trials": [trial.as_dict() for trial in interrupted],
             },
         },
-        bench.markdown(results, totals) + "\n" + barge_in.markdown(barge_in_totals),
-        lambda path: voice_breakdown(results, path),
+        "\n".join(bench.markdown(results[f], totals[f], f) for f in results)
+        + "\n"
+        + barge_in.markdown(barge_in_totals),
+        lambda path: voice_breakdown(every_clip, path),
     )
 
 
