@@ -24,7 +24,7 @@ from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
 from edgeai.voice.build import VoiceModels, build_voice_loop
-from edgeai.voice.endpointing import judge
+from edgeai.voice.endpointing import judge, judge_pause
 from edgeai.voice.first_clause import HeldAnswer
 from edgeai.voice.loop import VoiceLoop
 from edgeai.voice.stt import ChosenCommand, SpeechToText
@@ -86,6 +86,9 @@ def timer_seconds(loop: VoiceLoop) -> list[int]:
         # no value is awaited after them
         ("Can't solve the timer.", EndpointReason.SILENCE),
         ("Yes, cancel the timer.", EndpointReason.SILENCE),
+        # a misheard duration with its numbers is no value still to come
+        ("Time for one hour and 15 minutes.", EndpointReason.SILENCE),
+        ("Set the volume to 40%.", EndpointReason.COMPLETE),
         ("What is the", EndpointReason.UNFINISHED),
         ("Play the", EndpointReason.UNFINISHED),
         ("Turn the lights on.", EndpointReason.COMPLETE),
@@ -96,6 +99,21 @@ def timer_seconds(loop: VoiceLoop) -> list[int]:
 )
 def test_a_transcript_is_judged_complete_unfinished_or_neither(said: str, reason: EndpointReason):
     assert judge(said, load_grammar(), VadSettings()).reason is reason
+
+
+def test_a_pause_is_judged_on_the_command_choice_only_where_it_replaces_heard_words():
+    grammar, settings = load_grammar(), VadSettings()
+    replaced = ChosenCommand(
+        "Is anyone at the front door right now?", heard="Is anyone up to the front door right now?"
+    )
+    assert judge_pause(replaced, grammar, settings).reason is EndpointReason.COMPLETE
+    # the choice completed a prefix: what was heard decides
+    completed = ChosenCommand("Cancel the timer.", heard="Cancel the")
+    assert judge_pause(completed, grammar, settings).reason is EndpointReason.UNFINISHED
+    longer = ChosenCommand("Set a timer for five minutes.", heard="Set a timer for five")
+    assert judge_pause(longer, grammar, settings).reason is EndpointReason.UNFINISHED
+    added = ChosenCommand("Cancel the pasta timer.", heard="Cancel the pasta")
+    assert judge_pause(added, grammar, settings).reason is EndpointReason.SILENCE
 
 
 def ends_with_holds(

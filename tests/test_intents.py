@@ -46,6 +46,11 @@ REPOSITORY = Path(__file__).resolve().parents[1]
         ("turn off the timer", "timer.cancel", {}),
         ("Turn on the kitchen lights.", "unsupported", {"zone": "kitchen", "device": "lights"}),
         ("Set volume to 7", "volume.set", {"level": 7}),
+        # the scale is 0-10: a percentage is tenths of it, said or written, and so is a level
+        # no 0-10 scale has
+        ("Set the volume to forty percent", "volume.set", {"level": 4}),
+        ("Set the volume to 40%.", "volume.set", {"level": 4}),
+        ("Set the volume to 65", "volume.set", {"level": 6}),
         ("Turn it up", "volume.up", {}),
         ("Stop!", "stop", {}),
         ("never mind", "stop", {}),

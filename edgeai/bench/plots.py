@@ -190,12 +190,14 @@ def service_behaviour(result: ServiceBench, path: Path) -> Path:
 def _stage_medians(stages: list[dict[str, float | None]], keys: tuple[str, ...]) -> list[float]:
     """Median of each stage's time from the end of speech; a stage a turn skipped (no LLM token
     for an intent) takes the previous stage's time."""
-    medians, previous = [], 0.0
-    for key in keys:
-        values = [v for s in stages if (v := s.get(key)) is not None]
-        previous = float(np.median(values)) if values else previous
-        medians.append(previous)
-    return medians
+    columns = []
+    for turn in stages:
+        previous, row = 0.0, []
+        for key in keys:
+            previous = value if (value := turn.get(key)) is not None else previous
+            row.append(previous)
+        columns.append(row)
+    return [float(m) for m in np.median(columns, axis=0)] if columns else [0.0] * len(keys)
 
 
 def _cumulative(durations: dict[str, float]) -> dict[str, float | None]:

@@ -32,6 +32,8 @@ UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
 UNITS_ABOVE_SECONDS_PATTERN = r"(?:minutes?|mins?|hours?|hrs?)"
 """Units a duration can still go on after: "five minutes" ... "and thirty seconds"."""
 UNIT_PATTERN = rf"(?:seconds?|secs?|{UNITS_ABOVE_SECONDS_PATTERN})"
+MAX_LEVEL = 10
+"""The volume scale is 0-10."""
 VALUE_SLOTS = frozenset({"duration", "level"})
 """Free slots that must hold a number: anything else in them is no command (yet)."""
 
@@ -90,8 +92,13 @@ _CONTRACTIONS = {
 }  # fmt: skip
 
 
+_HAS_NUMBER = re.compile(rf"\b{NUMBER}\b")
+"""A slot that holds a number is no value still to come, even if it does not parse ("time
+for one hour and 15 minutes", heard for "timer for ...")."""
+
+
 def normalize(text: str) -> str:
-    text = text.lower().strip().replace("\u2019", "'")
+    text = text.lower().strip().replace("\u2019", "'").replace("%", " percent")
     for short, long in _CONTRACTIONS.items():
         text = re.sub(rf"\b{re.escape(short)}\b", long, text)
     text = re.sub(r"[^a-z0-9 ]+", " ", text)
@@ -148,7 +155,7 @@ class Grammar:
         if any(_with_slots(result) is not None for result in results):
             return False  # a command already
         return any(
-            normalized.endswith(entity.text.strip())
+            normalized.endswith(entity.text.strip()) and not _HAS_NUMBER.search(entity.text)
             for result in results
             for name, entity in result.entities.items()
             if name in VALUE_SLOTS
@@ -278,7 +285,7 @@ def _with_slots(result: RecognizeResult) -> IntentMatch | None:
                 return None
             slots["seconds"] = seconds
         elif name == "level":
-            level = parse_number(re.sub(r"\s*(?:percent|degrees)$", "", text))
+            level = _level(text)
             if level is None:
                 return None
             slots["level"] = level
@@ -287,6 +294,16 @@ def _with_slots(result: RecognizeResult) -> IntentMatch | None:
         else:
             slots[name] = text
     return IntentMatch(result.intent.name, slots, free_text)
+
+
+def _level(text: str) -> int | None:
+    """A volume level on the 0-10 scale: "seven"; "forty percent" and a bare "40" (no 0-10
+    level is that high) are percentages, tenths of the scale. None unless `text` is a number."""
+    number = parse_number(re.sub(r"\s*(?:percent|degrees)$", "", text))
+    if number is None:
+        return None
+    percent = text.endswith("percent") or MAX_LEVEL < number <= 100
+    return round(number / 10) if percent else number
 
 
 def parse_duration(text: str) -> int | None:

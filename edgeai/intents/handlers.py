@@ -6,23 +6,23 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from edgeai.intents.grammar import Grammar, IntentMatch, load_grammar
+from edgeai.intents.grammar import MAX_LEVEL, Grammar, IntentMatch, load_grammar
 from edgeai.intents.timers import Timer, TimerStore
 from edgeai.vision.view import CameraView, count_people, say_zone
 
 
 @dataclass
 class Volume:
-    """Output level 0-10, applied as gain to everything spoken."""
+    """Output level 0 to MAX_LEVEL, applied as gain to everything spoken."""
 
     level: int = 7
 
     def set(self, level: int) -> None:
-        self.level = max(0, min(10, level))
+        self.level = max(0, min(MAX_LEVEL, level))
 
     @property
     def gain(self) -> float:
-        return self.level / 10
+        return self.level / MAX_LEVEL
 
 
 @dataclass

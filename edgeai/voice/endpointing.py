@@ -81,6 +81,21 @@ def judge(transcript: str, grammar: Grammar, settings: VadSettings) -> Verdict:
     return Verdict(EndpointReason.COMPLETE, settings.complete_silence_ms)
 
 
+def judge_pause(transcript: str, grammar: Grammar, settings: VadSettings) -> Verdict:
+    """`judge` on what Whisper heard; where that is no command and ends on nothing unfinished,
+    on the n-best command choice instead, if the choice puts other words for the heard ones
+    ("Is anyone up to the front door right now?" heard, "Is anyone at the front door right
+    now?" chosen) rather than adding words to them ("cancel the" heard, "Cancel the timer."
+    chosen: the heard verdict, unfinished, stands)."""
+    heard = as_heard(transcript)
+    verdict = judge(heard, grammar, settings)
+    if verdict.reason is not EndpointReason.SILENCE or heard is transcript:
+        return verdict
+    if len(normalize(transcript).split()) > len(normalize(heard).split()):
+        return verdict
+    return judge(transcript, grammar, settings)
+
+
 class AdaptiveEndpointing:
     """Holds each pause open until its speculative transcript is judged, then sets how much
     silence ends it. The verdict is applied on the thread that made the transcript, the moment
@@ -121,7 +136,7 @@ class AdaptiveEndpointing:
             verdict = Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
         else:
             transcript = future.result()
-            verdict = judge(as_heard(transcript), self.grammar, settings)
+            verdict = judge_pause(transcript, self.grammar, settings)
             log.debug("pause at %.2f s: %r -> %s", at_s, transcript, verdict)
         with self.ears:
             self.listener.endpointer.hold(at_s, verdict.silence_ms, verdict.reason)
