@@ -78,6 +78,11 @@ def test_numbers_and_durations():
     assert parse_number("twenty five") == 25
     assert parse_number("a hundred") == 100
     assert parse_number("banana") is None
+    assert parse_number("two hundred fifty five") == 255
+    # two numbers in a row are a mishearing ("one two minutes" for "twenty minutes"), not a sum
+    assert parse_number("one two") is None
+    assert parse_number("twenty twelve") is None
+    assert match("Set a timer for one two minutes.") is None
     assert parse_duration("2 hours 30 minutes") == 9000
     assert say_duration(4810) == "1 hour, 20 minutes and 10 seconds"
 

@@ -23,21 +23,34 @@ GROWING_NUMBER = "(?:" + "|".join([*_TENS, "hundred", r"[2-9]0", r"\d+00"]) + ")
 and "ten" are whole."""
 
 
+_FOLLOWS = {"start": {"unit", "tens", "hundred"}, "unit": {"hundred"}, "tens": {"digit"},
+            "hundred": {"unit", "tens"}}  # fmt: skip
+"""Which kind of word may come next in a number: "twenty five", "two hundred", "a hundred
+ten". Anything else is two numbers or a mishearing ("one two minutes" for "twenty minutes"),
+not their sum."""
+
+
 def parse_number(text: str) -> int | None:
     """The value of a number phrase, or None if it is not one."""
     words = re.split(r"[\s-]+", text.strip().lower())
     if len(words) == 1 and words[0].isdigit():
         return int(words[0])
-    total, current = 0, 0
+    current, last = 0, "start"
     for word in words:
         if word.isdigit():
-            current += int(word)
+            value, kind = int(word), "unit"
         elif word in _UNITS:
-            current += _UNITS[word]
+            value, kind = _UNITS[word], "unit"
         elif word in _TENS:
-            current += _TENS[word]
+            value, kind = _TENS[word], "tens"
         elif word == "hundred":
-            current = max(current, 1) * 100
+            value, kind = 0, "hundred"
         else:
             return None
-    return total + current
+        if kind == "unit" and last == "tens" and 1 <= value <= 9:
+            kind = "digit"  # "twenty" "five"
+        if kind not in _FOLLOWS[last]:
+            return None
+        current = max(current, 1) * 100 if kind == "hundred" else current + value
+        last = "unit" if kind == "digit" else kind
+    return current
