@@ -52,7 +52,7 @@ class HeldAnswer:
         self._pieces: queue.Queue[str | BaseException | None] = queue.Queue()
         self.taken = False
         """A turn took it (`stream`)."""
-        # the prompt has the conversation so far; the exchange joins it only once it is used
+        # the conversation as it is now: a turn taken meanwhile does not change this prompt
         context = history.copy() if history is not None else None
         threading.Thread(
             target=self._generate, args=(llm, context), name="held-answer", daemon=True
@@ -103,18 +103,14 @@ class HeldAnswer:
         self, user_text: str, cancel: Flag, history: ChatHistory | None = None
     ) -> Iterator[str]:
         """The held pieces, then the rest as it is generated (LanguageModel.stream for the
-        turn that ended on this pause): stops when `cancel` is set, and the exchange joins
-        `history` once complete, as a fresh generation's would."""
+        turn that ended on this pause): stops when `cancel` is set. The answer was begun from
+        the conversation as it was at the pause (`history` is not read again)."""
         assert user_text == self.transcript, "a held answer is for its own transcript only"
         self.taken = True
-        pieces = []
         while (piece := self._pieces.get()) is not None:
             if isinstance(piece, BaseException):
                 raise piece
             if cancel.is_set():
                 break
-            pieces.append(piece)
             yield piece
         self.drop()  # cancelled or complete: either way generation stops here
-        if history is not None and not cancel.is_set():
-            history.remember(user_text, "".join(pieces))

@@ -99,7 +99,9 @@ class LanguageModel(Protocol):
         self, user_text: str, cancel: Flag, history: ChatHistory | None = None
     ) -> Iterator[str]:
         """Text pieces of the reply as they are generated; stops early when `cancel` is set.
-        The exchange joins `history` once complete; None: no past turns, nothing kept."""
+        `history` is the conversation so far: read (its oldest exchanges dropped where the
+        prompt would not fit), never added to; whoever says the reply remembers what was said,
+        a capped or cut-short answer too. None: no past turns."""
         ...
 
 
@@ -161,7 +163,6 @@ class LocalLLM:
     def _generate(
         self, user_text: str, cancel: Flag, history: ChatHistory | None, max_tokens: int
     ) -> Iterator[str]:
-        pieces = []
         chunks: Any = self._llm.create_chat_completion(
             messages=self._fitting_messages(user_text, history, max_tokens),  # type: ignore[arg-type]
             stream=True,
@@ -175,10 +176,7 @@ class LocalLLM:
                 break
             piece = chunk["choices"][0]["delta"].get("content") or ""
             if piece:
-                pieces.append(piece)
                 yield piece
-        if history is not None and not cancel.is_set():
-            history.remember(user_text, "".join(pieces))
 
     def _fitting_messages(
         self, user_text: str, history: ChatHistory | None, max_tokens: int

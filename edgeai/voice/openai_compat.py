@@ -65,7 +65,6 @@ class OpenAiChat(OpenAiEndpoint):
         }
         if self.stage.model:
             body["model"] = self.stage.model
-        pieces = []
         with self._client.stream("POST", url, json=body) as response:
             self.check(response)
             for line in response.iter_lines():
@@ -75,10 +74,7 @@ class OpenAiChat(OpenAiEndpoint):
                 if piece is None:
                     break
                 if piece:
-                    pieces.append(piece)
                     yield piece
-        if history is not None:
-            history.remember(user_text, "".join(pieces))
 
 
 class OpenAiTranscriber(OpenAiEndpoint):

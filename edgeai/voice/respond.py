@@ -204,21 +204,28 @@ class Responder:
                 sentences.put(None)
 
         threading.Thread(target=produce, name="llm", daemon=True).start()
-        seen: set[str] = set()
-        while (sentence := sentences.get()) is not None:
-            if sentence in seen:  # a rambling model repeats itself: stop there
-                enough.set()
-                break
-            seen.add(sentence)
-            if timeline.route == "llm" and claims_unseen(sentence):
-                # no tool ran: a claimed action or camera fact is made up (a tool's own
-                # reply arrives with the route set to "llm tool ...")
-                log.warning("the LLM claimed what no intent did or saw: %.80s", sentence)
-                timeline.replaced_claim = True
-                enough.set()
-                yield honest
-                break
-            yield sentence
+        given: list[str] = []
+        try:
+            while (sentence := sentences.get()) is not None:
+                if sentence in given:  # a rambling model repeats itself: stop there
+                    enough.set()
+                    break
+                if timeline.route == "llm" and claims_unseen(sentence):
+                    # no tool ran: a claimed action or camera fact is made up (a tool's own
+                    # reply arrives with the route set to "llm tool ...")
+                    log.warning("the LLM claimed what no intent did or saw: %.80s", sentence)
+                    timeline.replaced_claim = True
+                    enough.set()
+                    given.append(honest)
+                    yield honest
+                    break
+                given.append(sentence)
+                yield sentence
+        finally:
+            # what was said is what the next turn follows on from: a capped answer, one cut
+            # short (its reader stopped), the honest line instead of a made-up claim
+            if history is not None and given:
+                history.remember(transcript, " ".join(given))
         if failure:
             raise failure[0]
 
