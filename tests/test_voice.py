@@ -369,8 +369,12 @@ def test_a_recording_read_faster_than_real_time_waits_for_each_answer(
         [speak("hey jarvis"), silence(0.4), speak("what time is it"), silence(3.0)]
     )
     loop, replies = loop_for(voice_config, voice_models, tmp_path, realtime=True)
+    beats: list[float] = []
+    loop.waiting = lambda: beats.append(time.monotonic())
     timelines = loop.run(HurriedRecording(first, second, loop))
     assert [(t.route, t.end) for t in timelines] == [("time", TurnEnd.ANSWERED)] * 2
+    # waiting, it reads no audio but says it is alive: the service's watchdog sees no stall
+    assert len(beats) >= 3 and max(np.diff(beats)) < 1.0
     assert all(t.reply.startswith("It's ") for t in timelines)
     assert all(soundfile.info(reply).duration > 0.5 for reply in replies)
 

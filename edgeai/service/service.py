@@ -303,6 +303,8 @@ class Service:
             loops.microphone = MicrophoneSource(loops.config.audio.input_device)
             source = loops.microphone
         watched = WatchedSource(source, loops.stop, lambda: self.supervisor.beat(AUDIO_LOOP))
+        # a recording read ahead of real time waits for each answer: alive, though not reading
+        loops.voice.waiting = lambda: self.supervisor.beat(AUDIO_LOOP)
 
         def listen() -> None:
             loops.voice.run(watched)

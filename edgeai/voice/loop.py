@@ -103,6 +103,8 @@ MAX_WAITING_ANNOUNCEMENTS = 8
 """Announcements (/say, camera rules) waiting for their turn before new ones are refused;
 typed requests (/ask) are capped at the same number of their own."""
 APOLOGY = "Sorry, something went wrong. Please try again."
+WAIT_BEAT_S = 0.1
+"""How often a recording read ahead, waiting for an answer, says it is alive."""
 READ_AHEAD_S = 0.5
 """Stream time this far ahead of the wall clock, beyond DEVICE_CLOCK_DRIFT, means a recording
 read faster than real time (a microphone cannot deliver sound from the future): its next
@@ -168,6 +170,9 @@ class VoiceLoop:
         self.timelines: deque[TurnTimeline] = deque(maxlen=KEPT_TIMELINES)
         self.turn_done: Callable[[TurnTimeline], None] | None = None
         """Called with each finished turn or announcement (the service publishes them)."""
+        self.waiting: Callable[[], None] | None = None
+        """Called every WAIT_BEAT_S while a recording read ahead waits for an answer: the
+        loop reads no audio then, but is not stuck (the service's watchdog listens)."""
         self._stt_pool = ThreadPoolExecutor(1, thread_name_prefix="stt")
         self._spawn = spawn
         self._turns: Queue[_Turn | _Announcement | _Typed | None] = Queue()
@@ -247,7 +252,9 @@ class VoiceLoop:
         a reply not yet spoken (`edgeai demo --fast` lost its first answer that way)."""
         with self._turns_over:
             while self._open_turns and not worker_done.is_set():
-                self._turns_over.wait(0.1)
+                self._turns_over.wait(WAIT_BEAT_S)
+                if self.waiting is not None:
+                    self.waiting()
 
     def _heard(self, event: ListenEvent) -> None:
         """Act on one event of the ears (under `_ears`)."""
