@@ -460,15 +460,24 @@ def test_bench_voice_smoke_run_compares_with_the_sequential_pipeline_and_plots_i
     clean_piper = bench.VOICES[:1]
     fixed_vad = voice_config.vad.model_copy(update={"adaptive": False})
     fixed_config = voice_config.model_copy(update={"vad": fixed_vad})
-    results = bench.bench_voice(
-        voice_models,
-        lambda: loop_for(voice_config, voice_models, tmp_path)[0],
-        lambda: loop_for(fixed_config, voice_models, tmp_path)[0],
-        voice_config,
-        synth,
-        lambda _: None,
-        requests=[("What time is it?", "intent"), ("Set a timer for | ten minutes.", "intent")],
-        voices=clean_piper,
+
+    def played(requests: list[tuple[str, str]], voices: list, family: str) -> list:
+        return bench.bench_voice(
+            voice_models,
+            lambda: loop_for(voice_config, voice_models, tmp_path)[0],
+            lambda: loop_for(fixed_config, voice_models, tmp_path)[0],
+            voice_config,
+            synth,
+            lambda _: None,
+            requests,
+            voices,
+            family,
+        )
+
+    results = played(
+        [("What time is it?", "intent"), ("Set a timer for | ten minutes.", "intent")],
+        clean_piper,
+        "in-family",
     )
     assert [r.kind for r in results] == ["intent", "intent"]
     plain, paused = results
@@ -488,16 +497,10 @@ def test_bench_voice_smoke_run_compares_with_the_sequential_pipeline_and_plots_i
     totals = bench.summary(results)
     assert totals["paused_clips"] == 1
     assert "| local intents |" in bench.markdown(results, totals, "in-family")
-    held_out = bench.bench_voice(
-        voice_models,
-        lambda: loop_for(voice_config, voice_models, tmp_path)[0],
-        lambda: loop_for(fixed_config, voice_models, tmp_path)[0],
-        voice_config,
-        synth,
-        lambda _: None,
-        requests=[("Is anyone at the front door right now?", "intent")],
-        voices=bench.held_out_voices()[:1],
-        family="held-out",
+    held_out = played(
+        [("Is anyone at the front door right now?", "intent")],
+        bench.held_out_voices()[:1],
+        "held-out",
     )
     assert [(r.family, r.voice) for r in held_out] == [("held-out", "espeak:mb-us1:160:50")]
     assert_png(voice_breakdown(results + held_out, tmp_path / "voice.png"))
