@@ -88,6 +88,7 @@ def timer_seconds(loop: VoiceLoop) -> list[int]:
         ("Yes, cancel the timer.", EndpointReason.SILENCE),
         # a misheard duration with its numbers is no value still to come
         ("Time for one hour and 15 minutes.", EndpointReason.SILENCE),
+        ("Set a timer for a while.", EndpointReason.UNFINISHED),
         ("Set the volume to 40%.", EndpointReason.COMPLETE),
         ("What is the", EndpointReason.UNFINISHED),
         ("Play the", EndpointReason.UNFINISHED),

@@ -24,7 +24,7 @@ from hassil.recognize import RecognizeResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgeai.errors import ConfigError
-from edgeai.intents.numbers import NUMBER, parse_number
+from edgeai.intents.numbers import ARTICLES, NUMBER, NUMBER_WORDS, parse_number
 from edgeai.paths import bundled_data_dir
 from edgeai.yamlfile import line_of, load_yaml_model
 
@@ -92,9 +92,10 @@ _CONTRACTIONS = {
 }  # fmt: skip
 
 
-_HAS_NUMBER = re.compile(rf"\b{NUMBER}\b")
+_HAS_NUMBER = re.compile(r"\b(?:" + "|".join(w for w in NUMBER_WORDS if w not in ARTICLES) + r")\b")
 """A slot that holds a number is no value still to come, even if it does not parse ("time
-for one hour and 15 minutes", heard for "timer for ...")."""
+for one hour and 15 minutes", heard for "timer for ..."); "a" and "an" are no number here ("for
+a while" still awaits one)."""
 
 
 def normalize(text: str) -> str:
