@@ -224,7 +224,7 @@ def bench_voice(
     progress: Callable[[str], object],
     requests: list[tuple[str, str]] = REQUESTS,
     voices: list[tuple[Voice, float | None]] = VOICES,
-    family: str = "in-family",
+    family: str = FAMILIES[0],
 ) -> list[ClipResult]:
     """Every request in every voice (a smoke run passes fewer), each through the adaptive
     loop, the fixed-silence loop and the sequential pipeline, one after the other."""

@@ -230,9 +230,10 @@ def run_voice(app: AppContext, out: Path) -> str:
             fixed_app, profile, LoadedModels(models, None), lambda rate: NullSink()
         ).voice
 
+    in_family, held_out = bench.FAMILIES
     sets = {
-        "in-family": (bench.REQUESTS, bench.VOICES),
-        "held-out": (bench.HELD_OUT_REQUESTS, bench.held_out_voices()),
+        in_family: (bench.REQUESTS, bench.VOICES),
+        held_out: (bench.HELD_OUT_REQUESTS, bench.held_out_voices()),
     }
     total = sum(len(requests) * len(voices) for requests, voices in sets.values())
     results: dict[str, list[bench.ClipResult]] = {}
@@ -253,8 +254,8 @@ def run_voice(app: AppContext, out: Path) -> str:
         out,
         "voice",
         {
-            "summary": totals["in-family"],
-            "held_out": totals["held-out"],
+            "summary": totals[in_family],
+            "held_out": totals[held_out],
             "clips": bench.as_rows(every_clip),
             "barge_in": {
                 "summary": barge_in_totals,

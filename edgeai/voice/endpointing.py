@@ -89,7 +89,7 @@ def judge_pause(transcript: str, grammar: Grammar, settings: VadSettings) -> Ver
     chosen: the heard verdict, unfinished, stands)."""
     heard = as_heard(transcript)
     verdict = judge(heard, grammar, settings)
-    if verdict.reason is not EndpointReason.SILENCE or heard is transcript:
+    if verdict.reason is not EndpointReason.SILENCE or heard == transcript:
         return verdict
     if len(normalize(transcript).split()) > len(normalize(heard).split()):
         return verdict
