@@ -176,6 +176,15 @@ class CameraSettings(Strict):
         "where that costs less than the whole frame; false: always the whole frame",
     )
     min_score: float = Field(default=0.45, gt=0, lt=1, description="Detector confidence")
+    partial_min_score: float = Field(
+        default=0.25,
+        gt=0,
+        lt=1,
+        description="Detector confidence for a person cut by the picture's edge: partly in "
+        "view the model is less sure, and someone walking in should be seen early (chosen on "
+        "the tuning cut-out walking in from each side: two looks a median 100 ms after a "
+        "quarter was in view, against 167 ms at min_score)",
+    )
     person_sure_score: float = Field(
         default=0.6,
         gt=0,
@@ -192,6 +201,12 @@ class CameraSettings(Strict):
     )
     rules: list[CameraRule] = Field(default=[], description="What to do when an event happens")
     events: EventStorage = EventStorage()
+
+    @property
+    def detector_min_score(self) -> float:
+        """The detector's own cut: the lower of the two; the camera loop applies each to its
+        boxes (PeopleWatcher.credible)."""
+        return min(self.min_score, self.partial_min_score)
 
     @field_validator("rules")
     @classmethod

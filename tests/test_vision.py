@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -161,6 +162,24 @@ def test_a_camera_that_changes_resolution_mid_stream_keeps_working():
     assert loop.stats.unusable_frames == 0
 
 
+def test_someone_partly_in_view_counts_at_the_lower_partial_score_nothing_else_does():
+    """At the right edge a person label at 0.3 (under min_score 0.45, over partial_min_score
+    0.25) is someone walking in: reported after two looks. The same score on a whole box in the
+    middle, or on a "Fall" box at the edge (a cat), is no one."""
+
+    def reported(found: list[Detection]) -> bool:
+        loop = build_camera_loop(CameraSettings(), ScriptedDetector(found), "edge", None)
+        frames = [plain(seed=i) for i in range(3)] + [moving(plain(seed=i), i) for i in range(9)]
+        for frame in ArrayFrameSource(frames, 15).frames():
+            loop.process(frame)
+        return bool(loop.people.present())
+
+    assert reported([det("Normal", W - 90, 120, W, 420, 0.3)]), "walking in at the right edge"
+    assert not reported([det("Normal", 300, 100, 380, 400, 0.3)]), "a whole box this unsure"
+    assert not reported([det("Fall", W - 120, 380, W, 440, 0.3)]), "not a person label"
+    assert not reported([det("Normal", W - 90, 120, W, 420, 0.2)]), "under partial_min_score"
+
+
 def detector_runs_per_second(draw: Callable[[np.ndarray, int], None], seconds: int = 6) -> float:
     """A person reported standing at x 200..300; `draw(frame, i)` moves something."""
     person = ScriptedDetector([det("Normal", 200, 100, 300, 400, 0.9)])
@@ -221,7 +240,7 @@ def test_the_motion_gate_forgets_what_the_detector_found_nobody_in():
 
 def test_only_people_are_followed_into_the_crop_not_a_thing_never_seen_upright():
     tracker = Tracker(TrackerSettings())
-    watcher = PeopleWatcher(PeopleSettings(0.6, FallConfig()), [])
+    watcher = PeopleWatcher(PeopleSettings.of(CameraSettings()), [])
     seen = [det("Fall", 52, 408, 139, 444, 0.5), det("Normal", 300, 100, 380, 400, 0.7)]
     watcher.update(tracker.update(seen, 0.0), W, H)
     assert len(tracker.tracks) == 2
@@ -295,7 +314,8 @@ def watch(
     """(source time, kind, zone) of each change, the detector running every `step_s`."""
     tracker = Tracker(TrackerSettings())
     door = Zone("door", DOOR_ZONE)
-    watcher = PeopleWatcher(PeopleSettings(0.6, falls or FallConfig()), [door])
+    settings = replace(PeopleSettings.of(CameraSettings()), falls=falls or FallConfig())
+    watcher = PeopleWatcher(settings, [door])
     changes = []
     for i, seen in enumerate(detections_per_run):
         t = round(i * step_s, 3)

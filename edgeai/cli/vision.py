@@ -81,7 +81,9 @@ def watch(
     configured camera) and print events as they happen. Ctrl-C stops."""
     settings = app.config.camera
     profile = app.active_profile()
-    detector = default_detector(app.config.camera.min_score, profile, app.store, app.catalog)
+    detector = default_detector(
+        app.config.camera.detector_min_score, profile, app.store, app.catalog
+    )
     loop = build_camera_loop(
         settings, detector, source or settings.device, events_dir or settings.events.folder_path()
     )

@@ -42,7 +42,7 @@ def model_key(app: AppContext, profile: Profile, with_detector: bool) -> ModelKe
         profile,
         app.store.root,
         VoiceModelSettings.of(config),
-        config.camera.min_score,
+        config.camera.detector_min_score,
         with_detector,
     )
 

@@ -48,6 +48,17 @@ class Box:
         inter = w * h
         return inter / (self.area + other.area - inter)
 
+    def cut_by_edge(self, width: float, height: float, margin: float = 0.01) -> bool:
+        """Within `margin` (a fraction of the width or height) of a side of a `width` x
+        `height` picture: what it holds goes on outside the picture."""
+        margin_x, margin_y = margin * width, margin * height
+        return (
+            self.x1 <= margin_x
+            or self.y1 <= margin_y
+            or self.x2 >= width - margin_x
+            or self.y2 >= height - margin_y
+        )
+
     def as_list(self) -> list[int]:
         return [round(self.x1), round(self.y1), round(self.x2), round(self.y2)]
 

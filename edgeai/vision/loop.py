@@ -157,30 +157,35 @@ class CameraLoop:
         pace. Kept: whoever was found (and a tenth of their size around them), and motion at
         the picture's edge with nobody found on it, which may be someone stepping in."""
         self._empty = [b for b in moving if not any(b.overlaps(d.box) for d in seen)]
-        inside = [b for b in moving if b not in self._empty or not _at_edge(b, width, height)]
+        inside = [b for b in moving if b not in self._empty or not b.cut_by_edge(width, height)]
         found = [_grown(d.box, 0.1) for d in seen]
         self.gate.forget(inside, keep=found)
 
     def _detect(self, image: np.ndarray, moving: list[Box]) -> list[Detection]:
-        """The people the detector finds: in a crop around what moved and whoever is followed
-        when that is cheaper, else (or when the crop cuts someone) in the whole frame."""
+        """The people the detector finds (sure enough: `PeopleWatcher.credible`): in a crop
+        around what moved and whoever is followed when that is cheaper, else (or when the crop
+        cuts someone) in the whole frame."""
         wanted = self.people.settings.labels
         height, width = image.shape[:2]
+
+        def people(found: list[Detection]) -> list[Detection]:
+            return self.people.credible([d for d in found if d.label in wanted], width, height)
+
         cropper = self._crop_detector()
         if cropper is None or self.regions is None:
             self.stats.detector_runs += 1
-            return [d for d in self.detector.detect(image) if d.label in wanted]
+            return people(self.detector.detect(image))
         crop = self._crop(cropper, self.regions, moving, width, height)
         if crop is not None:
             self.stats.detector_runs += 1
             self.stats.crop_runs += 1
-            seen = [d for d in cropper.detect_crop(image, crop) if d.label in wanted]
+            seen = people(cropper.detect_crop(image, crop))
             if not any(crop.cuts(d.box, width, height) for d in seen):
                 return seen
             self.stats.crops_widened += 1
         self.stats.detector_runs += 1
         whole = whole_frame(width, height, cropper.size, self.regions)
-        return [d for d in cropper.detect_crop(image, whole) if d.label in wanted]
+        return people(cropper.detect_crop(image, whole))
 
     def _crop(
         self,
@@ -306,12 +311,3 @@ def _grown(box: Box, share: float) -> Box:
     reach = share * max(box.width, box.height)
     return Box(box.x1 - reach, box.y1 - reach, box.x2 + reach, box.y2 + reach)
 
-
-def _at_edge(box: Box, width: int, height: int) -> bool:
-    margin = 0.01 * max(width, height)
-    return (
-        box.x1 <= margin
-        or box.y1 <= margin
-        or box.x2 >= width - margin
-        or box.y2 >= height - margin
-    )

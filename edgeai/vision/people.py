@@ -6,7 +6,8 @@ fires on low, wide things such as a cat. So:
 
 - a track counts as a person once it has been seen upright twice (or once with a sure score);
 - a box cut by the picture's edge is a partial person: its shape and label say nothing about
-  lying, but a person label on it counts toward "person entered" at once, from any side;
+  lying, but a person label on it counts toward "person entered" at once, from any side, and
+  from a lower score (`camera.partial_min_score`): partly in view, the detector is less sure;
 - a fall is an episode: a person seen upright for `rearm_upright_s` who then lies for `lying_s`
   (no upright look in between) raises one fall event; the episode ends only after
   `rearm_upright_s` upright again (so a track that splits while someone gets up does not make a
@@ -44,6 +45,11 @@ class PeopleSettings:
     sure_score: float
     """One upright detection this confident is a person at once (camera.person_sure_score)."""
     falls: FallConfig
+    min_score: float
+    """Detections less sure than this are no one (camera.min_score)..."""
+    partial_min_score: float
+    """...except a person label on a box cut by the picture's edge, down to this
+    (camera.partial_min_score): the detector is less sure of someone partly in view."""
     person_labels: tuple[str, ...] = ("Normal", "person")
     """Detector labels of an upright person."""
     fallen_labels: tuple[str, ...] = ("Fall",)
@@ -62,7 +68,12 @@ class PeopleSettings:
 
     @classmethod
     def of(cls, camera: CameraSettings) -> PeopleSettings:
-        return cls(sure_score=camera.person_sure_score, falls=camera.falls)
+        return cls(
+            sure_score=camera.person_sure_score,
+            falls=camera.falls,
+            min_score=camera.min_score,
+            partial_min_score=camera.partial_min_score,
+        )
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -149,6 +160,21 @@ class PeopleWatcher:
             if person.reported
         ]
 
+    def credible(self, detections: list[Detection], width: int, height: int) -> list[Detection]:
+        """The detections sure enough to follow: `min_score`, or `partial_min_score` for a
+        person label on a box cut by the edge (someone walking in from any side)."""
+        s = self.settings
+        return [
+            d
+            for d in detections
+            if d.score >= s.min_score
+            or (
+                d.score >= s.partial_min_score
+                and d.label in s.person_labels
+                and d.box.cut_by_edge(width, height, s.edge_margin)
+            )
+        ]
+
     def posture(
         self, detection: Detection, width: int, height: int, upright_height: float | None = None
     ) -> Posture:
@@ -158,13 +184,7 @@ class PeopleWatcher:
         bent over or sitting, people give squarish boxes the detector now and then calls
         fallen, but they keep more than half their height."""
         box, s = detection.box, self.settings
-        margin_x, margin_y = s.edge_margin * width, s.edge_margin * height
-        if (
-            box.x1 <= margin_x
-            or box.y1 <= margin_y
-            or box.x2 >= width - margin_x
-            or box.y2 >= height - margin_y
-        ):
+        if box.cut_by_edge(width, height, s.edge_margin):
             return Posture.PARTIAL
         tall = box.height >= s.upright_ratio * box.width
         if detection.label in s.person_labels and tall:
