@@ -97,31 +97,6 @@ def test_free_requests_and_silence_are_not_turned_into_commands(stt_pair):
         assert commands.transcribe(quiet_or_noise.astype(np.int16)) == ""
 
 
-def test_a_command_heard_greedily_is_not_decoded_again_with_the_beam(stt_pair, monkeypatch):
-    """Greedy first: a command needs no n-best to be chosen from (about 40 ms less on this
-    machine); a free request is decoded again with the beam, as before."""
-    whisper_best, commands = stt_pair
-    widths: list[int] = []
-    generate = FasterWhisperSTT._generate
-
-    def spy(self, encoded, prompt, width, max_length, penalty):  # type: ignore[no-untyped-def]
-        widths.append(width)
-        return generate(self, encoded, prompt, width, max_length, penalty)
-
-    monkeypatch.setattr(FasterWhisperSTT, "_generate", spy)
-    command = np.concatenate([silence(0.3), speak("set a timer for five minutes"), silence(0.5)])
-    heard = commands.transcribe(command)
-    assert GRAMMAR.match(heard) == GRAMMAR.match("set a timer for five minutes")
-    assert widths == [1]
-    widths.clear()
-    question = np.concatenate([silence(0.3), speak("why is the sky blue"), silence(0.5)])
-    assert "sky" in commands.transcribe(question).lower()
-    assert widths == [1, commands.hypotheses]
-    widths.clear()
-    assert GRAMMAR.match(whisper_best.transcribe(command)) == GRAMMAR.match(heard)
-    assert widths == [whisper_best.hypotheses], "no command test, no greedy decode"
-
-
 def test_the_short_window_says_a_prompted_request_once(model_store, monkeypatch):
     """Prompted tiny.en in a 10 s window said this request twice; the repetition penalty that
     windows under 30 s decode with stops it."""

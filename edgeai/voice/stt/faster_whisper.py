@@ -152,10 +152,9 @@ class FasterWhisperSTT:
         yield from (segment.text for segment in segments)
 
     def _in_window(self, audio: np.ndarray, window_s: float) -> str:
-        """A greedy decode of the utterance padded to `window_s` (faster-whisper's transcribe
-        always pads to 30 s); where that is no complete command and `hypotheses` > 1, a beam
-        of that width on the same encoding, from whose n-best a command is chosen. At most ~8
-        tokens a second of audio: a decode that starts repeating itself stops there.
+        """One greedy decode of the utterance padded to `window_s` (faster-whisper's transcribe
+        always pads to 30 s). At most ~8 tokens a second of audio: a decode that starts
+        repeating itself stops there.
 
         With a prompt, Whisper fills silence and noise with the prompt's own sentences ("Turn
         the volume up.") and its no-speech probability drops, so one unprompted decoder step on
@@ -169,23 +168,23 @@ class FasterWhisperSTT:
         if self.prompt and self._no_speech_probability(encoded) <= PROMPT_NO_SPEECH_PROBABILITY:
             prompt = self._prompted
         new_tokens = int(8 * len(audio) / 16000) + 16
-        penalty = SHORT_WINDOW_REPETITION_PENALTY if window_s < 30 else 1.0
-        # greedy first: a complete command needs no n-best to choose it from
-        greedy_first = self.hypotheses > 1 and self._is_command is not None
-        width = 1 if greedy_first else self.hypotheses
-        result = self._generate(encoded, prompt, width, len(prompt) + new_tokens, penalty)
+        result = self._model.model.generate(
+            encoded,
+            [prompt],
+            beam_size=self.hypotheses,
+            num_hypotheses=self.hypotheses,
+            max_length=len(prompt) + new_tokens,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+            repetition_penalty=SHORT_WINDOW_REPETITION_PENALTY if window_s < 30 else 1.0,
+        )[0]
         tokens = result.sequences_ids[0]
         # the score is the log-probability per token; faster-whisper averages over tokens + 1
         log_probability = result.scores[0] * len(tokens) / (len(tokens) + 1)
         if result.no_speech_prob > NO_SPEECH_PROBABILITY and log_probability < LOW_LOG_PROBABILITY:
             return ""
-        if greedy_first:
-            text = str(self._tokenizer.decode(tokens)).strip()
-            if self._is_command is not None and self._is_command(text):
-                return text
-            result = self._generate(
-                encoded, prompt, self.hypotheses, len(prompt) + new_tokens, penalty
-            )
         hypotheses = [
             Hypothesis(str(self._tokenizer.decode(ids)).strip(), float(score))
             for ids, score in zip(result.sequences_ids, result.scores, strict=True)
@@ -194,23 +193,6 @@ class FasterWhisperSTT:
         if chosen is hypotheses[0]:
             return chosen.text
         return ChosenCommand(chosen.text, hypotheses[0].text)
-
-    def _generate(
-        self, encoded: Any, prompt: list[int], width: int, max_length: int, penalty: float
-    ) -> Any:
-        """CTranslate2's decode of `encoded`: a beam of `width`, as many hypotheses."""
-        return self._model.model.generate(
-            encoded,
-            [prompt],
-            beam_size=width,
-            num_hypotheses=width,
-            max_length=max_length,
-            return_scores=True,
-            return_no_speech_prob=True,
-            suppress_blank=True,
-            suppress_tokens=[-1],
-            repetition_penalty=penalty,
-        )[0]
 
     def _no_speech_probability(self, encoded: Any) -> float:
         """Whisper's no-speech probability for an encoding, from one unprompted decoder step."""
