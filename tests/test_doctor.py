@@ -110,6 +110,15 @@ def test_doctor_names_the_artifact_a_role_loads_and_warns_of_one_that_failed_its
     ]
 
 
+def test_doctor_names_the_export_a_profile_is_meant_to_run_where_none_was_made(tmp_path: Path):
+    checks = checks_for(tmp_path, MACHINES["raspberry-pi-5"], Config())
+    detector = checks["artifact detector"]
+    assert detector.level is Level.OK
+    assert "`edgeai export yolov8-fall --profile raspberry-pi-5`" in detector.detail
+    assert "the catalog yolov8-fall-fp16 runs" in detector.detail
+    assert "artifact vad" not in checks, "Silero VAD has no export path"
+
+
 def test_remote_stages_are_checked_for_a_listener(tmp_path: Path):
     import socket
 

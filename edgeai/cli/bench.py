@@ -614,7 +614,9 @@ def run_vision(app: AppContext, out: Path, seconds: float, realtime: bool = True
     from edgeai.vision.build import default_detector
 
     profile = app.active_profile()
-    detector = default_detector(app.config.camera.detector_min_score, profile, app.store, app.catalog)
+    detector = default_detector(
+        app.config.camera.detector_min_score, profile, app.store, app.catalog
+    )
     out.mkdir(parents=True, exist_ok=True)
     script = SceneScript(seconds=max(seconds, 36.0))
     held_out_script = HeldOutScript()

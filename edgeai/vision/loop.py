@@ -310,4 +310,3 @@ def _grown(box: Box, share: float) -> Box:
     """`box` widened on every side by `share` of its longer side."""
     reach = share * max(box.width, box.height)
     return Box(box.x1 - reach, box.y1 - reach, box.x2 + reach, box.y2 + reach)
-
