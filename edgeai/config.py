@@ -175,7 +175,9 @@ class CameraSettings(Strict):
         description="Run the detector on a crop around what moved (and the people followed) "
         "where that costs less than the whole frame; false: always the whole frame",
     )
-    min_score: float = Field(default=0.45, gt=0, lt=1, description="Detector confidence")
+    min_score: float = Field(
+        default=0.45, gt=0, lt=1, description="Detector confidence a person needs to be followed"
+    )
     partial_min_score: float = Field(
         default=0.25,
         gt=0,

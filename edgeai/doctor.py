@@ -66,7 +66,12 @@ def run_checks(
     checks.append(_store(store.root))
     if profile is not None:
         checks.extend(_models(profile, catalog, store))
-        checks.extend(_artifacts(profile, ArtifactIndex.load(), role_recipes(profiles)))
+        try:
+            recipes = role_recipes(profiles)
+        except EdgeAIError as e:  # a damaged install: say so, and check the rest
+            recipes = []
+            checks.append(Check("export recipes", Level.WARN, str(e), "reinstall edgeai"))
+        checks.extend(_artifacts(profile, ArtifactIndex.load(), recipes))
         checks.extend(_accelerators(profile, facts))
     checks.extend([_cpu(facts), _audio(facts), _echo(config, facts, play_record)])
     checks.append(_camera(config, facts))
@@ -174,6 +179,8 @@ def _artifacts(profile: Profile, index: ArtifactIndex, recipes: list[RoleRecipe]
             detail = f"{m.name} ({m.format} {m.precision}) instead of {assignment.model}"
             checks.append(Check(f"artifact {role}", Level.OK, detail))
             continue
+        if any(a.manifest.role == role and profile.name in a.manifest.profiles for a in index):
+            continue  # made, but not usable: the gate's warning below says why
         for recipe in recipes:
             if recipe.model == assignment.model and profile.name in recipe.profiles:
                 detail = (

@@ -8,6 +8,7 @@ from edgeai.config import Config
 from edgeai.device.host import probe
 from edgeai.device.profiles import Profiles
 from edgeai.doctor import Check, Level, run_checks
+from edgeai.errors import ConfigError
 from edgeai.models.catalog import Catalog, ModelFile
 from edgeai.models.manifest import Gate, catalog_manifest, write_manifest
 from edgeai.store.files import hash_file
@@ -117,6 +118,21 @@ def test_doctor_names_the_export_a_profile_is_meant_to_run_where_none_was_made(t
     assert "`edgeai export yolov8-fall --profile raspberry-pi-5`" in detector.detail
     assert "the catalog yolov8-fall-fp16 runs" in detector.detail
     assert "artifact vad" not in checks, "Silero VAD has no export path"
+
+
+def test_a_damaged_export_recipe_is_one_warning_and_the_other_checks_still_run(
+    tmp_path: Path, monkeypatch
+):
+    from edgeai import doctor
+
+    def damaged(profiles: Profiles) -> list[object]:
+        raise ConfigError("export/yolov8-fall.yaml:3: targets: expected a list")
+
+    monkeypatch.setattr(doctor, "role_recipes", damaged)
+    checks = checks_for(tmp_path, MACHINES["raspberry-pi-5"], Config())
+    assert checks["export recipes"].level is Level.WARN
+    assert "yolov8-fall.yaml:3" in checks["export recipes"].detail
+    assert "camera" in checks and "artifact detector" not in checks
 
 
 def test_remote_stages_are_checked_for_a_listener(tmp_path: Path):

@@ -1,4 +1,5 @@
 """The export toolchain: turns source models into the artifacts devices run.
 
-Installed with the `export` extra; the runtime never imports this package.
+Installed with the `export` extra; the runtime imports only the recipes' descriptions
+(`coverage`, for `edgeai doctor`), which need none of the extra.
 """

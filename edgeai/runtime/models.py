@@ -1,7 +1,7 @@
 """The models one config runs, loaded once and reused across reloads.
 
 The reuse key is built from the very objects the loaders receive (`VoiceModelSettings`, the
-detector's `min_score`, the profile and the store), so a setting that a loader reads is in the
+detector's score cut, the profile and the store), so a setting that a loader reads is in the
 key by construction: a new one cannot silently keep stale models.
 """
 

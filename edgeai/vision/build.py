@@ -77,8 +77,8 @@ def default_detector(
     artifacts: ArtifactIndex | None = None,
 ) -> Detector:
     """The profile's detector: an exported artifact meant for this profile that passed its
-    gate (`edgeai export`), else the catalog model the profile names. `min_score` (the
-    config's camera.min_score) is all it reads of the config."""
+    gate (`edgeai export`), else the catalog model the profile names. `min_score` (for a
+    camera loop, the config's camera.detector_min_score) is all it reads of the config."""
     path, role = role_model(profile, "detector", store, catalog, artifacts)
     return load_detector(path, role, profile, min_score, store.root / CUT_GRAPHS)
 

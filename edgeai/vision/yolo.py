@@ -34,7 +34,8 @@ from edgeai.vision.detection import (
 from edgeai.vision.regions import Crop
 
 DEFAULT_SCORE = 0.45
-"""A box below this score is not reported (config: camera.min_score)."""
+"""A box below this score is not reported (a camera loop's detector: camera.detector_min_score,
+the lower of camera.min_score and camera.partial_min_score)."""
 
 
 class YoloDetector:
