@@ -313,7 +313,7 @@ class RecordedHeldAnswer(HeldAnswer):
         self.made.append(self)
         self.first.set()
 
-    def first_audio(self, sentence: str) -> list[np.ndarray] | None:
+    def first_audio(self, sentence: str) -> Iterator[np.ndarray] | None:
         audio = super().first_audio(sentence)
         self.gave_audio = self.gave_audio or audio is not None
         return audio

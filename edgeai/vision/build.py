@@ -49,7 +49,7 @@ def load_detector(
     if engine == "onnxruntime" and path.suffix == ".onnx":
         check_model_file(path)
         with tempfile.TemporaryDirectory(prefix="edgeai-detector-") as folder:
-            cut = any_size_graph(path, Path(folder) / path.name, cut_cache)
+            cut = any_size_graph(path, Path(folder), cut_cache)
             if cut is not None:
                 model = open_tensor_model(cut, engine, role.threads, providers)
     if model is None:

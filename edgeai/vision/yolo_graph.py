@@ -8,18 +8,11 @@ the three per-scale maps (box distributions and class logits, before their conca
 its input height and width are left free, and `yolo.decode_maps` does the rest in numpy. The
 decoded boxes equal the shipped graph's at its own size (a test checks it).
 
-The cut is made in a child process and written to a file that onnxruntime then opens: importing
-onnx costs the service 16 MiB for good, and a session opened from bytes keeps those bytes (the
-whole model again) as long as it lives. The cut takes seconds (15 s at load 9 on the 2-core
-machine, for the 45 MB fp16 model; hashing it, 0.8 s), so it is kept in the model store under the
-source's sha256 and made once per model, not at every start.
+The cut is made in a child process and kept in the model store (engines/graph_cuts.py).
 """
 
 from __future__ import annotations
 
-import logging
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,57 +20,24 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import onnx
 
-log = logging.getLogger(__name__)
-
 SIZE_KEY = "imgsz"
 """Metadata key of the size the model was exported for (Ultralytics writes it as [h, w])."""
-
-
 NOT_YOLO = 3
-"""The child's exit status for a graph without a YOLOv8 detect head."""
-
-
-def any_size_copy(path: Path, out: Path) -> bool:
-    """Write to `out` the YOLOv8 model at `path` cut before its head (in a child process);
-    False when its graph is not shaped like a YOLOv8 detect head, or the cut failed (logged):
-    the model is then used as it is, on whole frames."""
-    child = subprocess.run(
-        [sys.executable, __file__, str(path), str(out)],  # stdlib and onnx only: runs as a script
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if child.returncode not in (0, NOT_YOLO):
-        why = (child.stderr.strip().splitlines() or ["no message"])[-1]
-        log.warning("%s: cannot cut the detect head (%s); whole frames only", path.name, why)
-    return child.returncode == 0
+"""The exit status for a graph without a YOLOv8 detect head."""
 
 
 def any_size_graph(path: Path, scratch: Path, cache: Path | None) -> Path | None:
-    """Where the cut graph of `path` is: in `cache`, named by the source's sha256 (cut at
-    `scratch` and kept there first when it is not), or at `scratch` without a cache or when the
-    cache cannot be written (logged); None when the graph cannot be cut."""
-    from edgeai.atomic import partial_file  # here: this file also runs as a stdlib-only script
-    from edgeai.store.files import hash_file
+    """The graph of `path` cut before its head (made in the folder `scratch`, kept in `cache`
+    by the source's sha256); None when it is not shaped like a YOLOv8 detect head or the cut
+    failed (logged): the model is then used as it is, on whole frames."""
+    from edgeai.engines.graph_cuts import cached_cut  # here: this file also runs as a script
 
-    if cache is None:
-        return scratch if any_size_copy(path, scratch) else None
-    kept = cache / f"{hash_file(path)[1]}.onnx"
-    if kept.is_file():
-        return kept
-    if not any_size_copy(path, scratch):
-        return None
-    try:
-        with partial_file(kept) as partial:
-            shutil.copyfile(scratch, partial)
-    except OSError as e:
-        log.warning("%s: cut graph not kept in %s (%s): cut again next start", path, cache, e)
-        return scratch
-    return kept
+    cut = cached_cut(Path(__file__), path, [".onnx"], scratch, cache, "the detect head", NOT_YOLO)
+    return cut[0] if cut else None
 
 
 def write_any_size(path: Path, out: Path) -> bool:
-    """`any_size_copy`'s work, in the child: True when `out` was written."""
+    """The cut, in the child: True when `out` was written."""
     import onnx
     from onnx import helper
 

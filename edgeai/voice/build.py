@@ -30,6 +30,10 @@ from edgeai.voice.tts import PiperTTS, TextToSpeech
 
 log = logging.getLogger(__name__)
 
+SPLIT_VOICES = ".split-voices"
+"""The model store's folder of Piper voices cut in two (piper_graph.py), named by their
+source's sha256."""
+
 
 @dataclass(frozen=True)
 class VoiceModelSettings:
@@ -89,7 +93,9 @@ def load_voice_models(
         seed=settings.llm_seed,
     )
     tts_path, tts_role = role_model(profile, "tts", store, catalog, artifacts)
-    tts = PiperTTS(tts_path, tts_role.threads, tts_role.engine)
+    tts = PiperTTS(
+        tts_path, tts_role.threads, tts_role.engine, split_cache=store.root / SPLIT_VOICES
+    )
     stt.warm_up()
     llm.warm_up()
     tts.warm_up()

@@ -45,9 +45,13 @@ class HeldAnswer:
         self.first_token_s: float | None = None
         self._clock = clock
         self._tts = tts
-        self._first: tuple[str, list[np.ndarray]] | None = None
-        self._first_done = threading.Event()
-        """Set once the first sentence's audio is made, or will not be."""
+        self._first: str | None = None
+        """The first sentence, once its audio is being made."""
+        self._first_known = threading.Event()
+        """Set once the first sentence's audio is being made, or will not be."""
+        self._first_audio: queue.Queue[np.ndarray | None] = queue.Queue()
+        """Its audio as it is made, a window at a time; None ends it."""
+        self._first_given = False
         self._dropped = threading.Event()
         self._pieces: queue.Queue[str | BaseException | None] = queue.Queue()
         self.taken = False
@@ -66,34 +70,46 @@ class HeldAnswer:
                     self.first_token_s = self._clock()
                 self._pieces.put(piece)
                 raw += piece
-                if not self._first_done.is_set() and not looks_like_tool_call(raw):
+                if not self._first_known.is_set() and not looks_like_tool_call(raw):
                     self._synthesize(splitter.push(piece))
-            if not self._first_done.is_set() and not looks_like_tool_call(raw):
+            if not self._first_known.is_set() and not looks_like_tool_call(raw):
                 self._synthesize(splitter.flush())  # a one-sentence answer
         except Exception as e:
             log.exception("the held answer failed")
             self._pieces.put(e)  # raised in the turn that takes it, if one does
         finally:
-            self._first_done.set()
+            self._first_known.set()
             self._pieces.put(None)
 
     def _synthesize(self, sentences: list[str]) -> None:
-        """The first sentence's audio, as the turn's Responder would cut and say it."""
+        """The first sentence's audio, as the turn's Responder would cut and say it, a window
+        at a time: a turn that takes it can play the first window while the rest is made."""
         if not sentences or self._tts is None or self._dropped.is_set():
             return
-        self._first = (sentences[0], list(self._tts.synthesize(sentences[0])))
-        self._first_done.set()
+        self._first = sentences[0]
+        self._first_known.set()
+        try:
+            for audio in self._tts.synthesize(sentences[0]):
+                if self._dropped.is_set() and not self.taken:
+                    break  # speech went on: nobody will hear it
+                self._first_audio.put(audio)
+        finally:
+            self._first_audio.put(None)
 
-    def first_audio(self, sentence: str) -> list[np.ndarray] | None:
-        """The audio of `sentence` if it is the first one and was made while the user was
-        silent (waits while it is being made); None otherwise."""
+    def first_audio(self, sentence: str) -> Iterator[np.ndarray] | None:
+        """The audio of `sentence` if it is the first one and is being made (or was made)
+        since the user went silent, as it comes; None otherwise (waits until that is known)."""
         if self._tts is None:
             return None
-        self._first_done.wait()
-        if self._first is None or self._first[0] != sentence:
+        self._first_known.wait()
+        if self._first != sentence or self._first_given:
             return None
-        audio, self._first = self._first[1], None
-        return audio
+        self._first_given = True
+        return self._made()
+
+    def _made(self) -> Iterator[np.ndarray]:
+        while (audio := self._first_audio.get()) is not None:
+            yield audio
 
     def drop(self) -> None:
         """Speech went on (or the turn is not ours): stop generating; nothing is kept."""
