@@ -316,6 +316,14 @@ class VadSettings(Strict):
         le=10000,
         description="Silence that ends a clearly unfinished request (set a timer for ...)",
     )
+    min_ending_probability: float = Field(
+        default=0.005,
+        ge=0,
+        lt=1,
+        description="Adaptive: a pause whose transcript goes to the LLM, where the local LLM "
+        "gives the request less than this chance of ending (a sentence end or the message's "
+        'end as its next token: "how do I make"), waits unfinished_silence_ms (0: not asked)',
+    )
     early_answer: bool = Field(
         default=True,
         description="Adaptive: start the LLM's answer to a pause's transcript during the "

@@ -211,6 +211,25 @@ def test_the_prefix_of_a_longer_request_is_never_acted_upon(
     assert 300 in timer_seconds(fixed)
 
 
+def test_a_question_the_llm_finds_unfinished_is_heard_to_its_end(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    """ "How do I make" matches no command and ends on no word of the unfinished list: with a
+    600 ms pause it would end on the 500 ms trailing silence. The local LLM gives it almost no
+    chance of ending there, so the pause waits as unfinished and one turn hears it all."""
+    said = "How do I make | a cup of tea?"
+    request, _ = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.6)
+    timelines, _ = run_loop(voice_config, voice_models, tmp_path, request)
+    assert [t.route for t in timelines] == ["llm"]
+    assert "cup of tea" in timelines[0].transcript.lower()
+    # the control: not asking the LLM, the pause ends the turn on the prefix
+    (tmp_path / "unasked").mkdir()
+    unasked, _ = run_loop(
+        voice_config, voice_models, tmp_path / "unasked", request, min_ending_probability=0
+    )
+    assert "cup" not in unasked[0].transcript.lower(), unasked[0].transcript
+
+
 class CompletingSpeechToText:
     """The real speech-to-text, except that a prefix of "cancel the pasta timer" comes back
     as the command choice made it in `bench voice`: "Cancel the timer.", chosen over what
@@ -337,7 +356,12 @@ def test_an_early_answer_is_dropped_unheard_when_speech_goes_on(
     audio = np.concatenate([lead, request, silence(3.5)])
     # the trailing silence is longer than the pause, so the pause never ends the turn
     loop = make_loop(
-        voice_config, voice_models, tmp_path, trailing_silence_ms=3000, early_answer=True
+        voice_config,
+        voice_models,
+        tmp_path,
+        trailing_silence_ms=3000,
+        early_answer=True,
+        min_ending_probability=0,  # the prefix's answer is started: the LLM is not asked
     )
     hold_at_s = (len(lead) + resumes_at) / 16000 - 0.2
     source = HeldSource(audio, hold_at_s, RecordedHeldAnswer.first, realtime=True)

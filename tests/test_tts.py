@@ -67,9 +67,7 @@ def test_windows_that_do_not_make_the_whole_sentence_are_said_and_whole_sentence
     assert np.sqrt(np.mean((a - b) ** 2)) / np.sqrt(np.mean(a**2)) < 0.01
 
 
-def test_a_graph_that_is_no_piper_voice_is_not_cut_and_nothing_is_logged(
-    tmp_path: Path, caplog
-):
+def test_a_graph_that_is_no_piper_voice_is_not_cut_and_nothing_is_logged(tmp_path: Path, caplog):
     graph = helper.make_graph(
         [helper.make_node("Identity", ["input"], ["output"], name="/enc_p/Identity")],
         "not-vits",

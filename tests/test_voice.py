@@ -133,6 +133,29 @@ def test_a_fixed_seed_gives_the_same_answer_to_the_same_question(model_store):
     assert answers[0].strip() and answers[0] == answers[1] == answers[2]
 
 
+def test_the_llm_tells_a_request_cut_short_from_a_whole_one_and_answers_the_same_after(
+    model_store,
+):
+    """The chance of a sentence end next: a few in ten thousand where the words stop
+    mid-request, far more where they could end. The check evaluates the answer's own prompt
+    up to the request's words; the answer that follows (seeded) is the one given without it."""
+    path = next((TEST_MODEL_STORE / "smollm2-135m-instruct-q4_1").glob("*.gguf"))
+    llm = LocalLLM(path, threads=1, max_tokens=24, seed=7)
+    llm.warm_up()
+    question = "Why do cats purr?"
+    before = "".join(llm.stream(question, threading.Event()))
+    cut = [llm.ending_probability(t) for t in ("Why do", "Tell me a fun fact about", "What is the")]
+    whole = [llm.ending_probability(t) for t in (question, "Tell me a joke.", "Who wrote Hamlet?")]
+    assert all(p is not None for p in cut + whole)
+    assert max(cut) < 0.005 < min(whole), (cut, whole)  # type: ignore[operator,type-var]
+    assert "".join(llm.stream(question, threading.Event())) == before
+    history = ChatHistory()
+    history.remember("Name a colour.", "Blue.")
+    assert llm.ending_probability("And another", history) is not None
+    with llm._lock:  # busy answering: the question is not waited for
+        assert llm.ending_probability("Why do", wait_s=0.01) is None
+
+
 def test_a_local_intent_is_answered_without_the_llm(voice_models: VoiceModels, tmp_path: Path):
     timeline = TurnTimeline(speech_end_s=0.0)
     wav = tmp_path / "reply.wav"

@@ -6,9 +6,11 @@ The speculative transcript of a pause decides: a complete local command ends the
 as "twenty" or one that sounds like "to" or "for", a lone verb) after `could_grow_silence_ms`;
 a request that stops on a word no request ends on, a number still waiting for its unit, or a
 command whose duration or level is no number yet, after `unfinished_silence_ms`; anything else
-after the configured trailing silence. Until the transcript is in hand the pause is held open
-(up to the unfinished bound): the turn could not start before it anyway, and a fixed silence
-would act on the prefix of "set a timer for ... ten minutes".
+after the configured trailing silence, unless the local LLM finds the request unlikely to end
+there ("how do I make", `min_ending_probability`): then after `unfinished_silence_ms`. Until
+the transcript is in hand the pause is held open (up to the unfinished bound): the turn could
+not start before it anyway, and a fixed silence would act on the prefix of "set a timer for ...
+ten minutes".
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ class AdaptiveEndpointing:
         ears: RLock,
         ended: Callable[[SpeechEnded], None],
         still_paused: Callable[[float, str, Verdict], None],
+        ending: Callable[[str], float | None] | None = None,
     ) -> None:
         self.listener = listener
         self.grammar = grammar
@@ -118,6 +121,10 @@ class AdaptiveEndpointing:
         self.ears = ears
         self.ended = ended
         self.still_paused = still_paused
+        self.ending = ending
+        """The local LLM's chance that a request ends where its pause began (None: no local
+        LLM, or it is busy): asked about what the grammar and the word lists leave to the
+        trailing silence."""
 
     def paused(self, at_s: float, transcript: Future[str]) -> None:
         """A pause began at `at_s`; `transcript` is being made of the speech before it."""
@@ -137,6 +144,8 @@ class AdaptiveEndpointing:
         else:
             transcript = future.result()
             verdict = judge_pause(transcript, self.grammar, settings)
+            if verdict.reason is EndpointReason.SILENCE:
+                verdict = self._asked(transcript, verdict, settings)
             log.debug("pause at %.2f s: %r -> %s", at_s, transcript, verdict)
         with self.ears:
             self.listener.endpointer.hold(at_s, verdict.silence_ms, verdict.reason)
@@ -144,3 +153,18 @@ class AdaptiveEndpointing:
                 self.ended(ended)
             elif transcript is not None and self.listener.endpointer.holding(at_s):
                 self.still_paused(at_s, transcript, verdict)
+
+    def _asked(self, transcript: str, verdict: Verdict, settings: VadSettings) -> Verdict:
+        """A request the LLM would answer waits the unfinished silence where the LLM finds it
+        unlikely to end here ("How do I make" ... "a cup of tea"); otherwise `verdict`."""
+        if self.ending is None or settings.min_ending_probability <= 0:
+            return verdict
+        try:
+            chance = self.ending(transcript)
+        except Exception:
+            log.exception("the LLM could not judge whether %r ends there", transcript[:60])
+            return verdict
+        if chance is None or chance >= settings.min_ending_probability:
+            return verdict
+        log.debug("%r: the LLM gives it a %.4f chance of ending there", transcript, chance)
+        return Verdict(EndpointReason.UNFINISHED, settings.unfinished_silence_ms)

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from edgeai.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,8 @@ CONTEXT_TOKENS = 2048
 """llama.cpp's context: the prompt (system, history, request) and the answer share it."""
 MESSAGE_OVERHEAD_TOKENS = 8
 """What the chat template adds around each message (role markers, newlines), at most."""
+SENTENCE_ENDS = frozenset({".", "?", "!"})
+"""A request's words end where the model would write one of these, or end the message."""
 
 SYSTEM_PROMPT = (
     "You are Jarvis, a voice assistant on a small home computer. Answer in one or two short "
@@ -135,11 +139,70 @@ class LocalLLM:
         self._lock = threading.Lock()
         """llama.cpp contexts are not thread-safe: one generation at a time (the voice loop and
         the Wyoming server share the model)."""
+        self._endings: list[int] | None = None
 
     def warm_up(self) -> None:
         """Evaluate the system prompt once, so every turn starts from it in the KV cache."""
         for _ in self.stream("Hello.", threading.Event(), None, max_tokens=1):
             pass
+        self._ending_tokens()
+
+    def ending_probability(
+        self, user_text: str, history: ChatHistory | None = None, wait_s: float = 0.05
+    ) -> float | None:
+        """How likely the model finds it that the request ends after `user_text` (its own end
+        punctuation left out): the chance that its next token ends a sentence or the message.
+        "How do I make" scores about 0.0001, "How do I make pancakes" about 0.1 (BENCHMARKS.md).
+        The prompt is the one the answer would start from, so the answer reuses what this
+        evaluated in the KV cache. None when the model is still busy after `wait_s` (an answer
+        being generated): the question is not worth waiting for."""
+        words = user_text.rstrip(" .?!,;:")
+        if not words or not self._lock.acquire(timeout=wait_s):
+            return None
+        try:
+            messages = chat_messages(words, history, self.system_prompt)
+            prompt = self._formatter()(messages=messages).prompt
+            prompt = prompt[: prompt.rindex(words) + len(words)]
+            logits = self._next_token_logits(self._llm.tokenize(prompt.encode(), special=True))
+        except Exception:
+            self._llm.reset()  # type: ignore[no-untyped-call]  # nothing half-evaluated is kept
+            raise
+        finally:
+            self._lock.release()
+        probabilities = np.exp(logits - logits.max())
+        return float(probabilities[self._ending_tokens()].sum() / probabilities.sum())
+
+    def _next_token_logits(self, tokens: list[int]) -> np.ndarray:
+        """Evaluate `tokens`, reusing the longest prefix already in the KV cache (as llama.cpp's
+        own generation does), and return the logits of the token after them."""
+        llm = self._llm
+        kept = llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
+        llm.n_tokens = min(kept, len(tokens) - 1)  # at least the last one, for its logits
+        llm.eval(tokens[llm.n_tokens :])
+        logits: Any = llm._ctx.get_logits()  # type: ignore[no-untyped-call]  # the last token's (0.3.36)
+        return np.ctypeslib.as_array(logits, shape=(llm.n_vocab(),)).astype(np.float64)
+
+    def _formatter(self) -> Any:
+        """The model's own chat template, as `create_chat_completion` renders it."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llm = self._llm
+        return Jinja2ChatFormatter(
+            template=llm.metadata["tokenizer.chat_template"],
+            eos_token=llm.detokenize([llm.token_eos()]).decode(errors="ignore"),
+            bos_token=llm.detokenize([llm.token_bos()]).decode(errors="ignore"),
+        )
+
+    def _ending_tokens(self) -> list[int]:
+        """The tokens that end a sentence or the message (found once, at warm-up)."""
+        if self._endings is None:
+            llm = self._llm
+            self._endings = [llm.token_eos()] + [
+                token
+                for token in range(llm.n_vocab())
+                if llm.detokenize([token]).decode(errors="ignore").strip() in SENTENCE_ENDS
+            ]
+        return self._endings
 
     def stream(
         self,

@@ -32,6 +32,7 @@ from edgeai.messages import (
 )
 from edgeai.voice.endpointing import AdaptiveEndpointing, Verdict
 from edgeai.voice.first_clause import HeldAnswer
+from edgeai.voice.llm import LocalLLM
 from edgeai.voice.respond import AnyOf, Responder, understandable
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.timeline import TurnEnd, TurnTimeline
@@ -204,6 +205,7 @@ class VoiceLoop:
                 self._ears,
                 self._ended,
                 self._still_paused,
+                self._ending if isinstance(self.responder.llm, LocalLLM) else None,
             )
             if listener.endpointer.settings.adaptive
             else None
@@ -303,6 +305,13 @@ class VoiceLoop:
         self._held = HeldAnswer(
             responder.llm, request, at_s, responder.history, self.clock, responder.tts
         )
+
+    def _ending(self, transcript: str) -> float | None:
+        """The local LLM's chance that the request in `transcript` ends where it stops."""
+        llm = self.responder.llm
+        assert isinstance(llm, LocalLLM)
+        request = without_wake_phrase(transcript, self.listener.wake_words)
+        return llm.ending_probability(request, self.responder.history)
 
     def _drop_held(self) -> None:
         if self._held is not None:
