@@ -148,7 +148,15 @@ def test_the_llm_tells_a_request_cut_short_from_a_whole_one_and_answers_the_same
     whole = [llm.ending_probability(t) for t in (question, "Tell me a joke.", "Who wrote Hamlet?")]
     assert all(p is not None for p in cut + whole)
     assert max(cut) < 0.005 < min(whole), (cut, whole)  # type: ignore[operator,type-var]
+    llm.ending_probability(question)
+    asked = llm._llm.n_tokens  # the system prompt and the question's words, in the KV cache
     assert "".join(llm.stream(question, threading.Event())) == before
+    assert (
+        llm._llm.longest_token_prefix(  # the answer's prompt began with what was asked
+            llm._llm.input_ids[:asked].tolist(), llm._llm.input_ids[: llm._llm.n_tokens].tolist()
+        )
+        >= asked - 1
+    )
     history = ChatHistory()
     history.remember("Name a colour.", "Blue.")
     assert llm.ending_probability("And another", history) is not None

@@ -122,9 +122,9 @@ class AdaptiveEndpointing:
         self.ended = ended
         self.still_paused = still_paused
         self.ending = ending
-        """The local LLM's chance that a request ends where its pause began (None: no local
-        LLM, or it is busy): asked about what the grammar and the word lists leave to the
-        trailing silence."""
+        """The local LLM's chance that a request ends where its pause began, or None when it
+        is busy; asked about what the grammar and the word lists leave to the trailing silence
+        (None here: there is no local LLM to ask)."""
 
     def paused(self, at_s: float, transcript: Future[str]) -> None:
         """A pause began at `at_s`; `transcript` is being made of the speech before it."""
@@ -144,8 +144,8 @@ class AdaptiveEndpointing:
         else:
             transcript = future.result()
             verdict = judge_pause(transcript, self.grammar, settings)
-            if verdict.reason is EndpointReason.SILENCE:
-                verdict = self._asked(transcript, verdict, settings)
+            if verdict.reason is EndpointReason.SILENCE:  # on what Whisper heard, as judged
+                verdict = self._asked(as_heard(transcript), verdict, settings)
             log.debug("pause at %.2f s: %r -> %s", at_s, transcript, verdict)
         with self.ears:
             self.listener.endpointer.hold(at_s, verdict.silence_ms, verdict.reason)

@@ -90,8 +90,8 @@ class HeldAnswer:
         self._first_known.set()
         try:
             for audio in self._tts.synthesize(sentences[0]):
-                if self._dropped.is_set() and not self.taken:
-                    break  # speech went on: nobody will hear it
+                if self._dropped.is_set():
+                    break  # speech went on, or the turn was cut short: nobody will hear it
                 self._first_audio.put(audio)
         finally:
             self._first_audio.put(None)

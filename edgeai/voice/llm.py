@@ -29,6 +29,8 @@ MESSAGE_OVERHEAD_TOKENS = 8
 """What the chat template adds around each message (role markers, newlines), at most."""
 SENTENCE_ENDS = frozenset({".", "?", "!"})
 """A request's words end where the model would write one of these, or end the message."""
+REQUEST_END = "\x00"
+"""Marks where the request's words end in the rendered prompt (never in a transcript)."""
 
 SYSTEM_PROMPT = (
     "You are Jarvis, a voice assistant on a small home computer. Answer in one or two short "
@@ -140,11 +142,14 @@ class LocalLLM:
         """llama.cpp contexts are not thread-safe: one generation at a time (the voice loop and
         the Wyoming server share the model)."""
         self._endings: list[int] | None = None
+        self._formatter: Any = None
+        """The chat template (set at warm-up); None: no end-of-request check."""
 
     def warm_up(self) -> None:
         """Evaluate the system prompt once, so every turn starts from it in the KV cache."""
         for _ in self.stream("Hello.", threading.Event(), None, max_tokens=1):
             pass
+        self._formatter = self._chat_formatter()
         self._ending_tokens()
 
     def ending_probability(
@@ -157,16 +162,15 @@ class LocalLLM:
         evaluated in the KV cache. None when the model is still busy after `wait_s` (an answer
         being generated): the question is not worth waiting for."""
         words = user_text.rstrip(" .?!,;:")
-        if not words or not self._lock.acquire(timeout=wait_s):
+        if not words or self._formatter is None or not self._lock.acquire(timeout=wait_s):
             return None
         try:
-            messages = chat_messages(words, history, self.system_prompt)
-            prompt = self._formatter()(messages=messages).prompt
-            prompt = prompt[: prompt.rindex(words) + len(words)]
-            logits = self._next_token_logits(self._llm.tokenize(prompt.encode(), special=True))
-        except Exception:
-            self._llm.reset()  # type: ignore[no-untyped-call]  # nothing half-evaluated is kept
-            raise
+            messages = chat_messages(words + REQUEST_END, history, self.system_prompt)
+            prompt = self._formatter(messages=messages).prompt
+            prompt = prompt[: prompt.rindex(words + REQUEST_END) + len(words)]
+            # as create_chat_completion tokenizes a templated prompt
+            tokens = self._llm.tokenize(prompt.encode(), add_bos=False, special=True)
+            logits = self._next_token_logits(tokens)
         finally:
             self._lock.release()
         probabilities = np.exp(logits - logits.max())
@@ -178,19 +182,28 @@ class LocalLLM:
         llm = self._llm
         kept = llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
         llm.n_tokens = min(kept, len(tokens) - 1)  # at least the last one, for its logits
-        llm.eval(tokens[llm.n_tokens :])
+        try:
+            llm.eval(tokens[llm.n_tokens :])
+        except Exception:
+            llm.reset()  # type: ignore[no-untyped-call]  # nothing half-evaluated is kept
+            raise
         logits: Any = llm._ctx.get_logits()  # type: ignore[no-untyped-call]  # the last token's (0.3.36)
         return np.ctypeslib.as_array(logits, shape=(llm.n_vocab(),)).astype(np.float64)
 
-    def _formatter(self) -> Any:
-        """The model's own chat template, as `create_chat_completion` renders it."""
+    def _chat_formatter(self) -> Any:
+        """The model's own chat template, rendered as `create_chat_completion` renders it;
+        None (logged) for a model without one: the end-of-request check is then not made."""
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         llm = self._llm
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            log.warning("the LLM has no chat template: it is not asked where requests end")
+            return None
         return Jinja2ChatFormatter(
-            template=llm.metadata["tokenizer.chat_template"],
-            eos_token=llm.detokenize([llm.token_eos()]).decode(errors="ignore"),
-            bos_token=llm.detokenize([llm.token_bos()]).decode(errors="ignore"),
+            template=template,
+            eos_token=llm.detokenize([llm.token_eos()], special=True).decode(errors="ignore"),
+            bos_token=llm.detokenize([llm.token_bos()], special=True).decode(errors="ignore"),
         )
 
     def _ending_tokens(self) -> list[int]:

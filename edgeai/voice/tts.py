@@ -43,6 +43,9 @@ LEVEL_SENTENCES = (
 )
 """Spoken (unheard) at load to set the voice's level: windows cannot be scaled to their whole
 sentence's peak, as Piper scales a sentence, before the last one is made."""
+LEVEL_PEAK = 0.8
+"""Where the loudest LEVEL_SENTENCES peak lands: sentences made with Piper's noise peak higher
+than without (at 1.0, 4 of 36 replies reached full scale; BENCHMARKS.md)."""
 
 
 class TextToSpeech(Protocol):
@@ -85,22 +88,33 @@ class PiperTTS:
         self._lock = threading.Lock()
         """espeak-ng, Piper's phonemizer, keeps global state: one piece at a time (the voice
         loop and the Wyoming server share the voice)."""
+        self._voice = PiperVoice(config=config, session=None)  # phonemizes; a session follows
         self._windowed: WindowedVoice | None = None
         if split_cache is not None and engine == "onnxruntime" and model.suffix == ".onnx":
-            with tempfile.TemporaryDirectory(prefix="edgeai-voice-") as folder:
-                cut = split_graph(model, Path(folder), split_cache)
-                if cut is not None:
-                    self._windowed = WindowedVoice.open(*cut, config, threads)
-        session: Any = None  # the windowed voice phonemizes with Piper and runs its own graphs
+            self._windowed = self._cut(model, split_cache, threads)
         if self._windowed is None:
-            session = (
+            self._voice.session = (
                 OpenVinoSession(model, threads)
                 if engine == "openvino" or model.suffix == ".xml"
                 else open_session(model, threads)
             )
-        self._voice = PiperVoice(config=config, session=session)
-        if self._windowed is not None:
-            self._windowed.calibrate(self._phoneme_ids, self._scales(noise=False))
+
+    def _cut(self, model: Path, cache: Path, threads: int) -> WindowedVoice | None:
+        """The voice cut in two and checked (kept in `cache`); None, logged, where that fails:
+        the whole graph is used then."""
+        with tempfile.TemporaryDirectory(prefix="edgeai-voice-") as folder:
+            cut = split_graph(model, Path(folder), cache)
+            if cut is None:
+                return None
+            try:
+                windowed = WindowedVoice(
+                    open_session(cut[0], threads), open_session(cut[1], threads)
+                )
+                windowed.calibrate(self._phoneme_ids, self._scales(noise=False))
+            except Exception as e:  # a cut graph onnxruntime cannot run: the whole one can
+                log.warning("%s: the voice cut in two does not run (%s): whole sentences", model, e)
+                return None
+        return windowed
 
     def warm_up(self) -> None:
         """The first synthesis pays for phonemizer and session start-up: pay it at load."""
@@ -157,25 +171,27 @@ class WindowedVoice:
 
     head: Any
     tail: Any
-    samples_per_frame: int
+    samples_per_frame: int = 0
+    """Audio samples a latent frame makes (measured by `calibrate`)."""
     gain: float = 1.0
     """Scales raw audio to the voice's level (set by `calibrate`)."""
     matches: bool = True
     """Windows make the whole sentence's audio (checked by `calibrate`); if not, one window
     spans the sentence."""
 
-    @classmethod
-    def open(cls, head: Path, tail: Path, config: Any, threads: int) -> WindowedVoice:
-        return cls(open_session(head, threads), open_session(tail, threads), config.hop_length)
-
     def calibrate(self, phoneme_ids: Callable[[str], list[list[int]]], quiet: np.ndarray) -> None:
-        """Set the gain from LEVEL_SENTENCES (their loudest peak reaches full scale), and check
-        that windows make what the whole sentence makes, with the `quiet` scales (no noise)."""
+        """Measure the samples a frame makes, set the gain from LEVEL_SENTENCES (their loudest
+        peak reaches LEVEL_PEAK), and check that windows make what the whole sentence makes,
+        with the `quiet` scales (no noise)."""
         peak, worst_db = 0.0, np.inf
         for sentence in LEVEL_SENTENCES:
             for ids in phoneme_ids(sentence):
                 frames, mask = self._frames(ids, quiet)
-                whole = self._audio(frames, mask, 0, frames.shape[2])
+                [whole] = self.tail.run(None, self._window_feed(frames, mask, 0, frames.shape[2]))
+                whole = np.asarray(whole).reshape(-1)
+                self.samples_per_frame, rest = divmod(len(whole), frames.shape[2])
+                if rest:
+                    raise ValueError(f"{len(whole)} samples from {frames.shape[2]} frames")
                 windows = np.concatenate(
                     [self._audio(frames, mask, a, b) for a, b in windows_of(frames.shape[2])]
                 )
@@ -183,7 +199,7 @@ class WindowedVoice:
                 error = float(np.sqrt(np.mean((windows - whole) ** 2)))
                 signal = float(np.sqrt(np.mean(whole**2)))
                 worst_db = min(worst_db, 20 * np.log10(signal / max(error, 1e-12)))
-        self.gain = 1.0 / max(peak, 1e-3)
+        self.gain = LEVEL_PEAK / max(peak, 1e-3)
         self.matches = bool(worst_db >= WINDOWS_MATCH_DB)
         if not self.matches:
             log.warning(
@@ -211,12 +227,13 @@ class WindowedVoice:
     def _audio(self, frames: Any, mask: Any, start: int, end: int) -> np.ndarray:
         """Float audio of frames [start, end), made with CONTEXT_FRAMES on each side."""
         low, high = max(0, start - CONTEXT_FRAMES), min(frames.shape[2], end + CONTEXT_FRAMES)
-        latent, mask_name = (i.name for i in self.tail.get_inputs())
-        [audio] = self.tail.run(
-            None, {latent: frames[:, :, low:high], mask_name: mask[:, :, low:high]}
-        )
+        [audio] = self.tail.run(None, self._window_feed(frames, mask, low, high))
         skip = (start - low) * self.samples_per_frame
         return np.asarray(audio).reshape(-1)[skip : skip + (end - start) * self.samples_per_frame]
+
+    def _window_feed(self, frames: Any, mask: Any, low: int, high: int) -> dict[str, Any]:
+        latent, mask_name = (i.name for i in self.tail.get_inputs())
+        return {latent: frames[:, :, low:high], mask_name: mask[:, :, low:high]}
 
 
 def windows_of(frames: int) -> Iterator[tuple[int, int]]:
