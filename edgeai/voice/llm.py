@@ -141,7 +141,8 @@ class LocalLLM:
         self._lock = threading.Lock()
         """llama.cpp contexts are not thread-safe: one generation at a time (the voice loop and
         the Wyoming server share the model)."""
-        self._endings: list[int] | None = None
+        self._endings: list[int] = []
+        """The tokens that end a sentence or the message (found at warm-up)."""
         self._formatter: Any = None
         """The chat template (set at warm-up); None: no end-of-request check."""
 
@@ -150,7 +151,7 @@ class LocalLLM:
         for _ in self.stream("Hello.", threading.Event(), None, max_tokens=1):
             pass
         self._formatter = self._chat_formatter()
-        self._ending_tokens()
+        self._endings = self._ending_tokens()
 
     def ending_probability(
         self, user_text: str, history: ChatHistory | None = None, wait_s: float = 0.05
@@ -174,7 +175,7 @@ class LocalLLM:
         finally:
             self._lock.release()
         probabilities = np.exp(logits - logits.max())
-        return float(probabilities[self._ending_tokens()].sum() / probabilities.sum())
+        return float(probabilities[self._endings].sum() / probabilities.sum())
 
     def _next_token_logits(self, tokens: list[int]) -> np.ndarray:
         """Evaluate `tokens`, reusing the longest prefix already in the KV cache (as llama.cpp's
@@ -207,15 +208,13 @@ class LocalLLM:
         )
 
     def _ending_tokens(self) -> list[int]:
-        """The tokens that end a sentence or the message (found once, at warm-up)."""
-        if self._endings is None:
-            llm = self._llm
-            self._endings = [llm.token_eos()] + [
-                token
-                for token in range(llm.n_vocab())
-                if llm.detokenize([token]).decode(errors="ignore").strip() in SENTENCE_ENDS
-            ]
-        return self._endings
+        """The tokens that end a sentence or the message."""
+        llm = self._llm
+        return [llm.token_eos()] + [
+            token
+            for token in range(llm.n_vocab())
+            if llm.detokenize([token]).decode(errors="ignore").strip() in SENTENCE_ENDS
+        ]
 
     def stream(
         self,
