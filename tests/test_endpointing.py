@@ -23,11 +23,12 @@ from edgeai.messages import EndpointReason, SpeechEnded, SpeechPaused
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
+from edgeai.voice import endpointing
 from edgeai.voice.build import VoiceModels, build_voice_loop
-from edgeai.voice.endpointing import judge, judge_pause
+from edgeai.voice.endpointing import Verdict, doubted, judge, judge_pause
 from edgeai.voice.first_clause import HeldAnswer
 from edgeai.voice.loop import VoiceLoop
-from edgeai.voice.stt import ChosenCommand, SpeechToText
+from edgeai.voice.stt import SpeechToText, Transcript
 from edgeai.voice.timeline import TurnTimeline
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 
@@ -104,17 +105,49 @@ def test_a_transcript_is_judged_complete_unfinished_or_neither(said: str, reason
 
 def test_a_pause_is_judged_on_the_command_choice_only_where_it_replaces_heard_words():
     grammar, settings = load_grammar(), VadSettings()
-    replaced = ChosenCommand(
+    replaced = Transcript(
         "Is anyone at the front door right now?", heard="Is anyone up to the front door right now?"
     )
     assert judge_pause(replaced, grammar, settings).reason is EndpointReason.COMPLETE
     # the choice completed a prefix: what was heard decides
-    completed = ChosenCommand("Cancel the timer.", heard="Cancel the")
+    completed = Transcript("Cancel the timer.", heard="Cancel the")
     assert judge_pause(completed, grammar, settings).reason is EndpointReason.UNFINISHED
-    longer = ChosenCommand("Set a timer for five minutes.", heard="Set a timer for five")
+    longer = Transcript("Set a timer for five minutes.", heard="Set a timer for five")
     assert judge_pause(longer, grammar, settings).reason is EndpointReason.UNFINISHED
-    added = ChosenCommand("Cancel the pasta timer.", heard="Cancel the pasta")
+    added = Transcript("Cancel the pasta timer.", heard="Cancel the pasta")
     assert judge_pause(added, grammar, settings).reason is EndpointReason.SILENCE
+
+
+def test_a_pause_waits_where_a_rival_of_what_whisper_heard_is_unfinished():
+    """Whisper's best at a pause can be a whole question when a close rival is the prefix it
+    is ("What is the capital look?" over "What is the capital of?"): the rival, judged by the
+    word lists or the LLM, holds the pause open; rivals that say the same words are one."""
+    grammar, settings = load_grammar(), VadSettings()
+    left = Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
+    asked: list[str] = []
+
+    def ending(text: str) -> float:
+        asked.append(text)
+        return 0.0001 if text.rstrip("?.").lower() == "how do i make" else 0.3
+
+    def reason(transcript: str) -> EndpointReason:
+        return doubted(transcript, left, grammar, settings, ending).reason
+
+    rival_of_the = Transcript("What is the capital look?", rivals=["What is the capital of?"])
+    assert reason(rival_of_the) is EndpointReason.UNFINISHED
+    assert reason(Transcript("Why is that?", rivals=["Why is this?"])) is EndpointReason.SILENCE
+    asked.clear()
+    rival_for_the_llm = Transcript(
+        "How do I make tea?", rivals=["How do I make tea.", "how do i make tea", "How do I make?"]
+    )
+    assert reason(rival_for_the_llm) is EndpointReason.UNFINISHED
+    assert asked == ["How do I make tea?", "How do I make?"]  # the same words are asked once
+    assert reason("How do I make tea?") is EndpointReason.SILENCE  # no rivals: as heard
+    beyond = [f"Why is it {n}?" for n in ("red", "green", "blue")] + ["Why is the"]
+    assert reason(Transcript("Why is that?", rivals=beyond)) is EndpointReason.SILENCE
+    assert reason(Transcript("Why is that?", rivals=beyond[1:])) is EndpointReason.UNFINISHED
+    # a command heard whole is not doubted: its verdict comes from the grammar
+    assert judge_pause(rival_of_the, grammar, settings).reason is EndpointReason.SILENCE
 
 
 def ends_with_holds(
@@ -230,6 +263,28 @@ def test_a_question_the_llm_finds_unfinished_is_heard_to_its_end(
     assert "cup" not in unasked[0].transcript.lower(), unasked[0].transcript
 
 
+def test_a_question_whose_prefix_whisper_completes_is_heard_to_its_end(
+    voice_config: Config,
+    voice_models: VoiceModels,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """At the 600 ms pause in "How do I fix a | flat tire?" Whisper's best is a whole question,
+    "How do I fix it?" (no word the lists know, a fair chance of ending for the LLM); a close
+    rival, "How do I fix a?", ends on "a", so the pause waits as unfinished and one turn hears
+    it all."""
+    said = "How do I fix a | flat tire?"
+    request, _ = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.6)
+    timelines, _ = run_loop(voice_config, voice_models, tmp_path, request)
+    assert [t.route for t in timelines] == ["llm"]
+    assert "tire" in timelines[0].transcript.lower(), timelines[0].transcript
+    # the control: judging Whisper's best alone, the pause ends the turn on the prefix
+    monkeypatch.setattr(endpointing, "MAX_RIVALS", 0)
+    (tmp_path / "alone").mkdir()
+    alone, _ = run_loop(voice_config, voice_models, tmp_path / "alone", request)
+    assert "tire" not in alone[0].transcript.lower(), alone[0].transcript
+
+
 class CompletingSpeechToText:
     """The real speech-to-text, except that a prefix of "cancel the pasta timer" comes back
     as the command choice made it in `bench voice`: "Cancel the timer.", chosen over what
@@ -242,7 +297,7 @@ class CompletingSpeechToText:
         heard = self.stt.transcribe(audio)
         if "pasta" in heard.lower():
             return heard
-        return ChosenCommand("Cancel the timer.", heard="Cancel the")
+        return Transcript("Cancel the timer.", heard="Cancel the")
 
 
 def test_a_command_the_grammar_completed_from_a_prefix_does_not_end_the_turn(

@@ -6,8 +6,10 @@ The speculative transcript of a pause decides: a complete local command ends the
 as "twenty" or one that sounds like "to" or "for", a lone verb) after `could_grow_silence_ms`;
 a request that stops on a word no request ends on, a number still waiting for its unit, or a
 command whose duration or level is no number yet, after `unfinished_silence_ms`; anything else
-after the configured trailing silence, unless the local LLM finds the request unlikely to end
-there ("how do I make", `min_ending_probability`): then after `unfinished_silence_ms`. Until
+after the configured trailing silence, unless what Whisper heard, or a rival hypothesis it
+scored nearly as well ("What is the..." behind "What is that?"), is unfinished by the word
+lists or by the local LLM ("how do I make", `min_ending_probability`): then after
+`unfinished_silence_ms`. Until
 the transcript is in hand the pause is held open (up to the unfinished bound): the turn could
 not start before it anyway, and a fixed silence would act on the prefix of "set a timer for ...
 ten minutes".
@@ -28,7 +30,7 @@ from edgeai.ears.listener import Listener
 from edgeai.intents.grammar import UNITS_ABOVE_SECONDS_PATTERN, Grammar, normalize
 from edgeai.intents.numbers import GROWING_NUMBER
 from edgeai.messages import EndpointReason, SpeechEnded
-from edgeai.voice.stt import as_heard
+from edgeai.voice.stt import as_heard, rivals_of
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,9 @@ _GROWS = re.compile(
 """A command that ends on a number or a unit that can be extended can still grow: "five
 minutes" ... "and thirty seconds", "twenty" ... "five", "2" (heard for "to") ... "five". "Set
 the volume to five" and "ninety seconds" are whole: they end at once."""
+MAX_RIVALS = 3
+"""Rival hypotheses judged at a pause, at most: each one the LLM is asked about costs it about
+25 ms, spent while the trailing silence runs."""
 AWAITING_UNIT = " minutes"
 """Appended to a transcript: if that makes it a command, a number is waiting for its unit."""
 
@@ -144,8 +149,8 @@ class AdaptiveEndpointing:
         else:
             transcript = future.result()
             verdict = judge_pause(transcript, self.grammar, settings)
-            if verdict.reason is EndpointReason.SILENCE:  # on what Whisper heard, as judged
-                verdict = self._asked(as_heard(transcript), verdict, settings)
+            if verdict.reason is EndpointReason.SILENCE:
+                verdict = doubted(transcript, verdict, self.grammar, settings, self.ending)
             log.debug("pause at %.2f s: %r -> %s", at_s, transcript, verdict)
         with self.ears:
             self.listener.endpointer.hold(at_s, verdict.silence_ms, verdict.reason)
@@ -154,17 +159,53 @@ class AdaptiveEndpointing:
             elif transcript is not None and self.listener.endpointer.holding(at_s):
                 self.still_paused(at_s, transcript, verdict)
 
-    def _asked(self, transcript: str, verdict: Verdict, settings: VadSettings) -> Verdict:
-        """A request the LLM would answer waits the unfinished silence where the LLM finds it
-        unlikely to end here ("How do I make" ... "a cup of tea"); otherwise `verdict`."""
-        if self.ending is None or settings.min_ending_probability <= 0:
-            return verdict
-        try:
-            chance = self.ending(transcript)
-        except Exception:
-            log.exception("the LLM could not judge whether %r ends there", transcript[:60])
-            return verdict
-        if chance is None or chance >= settings.min_ending_probability:
-            return verdict
-        log.debug("%r: the LLM gives it a %.4f chance of ending there", transcript, chance)
-        return Verdict(EndpointReason.UNFINISHED, settings.unfinished_silence_ms)
+
+def distinct_rivals(heard: str, rivals: tuple[str, ...]) -> list[str]:
+    """`rivals` that say other words than `heard` and than each other, best first ("What is
+    that." and "What is that ?" are one)."""
+    seen = {normalize(heard)}
+    distinct = []
+    for rival in rivals:
+        words = normalize(rival)
+        if words and words not in seen:
+            seen.add(words)
+            distinct.append(rival)
+    return distinct
+
+
+def doubted(
+    transcript: str,
+    verdict: Verdict,
+    grammar: Grammar,
+    settings: VadSettings,
+    ending: Callable[[str], float | None] | None,
+) -> Verdict:
+    """A pause left to the trailing silence waits the unfinished silence instead where what
+    Whisper heard, or one of its rivals, could be the start of a longer request: "how do I
+    make" (the LLM's `ending` chance), "What is that?" with "What is the..." right behind it
+    (the word lists). Otherwise `verdict`."""
+    heard = as_heard(transcript)
+    for candidate in [heard, *distinct_rivals(heard, rivals_of(transcript))[:MAX_RIVALS]]:
+        reason = judge(candidate, grammar, settings).reason
+        if reason is EndpointReason.UNFINISHED or (
+            reason is EndpointReason.SILENCE and unlikely_to_end(candidate, settings, ending)
+        ):
+            log.debug("%r: unfinished, as heard or as %r", heard, candidate)
+            return Verdict(EndpointReason.UNFINISHED, settings.unfinished_silence_ms)
+    return verdict
+
+
+def unlikely_to_end(
+    transcript: str, settings: VadSettings, ending: Callable[[str], float | None] | None
+) -> bool:
+    """Whether the LLM gives the request less than `min_ending_probability` of ending where
+    `transcript` stops (False where there is no LLM to ask, the check is off, or the LLM is
+    busy or failed)."""
+    if ending is None or settings.min_ending_probability <= 0:
+        return False
+    try:
+        chance = ending(transcript)
+    except Exception:
+        log.exception("the LLM could not judge whether %r ends there", transcript[:60])
+        return False
+    return chance is not None and chance < settings.min_ending_probability

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -12,27 +12,37 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-class ChosenCommand(str):
-    """A transcript the device's grammar chose over Whisper's best hypothesis (the n-best
-    command choice). The choice may complete a prefix ("cancel the" becomes "Cancel the
-    timer."), so whether a request is over is judged on `heard`, Whisper's own best
-    hypothesis; acting uses the choice."""
+class Transcript(str):
+    """A transcript with what Whisper itself heard behind it.
+
+    `heard` is Whisper's best hypothesis. The text differs from it where the device's grammar
+    chose a command from the n-best list, and that choice may complete a prefix ("cancel the"
+    becomes "Cancel the timer."): whether a request is over is judged on `heard`, acting uses
+    the text. `rivals` are the other hypotheses Whisper scored nearly as well as its best: at a
+    pause, "What is the..." can sit right behind "What is that?"."""
 
     heard: str
+    rivals: tuple[str, ...]
 
-    def __new__(cls, text: str, heard: str) -> ChosenCommand:
-        chosen = super().__new__(cls, text)
-        chosen.heard = heard
-        return chosen
+    def __new__(cls, text: str, heard: str | None = None, rivals: Sequence[str] = ()) -> Transcript:
+        transcript = super().__new__(cls, text)
+        transcript.heard = text if heard is None else heard
+        transcript.rivals = tuple(rivals)
+        return transcript
 
-    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
-        """Copies and pickles (a timeline's asdict deep-copies its transcript) keep both."""
-        return str(self), self.heard
+    def __getnewargs__(self) -> tuple[str, str, tuple[str, ...]]:  # type: ignore[override]
+        """Copies and pickles (a timeline's asdict deep-copies its transcript) keep all three."""
+        return str(self), self.heard, self.rivals
 
 
 def as_heard(transcript: str) -> str:
     """What Whisper itself heard: `transcript` with a command choice undone."""
-    return transcript.heard if isinstance(transcript, ChosenCommand) else transcript
+    return transcript.heard if isinstance(transcript, Transcript) else transcript
+
+
+def rivals_of(transcript: str) -> tuple[str, ...]:
+    """The hypotheses Whisper scored nearly as well as what it heard (none: a plain string)."""
+    return transcript.rivals if isinstance(transcript, Transcript) else ()
 
 
 class Transcriber(Protocol):

@@ -14,7 +14,7 @@ import numpy as np
 
 from edgeai.audio.convert import int16_to_float
 from edgeai.errors import ModelLoadError
-from edgeai.voice.stt import ChosenCommand
+from edgeai.voice.stt import Transcript
 
 # Whisper's well-known hallucinations on silence and noise
 _HALLUCINATIONS = re.compile(
@@ -43,6 +43,12 @@ COMMAND_MARGIN = 0.5
 """A hypothesis that is a complete local command is taken over Whisper's best one that is not
 when its log-probability per token is at most this much lower (chosen on in-family voices:
 0.3 / 0.5 / 1.0 gave 8.9 / 8.4 / 8.4% word errors, beam 5, tiny.en prompted)."""
+RIVAL_MARGIN = 0.2
+"""Hypotheses whose log-probability per token is at most this much below Whisper's best are
+its rivals: at a pause, "What is the..." behind "What is that?" (endpointing asks whether any
+of them is unfinished). Chosen on prefixes and whole requests in in-family voices: 0.1 / 0.2 /
+0.3 let 28 / 17 / 16 of 108 prefixes end on the trailing silence and held 5 / 8 / 11 of 108
+whole requests for longer (BENCHMARKS.md, issue 26)."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ class FasterWhisperSTT:
 
     def transcribe(self, audio: np.ndarray) -> str:
         parts = list(self.segments(audio))
-        return parts[0] if len(parts) == 1 else " ".join(parts)  # one keeps a ChosenCommand
+        return parts[0] if len(parts) == 1 else " ".join(parts)  # one keeps a Transcript
 
     def segments(self, audio: np.ndarray) -> Iterator[str]:
         """Whisper's segments as it decodes them; known hallucinations are left out."""
@@ -124,7 +130,7 @@ class FasterWhisperSTT:
         for segment in self._decoded(audio):
             text = segment.strip()
             if text and not is_hallucination(text):
-                yield segment if isinstance(segment, ChosenCommand) else text
+                yield segment if isinstance(segment, Transcript) else text
 
     def _decoded(self, audio: np.ndarray) -> Iterator[str]:
         """The short window when set and the utterance fits (with a prompt, the 30 s window
@@ -189,10 +195,12 @@ class FasterWhisperSTT:
             Hypothesis(str(self._tokenizer.decode(ids)).strip(), float(score))
             for ids, score in zip(result.sequences_ids, result.scores, strict=True)
         ]
+        best = hypotheses[0]
         chosen = preferring_commands(hypotheses, self._is_command)
-        if chosen is hypotheses[0]:
-            return chosen.text
-        return ChosenCommand(chosen.text, hypotheses[0].text)
+        rivals = [h.text for h in hypotheses[1:] if best.score - h.score <= RIVAL_MARGIN]
+        if chosen is best and not rivals:
+            return best.text
+        return Transcript(chosen.text, best.text, rivals)
 
     def _no_speech_probability(self, encoded: Any) -> float:
         """Whisper's no-speech probability for an encoding, from one unprompted decoder step."""
