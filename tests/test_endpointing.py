@@ -125,29 +125,46 @@ def test_a_pause_waits_where_a_rival_of_what_whisper_heard_is_unfinished():
     grammar, settings = load_grammar(), VadSettings()
     left = Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
     asked: list[str] = []
+    busy = False
 
-    def ending(text: str) -> float:
+    def ending(text: str) -> float | None:
         asked.append(text)
+        if busy:
+            return None
         return 0.0001 if text.rstrip("?.").lower() == "how do i make" else 0.3
 
     def reason(transcript: str) -> EndpointReason:
+        asked.clear()
         return doubted(transcript, left, grammar, settings, ending).reason
 
     rival_of_the = Transcript("What is the capital look?", rivals=["What is the capital of?"])
+    # judged on what was heard alone, the pause is left to the trailing silence
+    assert judge_pause(rival_of_the, grammar, settings).reason is EndpointReason.SILENCE
     assert reason(rival_of_the) is EndpointReason.UNFINISHED
+    assert asked == []  # the word lists decided: the LLM was not asked
     assert reason(Transcript("Why is that?", rivals=["Why is this?"])) is EndpointReason.SILENCE
-    asked.clear()
+    assert asked == ["Why is this?", "Why is that?"]  # what was heard last: the answer's prompt
     rival_for_the_llm = Transcript(
         "How do I make tea?", rivals=["How do I make tea.", "how do i make tea", "How do I make?"]
     )
     assert reason(rival_for_the_llm) is EndpointReason.UNFINISHED
-    assert asked == ["How do I make tea?", "How do I make?"]  # the same words are asked once
+    assert asked == ["How do I make?"]  # rivals with the heard words are not asked
     assert reason("How do I make tea?") is EndpointReason.SILENCE  # no rivals: as heard
-    beyond = [f"Why is it {n}?" for n in ("red", "green", "blue")] + ["Why is the"]
-    assert reason(Transcript("Why is that?", rivals=beyond)) is EndpointReason.SILENCE
-    assert reason(Transcript("Why is that?", rivals=beyond[1:])) is EndpointReason.UNFINISHED
-    # a command heard whole is not doubted: its verdict comes from the grammar
-    assert judge_pause(rival_of_the, grammar, settings).reason is EndpointReason.SILENCE
+    # at most MAX_RIVALS distinct rivals, a repeat not counted among them
+    beyond = ["Why is it red?", "Why is it red.", "Why is it green?", "Why is it blue?"]
+    assert reason(Transcript("Why is that?", rivals=[*beyond, "Why is the"])) is (
+        EndpointReason.SILENCE
+    )
+    assert len(asked) == 4  # three rivals and what was heard
+    assert reason(Transcript("Why is that?", rivals=[*beyond[2:], "Why is the"])) is (
+        EndpointReason.UNFINISHED
+    )
+    # a busy LLM is asked no more, and leaves the verdict as it was
+    busy = True
+    assert reason(Transcript("How do I make tea?", rivals=["How do I make?"])) is (
+        EndpointReason.SILENCE
+    )
+    assert asked == ["How do I make?"]
 
 
 def ends_with_holds(

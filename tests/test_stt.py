@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from edgeai.intents.grammar import load_grammar
-from edgeai.voice.stt import Transcript, as_heard, faster_whisper
+from edgeai.voice.stt import Transcript, as_heard, faster_whisper, rivals_of
 from edgeai.voice.stt.faster_whisper import (
     COMMAND_MARGIN,
     FasterWhisperSTT,
@@ -83,6 +83,7 @@ def test_the_commands_grammar_corrects_what_whisper_s_best_hypothesis_mishears(
     assert isinstance(heard, Transcript) and as_heard(heard) == best
     for copied in (copy.deepcopy(heard), pickle.loads(pickle.dumps(heard))):
         assert copied == heard and as_heard(copied) == best  # asdict deep-copies timelines
+        assert rivals_of(copied) == rivals_of(heard)
     assert GRAMMAR.match(said) is not None
 
 

@@ -128,8 +128,8 @@ class AdaptiveEndpointing:
         self.still_paused = still_paused
         self.ending = ending
         """The local LLM's chance that a request ends where its pause began, or None when it
-        is busy; asked about what the grammar and the word lists leave to the trailing silence
-        (None here: there is no local LLM to ask)."""
+        is busy; asked about what Whisper heard and its close rivals where the grammar and the
+        word lists leave them to the trailing silence (None here: there is no local LLM)."""
 
     def paused(self, at_s: float, transcript: Future[str]) -> None:
         """A pause began at `at_s`; `transcript` is being made of the speech before it."""
@@ -181,31 +181,41 @@ def doubted(
     ending: Callable[[str], float | None] | None,
 ) -> Verdict:
     """A pause left to the trailing silence waits the unfinished silence instead where what
-    Whisper heard, or one of its rivals, could be the start of a longer request: "how do I
-    make" (the LLM's `ending` chance), "What is that?" with "What is the..." right behind it
-    (the word lists). Otherwise `verdict`."""
+    Whisper heard, or one of its rivals, could be the start of a longer request: "What is
+    that?" with "What is the..." right behind it (the word lists), "how do I make" (the LLM's
+    `ending` chance). Otherwise `verdict`.
+
+    The word lists judge every rival first, since they cost nothing; the LLM is asked about the
+    rivals, then about what was heard, so its cache ends on the prompt the answer starts from.
+    A busy LLM (None) is asked no more: its verdict would come too late."""
     heard = as_heard(transcript)
-    for candidate in [heard, *distinct_rivals(heard, rivals_of(transcript))[:MAX_RIVALS]]:
-        reason = judge(candidate, grammar, settings).reason
-        if reason is EndpointReason.UNFINISHED or (
-            reason is EndpointReason.SILENCE and unlikely_to_end(candidate, settings, ending)
-        ):
-            log.debug("%r: unfinished, as heard or as %r", heard, candidate)
-            return Verdict(EndpointReason.UNFINISHED, settings.unfinished_silence_ms)
+    unfinished = Verdict(EndpointReason.UNFINISHED, settings.unfinished_silence_ms)
+    rivals = distinct_rivals(heard, rivals_of(transcript))[:MAX_RIVALS]
+    left_to_silence = []
+    for rival in rivals:
+        reason = judge(rival, grammar, settings).reason
+        if reason is EndpointReason.UNFINISHED:
+            log.debug("%r: its rival %r is unfinished", heard, rival)
+            return unfinished
+        if reason is EndpointReason.SILENCE:
+            left_to_silence.append(rival)
+    if ending is None or settings.min_ending_probability <= 0:
+        return verdict
+    for candidate in [*left_to_silence, heard]:
+        chance = ending_chance(candidate, ending)
+        if chance is None:
+            return verdict
+        if chance < settings.min_ending_probability:
+            log.debug("%r: the LLM gives %r a %.4f chance of ending", heard, candidate, chance)
+            return unfinished
     return verdict
 
 
-def unlikely_to_end(
-    transcript: str, settings: VadSettings, ending: Callable[[str], float | None] | None
-) -> bool:
-    """Whether the LLM gives the request less than `min_ending_probability` of ending where
-    `transcript` stops (False where there is no LLM to ask, the check is off, or the LLM is
-    busy or failed)."""
-    if ending is None or settings.min_ending_probability <= 0:
-        return False
+def ending_chance(transcript: str, ending: Callable[[str], float | None]) -> float | None:
+    """The LLM's chance that the request ends where `transcript` stops (None: it is busy or
+    failed, which is logged)."""
     try:
-        chance = ending(transcript)
+        return ending(transcript)
     except Exception:
         log.exception("the LLM could not judge whether %r ends there", transcript[:60])
-        return False
-    return chance is not None and chance < settings.min_ending_probability
+        return None
