@@ -321,9 +321,8 @@ class VadSettings(Strict):
         ge=0,
         lt=1,
         description="Adaptive: a pause whose transcript goes to the LLM, where the local LLM "
-        "gives the request (as heard, or as a close rival hypothesis) less than this chance of "
-        'ending (a sentence end or the message\'s end as its next token: "how do I make"), '
-        "waits unfinished_silence_ms (0: not asked)",
+        "gives the request less than this chance of ending (a sentence end or the message's "
+        'end as its next token: "how do I make"), waits unfinished_silence_ms (0: not asked)',
     )
     early_answer: bool = Field(
         default=True,

@@ -23,12 +23,11 @@ from edgeai.messages import EndpointReason, SpeechEnded, SpeechPaused
 from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.synthetic.speech import EspeakVoice, Synthesizer
-from edgeai.voice import endpointing
 from edgeai.voice.build import VoiceModels, build_voice_loop
-from edgeai.voice.endpointing import Verdict, doubted, judge, judge_pause
+from edgeai.voice.endpointing import Verdict, distinct_rivals, doubted, judge, judge_pause
 from edgeai.voice.first_clause import HeldAnswer
 from edgeai.voice.loop import VoiceLoop
-from edgeai.voice.stt import SpeechToText, Transcript
+from edgeai.voice.stt import SpeechToText, Transcript, faster_whisper
 from edgeai.voice.timeline import TurnTimeline
 from tests.conftest import TEST_MODEL_STORE, silence, speak
 
@@ -120,17 +119,14 @@ def test_a_pause_is_judged_on_the_command_choice_only_where_it_replaces_heard_wo
 
 def test_a_pause_waits_where_a_rival_of_what_whisper_heard_is_unfinished():
     """Whisper's best at a pause can be a whole question when a close rival is the prefix it
-    is ("What is the capital look?" over "What is the capital of?"): the rival, judged by the
-    word lists or the LLM, holds the pause open; rivals that say the same words are one."""
+    is ("What is the capital look?" over "What is the capital of?"): a rival the word lists
+    find unfinished holds the pause open. Only what was heard is put to the LLM."""
     grammar, settings = load_grammar(), VadSettings()
     left = Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
     asked: list[str] = []
-    busy = False
 
-    def ending(text: str) -> float | None:
+    def ending(text: str) -> float:
         asked.append(text)
-        if busy:
-            return None
         return 0.0001 if text.rstrip("?.").lower() == "how do i make" else 0.3
 
     def reason(transcript: str) -> EndpointReason:
@@ -142,29 +138,22 @@ def test_a_pause_waits_where_a_rival_of_what_whisper_heard_is_unfinished():
     assert judge_pause(rival_of_the, grammar, settings).reason is EndpointReason.SILENCE
     assert reason(rival_of_the) is EndpointReason.UNFINISHED
     assert asked == []  # the word lists decided: the LLM was not asked
-    assert reason(Transcript("Why is that?", rivals=["Why is this?"])) is EndpointReason.SILENCE
-    assert asked == ["Why is this?", "Why is that?"]  # what was heard last: the answer's prompt
-    rival_for_the_llm = Transcript(
-        "How do I make tea?", rivals=["How do I make tea.", "how do i make tea", "How do I make?"]
-    )
-    assert reason(rival_for_the_llm) is EndpointReason.UNFINISHED
-    assert asked == ["How do I make?"]  # rivals with the heard words are not asked
-    assert reason("How do I make tea?") is EndpointReason.SILENCE  # no rivals: as heard
-    # at most MAX_RIVALS distinct rivals, a repeat not counted among them
-    beyond = ["Why is it red?", "Why is it red.", "Why is it green?", "Why is it blue?"]
-    assert reason(Transcript("Why is that?", rivals=[*beyond, "Why is the"])) is (
-        EndpointReason.SILENCE
-    )
-    assert len(asked) == 4  # three rivals and what was heard
-    assert reason(Transcript("Why is that?", rivals=[*beyond[2:], "Why is the"])) is (
-        EndpointReason.UNFINISHED
-    )
-    # a busy LLM is asked no more, and leaves the verdict as it was
-    busy = True
+    rivals = ["Why is this?", "Why is it red.", "Why is the..."]
+    assert reason(Transcript("Why is that?", rivals=rivals)) is EndpointReason.UNFINISHED
+    assert reason(Transcript("Why is that?", rivals=rivals[:2])) is EndpointReason.SILENCE
+    assert asked == ["Why is that?"]
+    # a rival the LLM would find unfinished is not asked about: only what was heard
     assert reason(Transcript("How do I make tea?", rivals=["How do I make?"])) is (
         EndpointReason.SILENCE
     )
-    assert asked == ["How do I make?"]
+    assert asked == ["How do I make tea?"]
+    assert reason(Transcript("How do I make?", rivals=["How do I make tea?"])) is (
+        EndpointReason.UNFINISHED
+    )
+    # a rival with the heard words is not judged again ("What is that." behind "What is that?")
+    assert distinct_rivals("What is that?", ("What is that.", "what is that", "What is the")) == [
+        "What is the"
+    ]
 
 
 def ends_with_holds(
@@ -295,8 +284,8 @@ def test_a_question_whose_prefix_whisper_completes_is_heard_to_its_end(
     timelines, _ = run_loop(voice_config, voice_models, tmp_path, request)
     assert [t.route for t in timelines] == ["llm"]
     assert "tire" in timelines[0].transcript.lower(), timelines[0].transcript
-    # the control: judging Whisper's best alone, the pause ends the turn on the prefix
-    monkeypatch.setattr(endpointing, "MAX_RIVALS", 0)
+    # the control: with no rivals, Whisper's best alone, the pause ends the turn on the prefix
+    monkeypatch.setattr(faster_whisper, "RIVAL_MARGIN", -1.0)
     (tmp_path / "alone").mkdir()
     alone, _ = run_loop(voice_config, voice_models, tmp_path / "alone", request)
     assert "tire" not in alone[0].transcript.lower(), alone[0].transcript

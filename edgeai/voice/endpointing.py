@@ -8,8 +8,8 @@ a request that stops on a word no request ends on, a number still waiting for it
 command whose duration or level is no number yet, after `unfinished_silence_ms`; anything else
 after the configured trailing silence, unless what Whisper heard, or a rival hypothesis it
 scored nearly as well ("What is the..." behind "What is that?"), is unfinished by the word
-lists or by the local LLM ("how do I make", `min_ending_probability`): then after
-`unfinished_silence_ms`. Until
+lists, or the local LLM finds what was heard unlikely to end there ("how do I make",
+`min_ending_probability`): then after `unfinished_silence_ms`. Until
 the transcript is in hand the pause is held open (up to the unfinished bound): the turn could
 not start before it anyway, and a fixed silence would act on the prefix of "set a timer for ...
 ten minutes".
@@ -53,9 +53,6 @@ _GROWS = re.compile(
 """A command that ends on a number or a unit that can be extended can still grow: "five
 minutes" ... "and thirty seconds", "twenty" ... "five", "2" (heard for "to") ... "five". "Set
 the volume to five" and "ninety seconds" are whole: they end at once."""
-MAX_RIVALS = 3
-"""Rival hypotheses judged at a pause, at most: each one the LLM is asked about costs it about
-25 ms, spent while the trailing silence runs."""
 AWAITING_UNIT = " minutes"
 """Appended to a transcript: if that makes it a command, a number is waiting for its unit."""
 
@@ -128,8 +125,8 @@ class AdaptiveEndpointing:
         self.still_paused = still_paused
         self.ending = ending
         """The local LLM's chance that a request ends where its pause began, or None when it
-        is busy; asked about what Whisper heard and its close rivals where the grammar and the
-        word lists leave them to the trailing silence (None here: there is no local LLM)."""
+        is busy; asked about what the grammar and the word lists leave to the trailing silence
+        (None here: there is no local LLM to ask)."""
 
     def paused(self, at_s: float, transcript: Future[str]) -> None:
         """A pause began at `at_s`; `transcript` is being made of the speech before it."""
@@ -180,42 +177,28 @@ def doubted(
     settings: VadSettings,
     ending: Callable[[str], float | None] | None,
 ) -> Verdict:
-    """A pause left to the trailing silence waits the unfinished silence instead where what
-    Whisper heard, or one of its rivals, could be the start of a longer request: "What is
-    that?" with "What is the..." right behind it (the word lists), "how do I make" (the LLM's
-    `ending` chance). Otherwise `verdict`.
+    """A pause left to the trailing silence waits the unfinished silence instead where one of
+    Whisper's close rivals is unfinished by the word lists ("What is that?" with "What is the..."
+    right behind it), or where the LLM's `ending` chance for what was heard is under
+    `min_ending_probability` ("how do I make"). Otherwise `verdict`.
 
-    The word lists judge every rival first, since they cost nothing; the LLM is asked about the
-    rivals, then about what was heard, so its cache ends on the prompt the answer starts from.
-    A busy LLM (None) is asked no more: its verdict would come too late."""
+    The rivals are not put to the LLM: each question delays the early answer by ~25 ms, and on
+    garbled rivals ("How many legs do this when you have?") it finds whole questions unfinished
+    (BENCHMARKS.md, issue 26)."""
     heard = as_heard(transcript)
     unfinished = Verdict(EndpointReason.UNFINISHED, settings.unfinished_silence_ms)
-    rivals = distinct_rivals(heard, rivals_of(transcript))[:MAX_RIVALS]
-    left_to_silence = []
-    for rival in rivals:
-        reason = judge(rival, grammar, settings).reason
-        if reason is EndpointReason.UNFINISHED:
+    for rival in distinct_rivals(heard, rivals_of(transcript)):
+        if judge(rival, grammar, settings).reason is EndpointReason.UNFINISHED:
             log.debug("%r: its rival %r is unfinished", heard, rival)
             return unfinished
-        if reason is EndpointReason.SILENCE:
-            left_to_silence.append(rival)
     if ending is None or settings.min_ending_probability <= 0:
         return verdict
-    for candidate in [*left_to_silence, heard]:
-        chance = ending_chance(candidate, ending)
-        if chance is None:
-            return verdict
-        if chance < settings.min_ending_probability:
-            log.debug("%r: the LLM gives %r a %.4f chance of ending", heard, candidate, chance)
-            return unfinished
-    return verdict
-
-
-def ending_chance(transcript: str, ending: Callable[[str], float | None]) -> float | None:
-    """The LLM's chance that the request ends where `transcript` stops (None: it is busy or
-    failed, which is logged)."""
     try:
-        return ending(transcript)
+        chance = ending(heard)
     except Exception:
-        log.exception("the LLM could not judge whether %r ends there", transcript[:60])
-        return None
+        log.exception("the LLM could not judge whether %r ends there", heard[:60])
+        return verdict
+    if chance is None or chance >= settings.min_ending_probability:
+        return verdict
+    log.debug("%r: the LLM gives it a %.4f chance of ending there", heard, chance)
+    return unfinished

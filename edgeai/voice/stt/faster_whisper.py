@@ -46,9 +46,9 @@ when its log-probability per token is at most this much lower (chosen on in-fami
 RIVAL_MARGIN = 0.2
 """Hypotheses whose log-probability per token is at most this much below Whisper's best are
 its rivals: at a pause, "What is the..." behind "What is that?" (endpointing asks whether any
-of them is unfinished). Chosen on prefixes and whole requests in in-family voices: 0.1 / 0.2 /
-0.3 let 28 / 17 / 16 of 108 prefixes end on the trailing silence and held 5 / 8 / 11 of 108
-whole requests for longer (BENCHMARKS.md, issue 26)."""
+of them is unfinished). Chosen on prefixes and whole requests in in-family voices: 0.2 / 0.3 /
+0.5 let 27 / 25 / 19 of 108 prefixes end on the trailing silence (35 without rivals) and held
+1 / 4 / 7 of 108 whole requests for longer (BENCHMARKS.md, issue 26)."""
 
 
 @dataclass(frozen=True)
