@@ -6,13 +6,12 @@ The speculative transcript of a pause decides: a complete local command ends the
 as "twenty" or one that sounds like "to" or "for", a lone verb) after `could_grow_silence_ms`;
 a request that stops on a word no request ends on, a number still waiting for its unit, or a
 command whose duration or level is no number yet, after `unfinished_silence_ms`; anything else
-after the configured trailing silence, unless what Whisper heard, or a rival hypothesis it
-scored nearly as well ("What is the..." behind "What is that?"), is unfinished by the word
-lists, or the local LLM finds what was heard unlikely to end there ("how do I make",
-`min_ending_probability`): then after `unfinished_silence_ms`. Until
-the transcript is in hand the pause is held open (up to the unfinished bound): the turn could
-not start before it anyway, and a fixed silence would act on the prefix of "set a timer for ...
-ten minutes".
+after the configured trailing silence, unless a rival hypothesis Whisper scored nearly as well
+is unfinished by the word lists ("What is the..." behind "What is that?"), or the local LLM
+finds what was heard unlikely to end there ("how do I make", `min_ending_probability`): then
+after `unfinished_silence_ms`. Until the transcript is in hand the pause is held open (up to
+the unfinished bound): the turn could not start before it anyway, and a fixed silence would act
+on the prefix of "set a timer for ... ten minutes".
 """
 
 from __future__ import annotations
