@@ -324,6 +324,21 @@ class VadSettings(Strict):
         "gives the request less than this chance of ending (a sentence end or the message's "
         'end as its next token: "how do I make"), waits unfinished_silence_ms (0: not asked)',
     )
+    doubtful_ending_probability: float = Field(
+        default=0.4,
+        ge=0,
+        lt=1,
+        description="Adaptive: a pause whose transcript goes to the LLM, where the local LLM "
+        "gives the request less than this chance of ending (but at least "
+        "min_ending_probability), waits doubtful_silence_ms (0: never)",
+    )
+    doubtful_silence_ms: int = Field(
+        default=650,
+        ge=100,
+        le=5000,
+        description="Silence that ends a question the local LLM doubts is over: longer than "
+        "the natural pauses inside a request (300-600 ms)",
+    )
     early_answer: bool = Field(
         default=True,
         description="Adaptive: start the LLM's answer to a pause's transcript during the "
@@ -339,6 +354,16 @@ class VadSettings(Strict):
                 f"vad.speculative_pause_ms ({self.speculative_pause_ms}) must not exceed "
                 f"trailing_silence_ms or complete_silence_ms ({shortest}): the transcript of the "
                 "pause decides the end"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _doubt_above_unfinished(self) -> VadSettings:
+        if 0 < self.doubtful_ending_probability < self.min_ending_probability:
+            raise ValueError(
+                f"vad.doubtful_ending_probability ({self.doubtful_ending_probability}) must not "
+                f"be under min_ending_probability ({self.min_ending_probability}): a request "
+                "less likely to end waits longer, not less"
             )
         return self
 

@@ -143,3 +143,17 @@ def test_a_whisper_window_under_ten_seconds_is_refused(tmp_path: Path):
     path = write(tmp_path, "voice:\n  stt_window_s: 5\n")
     with pytest.raises(ConfigError, match=r"voice\.stt_window_s: Input should be greater than or"):
         load_config(path)
+
+
+def test_a_doubt_under_the_unfinished_chance_is_refused(tmp_path: Path):
+    """A request less likely to end must wait longer: the doubtful band sits above the
+    unfinished one, or is off (0)."""
+    path = write(
+        tmp_path, "vad:\n  min_ending_probability: 0.1\n  doubtful_ending_probability: 0.05\n"
+    )
+    with pytest.raises(
+        ConfigError, match=r"doubtful_ending_probability \(0\.05\) must not be under"
+    ):
+        load_config(path)
+    write(tmp_path, "vad:\n  min_ending_probability: 0.1\n  doubtful_ending_probability: 0\n")
+    assert load_config(path)[0].vad.doubtful_ending_probability == 0

@@ -127,7 +127,7 @@ def test_a_pause_waits_where_a_rival_of_what_whisper_heard_is_unfinished():
 
     def ending(text: str) -> float:
         asked.append(text)
-        return 0.0001 if text.rstrip("?.").lower() == "how do i make" else 0.3
+        return 0.0001 if text.rstrip("?.").lower() == "how do i make" else 0.6
 
     def reason(transcript: str) -> EndpointReason:
         asked.clear()
@@ -154,6 +154,38 @@ def test_a_pause_waits_where_a_rival_of_what_whisper_heard_is_unfinished():
     assert distinct_rivals("What is that?", ("What is that.", "what is that", "What is the")) == [
         "What is the"
     ]
+
+
+def test_a_question_the_llm_doubts_waits_the_doubtful_silence():
+    """Under `min_ending_probability` a question waits as unfinished; under
+    `doubtful_ending_probability` it waits the doubtful silence; above both it keeps the
+    trailing silence. With both at 0 the LLM is not asked at all."""
+    grammar, settings = load_grammar(), VadSettings()
+    left = Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
+    chances = {"how do i make": 0.0001, "tell me a joke": 0.1, "why is the sky blue": 0.68}
+    asked: list[str] = []
+
+    def ending(text: str) -> float | None:
+        asked.append(text)
+        return chances.get(text.rstrip("?.").lower())  # None: the LLM is busy
+
+    def verdict(transcript: str, **vad: float) -> Verdict:
+        return doubted(transcript, left, grammar, settings.model_copy(update=vad), ending)
+
+    unfinished = Verdict(EndpointReason.UNFINISHED, settings.unfinished_silence_ms)
+    doubtful = Verdict(EndpointReason.DOUBTFUL, settings.doubtful_silence_ms)
+    assert verdict("How do I make?") == unfinished
+    assert verdict("Tell me a joke.") == doubtful
+    assert verdict("Why is the sky blue?") == left
+    assert verdict("Who wrote Hamlet?") == left  # busy: not worth waiting for
+    assert verdict("Tell me a joke.", doubtful_ending_probability=0.05) == left
+    assert verdict("How do I make?", doubtful_ending_probability=0) == unfinished
+    assert verdict("How do I make?", min_ending_probability=0) == doubtful
+    asked.clear()
+    assert verdict("How do I make?", min_ending_probability=0, doubtful_ending_probability=0) == (
+        left
+    )
+    assert asked == []
 
 
 def ends_with_holds(
@@ -264,9 +296,34 @@ def test_a_question_the_llm_finds_unfinished_is_heard_to_its_end(
     # the control: not asking the LLM, the pause ends the turn on the prefix
     (tmp_path / "unasked").mkdir()
     unasked, _ = run_loop(
-        voice_config, voice_models, tmp_path / "unasked", request, min_ending_probability=0
+        voice_config,
+        voice_models,
+        tmp_path / "unasked",
+        request,
+        min_ending_probability=0,
+        doubtful_ending_probability=0,
     )
     assert "cup" not in unasked[0].transcript.lower(), unasked[0].transcript
+
+
+def test_a_question_the_llm_doubts_is_over_waits_out_a_natural_pause(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    """ "Tell me a joke." is a whole question, so nothing but the LLM's doubt (about 0.1 of
+    ending there, under `doubtful_ending_probability`) keeps a 600 ms pause from ending the
+    turn on it: the pause waits `doubtful_silence_ms`, and "about cats" is heard."""
+    said = "Tell me a joke | about cats."
+    request, _ = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.6)
+    timelines, _ = run_loop(voice_config, voice_models, tmp_path, request)
+    assert [t.route for t in timelines] == ["llm"]
+    assert "cats" in timelines[0].transcript.lower(), timelines[0].transcript
+    assert timelines[0].early_answer  # answered during the wait, as after a trailing silence
+    # the control: without the doubt, the trailing silence ends the turn on the whole question
+    (tmp_path / "sure").mkdir()
+    sure, _ = run_loop(
+        voice_config, voice_models, tmp_path / "sure", request, doubtful_ending_probability=0
+    )
+    assert "cats" not in sure[0].transcript.lower(), sure[0].transcript
 
 
 def test_a_question_whose_prefix_whisper_completes_is_heard_to_its_end(
@@ -287,7 +344,9 @@ def test_a_question_whose_prefix_whisper_completes_is_heard_to_its_end(
     # the control: with no rivals, Whisper's best alone, the pause ends the turn on the prefix
     monkeypatch.setattr(faster_whisper, "RIVAL_MARGIN", -1.0)
     (tmp_path / "alone").mkdir()
-    alone, _ = run_loop(voice_config, voice_models, tmp_path / "alone", request)
+    alone, _ = run_loop(
+        voice_config, voice_models, tmp_path / "alone", request, doubtful_ending_probability=0
+    )
     assert "tire" not in alone[0].transcript.lower(), alone[0].transcript
 
 
@@ -423,6 +482,7 @@ def test_an_early_answer_is_dropped_unheard_when_speech_goes_on(
         trailing_silence_ms=3000,
         early_answer=True,
         min_ending_probability=0,  # the prefix's answer is started: the LLM is not asked
+        doubtful_ending_probability=0,
     )
     hold_at_s = (len(lead) + resumes_at) / 16000 - 0.2
     source = HeldSource(audio, hold_at_s, RecordedHeldAnswer.first, realtime=True)

@@ -9,9 +9,11 @@ command whose duration or level is no number yet, after `unfinished_silence_ms`;
 after the configured trailing silence, unless a rival hypothesis Whisper scored nearly as well
 is unfinished by the word lists ("What is the..." behind "What is that?"), or the local LLM
 finds what was heard unlikely to end there ("how do I make", `min_ending_probability`): then
-after `unfinished_silence_ms`. Until the transcript is in hand the pause is held open (up to
-the unfinished bound): the turn could not start before it anyway, and a fixed silence would act
-on the prefix of "set a timer for ... ten minutes".
+after `unfinished_silence_ms`. Where the LLM merely doubts it ends there ("Tell me a joke." ...
+"about cats", `doubtful_ending_probability`), after `doubtful_silence_ms`, just longer than a
+natural pause inside a request: the early answer is being made meanwhile. Until the transcript
+is in hand the pause is held open (up to the unfinished bound): the turn could not start before
+it anyway, and a fixed silence would act on the prefix of "set a timer for ... ten minutes".
 """
 
 from __future__ import annotations
@@ -179,7 +181,8 @@ def doubted(
     """A pause left to the trailing silence waits the unfinished silence instead where one of
     Whisper's close rivals is unfinished by the word lists ("What is that?" with "What is the..."
     right behind it), or where the LLM's `ending` chance for what was heard is under
-    `min_ending_probability` ("how do I make"). Otherwise `verdict`.
+    `min_ending_probability` ("how do I make"); the doubtful silence where that chance is under
+    `doubtful_ending_probability` ("Tell me a joke."). Otherwise `verdict`.
 
     The rivals are not put to the LLM: each question delays the early answer by ~25 ms, and on
     garbled rivals ("How many legs do this when you have?") it finds whole questions unfinished
@@ -190,14 +193,17 @@ def doubted(
         if judge(rival, grammar, settings).reason is EndpointReason.UNFINISHED:
             log.debug("%r: its rival %r is unfinished", heard, rival)
             return unfinished
-    if ending is None or settings.min_ending_probability <= 0:
+    asked_under = max(settings.min_ending_probability, settings.doubtful_ending_probability)
+    if ending is None or asked_under <= 0:
         return verdict
     try:
         chance = ending(heard)
     except Exception:
         log.exception("the LLM could not judge whether %r ends there", heard[:60])
         return verdict
-    if chance is None or chance >= settings.min_ending_probability:
+    if chance is None or chance >= asked_under:
         return verdict
     log.debug("%r: the LLM gives it a %.4f chance of ending there", heard, chance)
-    return unfinished
+    if chance < settings.min_ending_probability:
+        return unfinished
+    return Verdict(EndpointReason.DOUBTFUL, settings.doubtful_silence_ms)

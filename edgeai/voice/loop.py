@@ -287,11 +287,11 @@ class VoiceLoop:
         self._speculative, self._wake_claim, self._held = None, None, None
 
     def _still_paused(self, at_s: float, transcript: str, verdict: Verdict) -> None:
-        """A pause judged to end on the trailing silence, with a question for the LLM: its
-        answer starts now, held unheard (vad.early_answer; under `_ears`)."""
+        """A pause judged to end on the trailing or the doubtful silence, with a question for
+        the LLM: its answer starts now, held unheard (vad.early_answer; under `_ears`)."""
         responder = self.responder
         if (
-            verdict.reason is not EndpointReason.SILENCE
+            verdict.reason not in (EndpointReason.SILENCE, EndpointReason.DOUBTFUL)
             or not self.listener.endpointer.settings.early_answer
             or responder.llm is None
             or responder.home is not None  # Home Assistant is asked first, at the turn
