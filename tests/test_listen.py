@@ -15,7 +15,8 @@ from edgeai.audio.sources import ArraySource, RawPcmSource
 from edgeai.cli.main import cli
 from edgeai.config import Config, VadSettings
 from edgeai.device.profiles import Profiles
-from edgeai.ears.listener import build_listener
+from edgeai.ears.listener import LISTEN_BLOCK_SAMPLES, build_listener
+from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 from edgeai.messages import (
     NoSpeech,
     SpeechEnded,
@@ -67,6 +68,30 @@ def test_wake_then_the_utterance(model_store, turn):
     assert start.at_s >= wake.at_s
     assert end.at_s == pytest.approx(command_end_s, abs=0.3)
     assert end.duration_s < 3.0  # the command, not the whole clip
+
+
+def test_short_blocks_hear_the_same_and_see_the_end_sooner(model_store, turn):
+    """The loop's 20 ms blocks give the events 80 ms blocks give (the wake words still hear
+    80 ms ones), each returned by the block that holds it: the end of the utterance at most
+    one block after its frame, where an 80 ms block can hold it back up to 64 ms."""
+    audio, _ = turn
+    audio = np.concatenate([audio, np.zeros(-len(audio) % BLOCK_SAMPLES, np.int16)])
+
+    def events_and_when(block_samples: int) -> list[tuple[object, float]]:
+        ears = listener()
+        found = []
+        for start in range(0, len(audio), block_samples):
+            found += [(e, ears.now_s) for e in ears.push(audio[start : start + block_samples])]
+        return [(e, now_s) for e, now_s in found if not isinstance(e, SpeechPaused)]
+
+    short, long = events_and_when(LISTEN_BLOCK_SAMPLES), events_and_when(BLOCK_SAMPLES)
+    assert [type(e) for e, _ in short] == [WakeDetected, SpeechStarted, SpeechEnded]
+    for (a, _), (b, _) in zip(short, long, strict=True):
+        assert type(a) is type(b) and a.at_s == pytest.approx(b.at_s, abs=1e-9)
+    (end, seen_s), (end_in_long, _) = short[-1], long[-1]
+    assert isinstance(end, SpeechEnded) and isinstance(end_in_long, SpeechEnded)
+    assert np.array_equal(end.audio, end_in_long.audio)
+    assert 0 <= seen_s - end.endpoint_at_s < LISTEN_BLOCK_SAMPLES / 16000
 
 
 def test_speech_without_the_wake_word_is_ignored(model_store):

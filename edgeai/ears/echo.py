@@ -132,10 +132,10 @@ class EchoCanceller:
         self.for_words: np.ndarray = np.zeros(0, np.int16)
         """The latest block as the wake and stop words hear it: the linear canceller's output
         while something plays (AEC3 would take the user's word with the echo)."""
-        self._recent: deque[tuple[float, float]] = deque(
-            maxlen=round(WORD_SPAN_S * SAMPLE_RATE_HZ / BLOCK_SAMPLES)
-        )
-        """(microphone power, cleaned power) of the latest blocks, (0, 0) for silent playback."""
+        self._recent: deque[tuple[float, float, int]] = deque()
+        """(microphone energy, cleaned energy, samples) of the blocks of the latest WORD_SPAN_S,
+        (0, 0, samples) for silent playback."""
+        self._recent_samples = 0
 
     def status(self) -> EchoStatus:
         if not self.reference.played_samples:
@@ -167,7 +167,7 @@ class EchoCanceller:
         if played is None:
             self._since_reference += len(block)
             if self._since_reference >= self._quiet_samples and not self._always:
-                self._recent.append((0.0, 0.0))
+                self._remember(0.0, 0.0, len(block))
                 self.for_words = block
                 return block
             played = np.zeros(len(block), np.int16)
@@ -199,22 +199,28 @@ class EchoCanceller:
             self.for_words = block
             return block  # the cancellers keep learning, but no echo was found to take out
         self.for_words = linear
-        powers = (0.0, 0.0)
+        energies = (0.0, 0.0)
         if np.any(played):
-            powers = (
-                float(np.mean(block.astype(np.float64) ** 2)),
-                float(np.mean(linear.astype(np.float64) ** 2)),
+            energies = (
+                float(np.sum(block.astype(np.float64) ** 2)),
+                float(np.sum(linear.astype(np.float64) ** 2)),
             )
             self._cancelled += len(block)
-            self._echo_power += powers[0]
+            self._echo_power += energies[0] / len(block)
             self._clean_power += float(np.mean(out.astype(np.float64) ** 2))
-        self._recent.append(powers)
+        self._remember(*energies, len(block))
         return out
+
+    def _remember(self, raw: float, cleaned: float, samples: int) -> None:
+        self._recent.append((raw, cleaned, samples))
+        self._recent_samples += samples
+        while self._recent_samples - self._recent[0][2] >= WORD_SPAN_S * SAMPLE_RATE_HZ:
+            self._recent_samples -= self._recent.popleft()[2]
 
     def mostly_echo(self) -> bool:
         """The latest second was playback the canceller took almost all of (MOSTLY_ECHO_DB)."""
-        raw = sum(p for p, _ in self._recent)
-        cleaned = sum(c for _, c in self._recent)
+        raw = sum(r for r, _, _ in self._recent)
+        cleaned = sum(c for _, c, _ in self._recent)
         return raw > 0 and cleaned < raw * 10 ** (MOSTLY_ECHO_DB / 10)
 
 

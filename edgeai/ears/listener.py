@@ -9,6 +9,8 @@ from enum import Enum
 
 import numpy as np
 
+from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.audio.convert import Rechunker
 from edgeai.audio.reference import EchoReference
 from edgeai.audio.sources import AudioSource
 from edgeai.config import Config, WakeWordSettings
@@ -16,7 +18,7 @@ from edgeai.device.profiles import Profile
 from edgeai.ears.echo import EchoCanceller, OwnWords
 from edgeai.ears.vad.endpointer import Endpointer
 from edgeai.ears.vad.silero import SileroVad
-from edgeai.ears.wake.detector import BLOCK_S, WakeWordDetector
+from edgeai.ears.wake.detector import WakeWordDetector
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES, WakeFrontend
 from edgeai.ears.wake.words import resolve_wake_word
 from edgeai.messages import ListenEvent, NoSpeech, SpeechEnded, SpeechStarted, StopWordHeard
@@ -25,7 +27,12 @@ from edgeai.store import ModelStore
 
 log = logging.getLogger(__name__)
 
-LOOKBACK_BLOCKS = 3
+LISTEN_BLOCK_SAMPLES = 320
+"""What the loop reads from the microphone at a time (20 ms). A pause, or the end of an
+utterance, is seen when the block holding it arrives: in the wake front end's 80 ms blocks that
+was 0-64 ms after it (32 ms on average), in these 0-16 ms (8 ms). The wake words still hear
+80 ms blocks, gathered from these."""
+LOOKBACK_SAMPLES = 3 * BLOCK_SAMPLES
 """Audio from just before a detection kept as the utterance's pre-roll: the wake word fires up
 to ~240 ms after the phrase ends, and a fluent speaker may already be saying the command."""
 WAKE_PHRASE_TAIL_S = 0.5
@@ -39,8 +46,34 @@ class Phase(str, Enum):
     LISTENING = "listening to the utterance"
 
 
+class WakeBlocks:
+    """The loop's short blocks gathered into the wake front end's 80 ms ones: the audio the
+    words hear, and what the speaker played meanwhile (None for a block during which nothing
+    did, as the canceller reports it)."""
+
+    def __init__(self) -> None:
+        self._words = Rechunker(BLOCK_SAMPLES)
+        self._played = Rechunker(BLOCK_SAMPLES)
+        self._playing = Rechunker(BLOCK_SAMPLES)
+        """1 where a sample had a reference, 0 where nothing played."""
+
+    def push(
+        self, words: np.ndarray, played: np.ndarray | None
+    ) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        nothing = np.zeros(len(words), np.int16)
+        playing = self._playing.push(nothing if played is None else nothing + 1)
+        sound = self._played.push(nothing if played is None else played)
+        return [
+            (block, played_block if flags.any() else None)
+            for block, played_block, flags in zip(
+                self._words.push(words), sound, playing, strict=True
+            )
+        ]
+
+
 class Listener:
-    """Push 80 ms blocks; get wake, stop word, speech start/end and no-speech events."""
+    """Push blocks of whole 10 ms frames (the loop's are LISTEN_BLOCK_SAMPLES); get wake, stop
+    word, speech start/end and no-speech events."""
 
     def __init__(
         self,
@@ -61,8 +94,11 @@ class Listener:
         self.endpointer = endpointer
         self.no_speech_timeout_s = no_speech_timeout_s
         self.phase = Phase.WAITING
-        self._recent: deque[np.ndarray] = deque(maxlen=LOOKBACK_BLOCKS)
-        self._blocks = 0
+        self._wake_blocks = WakeBlocks()
+        self._recent: deque[np.ndarray] = deque()
+        """The latest audio while waiting, at least LOOKBACK_SAMPLES of it."""
+        self._recent_samples = 0
+        self._samples = 0
         self._listening_since_s = 0.0
         self._speech_started = False
         self._timeout_s = no_speech_timeout_s
@@ -84,35 +120,39 @@ class Listener:
 
     @property
     def now_s(self) -> float:
-        return self._blocks * BLOCK_S
+        return self._samples / SAMPLE_RATE_HZ
 
     @property
     def wake_words(self) -> list[str]:
         return [h.spec.name for h in self.detector.heads if h.spec.name not in self.stop_words]
 
     def push(self, block: np.ndarray) -> list[ListenEvent]:
-        self._blocks += 1
+        self._samples += len(block)
+        played = None
         if self.echo is not None:
             block = self.echo.clean(block)
-        if self.own_words is not None and self.echo is not None:
-            self.own_words.push(self.echo.last_played)
-        # the wake front end sees every block, so its context is current when it is needed
+            played = self.echo.last_played
+        # the wake front end sees all the audio, so its context is current when it is needed
         detections = []
         events: list[ListenEvent] = []
-        for found in self.detector.push(self.echo.for_words if self.echo else block):
-            if self.own_words is not None and self.own_words.said(found.name):
-                log.info("%s ignored: edgeai said it itself", found.name)
-            elif self.echo is not None and self.echo.mostly_echo():
-                log.info("%s ignored: heard in the residue of edgeai's own voice", found.name)
-            elif found.name in self.stop_words:
-                events.append(StopWordHeard(found.name, found.score, found.at_s))
-            else:
-                detections.append(found)
+        words = self.echo.for_words if self.echo is not None else block
+        for words_block, played_block in self._wake_blocks.push(words, played):
+            if self.own_words is not None:
+                self.own_words.push(played_block)
+            for found in self.detector.push(words_block):
+                if self.own_words is not None and self.own_words.said(found.name):
+                    log.info("%s ignored: edgeai said it itself", found.name)
+                elif self.echo is not None and self.echo.mostly_echo():
+                    log.info("%s ignored: heard in the residue of edgeai's own voice", found.name)
+                elif found.name in self.stop_words:
+                    events.append(StopWordHeard(found.name, found.score, found.at_s))
+                else:
+                    detections.append(found)
         if self._follow_up_s is not None and self.phase is Phase.WAITING:
             self._begin_listening(timeout_s=self._follow_up_s)
             self._follow_up_s = None
         if self.phase is Phase.WAITING:
-            self._recent.append(block)
+            self._keep_recent(block)
             if detections:
                 events.append(detections[0])
                 self._begin_listening()
@@ -132,6 +172,12 @@ class Listener:
             self.phase = Phase.WAITING
         return events
 
+    def _keep_recent(self, block: np.ndarray) -> None:
+        self._recent.append(block)
+        self._recent_samples += len(block)
+        while self._recent_samples - len(self._recent[0]) >= LOOKBACK_SAMPLES:
+            self._recent_samples -= len(self._recent.popleft())
+
     def end_held_pause(self, paused_at_s: float, now_s: float) -> SpeechEnded | None:
         """The utterance, ended at `now_s` if the verdict on its pause at `paused_at_s` asks
         for no more silence than was heard (Endpointer.end_if_due); None otherwise."""
@@ -150,11 +196,12 @@ class Listener:
         self._listening_since_s = self.now_s
         lookback = np.concatenate(list(self._recent)) if self._recent else None
         self._recent.clear()
+        self._recent_samples = 0
         under_way_s = WAKE_PHRASE_TAIL_S if self._woken else 0.0
         self.endpointer.start(at_s=self.now_s, pre_roll=lookback, speech_under_way_s=under_way_s)
 
     def run(self, source: AudioSource) -> Iterator[ListenEvent]:
-        for block in source.blocks(BLOCK_SAMPLES):
+        for block in source.blocks(LISTEN_BLOCK_SAMPLES):
             yield from self.push(block)
 
 

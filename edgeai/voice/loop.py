@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from queue import Queue
 from typing import ClassVar
 
+from edgeai.audio import SAMPLE_RATE_HZ
+from edgeai.audio.convert import Rechunker
 from edgeai.audio.sinks import AudioSink
 from edgeai.audio.sources import AudioSource
-from edgeai.ears.listener import Listener
+from edgeai.ears.listener import LISTEN_BLOCK_SAMPLES, Listener
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 from edgeai.home.arbiter import Arbiter, Outcome, Pending
 from edgeai.home.loudness import HearingMeter
@@ -96,7 +98,7 @@ Spawn = Callable[[str, Callable[[], None]], object]
 
 TURNS_THREAD = "turns"
 """The thread that takes turns off the queue; the supervisor knows it by this name."""
-TIMER_CHECK_BLOCKS = 12
+TIMER_CHECK_BLOCKS = SAMPLE_RATE_HZ // LISTEN_BLOCK_SAMPLES
 """Due timers are looked for about once a second."""
 KEPT_TIMELINES = 1000
 """A service runs for months: only the latest turns' timelines are kept."""
@@ -225,11 +227,13 @@ class VoiceLoop:
         with self._ears:
             self._speculative, self._wake_claim = None, None
         started = time.monotonic()
-        for index, block in enumerate(source.blocks(BLOCK_SAMPLES)):
+        metered = Rechunker(BLOCK_SAMPLES)  # the meter counts the wake words' 80 ms blocks
+        for index, block in enumerate(source.blocks(LISTEN_BLOCK_SAMPLES)):
             arrived = time.time()
             with self._ears:
                 events = self.listener.push(block)
-                self.meter.push(block, arrived, self.listener.now_s)
+                for whole in metered.push(block):
+                    self.meter.push(whole, arrived, self.listener.now_s)
                 self.clock.tick(self.listener.now_s)
                 for event in events:
                     self._heard(event)
