@@ -322,7 +322,8 @@ class VadSettings(Strict):
         lt=1,
         description="Adaptive: a pause whose transcript goes to the LLM, where the local LLM "
         "gives the request less than this chance of ending (a sentence end or the message's "
-        'end as its next token: "how do I make"), waits unfinished_silence_ms (0: not asked)',
+        'end as its next token: "how do I make"), waits unfinished_silence_ms (0: never; the '
+        "LLM is asked while this or doubtful_ending_probability is above 0)",
     )
     doubtful_ending_probability: float = Field(
         default=0.4,
@@ -337,7 +338,8 @@ class VadSettings(Strict):
         ge=100,
         le=5000,
         description="Silence that ends a question the local LLM doubts is over: longer than "
-        "the natural pauses inside a request (300-600 ms)",
+        "the natural pauses inside a request (300-600 ms); never less than trailing_silence_ms "
+        "nor more than unfinished_silence_ms",
     )
     early_answer: bool = Field(
         default=True,

@@ -11,7 +11,7 @@ from edgeai.audio.sinks import WavSink
 from edgeai.config import Config, EchoSettings, WakeWordSettings
 from edgeai.device.profiles import Profiles
 from edgeai.ears.echo import EchoCanceller, EchoState, OwnWords, clean_recording
-from edgeai.ears.listener import Listener, build_listener
+from edgeai.ears.listener import LISTEN_BLOCK_SAMPLES, Listener, build_listener
 from edgeai.ears.wake.detector import WakeWordDetector
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES, WakeFrontend
 from edgeai.ears.wake.words import resolve_wake_word
@@ -62,7 +62,7 @@ def test_the_echo_is_cancelled_after_two_seconds_and_its_delay_measured(
     path = simulate_echo_path(np.random.default_rng(seed), delay_s)
     mic = during_playback(reply, path, 6.0)
     echo = canceller()
-    cleaned = clean_recording(mic, reply, echo, BLOCK_SAMPLES)
+    cleaned = clean_recording(mic, reply, echo, LISTEN_BLOCK_SAMPLES)  # as the loop reads it
     converged = slice(2 * 16000, len(cleaned))
     erle_db = 10 * np.log10(power(mic[converged]) / power(cleaned[converged]))
     assert erle_db > 15, erle_db
@@ -73,12 +73,14 @@ def test_the_echo_is_cancelled_after_two_seconds_and_its_delay_measured(
 
 
 def heard(listener: Listener, mic: np.ndarray, played: np.ndarray) -> list[str]:
-    """Wake and stop words the listener reports while `played` plays and `mic` records."""
+    """Wake and stop words the listener reports while `played` plays and `mic` records, in the
+    loop's blocks."""
     assert listener.echo is not None
     words = []
-    for start in range(0, len(mic) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
-        listener.echo.reference.push(played[start : start + BLOCK_SAMPLES])
-        for event in listener.push(mic[start : start + BLOCK_SAMPLES]):
+    step = LISTEN_BLOCK_SAMPLES
+    for start in range(0, len(mic) - step + 1, step):
+        listener.echo.reference.push(played[start : start + step])
+        for event in listener.push(mic[start : start + step]):
             if isinstance(event, WakeDetected | StopWordHeard):
                 words.append(event.name)
     return words
@@ -185,6 +187,16 @@ def test_clocks_drifting_apart_still_converge(reply: np.ndarray):
     cleaned = clean_recording(drifted, long_reply[: len(drifted)], canceller(), BLOCK_SAMPLES)
     late = slice(len(cleaned) // 2, len(cleaned))
     assert 10 * np.log10(power(drifted[late]) / power(cleaned[late])) > 15
+
+
+def test_the_delay_line_keeps_only_what_the_longest_delay_needs(reply: np.ndarray):
+    """A service cancels for months: the reference kept for the delay line stays as long as the
+    longest delay and a block, however much has played."""
+    path = simulate_echo_path(np.random.default_rng(0), 0.1)
+    echo = canceller()
+    for _ in range(3):
+        clean_recording(during_playback(reply, path, 0.0), reply, echo, LISTEN_BLOCK_SAMPLES)
+    assert len(echo._history) <= int(EchoSettings().max_delay_ms * 16) + 2 * LISTEN_BLOCK_SAMPLES
 
 
 def test_the_sink_tees_what_it_plays_at_16_khz_and_drops_it_on_a_barge_in(tmp_path):

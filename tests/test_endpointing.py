@@ -181,6 +181,11 @@ def test_a_question_the_llm_doubts_waits_the_doubtful_silence():
     assert verdict("Tell me a joke.", doubtful_ending_probability=0.05) == left
     assert verdict("How do I make?", doubtful_ending_probability=0) == unfinished
     assert verdict("How do I make?", min_ending_probability=0) == doubtful
+    # never shorter than the trailing silence nor longer than the unfinished one
+    assert verdict("Tell me a joke.", trailing_silence_ms=900).silence_ms == 900
+    assert verdict("Tell me a joke.", doubtful_silence_ms=5000).silence_ms == (
+        settings.unfinished_silence_ms
+    )
     asked.clear()
     assert verdict("How do I make?", min_ending_probability=0, doubtful_ending_probability=0) == (
         left

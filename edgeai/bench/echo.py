@@ -22,8 +22,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from edgeai.ears.echo import EchoCanceller, clean_recording
-from edgeai.ears.listener import Listener, Phase
-from edgeai.ears.wake.frontend import BLOCK_SAMPLES
+from edgeai.ears.listener import LISTEN_BLOCK_SAMPLES, Listener, Phase
 from edgeai.messages import StopWordHeard, WakeDetected
 from edgeai.synthetic.echo import (
     OWN_LEVELS_DB,
@@ -137,7 +136,7 @@ def bench_echo(
         mic = during_playback(reply, path, ECHO_OVER_TALKER_DB, rng=rng)
         listener = make_listener(True)
         assert listener.echo is not None
-        cleaned = clean_recording(mic, reply, listener.echo, BLOCK_SAMPLES)
+        cleaned = clean_recording(mic, reply, listener.echo, LISTEN_BLOCK_SAMPLES)
         late = slice(int(CONVERGENCE_S * 16000), len(cleaned))
         result.erle_db.append(_db(mic[late]) - _db(cleaned[late]))
         sound_travels_s = float(np.argmax(np.abs(path.room.response))) / 16000
@@ -236,10 +235,11 @@ def _heard(
     """Wake and stop words the listener reports (name, its stream time); it stays waiting for
     the wake word (nobody asks anything here), as it does while edgeai speaks."""
     found = []
-    for start in range(0, len(mic) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
+    step = LISTEN_BLOCK_SAMPLES  # as the loop reads the microphone
+    for start in range(0, len(mic) - step + 1, step):
         if listener.echo is not None and played is not None:
-            listener.echo.reference.push(played[start : start + BLOCK_SAMPLES])
-        for event in listener.push(mic[start : start + BLOCK_SAMPLES]):
+            listener.echo.reference.push(played[start : start + step])
+        for event in listener.push(mic[start : start + step]):
             if isinstance(event, WakeDetected | StopWordHeard):
                 found.append((event.name, event.at_s))
         listener.phase = Phase.WAITING  # no utterance follows: the next word counts too
@@ -247,10 +247,10 @@ def _heard(
 
 
 def _idle_cost(listener: Listener, blocks: int = 200) -> float:
-    """Microseconds per block the canceller costs while nothing plays."""
+    """Microseconds per block of the loop the canceller costs while nothing plays."""
     echo: EchoCanceller | None = listener.echo
     assert echo is not None
-    block = np.zeros(BLOCK_SAMPLES, np.int16)
+    block = np.zeros(LISTEN_BLOCK_SAMPLES, np.int16)
     started = time.perf_counter()
     for _ in range(blocks):
         echo.clean(block)
@@ -306,7 +306,8 @@ def markdown(summary: dict[str, object]) -> str:
         f"| own-word checks over the own replies (CPU per check: what a word heard during "
         f"playback waits) | {s.get('own_words_checks', 0)} ({s.get('own_check_ms', 0.0):.0f} ms) "
         "| - | - |",
-        f"| canceller cost per 80 ms block, nothing playing | {s['idle_block_us']:.1f} us "
+        f"| canceller cost per {LISTEN_BLOCK_SAMPLES // 16} ms block, nothing playing | "
+        f"{s['idle_block_us']:.1f} us "
         "| - | no change |",
         f"| delay found (max error) | {s['delays_found']} ({s['delay_error_ms_max']} ms) | - | - |",
     ]

@@ -119,7 +119,8 @@ class EchoCanceller:
         """Noise suppression and gain control work whether or not anything plays."""
         self._tracker = DelayTracker(settings.max_delay_ms / 1000)
         self._history = np.zeros(self._tracker.max_lag + FRAME, np.int16)
-        """The latest reference, for the delay line."""
+        """The latest reference, for the delay line: the longest delay and a frame, then the
+        block being cleaned."""
         self._quiet_samples = int(TAIL_S * SAMPLE_RATE_HZ)
         self._since_reference = self._quiet_samples
         self._echo_power = 0.0
@@ -182,7 +183,8 @@ class EchoCanceller:
 
     def _process(self, block: np.ndarray, played: np.ndarray) -> np.ndarray:
         estimate = self._tracker.push(played, block)
-        self._history = np.concatenate([self._history, played])[-len(self._history) - len(block) :]
+        kept = self._tracker.max_lag + FRAME + len(block)
+        self._history = np.concatenate([self._history, played])[-kept:]
         shift = max(0, estimate.samples - LEAD_SAMPLES) if estimate is not None else 0
         end = len(self._history) - shift
         aligned = self._history[end - len(block) : end]

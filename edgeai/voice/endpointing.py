@@ -206,4 +206,9 @@ def doubted(
     log.debug("%r: the LLM gives it a %.4f chance of ending there", heard, chance)
     if chance < settings.min_ending_probability:
         return unfinished
-    return Verdict(EndpointReason.DOUBTFUL, settings.doubtful_silence_ms)
+    # a doubted question waits longer than a sure one and less than an unfinished one
+    silence_ms = min(
+        max(settings.doubtful_silence_ms, settings.trailing_silence_ms),
+        settings.unfinished_silence_ms,
+    )
+    return Verdict(EndpointReason.DOUBTFUL, silence_ms)
