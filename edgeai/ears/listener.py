@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Iterator
 from enum import Enum
 
@@ -95,9 +94,8 @@ class Listener:
         self.no_speech_timeout_s = no_speech_timeout_s
         self.phase = Phase.WAITING
         self._wake_blocks = WakeBlocks()
-        self._recent: deque[np.ndarray] = deque()
-        """The latest audio while waiting, at least LOOKBACK_SAMPLES of it."""
-        self._recent_samples = 0
+        self._recent = np.zeros(0, np.int16)
+        """The latest LOOKBACK_SAMPLES of audio while waiting."""
         self._samples = 0
         self._listening_since_s = 0.0
         self._speech_started = False
@@ -128,14 +126,13 @@ class Listener:
 
     def push(self, block: np.ndarray) -> list[ListenEvent]:
         self._samples += len(block)
-        played = None
+        played, words = None, block
         if self.echo is not None:
             block = self.echo.clean(block)
-            played = self.echo.last_played
+            played, words = self.echo.last_played, self.echo.for_words
         # the wake front end sees all the audio, so its context is current when it is needed
         detections = []
         events: list[ListenEvent] = []
-        words = self.echo.for_words if self.echo is not None else block
         for words_block, played_block in self._wake_blocks.push(words, played):
             if self.own_words is not None:
                 self.own_words.push(played_block)
@@ -152,7 +149,7 @@ class Listener:
             self._begin_listening(timeout_s=self._follow_up_s)
             self._follow_up_s = None
         if self.phase is Phase.WAITING:
-            self._keep_recent(block)
+            self._recent = np.concatenate([self._recent, block])[-LOOKBACK_SAMPLES:]
             if detections:
                 events.append(detections[0])
                 self._begin_listening()
@@ -172,12 +169,6 @@ class Listener:
             self.phase = Phase.WAITING
         return events
 
-    def _keep_recent(self, block: np.ndarray) -> None:
-        self._recent.append(block)
-        self._recent_samples += len(block)
-        while self._recent_samples - len(self._recent[0]) >= LOOKBACK_SAMPLES:
-            self._recent_samples -= len(self._recent.popleft())
-
     def end_held_pause(self, paused_at_s: float, now_s: float) -> SpeechEnded | None:
         """The utterance, ended at `now_s` if the verdict on its pause at `paused_at_s` asks
         for no more silence than was heard (Endpointer.end_if_due); None otherwise."""
@@ -194,9 +185,8 @@ class Listener:
         self._timeout_s = self.no_speech_timeout_s if timeout_s is None else timeout_s
         self._speech_started = False
         self._listening_since_s = self.now_s
-        lookback = np.concatenate(list(self._recent)) if self._recent else None
-        self._recent.clear()
-        self._recent_samples = 0
+        lookback = self._recent if len(self._recent) else None
+        self._recent = np.zeros(0, np.int16)
         under_way_s = WAKE_PHRASE_TAIL_S if self._woken else 0.0
         self.endpointer.start(at_s=self.now_s, pre_roll=lookback, speech_under_way_s=under_way_s)
 
