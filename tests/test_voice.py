@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.voice.build import VoiceModels, build_voice_loop
 from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
-from edgeai.voice.llm import ChatHistory, Flag, LocalLLM
+from edgeai.voice.llm import LLAMA_THREAD, ChatHistory, Flag, LocalLLM
 from edgeai.voice.loop import VoiceLoop, without_wake_phrase
 from edgeai.voice.respond import NOT_CAUGHT, Responder
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
@@ -131,6 +132,36 @@ def test_a_fixed_seed_gives_the_same_answer_to_the_same_question(model_store):
     llm = LocalLLM(path, threads=1, max_tokens=24, seed=7)
     answers = ["".join(llm.stream("Name a colour.", threading.Event())) for _ in range(3)]
     assert answers[0].strip() and answers[0] == answers[1] == answers[2]
+
+
+def test_llama_cpp_is_called_from_its_one_thread_whichever_thread_asks(model_store):
+    """llama.cpp's OpenMP keeps a team per calling thread; with more teams than cores its
+    threads sleep between steps (14 against 8 ms a token): every call goes to one thread."""
+    path = next((TEST_MODEL_STORE / "smollm2-135m-instruct-q4_1").glob("*.gguf"))
+    llm = LocalLLM(path, threads=1, max_tokens=4, seed=7)
+    llm.warm_up()
+    callers: list[str] = []
+    evaluate = llm._llm.eval
+
+    def recorded(tokens: list[int]) -> None:
+        callers.append(threading.current_thread().name)
+        if len(callers) == 1:
+            raise RuntimeError("broken evaluation")
+        evaluate(tokens)
+
+    llm._llm.eval = recorded  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="broken evaluation"):  # raised in the asker
+        "".join(llm.stream("Name a colour.", threading.Event()))
+
+    def ask() -> None:
+        assert "".join(llm.stream("Name a colour.", threading.Event())).strip()
+        assert llm.ending_probability("Why do") is not None
+
+    ask()
+    with ThreadPoolExecutor(1, thread_name_prefix="another-asker") as asker:
+        asker.submit(ask).result()
+    assert len(callers) >= 5
+    assert {name.split("_")[0] for name in callers} == {LLAMA_THREAD}
 
 
 def test_the_llm_tells_a_request_cut_short_from_a_whole_one_and_answers_the_same_after(

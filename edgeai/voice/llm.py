@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from edgeai.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Flag(Protocol):
@@ -29,6 +32,8 @@ MESSAGE_OVERHEAD_TOKENS = 8
 """What the chat template adds around each message (role markers, newlines), at most."""
 SENTENCE_ENDS = frozenset({".", "?", "!"})
 """A request's words end where the model would write one of these, or end the message."""
+LLAMA_THREAD = "llama"
+"""The name of the one thread that calls into llama.cpp."""
 REQUEST_END = "\x00"
 """Marks where the request's words end in the rendered prompt (never in a transcript)."""
 
@@ -126,7 +131,13 @@ class LocalLLM:
             from llama_cpp import Llama
         except ImportError as e:
             raise ModelLoadError(f"the LLM needs llama-cpp-python: {e}") from None
-        self._llm = Llama(
+        self._llama_thread = ThreadPoolExecutor(1, thread_name_prefix=LLAMA_THREAD)
+        """Every call into llama.cpp runs on this one thread (`_on_llama_thread`): llama.cpp's
+        OpenMP keeps a team of threads per calling thread, and once the process holds more
+        team threads than cores, each waits for the others asleep instead of spinning: 14
+        instead of 8 ms a token on two cores (BENCHMARKS.md, issue 26)."""
+        self._llm = self._on_llama_thread(
+            Llama,
             model_path=str(model),
             n_ctx=CONTEXT_TOKENS,
             n_threads=threads,
@@ -145,6 +156,10 @@ class LocalLLM:
         """The tokens that end a sentence or the message (found at warm-up)."""
         self._formatter: Any = None
         """The chat template (set at warm-up); None: no end-of-request check."""
+
+    def _on_llama_thread(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`work(*args, **kwargs)`, run on the LLM's own thread; its exception is raised here."""
+        return self._llama_thread.submit(work, *args, **kwargs).result()
 
     def warm_up(self) -> None:
         """Evaluate the system prompt once, so every turn starts from it in the KV cache."""
@@ -184,7 +199,7 @@ class LocalLLM:
         kept = llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
         llm.n_tokens = min(kept, len(tokens) - 1)  # at least the last one, for its logits
         try:
-            llm.eval(tokens[llm.n_tokens :])
+            self._on_llama_thread(llm.eval, tokens[llm.n_tokens :])
         except Exception:
             llm.reset()  # type: ignore[no-untyped-call]  # nothing half-evaluated is kept
             raise
@@ -245,13 +260,16 @@ class LocalLLM:
             temperature=0.3,
             repeat_penalty=1.2,
             seed=self.seed,
-        )
-        for chunk in chunks:
-            if cancel.is_set():
-                break
-            piece = chunk["choices"][0]["delta"].get("content") or ""
-            if piece:
-                yield piece
+        )  # a generator: nothing is evaluated until it is advanced, on the LLM's thread
+        try:
+            while (chunk := self._on_llama_thread(next, chunks, None)) is not None:
+                if cancel.is_set():
+                    break
+                piece = chunk["choices"][0]["delta"].get("content") or ""
+                if piece:
+                    yield piece
+        finally:
+            self._on_llama_thread(chunks.close)
 
     def _fitting_messages(
         self, user_text: str, history: ChatHistory | None, max_tokens: int
