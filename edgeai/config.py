@@ -291,7 +291,7 @@ class VadSettings(Strict):
         "unfinished request later (false: always the trailing silence)",
     )
     speculative_pause_ms: int = Field(
-        default=64,
+        default=32,
         ge=32,
         le=1000,
         description="A pause this long starts speculative speech-to-text of the speech so far",
