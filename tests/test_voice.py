@@ -140,18 +140,22 @@ def test_llama_cpp_is_called_from_its_one_thread_whichever_thread_asks(model_sto
     path = next((TEST_MODEL_STORE / "smollm2-135m-instruct-q4_1").glob("*.gguf"))
     llm = LocalLLM(path, threads=1, max_tokens=4, seed=7)
     llm.warm_up()
-    callers: list[str] = []
+    callers: list[threading.Thread] = []
     evaluate = llm._llm.eval
 
     def recorded(tokens: list[int]) -> None:
-        callers.append(threading.current_thread().name)
-        if len(callers) == 1:
+        callers.append(threading.current_thread())
+        if len(callers) <= 2:
             raise RuntimeError("broken evaluation")
         evaluate(tokens)
 
     llm._llm.eval = recorded  # type: ignore[method-assign]
     with pytest.raises(RuntimeError, match="broken evaluation"):  # raised in the asker
         "".join(llm.stream("Name a colour.", threading.Event()))
+    assert llm._llm.n_tokens == 0  # nothing half-evaluated is kept
+    with pytest.raises(RuntimeError, match="broken evaluation"):
+        llm.ending_probability("Why do", wait_s=5)
+    assert llm._llm.n_tokens == 0
 
     def ask() -> None:
         assert "".join(llm.stream("Name a colour.", threading.Event())).strip()
@@ -159,9 +163,11 @@ def test_llama_cpp_is_called_from_its_one_thread_whichever_thread_asks(model_sto
 
     ask()
     with ThreadPoolExecutor(1, thread_name_prefix="another-asker") as asker:
-        asker.submit(ask).result()
-    assert len(callers) >= 5
-    assert {name.split("_")[0] for name in callers} == {LLAMA_THREAD}
+        asker.submit(ask).result(timeout=120)
+    assert len(callers) >= 6
+    assert len(set(callers)) == 1, {thread.name for thread in callers}
+    assert callers[0].name.startswith(LLAMA_THREAD)
+    assert callers[0] is not threading.main_thread()
 
 
 def test_the_llm_tells_a_request_cut_short_from_a_whole_one_and_answers_the_same_after(
