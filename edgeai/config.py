@@ -333,6 +333,14 @@ class VadSettings(Strict):
         "gives the request less than this chance of ending (but at least "
         "min_ending_probability), waits doubtful_silence_ms (0: never)",
     )
+    doubtful_log_probability: float | None = Field(
+        default=-0.35,
+        le=0,
+        description="Adaptive: a pause left to the trailing silence whose transcript Whisper "
+        "scored under this log-probability per token waits doubtful_silence_ms: Whisper is "
+        'unsure of what it heard, as of a word cut by the pause ("Can solve it." for "Cancel '
+        'the ..."); faster-whisper only (null: never)',
+    )
     doubtful_silence_ms: int = Field(
         default=650,
         ge=100,

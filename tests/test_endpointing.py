@@ -193,6 +193,35 @@ def test_a_question_the_llm_doubts_waits_the_doubtful_silence():
     assert asked == []
 
 
+def test_a_pause_whisper_is_unsure_of_waits_the_doubtful_silence():
+    """A word cut by the pause is often misheard as a whole sentence that Whisper scores low
+    ("Can solve it." for "Cancel the ..."): under `doubtful_log_probability` the pause waits the
+    doubtful silence whatever the LLM thinks of the words, unless the LLM finds them unfinished;
+    a plain string (a backend with no score) keeps the trailing silence."""
+    grammar, settings = load_grammar(), VadSettings()
+    left = Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
+    doubtful = Verdict(EndpointReason.DOUBTFUL, settings.doubtful_silence_ms)
+    unfinished = Verdict(EndpointReason.UNFINISHED, settings.unfinished_silence_ms)
+    assert settings.doubtful_log_probability is not None
+    low = settings.doubtful_log_probability - 0.3
+    unsure = Transcript("Can solve it.", score=low)
+    sure = Transcript("Can solve it.", score=settings.doubtful_log_probability + 0.3)
+
+    def verdict(transcript: str, chance: float | None, **vad: float | None) -> Verdict:
+        ending = None if chance is None else (lambda text: chance)
+        return doubted(transcript, left, grammar, settings.model_copy(update=vad), ending)
+
+    assert verdict(unsure, 0.9) == doubtful
+    assert verdict(sure, 0.9) == left
+    assert verdict(unsure, None) == doubtful  # no LLM to ask: the score alone
+    assert verdict(unsure, 0.0001) == unfinished  # the LLM's unfinished wins over doubt
+    assert verdict("Can solve it.", 0.9) == left  # no score
+    assert verdict(unsure, 0.9, doubtful_log_probability=None) == left
+    assert verdict(unsure, 0.9, doubtful_log_probability=low - 0.1) == left
+    busy = doubted(unsure, left, grammar, settings, lambda text: None)
+    assert busy == doubtful
+
+
 def ends_with_holds(
     silero_path: Path, audio: np.ndarray, hold: Callable[[int], tuple[int, EndpointReason]]
 ) -> list[SpeechEnded]:
@@ -346,12 +375,14 @@ def test_a_question_whose_prefix_whisper_completes_is_heard_to_its_end(
     timelines, _ = run_loop(voice_config, voice_models, tmp_path, request)
     assert [t.route for t in timelines] == ["llm"]
     assert "tire" in timelines[0].transcript.lower(), timelines[0].transcript
-    # the control: with no rivals, Whisper's best alone, the pause ends the turn on the prefix
+    # the control: with no rivals, Whisper's best alone (its score and the LLM's doubt aside),
+    # the pause ends the turn on the prefix
     monkeypatch.setattr(faster_whisper, "RIVAL_MARGIN", -1.0)
     (tmp_path / "alone").mkdir()
     alone, _ = run_loop(
-        voice_config, voice_models, tmp_path / "alone", request, doubtful_ending_probability=0
-    )
+        voice_config, voice_models, tmp_path / "alone", request,
+        doubtful_ending_probability=0, doubtful_log_probability=None,
+    )  # fmt: skip
     assert "tire" not in alone[0].transcript.lower(), alone[0].transcript
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from edgeai.intents.grammar import load_grammar
-from edgeai.voice.stt import Transcript, as_heard, faster_whisper, rivals_of
+from edgeai.voice.stt import Transcript, as_heard, faster_whisper, rivals_of, score_of
 from edgeai.voice.stt.faster_whisper import (
     COMMAND_MARGIN,
     FasterWhisperSTT,
@@ -96,6 +96,42 @@ def test_free_requests_and_silence_are_not_turned_into_commands(stt_pair):
     rng = np.random.default_rng(0)
     for quiet_or_noise in (silence(2.0), rng.normal(0, 300, 32000), rng.normal(0, 3000, 32000)):
         assert commands.transcribe(quiet_or_noise.astype(np.int16)) == ""
+
+
+def test_whisper_s_score_at_a_pause_sets_a_cut_word_apart_from_a_whole_request(model_store):
+    """At a pause after "give me a", Whisper (as x86-cpu runs it: prompted, the 10 s window,
+    the configured beam) hears a whole sentence ("Give me aye") that neither the word lists nor
+    its rivals hold open, but scores it under vad.doubtful_log_probability: the pause waits the
+    doubtful silence. A whole request stays above it and keeps the trailing one."""
+    from edgeai.config import Config
+    from edgeai.messages import EndpointReason
+    from edgeai.voice.endpointing import Verdict, doubted, judge_pause
+
+    config = Config()
+    commands = FasterWhisperSTT(
+        TEST_MODEL_STORE / "whisper-tiny-en-ct2", 2, 10.0, GRAMMAR.stt_prompt(),
+        config.voice.stt_hypotheses, GRAMMAR.is_command,
+    )  # fmt: skip
+    settings = config.vad
+    assert settings.doubtful_log_probability is not None
+    left = Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
+    reasons = {}
+    for said in ("give me a", "how far away is the moon"):
+        clip = np.concatenate([silence(0.3), speak(said, "en-gb+f2", 160), silence(0.1)])
+        heard = commands.transcribe(clip)
+        score = score_of(heard)
+        assert score is not None and score < 0, heard
+        assert judge_pause(heard, GRAMMAR, settings) == left, heard
+        for copied in (copy.deepcopy(heard), pickle.loads(pickle.dumps(heard))):
+            assert score_of(copied) == score
+        reasons[said] = doubted(heard, left, GRAMMAR, settings, None).reason
+        # the same words without Whisper's score keep the trailing silence: the score decided
+        unscored = Transcript(heard, as_heard(heard), rivals_of(heard))
+        assert doubted(unscored, left, GRAMMAR, settings, None) == left
+    assert reasons == {
+        "give me a": EndpointReason.DOUBTFUL,
+        "how far away is the moon": EndpointReason.SILENCE,
+    }
 
 
 def test_the_short_window_says_a_prompted_request_once(model_store, monkeypatch):

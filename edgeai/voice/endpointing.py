@@ -10,10 +10,12 @@ after the configured trailing silence, unless a rival hypothesis Whisper scored 
 is unfinished by the word lists ("What is the..." behind "What is that?"), or the local LLM
 finds what was heard unlikely to end there ("how do I make", `min_ending_probability`): then
 after `unfinished_silence_ms`. Where the LLM merely doubts it ends there ("Tell me a joke." ...
-"about cats", `doubtful_ending_probability`), after `doubtful_silence_ms`, just longer than a
-natural pause inside a request: the early answer is being made meanwhile. Until the transcript
-is in hand the pause is held open (up to the unfinished bound): the turn could not start before
-it anyway, and a fixed silence would act on the prefix of "set a timer for ... ten minutes".
+"about cats", `doubtful_ending_probability`), or Whisper is unsure of what it heard ("Can solve
+it." for "Cancel the ...", `doubtful_log_probability`), after `doubtful_silence_ms`, just longer
+than a natural pause inside a request: the early answer is being made meanwhile. Until the
+transcript is in hand the pause is held open (up to the unfinished bound): the turn could not
+start before it anyway, and a fixed silence would act on the prefix of "set a timer for ... ten
+minutes".
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from edgeai.ears.listener import Listener
 from edgeai.intents.grammar import UNITS_ABOVE_SECONDS_PATTERN, Grammar, normalize
 from edgeai.intents.numbers import GROWING_NUMBER
 from edgeai.messages import EndpointReason, SpeechEnded
-from edgeai.voice.stt import as_heard, rivals_of
+from edgeai.voice.stt import as_heard, rivals_of, score_of
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +184,9 @@ def doubted(
     Whisper's close rivals is unfinished by the word lists ("What is that?" with "What is the..."
     right behind it), or where the LLM's `ending` chance for what was heard is under
     `min_ending_probability` ("how do I make"); the doubtful silence where that chance is under
-    `doubtful_ending_probability` ("Tell me a joke."). Otherwise `verdict`.
+    `doubtful_ending_probability` ("Tell me a joke.") or Whisper's own score for what it heard
+    is under `doubtful_log_probability` ("Can solve it." for "Cancel the ..."). Otherwise
+    `verdict`.
 
     The rivals are not put to the LLM: each question delays the early answer by ~25 ms, and on
     garbled rivals ("How many legs do this when you have?") it finds whole questions unfinished
@@ -193,22 +197,42 @@ def doubted(
         if judge(rival, grammar, settings).reason is EndpointReason.UNFINISHED:
             log.debug("%r: its rival %r is unfinished", heard, rival)
             return unfinished
-    asked_under = max(settings.min_ending_probability, settings.doubtful_ending_probability)
-    if ending is None or asked_under <= 0:
-        return verdict
-    try:
-        chance = ending(heard)
-    except Exception:
-        log.exception("the LLM could not judge whether %r ends there", heard[:60])
-        return verdict
-    if chance is None or chance >= asked_under:
-        return verdict
-    log.debug("%r: the LLM gives it a %.4f chance of ending there", heard, chance)
-    if chance < settings.min_ending_probability:
+    chance = ending_chance(heard, settings, ending)
+    if chance is not None and chance < settings.min_ending_probability:
         return unfinished
+    score = score_of(transcript)
+    unsure = (
+        score is not None
+        and settings.doubtful_log_probability is not None
+        and score < settings.doubtful_log_probability
+    )
+    if unsure:
+        log.debug("%r: Whisper scored it %.3f a token", heard, score)
+    if not unsure and (chance is None or chance >= settings.doubtful_ending_probability):
+        return verdict
     # a doubted question waits longer than a sure one and less than an unfinished one
     silence_ms = min(
         max(settings.doubtful_silence_ms, settings.trailing_silence_ms),
         settings.unfinished_silence_ms,
     )
     return Verdict(EndpointReason.DOUBTFUL, silence_ms)
+
+
+def ending_chance(
+    heard: str, settings: VadSettings, ending: Callable[[str], float | None] | None
+) -> float | None:
+    """The LLM's chance that a request ends on `heard`; None where it is not asked (no LLM, both
+    bounds 0), is busy, or fails (logged)."""
+    if (
+        ending is None
+        or max(settings.min_ending_probability, settings.doubtful_ending_probability) <= 0
+    ):
+        return None
+    try:
+        chance = ending(heard)
+    except Exception:
+        log.exception("the LLM could not judge whether %r ends there", heard[:60])
+        return None
+    if chance is not None:
+        log.debug("%r: the LLM gives it a %.4f chance of ending there", heard, chance)
+    return chance

@@ -19,20 +19,30 @@ class Transcript(str):
     chose a command from the n-best list, and that choice may complete a prefix ("cancel the"
     becomes "Cancel the timer."): whether a request is over is judged on `heard`, acting uses
     the text. `rivals` are the other hypotheses Whisper scored nearly as well as its best: at a
-    pause, "What is the..." can sit right behind "What is that?"."""
+    pause, "What is the..." can sit right behind "What is that?". `score` is the log-probability
+    per token Whisper gave `heard` (None: the backend gives none): a low one at a pause is often a
+    cut word misheard ("Can solve it." for "Cancel the ...")."""
 
     heard: str
     rivals: tuple[str, ...]
+    score: float | None
 
-    def __new__(cls, text: str, heard: str | None = None, rivals: Sequence[str] = ()) -> Transcript:
+    def __new__(
+        cls,
+        text: str,
+        heard: str | None = None,
+        rivals: Sequence[str] = (),
+        score: float | None = None,
+    ) -> Transcript:
         transcript = super().__new__(cls, text)
         transcript.heard = text if heard is None else heard
         transcript.rivals = tuple(rivals)
+        transcript.score = score
         return transcript
 
-    def __getnewargs__(self) -> tuple[str, str, tuple[str, ...]]:  # type: ignore[override]
-        """Copies and pickles (a timeline's asdict deep-copies its transcript) keep all three."""
-        return str(self), self.heard, self.rivals
+    def __getnewargs__(self) -> tuple[str, str, tuple[str, ...], float | None]:  # type: ignore[override]
+        """Copies and pickles (a timeline's asdict deep-copies its transcript) keep all four."""
+        return str(self), self.heard, self.rivals, self.score
 
 
 def as_heard(transcript: str) -> str:
@@ -43,6 +53,11 @@ def as_heard(transcript: str) -> str:
 def rivals_of(transcript: str) -> tuple[str, ...]:
     """The hypotheses Whisper scored nearly as well as what it heard (none: a plain string)."""
     return transcript.rivals if isinstance(transcript, Transcript) else ()
+
+
+def score_of(transcript: str) -> float | None:
+    """Whisper's log-probability per token for what it heard (None: a plain string)."""
+    return transcript.score if isinstance(transcript, Transcript) else None
 
 
 class Transcriber(Protocol):

@@ -198,9 +198,7 @@ class FasterWhisperSTT:
         best = hypotheses[0]
         chosen = preferring_commands(hypotheses, self._is_command)
         rivals = [h.text for h in hypotheses[1:] if best.score - h.score <= RIVAL_MARGIN]
-        if chosen is best and not rivals:
-            return best.text
-        return Transcript(chosen.text, best.text, rivals)
+        return Transcript(chosen.text, best.text, rivals, best.score)
 
     def _no_speech_probability(self, encoded: Any) -> float:
         """Whisper's no-speech probability for an encoding, from one unprompted decoder step."""
