@@ -339,13 +339,15 @@ class VadSettings(Strict):
         description="Adaptive: a pause left to the trailing silence whose transcript Whisper "
         "scored under this log-probability per token waits doubtful_silence_ms: Whisper is "
         'unsure of what it heard, as of a word cut by the pause ("Can solve it." for "Cancel '
-        'the ..."); faster-whisper only (null: never)',
+        'the ..."); only where the backend scores what it heard: faster-whisper with a '
+        "prompt or a short window (null: never)",
     )
     doubtful_silence_ms: int = Field(
         default=650,
         ge=100,
         le=5000,
-        description="Silence that ends a question the local LLM doubts is over: longer than "
+        description="Silence that ends a question the local LLM doubts is over (or whose "
+        "transcript Whisper is unsure of): longer than "
         "the natural pauses inside a request (300-600 ms); never less than trailing_silence_ms "
         "nor more than unfinished_silence_ms",
     )

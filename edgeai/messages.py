@@ -57,8 +57,9 @@ class EndpointReason(str, Enum):
     UNFINISHED = "unfinished"
     """The transcript stopped mid-request ("set a timer for"), and the longer wait passed."""
     DOUBTFUL = "doubtful"
-    """A question the local LLM doubted ends there ("Tell me a joke." ... "about cats"), and
-    the wait for a natural mid-request pause passed."""
+    """A question the local LLM doubted ends there ("Tell me a joke." ... "about cats"), or
+    whose words Whisper was unsure of ("Can solve it." for "Cancel the ..."), and the wait for a
+    natural mid-request pause passed."""
     MAX_LENGTH = "max-length"
     """The utterance hit vad.max_utterance_s."""
     END_OF_AUDIO = "end-of-audio"

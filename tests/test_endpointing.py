@@ -324,7 +324,8 @@ def test_a_question_the_llm_finds_unfinished_is_heard_to_its_end(
     chance of ending there, so the pause waits as unfinished and one turn hears it all."""
     said = "How do I make | a cup of tea?"
     request, _ = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.6)
-    timelines, _ = run_loop(voice_config, voice_models, tmp_path, request)
+    unscored = {"doubtful_log_probability": None}  # the LLM alone: Whisper's score aside
+    timelines, _ = run_loop(voice_config, voice_models, tmp_path, request, **unscored)
     assert [t.route for t in timelines] == ["llm"]
     assert "cup of tea" in timelines[0].transcript.lower()
     # the control: not asking the LLM, the pause ends the turn on the prefix
@@ -336,6 +337,7 @@ def test_a_question_the_llm_finds_unfinished_is_heard_to_its_end(
         request,
         min_ending_probability=0,
         doubtful_ending_probability=0,
+        **unscored,
     )
     assert "cup" not in unasked[0].transcript.lower(), unasked[0].transcript
 
@@ -348,15 +350,17 @@ def test_a_question_the_llm_doubts_is_over_waits_out_a_natural_pause(
     turn on it: the pause waits `doubtful_silence_ms`, and "about cats" is heard."""
     said = "Tell me a joke | about cats."
     request, _ = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.6)
-    timelines, _ = run_loop(voice_config, voice_models, tmp_path, request)
+    unscored = {"doubtful_log_probability": None}  # the LLM alone: Whisper's score aside
+    timelines, _ = run_loop(voice_config, voice_models, tmp_path, request, **unscored)
     assert [t.route for t in timelines] == ["llm"]
     assert "cats" in timelines[0].transcript.lower(), timelines[0].transcript
     assert timelines[0].early_answer  # answered during the wait, as after a trailing silence
     # the control: without the doubt, the trailing silence ends the turn on the whole question
     (tmp_path / "sure").mkdir()
     sure, _ = run_loop(
-        voice_config, voice_models, tmp_path / "sure", request, doubtful_ending_probability=0
-    )
+        voice_config, voice_models, tmp_path / "sure", request,
+        doubtful_ending_probability=0, **unscored,
+    )  # fmt: skip
     assert "cats" not in sure[0].transcript.lower(), sure[0].transcript
 
 
@@ -372,17 +376,15 @@ def test_a_question_whose_prefix_whisper_completes_is_heard_to_its_end(
     it all."""
     said = "How do I fix a | flat tire?"
     request, _ = spoken_with_pauses(Synthesizer(None), said, VOICE, pause_s=0.6)
-    timelines, _ = run_loop(voice_config, voice_models, tmp_path, request)
+    # the rivals alone: neither the LLM's doubt nor Whisper's score
+    undoubted = {"doubtful_ending_probability": 0, "doubtful_log_probability": None}
+    timelines, _ = run_loop(voice_config, voice_models, tmp_path, request, **undoubted)
     assert [t.route for t in timelines] == ["llm"]
     assert "tire" in timelines[0].transcript.lower(), timelines[0].transcript
-    # the control: with no rivals, Whisper's best alone (its score and the LLM's doubt aside),
-    # the pause ends the turn on the prefix
+    # the control: with no rivals, Whisper's best alone, the pause ends the turn on the prefix
     monkeypatch.setattr(faster_whisper, "RIVAL_MARGIN", -1.0)
     (tmp_path / "alone").mkdir()
-    alone, _ = run_loop(
-        voice_config, voice_models, tmp_path / "alone", request,
-        doubtful_ending_probability=0, doubtful_log_probability=None,
-    )  # fmt: skip
+    alone, _ = run_loop(voice_config, voice_models, tmp_path / "alone", request, **undoubted)
     assert "tire" not in alone[0].transcript.lower(), alone[0].transcript
 
 
