@@ -336,11 +336,21 @@ class VadSettings(Strict):
     doubtful_log_probability: float | None = Field(
         default=-0.35,
         le=0,
-        description="Adaptive: a pause left to the trailing silence whose transcript Whisper "
-        "scored under this log-probability per token waits doubtful_silence_ms: Whisper is "
-        'unsure of what it heard, as of a word cut by the pause ("Can solve it." for "Cancel '
-        'the ..."); only where the backend scores what it heard: faster-whisper with a '
-        "prompt or a short window (null: never)",
+        description="Adaptive: a pause whose transcript Whisper scored under this "
+        "log-probability per token (it is unsure of what it heard, as of a word cut by the "
+        'pause: "Can\'t solve it." for "Cancel the ...") is doubted under '
+        "unsure_ending_probability instead of doubtful_ending_probability, and without the "
+        "LLM's chance at all; only where the backend scores what it heard: faster-whisper with "
+        "a prompt or a short window (null: never)",
+    )
+    unsure_ending_probability: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Adaptive: a pause whose transcript Whisper is unsure of "
+        "(doubtful_log_probability), where the local LLM gives the request less than this "
+        "chance of ending, waits doubtful_silence_ms (never less than "
+        "doubtful_ending_probability)",
     )
     doubtful_silence_ms: int = Field(
         default=650,

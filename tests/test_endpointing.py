@@ -193,33 +193,42 @@ def test_a_question_the_llm_doubts_waits_the_doubtful_silence():
     assert asked == []
 
 
-def test_a_pause_whisper_is_unsure_of_waits_the_doubtful_silence():
+def test_a_pause_whisper_is_unsure_of_is_doubted_under_a_higher_bar():
     """A word cut by the pause is often misheard as a whole sentence that Whisper scores low
-    ("Can solve it." for "Cancel the ..."): under `doubtful_log_probability` the pause waits the
-    doubtful silence whatever the LLM thinks of the words, unless the LLM finds them unfinished;
-    a plain string (a backend with no score) keeps the trailing silence."""
+    ("Can't solve it." for "Cancel the ..."): under `doubtful_log_probability` the pause waits
+    the doubtful silence unless the LLM gives it `unsure_ending_probability` of ending (not just
+    `doubtful_ending_probability`), and with no chance from the LLM at all. The LLM's unfinished
+    still wins; a plain string (a backend with no score) is judged as before."""
     grammar, settings = load_grammar(), VadSettings()
     left = Verdict(EndpointReason.SILENCE, settings.trailing_silence_ms)
     doubtful = Verdict(EndpointReason.DOUBTFUL, settings.doubtful_silence_ms)
     unfinished = Verdict(EndpointReason.UNFINISHED, settings.unfinished_silence_ms)
     assert settings.doubtful_log_probability is not None
+    assert settings.doubtful_ending_probability < 0.5 < settings.unsure_ending_probability < 0.9
     low = settings.doubtful_log_probability - 0.3
-    unsure = Transcript("Can solve it.", score=low)
-    sure = Transcript("Can solve it.", score=settings.doubtful_log_probability + 0.3)
+    unsure = Transcript("Can't solve it.", score=low)
+    sure = Transcript("Can't solve it.", score=settings.doubtful_log_probability + 0.3)
 
     def verdict(transcript: str, chance: float | None, **vad: float | None) -> Verdict:
         ending = None if chance is None else (lambda text: chance)
         return doubted(transcript, left, grammar, settings.model_copy(update=vad), ending)
 
-    assert verdict(unsure, 0.9) == doubtful
-    assert verdict(sure, 0.9) == left
+    assert verdict(unsure, 0.5) == doubtful
+    assert verdict(sure, 0.5) == left
+    assert verdict(unsure, 0.9) == left  # the LLM is sure enough it ends there
     assert verdict(unsure, None) == doubtful  # no LLM to ask: the score alone
+    assert doubted(unsure, left, grammar, settings, lambda text: None) == doubtful  # busy
     assert verdict(unsure, 0.0001) == unfinished  # the LLM's unfinished wins over doubt
-    assert verdict("Can solve it.", 0.9) == left  # no score
-    assert verdict(unsure, 0.9, doubtful_log_probability=None) == left
-    assert verdict(unsure, 0.9, doubtful_log_probability=low - 0.1) == left
-    busy = doubted(unsure, left, grammar, settings, lambda text: None)
-    assert busy == doubtful
+    assert verdict("Can't solve it.", 0.5) == left  # no score
+    assert verdict(unsure, 0.5, doubtful_log_probability=None) == left
+    assert verdict(unsure, 0.5, doubtful_log_probability=low - 0.1) == left
+    assert verdict(unsure, 0.5, unsure_ending_probability=0.45) == left
+    # the higher bar never lowers the usual one
+    assert verdict(unsure, 0.2, unsure_ending_probability=0.1) == doubtful
+    # the LLM is asked for an unsure transcript even where the usual doubt is off
+    assert verdict(unsure, 0.5, min_ending_probability=0, doubtful_ending_probability=0) == (
+        doubtful
+    )
 
 
 def ends_with_holds(

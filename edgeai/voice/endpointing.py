@@ -10,12 +10,12 @@ after the configured trailing silence, unless a rival hypothesis Whisper scored 
 is unfinished by the word lists ("What is the..." behind "What is that?"), or the local LLM
 finds what was heard unlikely to end there ("how do I make", `min_ending_probability`): then
 after `unfinished_silence_ms`. Where the LLM merely doubts it ends there ("Tell me a joke." ...
-"about cats", `doubtful_ending_probability`), or Whisper is unsure of what it heard ("Can solve
-it." for "Cancel the ...", `doubtful_log_probability`), after `doubtful_silence_ms`, just longer
-than a natural pause inside a request: the early answer is being made meanwhile. Until the
-transcript is in hand the pause is held open (up to the unfinished bound): the turn could not
-start before it anyway, and a fixed silence would act on the prefix of "set a timer for ... ten
-minutes".
+"about cats", `doubtful_ending_probability`; a higher bar, `unsure_ending_probability`, where
+Whisper is unsure of what it heard, `doubtful_log_probability`: "Can't solve it." for "Cancel
+the ..."), after `doubtful_silence_ms`, just longer than a natural pause inside a request: the
+early answer is being made meanwhile. Until the transcript is in hand the pause is held open (up
+to the unfinished bound): the turn could not start before it anyway, and a fixed silence would
+act on the prefix of "set a timer for ... ten minutes".
 """
 
 from __future__ import annotations
@@ -184,9 +184,10 @@ def doubted(
     Whisper's close rivals is unfinished by the word lists ("What is that?" with "What is the..."
     right behind it), or where the LLM's `ending` chance for what was heard is under
     `min_ending_probability` ("how do I make"); the doubtful silence where that chance is under
-    `doubtful_ending_probability` ("Tell me a joke.") or Whisper's own score for what it heard
-    is under `doubtful_log_probability` ("Can solve it." for "Cancel the ..."). Otherwise
-    `verdict`.
+    `doubtful_ending_probability` ("Tell me a joke."), or under `unsure_ending_probability`
+    where Whisper's own score for what it heard is under `doubtful_log_probability` ("Can't
+    solve it." for "Cancel the ...": a word cut by the pause, misheard; with no chance from the
+    LLM, that score alone doubts). Otherwise `verdict`.
 
     The rivals are not put to the LLM: each question delays the early answer by ~25 ms, and on
     garbled rivals ("How many legs do this when you have?") it finds whole questions unfinished
@@ -197,18 +198,20 @@ def doubted(
         if judge(rival, grammar, settings).reason is EndpointReason.UNFINISHED:
             log.debug("%r: its rival %r is unfinished", heard, rival)
             return unfinished
-    chance = ending_chance(heard, settings, ending)
-    if chance is not None and chance < settings.min_ending_probability:
-        return unfinished
     score = score_of(transcript)
     unsure = (
         score is not None
         and settings.doubtful_log_probability is not None
         and score < settings.doubtful_log_probability
     )
+    doubt_under = settings.doubtful_ending_probability
     if unsure:
         log.debug("%r: Whisper scored it %.3f a token", heard, score)
-    if not unsure and (chance is None or chance >= settings.doubtful_ending_probability):
+        doubt_under = max(doubt_under, settings.unsure_ending_probability)
+    chance = ending_chance(heard, max(settings.min_ending_probability, doubt_under), ending)
+    if chance is not None and chance < settings.min_ending_probability:
+        return unfinished
+    if not (unsure if chance is None else chance < doubt_under):
         return verdict
     # a doubted question waits longer than a sure one and less than an unfinished one
     silence_ms = min(
@@ -219,14 +222,11 @@ def doubted(
 
 
 def ending_chance(
-    heard: str, settings: VadSettings, ending: Callable[[str], float | None] | None
+    heard: str, asked_under: float, ending: Callable[[str], float | None] | None
 ) -> float | None:
-    """The LLM's chance that a request ends on `heard`; None where it is not asked (no LLM, both
-    bounds 0), is busy, or fails (logged)."""
-    if (
-        ending is None
-        or max(settings.min_ending_probability, settings.doubtful_ending_probability) <= 0
-    ):
+    """The LLM's chance that a request ends on `heard`; None where it is not asked (no LLM, or
+    no chance under `asked_under` would change the verdict), is busy, or fails (logged)."""
+    if ending is None or asked_under <= 0:
         return None
     try:
         chance = ending(heard)
