@@ -211,7 +211,8 @@ def doubted(
     chance = ending_chance(heard, max(settings.min_ending_probability, doubt_under), ending)
     if chance is not None and chance < settings.min_ending_probability:
         return unfinished
-    if not (unsure if chance is None else chance < doubt_under):
+    doubt = unsure if chance is None else chance < doubt_under  # no chance: the score alone
+    if not doubt:
         return verdict
     # a doubted question waits longer than a sure one and less than an unfinished one
     silence_ms = min(
