@@ -19,12 +19,14 @@ from edgeai.export.wakeword.train import WINDOW
 from edgeai.export.wakeword.trainer import build_wakeword, count_firings
 from edgeai.models.catalog import Catalog
 from edgeai.synthetic import held_out_voices
+from edgeai.synthetic import speech as speech_module
 from edgeai.synthetic.echo import REPLIES, echo_residue, rms, simulate_echo_path
 from edgeai.synthetic.held_out_voices import CONDITIONS, Condition, held_out_split, on_background
 from edgeai.synthetic.rooms import DISTANCE_M, in_room, simulate_room
 from edgeai.synthetic.speakers import Speaker, as_speaker
 from edgeai.synthetic.speech import (
     EspeakVoice,
+    PicoVoice,
     PiperStyle,
     Synthesizer,
     espeak_phonemes,
@@ -39,6 +41,7 @@ from edgeai.synthetic.wake_data import (
     accented,
     after_other_speech,
     check_voices,
+    jitter,
     make_splits,
     near_misses,
     negatives,
@@ -120,6 +123,52 @@ def test_training_and_dev_speakers_stay_apart():
     assert not accents["train"] & accents["dev"]
     assert any(isinstance(v, PiperStyle) for v in train.voices)
     assert not any(isinstance(v, PiperStyle) for v in dev.voices)
+
+
+def test_pico_voices_take_the_recipe_s_share_of_training_and_none_of_dev():
+    without, dev_without = make_splits(np.random.default_rng(0), with_piper=True)
+    train, dev = make_splits(np.random.default_rng(0), with_piper=True, pico=0.25)
+    pico = [v for v in train.voices if isinstance(v, PicoVoice)]
+    assert len(pico) / len(train.voices) == pytest.approx(0.25, abs=0.01)
+    assert {v.language for v in pico} == {"en-US", "en-GB"}
+    assert train.voices[: len(without.voices)] == without.voices
+    assert dev == dev_without
+    assert not any(isinstance(v, PicoVoice) for v in without.voices)
+
+
+def test_pico_speaks_the_phrase_faster_and_higher_when_told():
+    synth, rng = Synthesizer(None), np.random.default_rng(3)
+    slow = voiced(synth.speak("hey jarvis, it is me", PicoVoice("en-GB", 80, 100)))
+    fast = voiced(synth.speak("hey jarvis, it is me", PicoVoice("en-GB", 130, 100)))
+    assert 0.8 < len(fast) / 16000 < len(slow) / 16000 < 4.0
+    low = voiced(synth.speak("ah", PicoVoice("en-US", 100, 70)))
+    high = voiced(synth.speak("ah", PicoVoice("en-US", 100, 140)))
+    assert _pitch_hz(low) < 0.85 * _pitch_hz(high)
+    drawn = {jitter(PicoVoice("en-US", 100, 100), rng) for _ in range(5)}
+    assert len(drawn) == 5 and all(v.language == "en-US" for v in drawn)
+    # text is markup to pico2wave: a stray < or & is spoken, not a syntax error
+    assert len(voiced(synth.speak("fish & chips < 5 pounds", PicoVoice("en-US", 100, 100))))
+
+
+def test_a_missing_pico2wave_is_named_with_its_package(monkeypatch):
+    real_which = speech_module.shutil.which
+    monkeypatch.setattr(
+        speech_module.shutil,
+        "which",
+        lambda name: None if name == "pico2wave" else real_which(name),
+    )
+    with pytest.raises(EdgeAIError, match=r"^pico2wave is missing \(Debian libttspico-utils, "
+                       r"non-free\): run scripts/install-system-deps.sh$"):  # fmt: skip
+        Synthesizer(None).speak("hey jarvis", PicoVoice("en-US", 100, 100))
+
+
+def _pitch_hz(speech: np.ndarray) -> float:
+    """Median pitch of int16 speech, by Praat."""
+    import parselmouth
+
+    sound = parselmouth.Sound(speech.astype(np.float64) / 32768, 16000)
+    pitch = sound.to_pitch().selected_array["frequency"]
+    return float(np.median(pitch[pitch > 0]))
 
 
 def test_the_held_out_family_is_no_voice_training_or_the_threshold_choice_hears():

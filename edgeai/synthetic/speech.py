@@ -1,12 +1,15 @@
-"""Synthetic speech for wake word data: piper (the catalog voice) and espeak-ng voices."""
+"""Synthetic speech for wake word data: piper (the catalog voice), espeak-ng voices, and SVOX
+Pico's two English voices (a synthesizer with its own text front end and prosody)."""
 
 from __future__ import annotations
 
 import io
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 import soundfile
@@ -40,7 +43,25 @@ class PiperStyle:
         return f"piper:{self.length_scale:.2f}:{self.noise_scale:.2f}:{self.noise_w_scale:.2f}"
 
 
-Voice = EspeakVoice | PiperStyle
+@dataclass(frozen=True)
+class PicoVoice:
+    language: str
+    """en-US (a woman's voice) or en-GB (another woman's): Pico's English voices."""
+    speed: int
+    """Percent of the voice's own rate (Pico's <speed level>)."""
+    pitch: int
+    """Percent of the voice's own pitch (Pico's <pitch level>)."""
+
+    @property
+    def label(self) -> str:
+        return f"pico:{self.language}:{self.speed}:{self.pitch}"
+
+
+PICO_LANGUAGES = ("en-US", "en-GB")
+PICO_PACKAGE = "libttspico-utils"
+"""Debian's package for pico2wave (non-free); scripts/install-system-deps.sh installs it."""
+
+Voice = EspeakVoice | PiperStyle | PicoVoice
 
 VOICED_LEVEL = 0.01
 """Samples above this share of the peak (-40 dB) are voice; below it, the synthesizer's padding."""
@@ -87,6 +108,8 @@ class Synthesizer:
     def speak(self, text: str, voice: Voice) -> np.ndarray:
         if isinstance(voice, EspeakVoice):
             return self._espeak(text, voice)
+        if isinstance(voice, PicoVoice):
+            return self._pico(text, voice)
         return self._piper_speak(text, voice)
 
     def _espeak(self, text: str, voice: EspeakVoice) -> np.ndarray:
@@ -97,6 +120,27 @@ class Synthesizer:
             said = done.stderr.decode(errors="replace").strip().splitlines() or ["no audio"]
             raise EdgeAIError(f"espeak-ng voice {voice.voice!r}: {said[-1]}")
         samples, rate = soundfile.read(io.BytesIO(done.stdout), dtype="int16")
+        return to_runtime_format(samples, int(rate))
+
+    def _pico(self, text: str, voice: PicoVoice) -> np.ndarray:
+        if shutil.which("pico2wave") is None:
+            raise EdgeAIError(
+                f"pico2wave is missing (Debian {PICO_PACKAGE}, non-free): "
+                "run scripts/install-system-deps.sh"
+            )
+        markup = (
+            f"<speed level='{voice.speed}'><pitch level='{voice.pitch}'>"
+            f"{escape(text)}</pitch></speed>"
+        )
+        # pico2wave writes only to a named file, and only to one whose name ends in .wav
+        with tempfile.TemporaryDirectory(prefix="edgeai-pico-") as folder:
+            wav = Path(folder) / "speech.wav"
+            command = ["pico2wave", "-l", voice.language, "-w", str(wav), markup]
+            done = subprocess.run(command, capture_output=True, check=False)
+            if done.returncode != 0 or not wav.is_file() or wav.stat().st_size == 0:
+                said = done.stderr.decode(errors="replace").strip().splitlines() or ["no audio"]
+                raise EdgeAIError(f"pico2wave voice {voice.language!r}: {said[-1]}")
+            samples, rate = soundfile.read(wav, dtype="int16")
         return to_runtime_format(samples, int(rate))
 
     def _piper_speak(self, text: str, style: PiperStyle) -> np.ndarray:

@@ -31,7 +31,9 @@ from edgeai.synthetic.echo import (
 from edgeai.synthetic.rooms import Room
 from edgeai.synthetic.speakers import any_speaker, as_speaker
 from edgeai.synthetic.speech import (
+    PICO_LANGUAGES,
     EspeakVoice,
+    PicoVoice,
     PiperStyle,
     Synthesizer,
     Voice,
@@ -132,7 +134,12 @@ def _split_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return train, dev
 
 
-def make_splits(rng: np.random.Generator, with_piper: bool) -> tuple[Split, Split]:
+def make_splits(
+    rng: np.random.Generator, with_piper: bool, pico: float = 0.0
+) -> tuple[Split, Split]:
+    """The training and dev splits; `pico` is the share of training voices that are SVOX
+    Pico's (0: none, and the splits stay as they were)."""
+
     def espeak(langs: tuple[str, ...], variants: tuple[str, ...]) -> list[Voice]:
         return [
             EspeakVoice(f"{lang}+{variant}", int(rng.integers(120, 200)), int(rng.integers(25, 75)))
@@ -151,10 +158,15 @@ def make_splits(rng: np.random.Generator, with_piper: bool) -> tuple[Split, Spli
     piper: list[Voice] = (
         [PiperStyle(1.0, 0.667, 0.8)] * (len(espeak_train) // 3) if with_piper else []
     )
+    others = len(espeak_train) + len(piper)
+    pico_voices: list[Voice] = [
+        PicoVoice(PICO_LANGUAGES[i % len(PICO_LANGUAGES)], 100, 100)
+        for i in range(round(pico * others / (1 - pico)))
+    ]
     train_words, dev_words = _split_words()
     train = Split(
         "train",
-        tuple(espeak_train + piper),
+        tuple(espeak_train + piper + pico_voices),
         ("white", "pink", "brown", "babble"),
         _TRAIN_SENTENCE_PARTS,
         (0.0, 25.0),
@@ -469,9 +481,12 @@ def check_voices(synth: Synthesizer, split: Split) -> None:
 
 
 def _without_style(voice: Voice) -> Voice:
-    """One voice per espeak-ng voice name (its rate and pitch aside); piper's one voice."""
+    """One voice per espeak-ng voice name or Pico language (rate and pitch aside); piper's one
+    voice."""
     if isinstance(voice, EspeakVoice):
         return EspeakVoice(voice.voice, 160, 50)
+    if isinstance(voice, PicoVoice):
+        return PicoVoice(voice.language, 100, 100)
     return PiperStyle(1.0, 0.667, 0.8)
 
 
@@ -484,6 +499,8 @@ def jitter(voice: Voice, rng: np.random.Generator) -> Voice:
     """The same voice at a random speaking rate and pitch (or piper's noise settings)."""
     if isinstance(voice, EspeakVoice):
         return EspeakVoice(voice.voice, int(rng.integers(110, 210)), int(rng.integers(20, 80)))
+    if isinstance(voice, PicoVoice):
+        return PicoVoice(voice.language, int(rng.integers(75, 135)), int(rng.integers(70, 145)))
     return PiperStyle(rng.uniform(0.75, 1.35), rng.uniform(0.3, 1.0), rng.uniform(0.3, 1.2))
 
 

@@ -37,6 +37,13 @@ class WakeWordRecipe(BaseModel):
         description="Share of espeak-ng training positives whose vowels (and h) are changed as "
         "other English accents say them",
     )
+    pico: float = Field(
+        default=0.0,
+        ge=0,
+        le=0.5,
+        description="Share of training voices that are SVOX Pico's (en-US, en-GB; Debian "
+        "libttspico-utils): a third synthesizer, with its own text front end and prosody",
+    )
     new_speakers: float = Field(
         default=0.0,
         ge=0,

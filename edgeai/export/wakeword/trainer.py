@@ -64,7 +64,7 @@ def build_wakeword(
     frontend = WakeFrontend(store.require(catalog.get(FRONTEND)))
     synth = Synthesizer(store.main_file(catalog.get(VOICE)))
     rng = np.random.default_rng(recipe.seed)
-    train_split, _ = dataset.make_splits(rng, with_piper=True)
+    train_split, _ = dataset.make_splits(rng, with_piper=True, pico=recipe.pico)
     dataset.check_voices(synth, train_split)
     train_split = replace(train_split, variety=_variety(recipe, rng, synth, train_split))
     started = time.monotonic()
