@@ -93,6 +93,12 @@ def espeak_phonemes(text: str, voice: EspeakVoice) -> str:
     return subprocess.run(command, capture_output=True, check=True, text=True).stdout.strip()
 
 
+def _complaint(done: subprocess.CompletedProcess[bytes]) -> str:
+    """The last line a synthesizer process wrote to stderr, or "no audio" if it wrote none."""
+    lines = done.stderr.decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else "no audio"
+
+
 class Synthesizer:
     """Speaks text in any of the voices above as 16 kHz mono int16."""
 
@@ -117,8 +123,7 @@ class Synthesizer:
                    "-p", str(voice.pitch), "--stdout", text]  # fmt: skip
         done = subprocess.run(command, capture_output=True, check=False)
         if done.returncode != 0 or not done.stdout:
-            said = done.stderr.decode(errors="replace").strip().splitlines() or ["no audio"]
-            raise EdgeAIError(f"espeak-ng voice {voice.voice!r}: {said[-1]}")
+            raise EdgeAIError(f"espeak-ng voice {voice.voice!r}: {_complaint(done)}")
         samples, rate = soundfile.read(io.BytesIO(done.stdout), dtype="int16")
         return to_runtime_format(samples, int(rate))
 
@@ -138,8 +143,7 @@ class Synthesizer:
             command = ["pico2wave", "-l", voice.language, "-w", str(wav), markup]
             done = subprocess.run(command, capture_output=True, check=False)
             if done.returncode != 0 or not wav.is_file() or wav.stat().st_size == 0:
-                said = done.stderr.decode(errors="replace").strip().splitlines() or ["no audio"]
-                raise EdgeAIError(f"pico2wave voice {voice.language!r}: {said[-1]}")
+                raise EdgeAIError(f"pico2wave voice {voice.language!r}: {_complaint(done)}")
             samples, rate = soundfile.read(wav, dtype="int16")
         return to_runtime_format(samples, int(rate))
 
