@@ -120,6 +120,13 @@ def test_long_sentences_reach_text_to_speech_in_pieces_split_where_a_speaker_wou
         "The garage door is closing.",
         "Okay, done!",
         "I'm going to turn the heating up a bit.",  # SmolLM2 in `edgeai bench home-assistant`
+        # issue 21: SmolLM2 in `edgeai bench voice`, to misheard date and door questions
+        "Date: 12/08/365",
+        "No, no other than the one at front door right now is not a person.",
+        "Today is Monday, December 8.",
+        "It's 3:45 pm.",
+        "The time is ten past four.",
+        "The date today is the eighth of December.",
     ],
 )
 def test_a_claimed_action_or_camera_fact_is_caught(made_up: str):
@@ -140,6 +147,12 @@ def test_a_claimed_action_or_camera_fact_is_caught(made_up: str):
         "Opening a window lets fresh air in.",
         "Lights on a Christmas tree look lovely.",
         "Done right, a boiled egg takes ten minutes.",
+        "Christmas is on December 25.",
+        "Monday is the first day of the working week.",
+        "Breakfast is usually eaten before 9 am.",
+        "It is a good day for a walk.",
+        "A robot is not a person, but it can be helpful.",
+        "Time is what keeps everything from happening at once.",
     ],
 )
 def test_ordinary_answers_are_not_taken_for_claims(answer: str):

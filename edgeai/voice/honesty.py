@@ -34,6 +34,11 @@ _ACK = r"(?:okay|ok|sure|alright|all right|right|got it|certainly|of course|no p
 _TAIL = r"(?:\s+(?:to|at)\s+\S+(?:\s+(?:percent|degrees))?)?(?:\s+(?:now|for you))*\W*$"
 """The end of a terse claim: a level, "now", "for you", then nothing more."""
 _NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few)"
+_CALENDAR = (
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
+    r"april|may|june|july|august|september|october|november|december)"
+)
+_CLOCK = r"(?:\d{1,2}:\d{2}|\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.|o'clock))"
 _CLAIMS = [
     # actions: "I've turned on", "I have set", "switched off", "is now locked"
     r"\b(?:i|i've|i have|i'll|i will|i just|done,? i|i'm going to|i am going to|i'm gonna|"
@@ -62,11 +67,21 @@ _CLAIMS = [
     rf"by|near|outside)\s+(?:the|your)\s+{_PLACE}",
     rf"\bthere (?:is|are|'s)\s+(?:{_NUMBER}\s+)?{_PEOPLE}\b",
     r"\b(?:the )?camera (?:shows|sees|is showing|can see)\b",
+    # who or what is at a place: "the one at front door right now is not a person"
+    rf"(?=.*\b(?:at|in|by|outside)\s+(?:the\s+|your\s+)?{_PLACE}\b).*\b(?:is|are|isn't|aren't)\s+"
+    r"(?:not\s+)?(?:a\s+)?(?:person|human|man|woman|visitor)\b",
+    # the clock: the LLM has none ("Date: 12/08/365", "Today is Monday.", "It's 3:45 pm.")
+    r"^\W*(?:date|time|today)\s*:",
+    r"\b\d{1,2}/\d{1,2}/\d{2,4}\b",
+    rf"\b(?:today|tonight|tomorrow)\s+is\s+(?:the\s+\d|{_CALENDAR})",
+    r"\bthe (?:current )?(?:date|time|day)(?: today| now| right now)? is\b",
+    rf"\bit(?:'s| is)\s+(?:now\s+)?(?:exactly\s+)?(?:{_CLOCK}|{_CALENDAR})",
 ]
 _CLAIM = re.compile("|".join(f"(?:{c})" for c in _CLAIMS), re.IGNORECASE)
 
 
 def claims_unseen(sentence: str) -> bool:
     """True when the sentence says something was done or seen (lights switched, a door locked,
-    people at the door): facts only an intent or the camera can give."""
+    people at the door) or what the date or time is: facts only an intent, the camera or the
+    clock can give."""
     return _CLAIM.search(sentence.replace("\u2019", "'")) is not None
