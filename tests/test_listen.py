@@ -187,3 +187,24 @@ def test_listen_without_models_says_which_to_pull(tmp_path: Path):
 def test_vad_settings_reach_the_endpointer(model_store):
     config = Config(models={"store": TEST_MODEL_STORE}, vad=VadSettings(trailing_silence_ms=900))  # type: ignore[arg-type]
     assert listener(config).endpointer.settings.trailing_silence_ms == 900
+
+
+def test_the_last_part_of_a_file_reaches_the_wake_words(model_store):
+    """A file rarely ends on a whole 80 ms block: its last part is heard too, made whole with
+    silence, by the listener and by a Wyoming wake stream at audio-stop."""
+    from edgeai.wyoming.session import _WakeStream
+
+    audio = np.concatenate([silence(1.0), speak("hey jarvis"), silence(0.03)])
+    assert len(audio) % BLOCK_SAMPLES  # a part block at the end
+    ears = listener()
+    events = heard(ears, ArraySource(audio))
+    assert [type(e) for e in events] == [WakeDetected]
+    assert len(audio) / 16000 <= ears.detector.heard_s < len(audio) / 16000 + BLOCK_SAMPLES / 16000
+
+    stream = _WakeStream(ears.detector.fresh())
+    found = stream.push(audio)
+    assert stream.detector.heard_s < len(audio) / 16000
+    found += stream.finish()
+    assert len(audio) / 16000 <= stream.detector.heard_s
+    assert [d.name for d in found] == ["hey_jarvis"] and stream.detected
+    assert stream.finish() == []  # nothing left: no block of silence alone

@@ -75,6 +75,11 @@ class Rechunker:
         self._pending = self._pending[count * self.block_samples :]
         return blocks
 
+    @property
+    def pending_samples(self) -> int:
+        """Samples waiting for the rest of their block."""
+        return len(self._pending)
+
     def flush(self) -> np.ndarray | None:
         """The zero-padded remainder, if any."""
         if not len(self._pending):

@@ -69,6 +69,11 @@ class WakeBlocks:
             )
         ]
 
+    @property
+    def missing_samples(self) -> int:
+        """Samples still needed to make the words' next 80 ms block whole."""
+        return -self._words.pending_samples % BLOCK_SAMPLES
+
 
 class Listener:
     """Push blocks of whole 10 ms frames (the loop's are LISTEN_BLOCK_SAMPLES); get wake, stop
@@ -169,6 +174,13 @@ class Listener:
             self.phase = Phase.WAITING
         return events
 
+    def finish(self) -> list[ListenEvent]:
+        """The source ended: the wake words' last block, short of 80 ms, is made whole with
+        silence and heard, as the quiet after the recording would be, instead of never being
+        heard at all (a phrase at the very end of a file still counts)."""
+        missing = self._wake_blocks.missing_samples
+        return self.push(np.zeros(missing, np.int16)) if missing else []
+
     def end_held_pause(self, paused_at_s: float, now_s: float) -> SpeechEnded | None:
         """The utterance, ended at `now_s` if the verdict on its pause at `paused_at_s` asks
         for no more silence than was heard (Endpointer.end_if_due); None otherwise."""
@@ -193,6 +205,7 @@ class Listener:
     def run(self, source: AudioSource) -> Iterator[ListenEvent]:
         for block in source.blocks(LISTEN_BLOCK_SAMPLES):
             yield from self.push(block)
+        yield from self.finish()
 
 
 def build_listener(

@@ -244,6 +244,8 @@ class VoiceLoop:
             if _read_ahead(self.listener.now_s, time.monotonic() - started):
                 self._wait_for_answers(worker_done)
         with self._ears:
+            for event in self.listener.finish():
+                self._heard(event)
             if self._endpointing is not None and (ended := self.listener.endpointer.finish()):
                 self._ended(ended)
             self._drop_held()

@@ -190,6 +190,8 @@ class Session:
             raise BadRequestError("audio-stop before audio-start")
         wake, self._intake, self._wake = self._wake, None, None
         if wake is not None:
+            for detection in await asyncio.to_thread(wake.finish):
+                await self.send(detection.event())
             if not wake.detected:
                 await self.send(NotDetected().event())
             return
@@ -279,8 +281,16 @@ class _WakeStream:
         self.detected = False
 
     def push(self, audio: np.ndarray) -> list[Detection]:
+        return self._heard(self.rechunker.push(audio))
+
+    def finish(self) -> list[Detection]:
+        """audio-stop: the last block, short of 80 ms, made whole with silence and heard."""
+        tail = self.rechunker.flush()
+        return self._heard([] if tail is None else [tail])
+
+    def _heard(self, blocks: list[np.ndarray]) -> list[Detection]:
         found = []
-        for block in self.rechunker.push(audio):
+        for block in blocks:
             for hit in self.detector.push(block):
                 found.append(Detection(name=hit.name, timestamp=round(hit.at_s * 1000)))
         self.detected = self.detected or bool(found)

@@ -37,10 +37,15 @@ class WakeWordDetector:
         self._blocks = 0
         self._quiet_until_s = {head.spec.name: 0.0 for head in heads}
 
+    @property
+    def heard_s(self) -> float:
+        """Audio heard so far, in whole blocks."""
+        return self._blocks * BLOCK_S
+
     def push(self, block: np.ndarray) -> list[WakeDetected]:
         embeddings = self._stream.push(block)
         self._blocks += 1
-        now_s = self._blocks * BLOCK_S
+        now_s = self.heard_s
         detections = []
         for head in self.heads:
             score = head.score(embeddings)
