@@ -427,3 +427,32 @@ def test_echo_residue_without_the_canceller_library_fails_before_synthesis_in_on
     train, _ = make_splits(np.random.default_rng(0), with_piper=False)
     with pytest.raises(EdgeAIError, match=r"^echo cancellation needs libspeexdsp1 and [^\n]+$"):
         trainer._variety(recipe, np.random.default_rng(0), Synthesizer(None), train)
+
+
+def test_the_recipe_s_dropout_and_weight_decay_reach_the_heads():
+    """Stronger regularization is the recipe's to choose: weight decay shrinks the heads'
+    weights, dropout is the layer's own, and the defaults are the ones heads were built with."""
+    from torch import nn
+
+    from edgeai.export.wakeword.train import DROPOUT, WEIGHT_DECAY, train_heads
+
+    rng = np.random.default_rng(0)
+    positives = rng.normal(0.5, 1, (40, 16, 96)).astype(np.float32)
+    negatives = rng.normal(-0.5, 1, (2000, 16, 96)).astype(np.float32)
+    none = np.zeros((0, 16, 96), np.float32)
+
+    def first_layer_norm(dropout: float, weight_decay: float) -> tuple[float, list[float]]:
+        model = train_heads(positives, negatives, none, 1, 1, 40, dropout, weight_decay)
+        modules = list(model.modules())  # type: ignore[attr-defined]
+        linear = next(m for m in modules if isinstance(m, nn.Linear))
+        drops = [m.p for m in modules if isinstance(m, nn.Dropout)]
+        return float(linear.weight.detach().square().sum()), drops
+
+    plain, drops = first_layer_norm(0.0, 0.0)
+    decayed, strong_drops = first_layer_norm(0.6, 1.0)
+    assert decayed < 0.9 * plain
+    assert drops == [0.0, 0.0] and strong_drops == [0.6, 0.6]
+    recipe = WakeWordRecipe(phrase="hey computer")
+    assert (recipe.dropout, recipe.weight_decay) == (DROPOUT, WEIGHT_DECAY)
+    with pytest.raises(ValueError):
+        WakeWordRecipe(phrase="hey computer", dropout=1.0)

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edgeai.export.wakeword.train import DROPOUT, WEIGHT_DECAY
+
 
 class WakeWordRecipe(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -81,6 +83,16 @@ class WakeWordRecipe(BaseModel):
         "the device's own replies in simulated rooms (half of them a fresh, unconverged room)",
     )
     epochs: int = Field(default=30, ge=1, le=500)
+    dropout: float = Field(
+        default=DROPOUT,
+        ge=0,
+        lt=1,
+        description="Share of each hidden layer's units dropped while training: more makes a "
+        "head lean less on the training voices' details",
+    )
+    weight_decay: float = Field(
+        default=WEIGHT_DECAY, ge=0, le=1, description="AdamW weight decay of the heads"
+    )
     heads: int = Field(
         default=1, ge=1, le=16, description="Heads trained from successive seeds, averaged"
     )

@@ -19,6 +19,9 @@ NEGATIVE_WEIGHT = 10.0
 HARD_NEGATIVE_WEIGHT = 3.0
 """Mined negatives (windows an earlier head scored high) weigh this much, in total, on top."""
 DROPOUT = 0.3
+"""The default share of each hidden layer's units dropped while training (recipe `dropout`)."""
+WEIGHT_DECAY = 1e-3
+"""The default AdamW weight decay (recipe `weight_decay`)."""
 
 
 def train_heads(
@@ -28,6 +31,8 @@ def train_heads(
     seed: int,
     count: int,
     epochs: int,
+    dropout: float = DROPOUT,
+    weight_decay: float = WEIGHT_DECAY,
 ) -> object:
     """`count` heads from seeds seed, seed+1, ..., averaged into one torch module.
 
@@ -47,7 +52,7 @@ def train_heads(
             return torch.stack([head(embeddings) for head in self.heads]).mean(0)
 
     heads = [
-        _train_head(positives, negatives, hard_negatives, seed + k, epochs)
+        _train_head(positives, negatives, hard_negatives, seed + k, epochs, dropout, weight_decay)
         for k in tqdm(range(count), desc="training heads", unit="head", disable=None)
     ]
     return MeanOfHeads(heads).eval()
@@ -55,7 +60,7 @@ def train_heads(
 
 def _train_head(
     positives: np.ndarray, negatives: np.ndarray, hard_negatives: np.ndarray, seed: int,
-    epochs: int,
+    epochs: int, dropout: float, weight_decay: float,
 ) -> object:  # fmt: skip
     """A torch module mapping (n, WINDOW, 96) embeddings to a 0..1 score."""
     import torch
@@ -67,11 +72,11 @@ def _train_head(
         nn.Linear(WINDOW * EMBEDDING_DIM, 64),
         nn.LayerNorm(64),
         nn.ReLU(),
-        nn.Dropout(DROPOUT),
+        nn.Dropout(dropout),
         nn.Linear(64, 64),
         nn.LayerNorm(64),
         nn.ReLU(),
-        nn.Dropout(DROPOUT),
+        nn.Dropout(dropout),
         nn.Linear(64, 1),
         nn.Sigmoid(),
     )
@@ -85,7 +90,7 @@ def _train_head(
     y = torch.cat([torch.full((len(windows),), label) for windows, label, _ in groups])
     # each group weighs its total, however many windows it has
     weight = torch.cat([torch.full((len(w),), total / len(w)) for w, _, total in groups])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-3)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=weight_decay)
     generator = torch.Generator().manual_seed(seed)
     batch = 512
     for _ in range(epochs):

@@ -194,7 +194,10 @@ def _train_mining(
     hard = np.zeros((0, WINDOW, EMBEDDING_DIM), np.float32)
     rounds = recipe.mining_rounds if len(pool) else 0
     for round_ in range(rounds + 1):
-        model = train_heads(positives, negatives, hard, recipe.seed, recipe.heads, recipe.epochs)
+        model = train_heads(
+            positives, negatives, hard, recipe.seed, recipe.heads, recipe.epochs,
+            recipe.dropout, recipe.weight_decay,
+        )  # fmt: skip
         if round_ == rounds:
             break
         found = pool[scores(model, pool) >= MINING_FLOOR]
