@@ -448,9 +448,10 @@ def test_the_recipe_s_dropout_and_weight_decay_reach_the_heads():
         drops = [m.p for m in modules if isinstance(m, nn.Dropout)]
         return float(linear.weight.detach().square().sum()), drops
 
-    plain, drops = first_layer_norm(0.0, 0.0)
-    decayed, strong_drops = first_layer_norm(0.6, 1.0)
-    assert decayed < 0.9 * plain
+    _, drops = first_layer_norm(0.0, 0.0)
+    dropped, strong_drops = first_layer_norm(0.6, 0.0)
+    decayed, _ = first_layer_norm(0.6, 1.0)  # the same dropout: only the decay differs
+    assert decayed < 0.9 * dropped
     assert drops == [0.0, 0.0] and strong_drops == [0.6, 0.6]
     recipe = WakeWordRecipe(phrase="hey computer")
     assert (recipe.dropout, recipe.weight_decay) == (DROPOUT, WEIGHT_DECAY)
