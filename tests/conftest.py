@@ -105,6 +105,12 @@ def model_store() -> ModelStore:
 
 
 @pytest.fixture(scope="session")
+def kokoro_model(model_store: ModelStore) -> Path:
+    """Kokoro-82M's folder: pulled only by the tests that speak with it (90 MB)."""
+    return model_store.pull(Catalog.load().get("kokoro-82m-int8")).path
+
+
+@pytest.fixture(scope="session")
 def shared_voice_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
     """The x86-cpu profile on the test store, for fixtures that live longer than one test
     (the loaded models, a module's server); timers in a folder of their own."""

@@ -22,6 +22,8 @@ from edgeai.synthetic import held_out_voices
 from edgeai.synthetic import speech as speech_module
 from edgeai.synthetic.echo import REPLIES, echo_residue, rms, simulate_echo_path
 from edgeai.synthetic.held_out_voices import CONDITIONS, Condition, held_out_split, on_background
+from edgeai.synthetic.kokoro import SPEAKERS as KOKORO_SPEAKERS
+from edgeai.synthetic.kokoro import KokoroVoice
 from edgeai.synthetic.rooms import DISTANCE_M, in_room, simulate_room
 from edgeai.synthetic.speakers import Speaker, as_speaker
 from edgeai.synthetic.speech import (
@@ -160,6 +162,51 @@ def test_a_missing_pico2wave_is_named_with_its_package(monkeypatch):
     with pytest.raises(EdgeAIError, match=r"^pico2wave is missing \(Debian libttspico-utils, "
                        r"non-free\): run scripts/install-system-deps.sh$"):  # fmt: skip
         Synthesizer(None).speak("hey jarvis", PicoVoice("en-US", 100, 100))
+
+
+def test_kokoro_voices_take_the_recipe_s_share_of_training_and_none_of_dev():
+    without, dev_without = make_splits(np.random.default_rng(0), with_piper=True, pico=0.2)
+    train, dev = make_splits(np.random.default_rng(0), with_piper=True, pico=0.2, kokoro=0.3)
+    kokoro = [v for v in train.voices if isinstance(v, KokoroVoice)]
+    pico = [v for v in train.voices if isinstance(v, PicoVoice)]
+    assert len(kokoro) / len(train.voices) == pytest.approx(0.3, abs=0.01)
+    assert len(pico) / len(train.voices) == pytest.approx(0.2, abs=0.01)
+    assert {s for v in kokoro for s in v.speakers} == set(KOKORO_SPEAKERS)
+    assert {v.language for v in kokoro} == {"en-us", "en-gb"}
+    assert any(v.speakers[0] != v.speakers[1] for v in kokoro)  # blends of two speakers too
+
+    def base(voices: tuple) -> list:
+        return [v for v in voices if isinstance(v, EspeakVoice | PiperStyle)]
+
+    assert base(train.voices) == base(without.voices)
+    assert dev == dev_without
+    with pytest.raises(ValueError, match=r"pico \+ kokoro is 0.9; expected at most 0.75"):
+        WakeWordRecipe(phrase="hey computer", pico=0.4, kokoro=0.5)
+
+
+def test_kokoro_speaks_the_phrase_faster_when_told_and_blends_its_speakers(kokoro_model: Path):
+    synth, rng = Synthesizer(None, kokoro_model), np.random.default_rng(3)
+    a, b = "jf_nezumi", "jm_kumo"
+    slow = voiced(synth.speak("hey jarvis, it is me", KokoroVoice((b, b), 1.0, "en-us", 0.8)))
+    fast = voiced(synth.speak("hey jarvis, it is me", KokoroVoice((b, b), 1.0, "en-us", 1.25)))
+    assert 0.6 < len(fast) / 16000 < 0.85 * len(slow) / 16000 < 4.0
+    woman = _pitch_hz(voiced(synth.speak("ah.", KokoroVoice((a, a), 1.0, "en-gb", 1.0))))
+    man = _pitch_hz(voiced(synth.speak("ah.", KokoroVoice((b, b), 1.0, "en-gb", 1.0))))
+    blend = _pitch_hz(voiced(synth.speak("ah.", KokoroVoice((a, b), 0.5, "en-gb", 1.0))))
+    assert man < blend < woman and man < 0.8 * woman
+    drawn = {jitter(KokoroVoice((a, b), 0.5, "en-us", 1.0), rng) for _ in range(5)}
+    assert len(drawn) == 5 and all(v.speakers == (a, b) for v in drawn)
+
+
+def test_kokoro_refuses_an_unknown_speaker_and_text_too_long_in_one_line(kokoro_model: Path):
+    synth = Synthesizer(None, kokoro_model)
+    with pytest.raises(EdgeAIError, match=r"^Kokoro speaker 'af_heart': not one of jf_alpha, "):
+        synth.speak("hey jarvis", KokoroVoice(("af_heart", "af_heart"), 1.0, "en-us", 1.0))
+    with pytest.raises(EdgeAIError, match=r"^Kokoro: 'hey jarvis hey jarvis [^\n]+ gives \d+ "
+                       r"phonemes; expected 1-508$"):  # fmt: skip
+        synth.speak("hey jarvis " * 60, KokoroVoice(("jm_kumo", "jm_kumo"), 1.0, "en-us", 1.0))
+    with pytest.raises(EdgeAIError, match=r"^no kokoro-82m-int8 model was given to the synth"):
+        Synthesizer(None).speak("hey jarvis", KokoroVoice(("jm_kumo",) * 2, 1.0, "en-us", 1.0))
 
 
 def _pitch_hz(speech: np.ndarray) -> float:

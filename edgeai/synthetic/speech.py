@@ -1,5 +1,6 @@
-"""Synthetic speech for wake word data: piper (the catalog voice), espeak-ng voices, and SVOX
-Pico's two English voices (a synthesizer with its own text front end and prosody)."""
+"""Synthetic speech for wake word data: piper (the catalog voice), espeak-ng voices, SVOX
+Pico's two English voices (a synthesizer with its own text front end and prosody) and Kokoro's
+speakers (a neural synthesizer trained on recorded people)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import soundfile
 
 from edgeai.audio.convert import to_runtime_format
 from edgeai.errors import EdgeAIError
+from edgeai.synthetic.kokoro import KOKORO_MODEL, KokoroSpeaker, KokoroVoice
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ PICO_LANGUAGES = ("en-US", "en-GB")
 PICO_PACKAGE = "libttspico-utils"
 """Debian's package for pico2wave (non-free); scripts/install-system-deps.sh installs it."""
 
-Voice = EspeakVoice | PiperStyle | PicoVoice
+Voice = EspeakVoice | PiperStyle | PicoVoice | KokoroVoice
 
 VOICED_LEVEL = 0.01
 """Samples above this share of the peak (-40 dB) are voice; below it, the synthesizer's padding."""
@@ -102,7 +104,8 @@ def _complaint(done: subprocess.CompletedProcess[bytes]) -> str:
 class Synthesizer:
     """Speaks text in any of the voices above as 16 kHz mono int16."""
 
-    def __init__(self, piper_model: Path | None) -> None:
+    def __init__(self, piper_model: Path | None, kokoro_model: Path | None = None) -> None:
+        """`kokoro_model`: the folder of the catalog's KOKORO_MODEL, for KokoroVoice."""
         if shutil.which("espeak-ng") is None:
             raise EdgeAIError("espeak-ng is missing: apt-get install espeak-ng")
         self._piper = None
@@ -110,12 +113,17 @@ class Synthesizer:
             from piper import PiperVoice  # imported on use: loading it costs a second
 
             self._piper = PiperVoice.load(str(piper_model))
+        self._kokoro = KokoroSpeaker(kokoro_model) if kokoro_model is not None else None
 
     def speak(self, text: str, voice: Voice) -> np.ndarray:
         if isinstance(voice, EspeakVoice):
             return self._espeak(text, voice)
         if isinstance(voice, PicoVoice):
             return self._pico(text, voice)
+        if isinstance(voice, KokoroVoice):
+            if self._kokoro is None:
+                raise EdgeAIError(f"no {KOKORO_MODEL} model was given to the synthesizer")
+            return self._kokoro.speak(text, voice)
         return self._piper_speak(text, voice)
 
     def _espeak(self, text: str, voice: EspeakVoice) -> np.ndarray:

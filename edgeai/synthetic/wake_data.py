@@ -10,7 +10,7 @@ import itertools
 import re
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from edgeai.synthetic.echo import (
     echo_residue,
     rms,
 )
+from edgeai.synthetic.kokoro import KokoroVoice, kokoro_voices
 from edgeai.synthetic.rooms import Room
 from edgeai.synthetic.speakers import any_speaker, as_speaker
 from edgeai.synthetic.speech import (
@@ -135,10 +136,10 @@ def _split_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def make_splits(
-    rng: np.random.Generator, with_piper: bool, pico: float = 0.0
+    rng: np.random.Generator, with_piper: bool, pico: float = 0.0, kokoro: float = 0.0
 ) -> tuple[Split, Split]:
-    """The training and dev splits; `pico` is the share of training voices that are SVOX
-    Pico's (0: none, and the splits stay as they were)."""
+    """The training and dev splits; `pico` and `kokoro` are the shares of training voices that
+    are SVOX Pico's and Kokoro's (0: none, and the splits stay as they were)."""
 
     def espeak(langs: tuple[str, ...], variants: tuple[str, ...]) -> list[Voice]:
         return [
@@ -158,15 +159,19 @@ def make_splits(
     piper: list[Voice] = (
         [PiperStyle(1.0, 0.667, 0.8)] * (len(espeak_train) // 3) if with_piper else []
     )
-    others = len(espeak_train) + len(piper)
+    total = (len(espeak_train) + len(piper)) / (1 - pico - kokoro)
     pico_voices: list[Voice] = [
         PicoVoice(PICO_LANGUAGES[i % len(PICO_LANGUAGES)], 100, 100)
-        for i in range(round(pico * others / (1 - pico)))
+        for i in range(round(pico * total))
+    ]
+    kokoro_kinds = kokoro_voices()
+    kokoro_list: list[Voice] = [
+        kokoro_kinds[i % len(kokoro_kinds)] for i in range(round(kokoro * total))
     ]
     train_words, dev_words = _split_words()
     train = Split(
         "train",
-        tuple(espeak_train + piper + pico_voices),
+        tuple(espeak_train + piper + pico_voices + kokoro_list),
         ("white", "pink", "brown", "babble"),
         _TRAIN_SENTENCE_PARTS,
         (0.0, 25.0),
@@ -487,6 +492,8 @@ def _without_style(voice: Voice) -> Voice:
         return EspeakVoice(voice.voice, 160, 50)
     if isinstance(voice, PicoVoice):
         return PicoVoice(voice.language, 100, 100)
+    if isinstance(voice, KokoroVoice):
+        return replace(voice, speed=1.0)
     return PiperStyle(1.0, 0.667, 0.8)
 
 
@@ -501,6 +508,10 @@ def jitter(voice: Voice, rng: np.random.Generator) -> Voice:
         return EspeakVoice(voice.voice, int(rng.integers(110, 210)), int(rng.integers(20, 80)))
     if isinstance(voice, PicoVoice):
         return PicoVoice(voice.language, int(rng.integers(75, 135)), int(rng.integers(70, 145)))
+    if isinstance(voice, KokoroVoice):
+        blended = voice.speakers[0] != voice.speakers[1]
+        share = rng.uniform(0.3, 0.7) if blended else 1.0
+        return replace(voice, share=share, speed=rng.uniform(0.8, 1.25))
     return PiperStyle(rng.uniform(0.75, 1.35), rng.uniform(0.3, 1.0), rng.uniform(0.3, 1.2))
 
 

@@ -6,9 +6,12 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edgeai.export.wakeword.train import DROPOUT, WEIGHT_DECAY
+
+MAX_OTHER_SYNTHESIZERS = 0.75
+"""The most of the training voices Pico and Kokoro may take together."""
 
 
 class WakeWordRecipe(BaseModel):
@@ -45,6 +48,13 @@ class WakeWordRecipe(BaseModel):
         le=0.5,
         description="Share of training voices that are SVOX Pico's (en-US, en-GB; Debian "
         "libttspico-utils): a third synthesizer, with its own text front end and prosody",
+    )
+    kokoro: float = Field(
+        default=0.0,
+        ge=0,
+        le=0.5,
+        description="Share of training voices that are Kokoro-82M's speakers and blends of two "
+        "(catalog model kokoro-82m-int8): a neural synthesizer trained on recorded people",
     )
     new_speakers: float = Field(
         default=0.0,
@@ -115,6 +125,16 @@ class WakeWordRecipe(BaseModel):
         "negatives false-accept at most this often",
     )
     out: Path | None = Field(default=None, description="Folder for <name>.onnx and <name>.json")
+
+    @model_validator(mode="after")
+    def _espeak_and_piper_stay(self) -> WakeWordRecipe:
+        """The other synthesizers join espeak-ng and piper; they cannot replace them."""
+        if self.pico + self.kokoro > MAX_OTHER_SYNTHESIZERS:
+            raise ValueError(
+                f"pico + kokoro is {self.pico + self.kokoro:g}; "
+                f"expected at most {MAX_OTHER_SYNTHESIZERS:g} of the training voices"
+            )
+        return self
 
     @property
     def name(self) -> str:

@@ -30,6 +30,7 @@ from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.synthetic import wake_data as dataset
 from edgeai.synthetic.echo import simulate_echo_path
+from edgeai.synthetic.kokoro import KOKORO_MODEL
 from edgeai.synthetic.rooms import simulate_room
 from edgeai.synthetic.speech import Synthesizer
 
@@ -62,9 +63,12 @@ def build_wakeword(
     Returns the manifest written beside the head.
     """
     frontend = WakeFrontend(store.require(catalog.get(FRONTEND)))
-    synth = Synthesizer(store.main_file(catalog.get(VOICE)))
+    kokoro = store.require(catalog.get(KOKORO_MODEL)) if recipe.kokoro else None
+    synth = Synthesizer(store.main_file(catalog.get(VOICE)), kokoro)
     rng = np.random.default_rng(recipe.seed)
-    train_split, _ = dataset.make_splits(rng, with_piper=True, pico=recipe.pico)
+    train_split, _ = dataset.make_splits(
+        rng, with_piper=True, pico=recipe.pico, kokoro=recipe.kokoro
+    )
     dataset.check_voices(synth, train_split)
     train_split = replace(train_split, variety=_variety(recipe, rng, synth, train_split))
     started = time.monotonic()
