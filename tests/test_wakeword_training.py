@@ -59,12 +59,12 @@ HEAD_WINDOW_SAMPLES = (
 
 
 def test_a_tiny_training_run_writes_a_loadable_head_and_an_honest_manifest(
-    model_store, tmp_path: Path
+    model_store, kokoro_model: Path, tmp_path: Path
 ):
     recipe = WakeWordRecipe(
         phrase="hey computer", positives=60, negative_minutes=1.0, dev_positives=20,
         dev_negative_minutes=1.0, epochs=3, new_speakers=0.3, rooms=0.3, quiet=0.3,
-        talk_over=0.3, echo_residue=0.2,
+        talk_over=0.3, echo_residue=0.2, kokoro=0.1,
     )  # fmt: skip
     manifest = build_wakeword(recipe, model_store, Catalog.load(), tmp_path)
 
@@ -182,6 +182,19 @@ def test_kokoro_voices_take_the_recipe_s_share_of_training_and_none_of_dev():
     assert dev == dev_without
     with pytest.raises(ValueError, match=r"pico \+ kokoro is 0.9; expected at most 0.75"):
         WakeWordRecipe(phrase="hey computer", pico=0.4, kokoro=0.5)
+
+
+def test_a_recipe_with_kokoro_fails_before_synthesis_without_the_model(model_store, tmp_path):
+    from edgeai.store import ModelStore
+
+    store = ModelStore(tmp_path / "store")
+    store.root.mkdir()
+    for name in ("openwakeword-frontend", "piper-en-us-joe-medium"):  # all but Kokoro
+        (store.root / name).symlink_to(TEST_MODEL_STORE / name)
+    recipe = WakeWordRecipe(phrase="hey computer", kokoro=0.2)
+    with pytest.raises(EdgeAIError, match=r"^model kokoro-82m-int8 is not in the store \(.*\); "
+                       r"run `edgeai models pull kokoro-82m-int8`$"):  # fmt: skip
+        build_wakeword(recipe, store, Catalog.load(), tmp_path / "out")
 
 
 def test_kokoro_speaks_the_phrase_faster_when_told_and_blends_its_speakers(kokoro_model: Path):
