@@ -43,6 +43,7 @@ from edgeai.synthetic.wake_data import (
     accented,
     after_other_speech,
     check_voices,
+    hurried,
     jitter,
     make_splits,
     near_misses,
@@ -352,6 +353,43 @@ def test_a_barge_in_positive_has_other_speech_a_moment_before_the_phrase_in_the_
         assert abs(quiet_s + len(before) / 16000 - lead_s) < 1e-3  # the lead it had, kept
         gaps.append(gap_s)
     assert len(set(gaps)) == 3  # each clip draws its own pause
+
+
+def test_a_hurried_voice_says_the_phrase_faster_than_its_ordinary_draws(model_store):
+    """Fast talkers say "hey jarvis" in 0.35-0.5 s; the ordinary draws rarely go under 0.55 s."""
+    synth = Synthesizer(TEST_MODEL_STORE / "piper-en-us-joe-medium" / "en_US-joe-medium.onnx")
+    rng = np.random.default_rng(5)
+
+    def seconds(voice) -> float:
+        return len(voiced(synth.speak("hey jarvis", voice))) / 16000
+
+    voices = (
+        EspeakVoice("en-us+m3", 160, 50),
+        PiperStyle(1.0, 0.667, 0.8),
+        PicoVoice("en-GB", 100, 100),
+    )
+    for voice in voices:
+        ordinary = [seconds(jitter(voice, rng)) for _ in range(6)]
+        fast = [seconds(hurried(voice, rng)) for _ in range(6)]
+        assert max(fast) < np.median(ordinary), voice.label
+        assert 0.3 < np.median(fast) < 0.56, voice.label
+        assert type(hurried(voice, rng)) is type(voice)
+
+
+def test_fast_positives_are_shorter_and_off_by_default():
+    synth, (train, _) = Synthesizer(None), make_splits(np.random.default_rng(0), with_piper=False)
+
+    def speech_seconds(fast: float) -> float:
+        """Median time from the clip's first loud sample to the phrase's end."""
+        clips = positives(synth, "hey jarvis", train, 8, np.random.default_rng(4), None, fast=fast)
+        spans = []
+        for c in clips:
+            loud = np.flatnonzero(np.abs(c.clip[: c.end_sample].astype(np.int32)) > 3000)
+            spans.append((c.end_sample - loud[0]) / 16000)
+        return float(np.median(spans))
+
+    assert speech_seconds(1.0) < 0.8 * speech_seconds(0.0)
+    assert WakeWordRecipe(phrase="hey computer").fast == 0.0
 
 
 def test_an_accented_phrase_changes_only_its_vowels_and_hs_and_varies_from_draw_to_draw():

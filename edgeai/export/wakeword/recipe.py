@@ -42,6 +42,13 @@ class WakeWordRecipe(BaseModel):
         description="Share of espeak-ng training positives whose vowels (and h) are changed as "
         "other English accents say them",
     )
+    fast: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of training positives said at a fast talker's rate (the phrase in "
+        "0.35-0.5 s), beyond the voices' ordinary rates",
+    )
     pico: float = Field(
         default=0.0,
         ge=0,

@@ -77,7 +77,7 @@ def build_wakeword(
     train_babble = dataset.babble_track(synth, train_split, 120.0, rng, recipe.phrase)
     train_pos = dataset.positives(
         synth, recipe.phrase, train_split, recipe.positives, rng, train_babble,
-        recipe.after_speech, recipe.accents,
+        recipe.after_speech, recipe.accents, recipe.fast,
     )  # fmt: skip
     train_neg = dataset.negatives(
         synth, recipe.phrase, train_split, recipe.negative_minutes * 60, rng, train_babble,
