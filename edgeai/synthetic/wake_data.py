@@ -506,30 +506,49 @@ def any_voice(split: Split, rng: np.random.Generator) -> Voice:
     return split.voices[int(rng.integers(0, len(split.voices)))]
 
 
+@dataclass(frozen=True)
+class Rates:
+    """The speaking rates a voice is drawn at, per synthesizer."""
+
+    espeak_wpm: tuple[int, int]
+    pico_percent: tuple[int, int]
+    kokoro_speed: tuple[float, float]
+    piper_length: tuple[float, float]
+    """Piper's length scale: smaller is faster."""
+
+
+ORDINARY_RATES = Rates((110, 210), (75, 135), (0.8, 1.25), (0.75, 1.35))
+FAST_RATES = Rates((210, 320), (135, 200), (1.25, 1.8), (0.5, 0.75))
+"""A fast talker says "hey jarvis" in 0.35-0.5 s, where the ordinary rates rarely go under
+0.55 s; heads trained on those alone miss a fifth or more of such phrases whichever
+synthesizer says them."""
+
+
 def jitter(voice: Voice, rng: np.random.Generator) -> Voice:
     """The same voice at a random speaking rate and pitch (or piper's noise settings)."""
-    if isinstance(voice, EspeakVoice):
-        return EspeakVoice(voice.voice, int(rng.integers(110, 210)), int(rng.integers(20, 80)))
-    if isinstance(voice, PicoVoice):
-        return PicoVoice(voice.language, int(rng.integers(75, 135)), int(rng.integers(70, 145)))
-    if isinstance(voice, KokoroVoice):
-        blended = voice.speakers[0] != voice.speakers[1]
-        share = rng.uniform(0.3, 0.7) if blended else 1.0
-        return replace(voice, share=share, speed=rng.uniform(0.8, 1.25))
-    return PiperStyle(rng.uniform(0.75, 1.35), rng.uniform(0.3, 1.0), rng.uniform(0.3, 1.2))
+    return at_rate(voice, rng, ORDINARY_RATES)
 
 
 def hurried(voice: Voice, rng: np.random.Generator) -> Voice:
-    """The same voice at a fast talker's rate, beyond `jitter`'s: a quick "hey jarvis" lasts
-    0.35-0.5 s, where `jitter`'s rates rarely go under 0.55 s, and heads trained on those
-    alone miss a fifth or more of such phrases whichever synthesizer says them."""
+    """The same voice at a fast talker's rate, beyond `jitter`'s."""
+    return at_rate(voice, rng, FAST_RATES)
+
+
+def at_rate(voice: Voice, rng: np.random.Generator, rates: Rates) -> Voice:
+    """The same voice at a rate drawn from `rates`, its pitch (or blend, or piper's noise
+    settings) drawn too."""
     if isinstance(voice, EspeakVoice):
-        return EspeakVoice(voice.voice, int(rng.integers(210, 320)), int(rng.integers(20, 80)))
+        wpm = int(rng.integers(*rates.espeak_wpm))
+        return EspeakVoice(voice.voice, wpm, int(rng.integers(20, 80)))
     if isinstance(voice, PicoVoice):
-        return PicoVoice(voice.language, int(rng.integers(135, 200)), int(rng.integers(70, 145)))
+        speed = int(rng.integers(*rates.pico_percent))
+        return PicoVoice(voice.language, speed, int(rng.integers(70, 145)))
     if isinstance(voice, KokoroVoice):
-        return replace(jitter(voice, rng), speed=rng.uniform(1.25, 1.8))
-    return PiperStyle(rng.uniform(0.5, 0.75), rng.uniform(0.3, 1.0), rng.uniform(0.3, 1.2))
+        blended = voice.speakers[0] != voice.speakers[1]
+        share = rng.uniform(0.3, 0.7) if blended else 1.0
+        return replace(voice, share=share, speed=rng.uniform(*rates.kokoro_speed))
+    length = rng.uniform(*rates.piper_length)
+    return PiperStyle(length, rng.uniform(0.3, 1.0), rng.uniform(0.3, 1.2))
 
 
 TRAIN_NEGATIVE_MIX = {"sentence": 0.7, "near_miss": 0.15, "noise": 0.15}
