@@ -331,6 +331,23 @@ def test_cancel_stops_speech_within_one_chunk(voice_models: VoiceModels, tmp_pat
     assert timeline.route == "date" and timeline.end is TurnEnd.CANCELLED
 
 
+def test_a_barge_in_before_the_first_sentence_ends_the_turn_cancelled(
+    voice_models: VoiceModels, tmp_path: Path
+):
+    """The wake word while the LLM is still thinking: nothing is said, and the turn is over as
+    cancelled (it was answered, with nothing, and opened a follow-up window)."""
+    history = ChatHistory(turns=3)
+    intents = IntentContext(timers=TimerStore(tmp_path / "timers.json"))
+    facts = Responder(voice_models.tts, FourFacts(), intents, time.monotonic, 2, history)
+    cancel = threading.Event()
+    cancel.set()
+    sink = CancellingSink(cancel)
+    timeline = TurnTimeline()
+    facts.respond("Tell me facts.", sink, timeline, cancel)
+    assert sink.writes == 0 and timeline.reply == ""
+    assert timeline.end is TurnEnd.CANCELLED and timeline.last_audio_s is None
+
+
 class RealtimeWavSink(WavSink):
     """A WAV file that takes as long to write as a slow speaker takes to play (3x real time,
     so a reply is still playing when the test interrupts it, however busy the machine is)."""

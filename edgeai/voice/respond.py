@@ -154,8 +154,11 @@ class Responder:
                     if timeline.first_audio_s is None:
                         timeline.first_audio_s = self.clock()
             spoken.append(sentence)
-        timeline.last_audio_s = self.clock()
         timeline.reply = " ".join(spoken)
+        if cancel.is_set():  # before the first sentence, or the generation stopped on it
+            timeline.end = TurnEnd.CANCELLED
+            return
+        timeline.last_audio_s = self.clock()
 
     def _llm_sentences(
         self,
