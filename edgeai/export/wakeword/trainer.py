@@ -224,19 +224,27 @@ def _threshold_for_false_accepts(
     model: object, frontend: WakeFrontend, negatives: np.ndarray, per_hour: float
 ) -> float:
     """The lowest threshold at which the heads, streaming through `negatives` with the
-    runtime's refractory, fire at most `per_hour` times an hour (at least 0.2, at most 0.999).
+    runtime's refractory, fire at most `per_hour` times an hour (see `threshold_for_stream`).
 
     Chosen on the trainer's dev set: its voices and words are nobody's in training, as a user's
     are not, and held-out training clips make a head look surer than it is.
     """
     stream = scores(model, _stream_windows(frontend, negatives))
-    allowed = int(per_hour * len(negatives) / SAMPLE_RATE_HZ / 3600)
+    return threshold_for_stream(stream, len(negatives) / SAMPLE_RATE_HZ / 3600, per_hour)
+
+
+def threshold_for_stream(stream_scores: np.ndarray, hours: float, per_hour: float) -> float:
+    """The lowest threshold at which a head's block scores over `hours` of negatives fire at
+    most `per_hour` times an hour (at least 0.2, at most 0.999): the trainer's rule, for any
+    head (a mean of built heads is chosen by it too)."""
+    allowed = int(per_hour * hours)
     low, high = 0.2, 0.999
-    if count_firings(stream, low) <= allowed:
+    if count_firings(stream_scores, low) <= allowed:
         return low
     for _ in range(30):
         middle = (low + high) / 2
-        low, high = (low, middle) if count_firings(stream, middle) <= allowed else (middle, high)
+        fits = count_firings(stream_scores, middle) <= allowed
+        low, high = (low, middle) if fits else (middle, high)
     return math.ceil(high * 10_000) / 10_000  # as the manifest writes it, never below
 
 
