@@ -3,54 +3,37 @@
 
 usage: adopt_mean.py DEV.pkl MEAN.onnx OUT.json MEMBER.json ...
 """
-import sys, json, math, time, pickle
+import json
+import pickle
+import sys
+import time
+
 import numpy as np
-import onnxruntime as ort
-from edgeai.export.wakeword.trainer import count_firings
+
 from edgeai.ears.wake.evaluate import EARLY_S, LATE_S, REFRACTORY_S
-from edgeai.runtime.context import AppContext
-from edgeai.ears.wake.frontend import WakeFrontend, BLOCK_SAMPLES
+from edgeai.export.wakeword.trainer import count_firings, threshold_for_stream
+from head_scores import BLOCK_S, fire_times, frontend, session, trace
 
 dev_path, mean_path, out, members = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 sets = pickle.load(open(dev_path, "rb"))
-app = AppContext(None)
-frontend = WakeFrontend(app.store.require(app.catalog.get("openwakeword-frontend")))
-silence = frontend.silence_embedding.astype(np.float32)
-o = ort.SessionOptions(); o.intra_op_num_threads = 1
-sess = ort.InferenceSession(mean_path, o, providers=["CPUExecutionProvider"])
-name, w = sess.get_inputs()[0].name, sess.get_inputs()[0].shape[1]
-BLOCK_S = BLOCK_SAMPLES / 16000
-
-def trace(f):
-    pad = np.concatenate([np.repeat(silence, w, 0), f])
-    return np.array([float(np.asarray(sess.run(None, {name: pad[i + 1 : i + 1 + w][None]})[0]).reshape(-1)[0]) for i in range(len(f))])
-
-neg = trace(sets["dev1001/negatives"])
+silence = frontend().silence_embedding
+head = session(mean_path)
+neg = trace(head, sets["dev1001/negatives"], silence)
 hours = len(neg) * BLOCK_S / 3600
-allowed = int(0.5 * hours)
-low, high = 0.2, 0.999
-if count_firings(neg, low) > allowed:
-    for _ in range(30):
-        mid = (low + high) / 2
-        low, high = (low, mid) if count_firings(neg, mid) <= allowed else (mid, high)
-    threshold = math.ceil(high * 10_000) / 10_000
-else:
-    threshold = low
+threshold = threshold_for_stream(neg, hours, 0.5)
+
 
 def delays(items):
+    """Delay after the phrase's end of each positive heard in time (evaluate.py's rule)."""
     out = []
-    for f, end in items:
-        tr, e, quiet, hit = trace(f), end / 16000, 0.0, None
-        for i in np.flatnonzero(tr >= threshold):
-            t = (i + 1) * BLOCK_S
-            if t < quiet:
-                continue
-            quiet = t + REFRACTORY_S
-            if e - EARLY_S <= t <= e + LATE_S:
-                hit = max(0.0, t - e) * 1000; break
-        if hit is not None:
-            out.append(hit)
+    for features, end in items:
+        e = end / 16000
+        hits = [t for t in fire_times(trace(head, features, silence), threshold)
+                if e - EARLY_S <= t <= e + LATE_S]
+        if hits:
+            out.append(max(0.0, hits[0] - e) * 1000)
     return out
+
 
 pos, after = sets["dev1001/positives"], sets["dev1001/after"]
 d, a = delays(pos), delays(after)

@@ -1,22 +1,18 @@
-"""Per trial: the bundled head's best score on the word, alone / ideal canceller, by talker."""
-import pickle, sys, numpy as np
-from edgeai.runtime.context import AppContext
-from edgeai.ears.wake.frontend import WakeFrontend, BLOCK_SAMPLES
-from edgeai.ears.wake.heads import WakeHead, WakeWordSpec
+"""Per trial: a head's best score on the word through the ideal canceller, by talker.
+usage: echo_diag.py CACHE.pkl [HEAD.onnx] [WORD]   (run from the repository root; default: the
+hey jarvis head bundled until 2026-12-06, kept in tests/data)"""
+import pickle
+import sys
+
 from edgeai.bench.echo import TALKERS
-from pathlib import Path
+from head_scores import BLOCK_S, audio_trace, frontend, load_head
+
 data = pickle.load(open(sys.argv[1], "rb"))
-head_path = sys.argv[2] if len(sys.argv) > 2 else "/work/main/wakewords/hey_jarvis.onnx"
 word = sys.argv[3] if len(sys.argv) > 3 else "hey_jarvis"
-app = AppContext(None)
-fe = WakeFrontend(app.store.require(app.catalog.get("openwakeword-frontend")))
-head = WakeHead(WakeWordSpec(word, Path(head_path), 0.5, 2.0))
-def best(audio, at):
-    s = fe.stream(); out = []
-    for i in range(len(audio) // BLOCK_SAMPLES):
-        e = s.push(audio[i*BLOCK_SAMPLES:(i+1)*BLOCK_SAMPLES]); t = (i+1)*0.08
-        if at <= t <= at + 1.5: out.append(head.score(e))
-    return max(out) if out else 0.0
+head = load_head(sys.argv[2] if len(sys.argv) > 2 else "tests/data/hey_jarvis-2026-12-01.onnx", word)
+fe = frontend()
 trials = [t for t in data["word_trials"] if t["name"] == word]
 for k, t in enumerate(trials):
-    print(k, TALKERS[k % 3].voice, f"ideal {best(t['ideal'], t['word_at_s']):.3f}", flush=True)
+    tr, at = audio_trace(fe, head, t["ideal"]), t["word_at_s"]
+    best = max(s for i, s in enumerate(tr) if at <= (i + 1) * BLOCK_S <= at + 1.5)
+    print(k, TALKERS[k % 3].voice, f"ideal {best:.3f}", flush=True)
