@@ -5,7 +5,7 @@ Families: espeak-ng dev voices (in-family), SVOX Pico, Kokoro (neither in the bu
 training), MBROLA (held out: read, not chosen on). bench wake's seed 2026 dev draws for the
 in-family and held-out positives and negatives; Pico / Kokoro / fast sets from seed 3001+.
 """
-import sys, pickle, dataclasses, time
+import os, sys, pickle, dataclasses, time
 import numpy as np
 from edgeai.runtime.context import AppContext
 from edgeai.ears.wake.frontend import WakeFrontend
@@ -20,7 +20,7 @@ app = AppContext(None)
 frontend = WakeFrontend(app.store.require(app.catalog.get("openwakeword-frontend")))
 kokoro = app.store.require(app.catalog.get(KOKORO_MODEL))
 synth = Synthesizer(None, kokoro)
-phrase = "hey jarvis"
+phrase = os.environ.get("PHRASE", "hey jarvis")  # PHRASE=stop: the stop word's sets
 SEED = 2026
 
 def feats(clip):

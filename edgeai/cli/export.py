@@ -194,20 +194,42 @@ def _train_wakeword(app: AppContext, spec: WakeWordRecipe, out: Path | None, as_
 
     target = out or spec.out or user_data_dir("wakewords")
     manifest = build_wakeword(spec, app.store, app.catalog, target)
+    emit(manifest, as_json, lambda: _print_head(target / f"{spec.name}.onnx", manifest))
 
-    def render() -> None:
-        dev = manifest["dev"]
-        assert isinstance(dev, dict)
-        click.echo(
-            f"{target / spec.name}.onnx: threshold {manifest['threshold']}, "
-            f"false rejects {dev['false_reject_rate']:.1%}, "
-            f"false accepts {dev['false_accepts_per_hour']:.2f}/h "
-            f"over {dev['negative_hours']:.2f} h, "
-            + (
-                f"delay p50 {dev['delay_ms_p50']:.0f} ms"
-                if dev["delay_ms_p50"] is not None
-                else "no detections"
-            )
+
+@export_group.command("wakeword-mean")
+@click.argument("heads", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
+@json_option
+@pass_app
+def wakeword_mean(
+    app: AppContext, /, heads: tuple[Path, ...], out: Path | None, as_json: bool
+) -> None:
+    """One head that scores the mean of built HEADS (each NAME.onnx with the trainer's
+    NAME.json beside it, all for one phrase): builds that differ miss different phrases.
+
+    Its threshold follows the first head's recipe (false accepts per hour on its dev set,
+    which no member trained on). Writes NAME.onnx and NAME.json to --out, default
+    $EDGEAI_HOME/wakewords.
+    """
+    from edgeai.export.wakeword.mean import build_mean
+
+    target = out or user_data_dir("wakewords")
+    manifest = build_mean(heads, app.store, app.catalog, target)
+    emit(manifest, as_json, lambda: _print_head(target / f"{manifest['name']}.onnx", manifest))
+
+
+def _print_head(head: Path, manifest: dict[str, object]) -> None:
+    dev = manifest["dev"]
+    assert isinstance(dev, dict)
+    click.echo(
+        f"{head}: threshold {manifest['threshold']}, "
+        f"false rejects {dev['false_reject_rate']:.1%}, "
+        f"false accepts {dev['false_accepts_per_hour']:.2f}/h "
+        f"over {dev['negative_hours']:.2f} h, "
+        + (
+            f"delay p50 {dev['delay_ms_p50']:.0f} ms"
+            if dev["delay_ms_p50"] is not None
+            else "no detections"
         )
-
-    emit(manifest, as_json, render)
+    )

@@ -155,11 +155,11 @@ def _variety(
 
 def _stream_windows(frontend: WakeFrontend, audio: np.ndarray) -> np.ndarray:
     """Every window a fresh stream of `audio` gives the head, one per block."""
-    features = _features(frontend, audio)
+    features = stream_features(frontend, audio)
     return windows_ending_at(features, list(range(WINDOW, len(features))))
 
 
-def _features(frontend: WakeFrontend, clip: np.ndarray) -> np.ndarray:
+def stream_features(frontend: WakeFrontend, clip: np.ndarray) -> np.ndarray:
     """Embeddings of a clip, led by the WINDOW warm-up embeddings a fresh stream starts with."""
     warm_up = np.repeat(frontend.silence_embedding, WINDOW, axis=0)
     return np.concatenate([warm_up, frontend.features(clip)])
@@ -169,7 +169,7 @@ def _positive_windows(frontend: WakeFrontend, clips: list[dataset.Positive]) -> 
     """(clips, len(POSITIVE_OFFSETS), WINDOW, 96): the windows each clip should fire on."""
     windows = []
     for clip in tqdm(clips, desc="features: positives", unit="clip", disable=None):
-        features = _features(frontend, clip.clip)
+        features = stream_features(frontend, clip.clip)
         last_block = (clip.end_sample - 1) // BLOCK_SAMPLES + WINDOW  # shifted by the warm-up
         ends = [min(last_block + k, len(features) - 1) for k in POSITIVE_OFFSETS]
         windows.append(windows_ending_at(features, ends))
@@ -287,13 +287,18 @@ def _manifest(
             "negative_clips": negatives,
             "build_seconds": round(seconds),
         },
-        "dev": {
-            **asdict(metrics),
-            "false_reject_rate": round(metrics.false_reject_rate, 4),
-            "false_accepts_per_hour": round(metrics.false_accepts_per_hour, 3),
-            "after_speech_false_reject_rate": round(metrics.after_speech_false_reject_rate, 4),
-            "kept_apart": "dev voices, variants, sentences, near misses and noises differ",
-        },
+        "dev": dev_metrics(metrics),
         "licence": "Apache-2.0 (trained here from synthetic speech)",
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def dev_metrics(metrics: WakeMetrics) -> dict[str, object]:
+    """A head's dev-set measures as its manifest keeps them."""
+    return {
+        **asdict(metrics),
+        "false_reject_rate": round(metrics.false_reject_rate, 4),
+        "false_accepts_per_hour": round(metrics.false_accepts_per_hour, 3),
+        "after_speech_false_reject_rate": round(metrics.after_speech_false_reject_rate, 4),
+        "kept_apart": "dev voices, variants, sentences, near misses and noises differ",
     }

@@ -1,0 +1,127 @@
+"""`edgeai export wakeword-mean`: one head scoring the mean of built heads, its threshold by the
+trainer's rule, on tiny hand-made heads (the mechanics, not the accuracy)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from click.testing import CliRunner
+from onnx import TensorProto, helper, numpy_helper
+
+from edgeai.cli.main import cli
+from edgeai.ears.wake.evaluate import head_spec
+from edgeai.ears.wake.frontend import EMBEDDING_DIM
+from edgeai.ears.wake.heads import WakeHead
+from edgeai.errors import EdgeAIError
+from edgeai.export.wakeword.mean import build_mean, load_member, mean_graph
+from edgeai.export.wakeword.recipe import WakeWordRecipe
+from edgeai.export.wakeword.train import WINDOW
+from edgeai.models.catalog import Catalog
+
+
+def tiny_head(folder: Path, seed: int, phrase: str = "hey computer", **recipe: object) -> Path:
+    """A head the runtime loads: sigmoid of a random linear score of its window of embeddings,
+    with a trainer-shaped manifest beside it."""
+    rng = np.random.default_rng(seed)
+    weights = (rng.standard_normal((WINDOW * EMBEDDING_DIM, 1)) * 0.003).astype(np.float32)
+    bias = np.array([float(rng.uniform(-1, 1))], np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Flatten", ["embeddings"], ["flat"]),
+            helper.make_node("MatMul", ["flat", "weights"], ["linear"]),
+            helper.make_node("Add", ["linear", "bias"], ["logit"]),
+            helper.make_node("Sigmoid", ["logit"], ["score"]),
+        ],
+        "tiny_head",
+        [helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, [1, WINDOW, 96])],
+        [helper.make_tensor_value_info("score", TensorProto.FLOAT, [1, 1])],
+        [numpy_helper.from_array(weights, "weights"), numpy_helper.from_array(bias, "bias")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = WakeWordRecipe(phrase=phrase, seed=seed, **recipe)  # type: ignore[arg-type]
+    head = folder / f"{spec.name}.onnx"
+    onnx.save(model, str(head))
+    manifest = {
+        "name": spec.name, "phrase": phrase, "kind": "openwakeword-head", "format": "onnx",
+        "input": {"name": "embeddings", "shape": [1, WINDOW, 96]},
+        "frontend": "openwakeword-frontend", "threshold": 0.5,
+        "recipe": spec.model_dump(mode="json", exclude={"out"}),
+        "dev": {"false_reject_rate": 0.1, "false_accepts_per_hour": 1.0},
+        "created": "2026-12-07T00:00:00Z",
+    }  # fmt: skip
+    head.with_suffix(".json").write_text(json.dumps(manifest))
+    return head
+
+
+def test_the_mean_head_scores_the_mean_of_its_members(tmp_path: Path):
+    heads = [tiny_head(tmp_path / name, seed) for name, seed in (("a", 1), ("b", 2), ("c", 3))]
+    merged = tmp_path / "mean.onnx"
+    onnx.save(mean_graph(heads), str(merged))
+
+    def score(path: Path, window: np.ndarray) -> float:
+        return WakeHead(head_spec("w", path, 0.5)).score(window)
+
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        window = rng.standard_normal((WINDOW, EMBEDDING_DIM)).astype(np.float32)
+        members = [score(head, window) for head in heads]
+        assert len(set(members)) == 3  # the members differ, so a wrong mean would show
+        assert score(merged, window) == pytest.approx(np.mean(members), abs=1e-6)
+
+
+def test_a_mean_writes_a_head_whose_threshold_keeps_the_rule_on_the_dev_set(
+    model_store, tmp_path: Path
+):
+    tiny = {"dev_positives": 20, "dev_negative_minutes": 0.5, "max_false_accepts_per_hour": 120}
+    heads = [tiny_head(tmp_path / "a", 1, **tiny), tiny_head(tmp_path / "b", 2, **tiny)]
+    out = tmp_path / "out"
+
+    manifest = build_mean(heads, model_store, Catalog.load(), out)
+
+    assert sorted(p.name for p in out.iterdir()) == ["hey_computer.json", "hey_computer.onnx"]
+    assert json.loads((out / "hey_computer.json").read_text()) == manifest
+    assert [m["recipe"]["seed"] for m in manifest["mean_of"]] == [1, 2]  # type: ignore[index]
+    threshold = manifest["threshold"]
+    assert isinstance(threshold, float) and 0.2 < threshold < 0.999  # the rule decided, no clamp
+    dev = manifest["dev"]
+    assert isinstance(dev, dict)
+    assert dev["positives"] == 20
+    # chosen on scores streamed here, measured by the runtime's detector: they must agree
+    assert dev["false_accepts"] <= int(120 * dev["negative_hours"])
+
+
+def test_heads_of_different_phrases_or_without_manifests_are_refused_by_name(tmp_path: Path):
+    first = tiny_head(tmp_path / "a", 1)
+    second = tiny_head(tmp_path / "c", 3)
+    with pytest.raises(EdgeAIError, match="sets no max_false_accepts_per_hour"):
+        build_mean([first, second], None, Catalog.load(), tmp_path / "out")  # type: ignore[arg-type]
+    other = tiny_head(tmp_path / "b", 2, phrase="hey robot")
+    with pytest.raises(EdgeAIError, match=r"phrase 'hey robot' differs"):
+        build_mean([first, other], None, Catalog.load(), tmp_path / "out")  # type: ignore[arg-type]
+    with pytest.raises(EdgeAIError, match="at least 2 heads"):
+        build_mean([first], None, Catalog.load(), tmp_path / "out")  # type: ignore[arg-type]
+    other.with_suffix(".json").unlink()
+    with pytest.raises(EdgeAIError, match=r"no hey_robot\.json beside it"):
+        load_member(other)
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_wakeword_mean_refuses_a_file_that_is_not_a_head_in_one_line(tmp_path: Path):
+    first = tiny_head(tmp_path / "a", 1, max_false_accepts_per_hour=0.5)
+    junk = tmp_path / "b" / "hey_computer.onnx"
+    junk.parent.mkdir()
+    junk.write_bytes(b"not a model")
+    junk.with_suffix(".json").write_text(first.with_suffix(".json").read_text())
+
+    result = CliRunner().invoke(cli, ["export", "wakeword-mean", str(first), str(junk)])
+
+    assert result.exit_code != 0
+    assert "could not be read as ONNX" in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
