@@ -3,7 +3,7 @@
 usage: score.py SETS.pkl OUT.json NAME=HEAD.onnx[+HEAD2.onnx...][@THR] ...
 A name with several heads joined by + is the mean of their scores. Thresholds: each head's
 @THR (its manifest's), and the lowest at which the negatives named by $FAKEY (default the
-in-family ones) give <= K false accepts.
+in-family ones) give <= K false accepts, K in $FAS (default 1,2,4,8).
 """
 import json
 import os
@@ -19,6 +19,7 @@ sets = pickle.load(open(sys.argv[1], "rb"))
 out = sys.argv[2]
 silence = frontend().silence_embedding
 fa_key = os.environ.get("FAKEY", "espeak/negatives")
+allowed = [int(k) for k in os.environ.get("FAS", "1,2,4,8").split(",")]  # FAS=5,10 for stop
 
 
 def missed(traces, ends, threshold):
@@ -47,8 +48,10 @@ for arg in sys.argv[3:]:
     grid = np.unique(np.concatenate([np.round(np.arange(0.05, 0.995, 0.005), 3), [float(thr)] if thr else []]))
     fa = {k: np.array([len(fire_times(tr[k], t)) for t in grid]) for k in neg_h}
     chosen = {"manifest": float(thr)} if thr else {}
-    for k_fa in (1, 2, 4, 8):
-        chosen[f"fa<={k_fa}"] = float(grid[np.flatnonzero(fa[fa_key] <= k_fa)[0]])
+    for k_fa in allowed:
+        fits = np.flatnonzero(fa[fa_key] <= k_fa)
+        if len(fits):
+            chosen[f"fa<={k_fa}"] = float(grid[fits[0]])
     rows = {}
     for label, t in chosen.items():
         i = int(np.argmin(abs(grid - t)))
