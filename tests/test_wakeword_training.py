@@ -48,6 +48,7 @@ from edgeai.synthetic.wake_data import (
     make_splits,
     near_misses,
     negatives,
+    over_reply,
     place,
     positives,
 )
@@ -65,7 +66,7 @@ def test_a_tiny_training_run_writes_a_loadable_head_and_an_honest_manifest(
     recipe = WakeWordRecipe(
         phrase="hey computer", positives=60, negative_minutes=1.0, dev_positives=20,
         dev_negative_minutes=1.0, epochs=3, new_speakers=0.3, rooms=0.3, quiet=0.3,
-        talk_over=0.3, echo_residue=0.2, kokoro=0.1,
+        talk_over=0.3, echo_residue=0.2, kokoro=0.1, cancelled_talk_over=0.2,
     )  # fmt: skip
     manifest = build_wakeword(recipe, model_store, Catalog.load(), tmp_path)
 
@@ -493,6 +494,30 @@ def test_an_echo_residue_negative_is_quieter_than_its_echo_and_not_silent():
         assert -70 < _db(residue) < _db(mic) - 3
 
 
+def test_a_cancelled_talk_over_positive_keeps_its_phrase_over_the_canceller_s_residue():
+    synth, rng = Synthesizer(None), np.random.default_rng(3)
+    talker = EspeakVoice("en-us+m3", 150, 50)
+    phrase = voiced(synth.speak("stop", talker))
+    reply = voiced(synth.speak(REPLIES[0], EspeakVoice("en-gb+f2", 160, 50)))
+    path = simulate_echo_path(np.random.default_rng(1))
+    quiet_room = Split("t", (), ("white",), (), (200.0, 200.0), ())
+    clip, end = place(phrase, quiet_room, np.random.default_rng(4), None, 2.0, 0.6)
+    lead = end - len(phrase)
+    split = replace(quiet_room, variety=Variety(echo_paths=(path,), replies=(reply,)))
+    under_db, kept = [], []
+    for _ in range(12):  # fresh rooms and warm ones, echo -10..+10 dB over the talker
+        heard = over_reply(clip, lead, split, rng)
+        assert len(heard) == len(clip)
+        before, word = heard[lead - 8000 : lead - 800], heard[lead:end]
+        assert _db(before) > -75  # the reply's residue is there, not dropped
+        under_db.append(_db(word) - _db(before))
+        kept.append(np.corrcoef(word.astype(np.float64), clip[lead:end].astype(np.float64))[0, 1])
+    # mostly well under the phrase (a fresh room at +10 dB leaves more), the phrase still the
+    # talker's: it follows the clean phrase closely
+    assert np.median(under_db) > 6 and max(under_db) > 20
+    assert min(kept) > 0.6 and np.median(kept) > 0.9
+
+
 def test_echo_options_at_zero_draw_nothing_so_the_data_stays_as_it_was():
     synth = Synthesizer(None)
     reply = voiced(synth.speak(REPLIES[0], EspeakVoice("en-gb+f2", 160, 50)))
@@ -501,16 +526,18 @@ def test_echo_options_at_zero_draw_nothing_so_the_data_stays_as_it_was():
     train = replace(train, voices=train.voices[:3])
     unused = replace(train, variety=Variety(echo_paths=(path,), replies=(reply,)))
     used = replace(train, variety=Variety(talk_over=1.0, echo_paths=(path,), replies=(reply,)))
+    cancelled = Variety(cancelled_talk_over=1.0, echo_paths=(path,), replies=(reply,))
 
     def data(split: Split) -> list[np.ndarray]:
         rng = np.random.default_rng(9)
         found = [p.clip for p in positives(synth, "hey jarvis", split, 3, rng, None)]
         return found + negatives(synth, "hey jarvis", split, 8.0, rng, None, {"sentence": 1})
 
-    before, after, other = data(train), data(unused), data(used)
+    before, after = data(train), data(unused)
     assert len(before) == len(after)
     assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
-    assert not np.array_equal(before[0], other[0])
+    for other in (data(used), data(replace(train, variety=cancelled))):
+        assert not np.array_equal(before[0], other[0])
 
 
 def test_echo_residue_without_the_canceller_library_fails_before_synthesis_in_one_line(

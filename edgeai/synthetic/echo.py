@@ -114,23 +114,39 @@ def echo_residue(
     """What the wake and stop words hear of the device's own `reply` (int16) played through
     `path` with nobody talking: (the canceller's output, the microphone before it), both int16.
 
-    The runtime's canceller (`edgeai.ears.echo.EchoCanceller`, its linear path as the words
-    hear it) starts fresh, as in a new room, or has first cancelled `warm_up` (another reply)
-    through the same path; only the reply's own stretch is returned.
+    The runtime's canceller starts fresh, as in a new room, or has first cancelled `warm_up`
+    (another reply) through the same path (see `through_canceller`); only the reply's own
+    stretch is returned.
     """
+    tail = np.zeros(int(RESIDUE_TAIL_S * SAMPLE_RATE_HZ), np.int16)
+    played = np.concatenate([reply, tail])
+    earlier = None
+    if warm_up is not None:  # drawn first, as it plays first
+        warm_played = np.concatenate([warm_up, tail])
+        earlier = (warm_played, during_playback(warm_played, path, echo_to_talker_db, rng=rng))
+    mic = during_playback(played, path, echo_to_talker_db, rng=rng)
+    heard = through_canceller(played, mic, earlier)
+    return heard, mic[: len(heard)]
+
+
+def through_canceller(
+    played: np.ndarray, mic: np.ndarray, earlier: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    """What the runtime's canceller (`edgeai.ears.echo.EchoCanceller`, its linear path as the
+    words hear it) hands the wake and stop words of `mic` (int16) while `played` (int16) plays:
+    fresh, as in a new room, or after first cancelling the `earlier` (played, mic) pair. As
+    long as the whole 80 ms blocks of `mic`."""
     from edgeai.audio.reference import EchoReference  # imported on use: only the trainer
     from edgeai.config import EchoSettings
     from edgeai.ears.echo import EchoCanceller
     from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 
     canceller = EchoCanceller(EchoReference(), EchoSettings())
-    tail = np.zeros(int(RESIDUE_TAIL_S * SAMPLE_RATE_HZ), np.int16)
-    played = np.concatenate([reply, tail])
-    for sound in ([] if warm_up is None else [np.concatenate([warm_up, tail])]) + [played]:
-        mic = during_playback(sound, path, echo_to_talker_db, rng=rng)
+    heard: list[np.ndarray] = []
+    for sound, recorded in ([] if earlier is None else [earlier]) + [(played, mic)]:
         heard = []
-        for start in range(0, len(mic) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
+        for start in range(0, len(recorded) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
             canceller.reference.push(sound[start : start + BLOCK_SAMPLES])
-            canceller.clean(mic[start : start + BLOCK_SAMPLES])
+            canceller.clean(recorded[start : start + BLOCK_SAMPLES])
             heard.append(canceller.for_words)
-    return np.concatenate(heard), mic[: sum(map(len, heard))]
+    return np.concatenate(heard)

@@ -25,8 +25,10 @@ from edgeai.synthetic.echo import (
     REPLIES,
     REPLY_STYLES,
     EchoPath,
+    during_playback,
     echo_residue,
     rms,
+    through_canceller,
 )
 from edgeai.synthetic.kokoro import KokoroVoice, kokoro_voices
 from edgeai.synthetic.rooms import Room
@@ -84,7 +86,8 @@ _FUNCTION_WORDS = (
 class Variety:
     """Shares of a split's spoken clips said by a new speaker (see speakers.py), in one of
     `rooms` (see rooms.py), and of all its clips placed in a quiet room instead of noise;
-    of its positives said over a reply's echo (`talk_over`), and of its negatives that are
+    of its positives said over a reply's echo (`talk_over`) or during a reply through the
+    canceller (`cancelled_talk_over`), and of its negatives that are
     the canceller's residue of a reply (`echo_residue`), both from `replies` played through
     `echo_paths` (see echo.py).
 
@@ -100,6 +103,9 @@ class Variety:
     echo_paths: tuple[EchoPath, ...] = ()
     replies: tuple[np.ndarray, ...] = ()
     """int16 speech of the kind the device says: its replies, and other talkers' sentences."""
+    cancelled_talk_over: float = 0.0
+    """Share of positives said while a reply plays, heard through the canceller (see
+    `over_reply`)."""
 
 
 QUIET_FLOOR_DBFS = (-90.0, -60.0)
@@ -308,6 +314,35 @@ FRESH_ROOM = 0.5
 the rest have first cancelled another reply in the same room."""
 
 
+ECHO_BEFORE_PHRASE_S = 0.3
+"""A cancelled talk-over positive's reply starts at least this long before the phrase: the
+heads missed words with faint speech before them, not after (BENCHMARKS.md)."""
+
+
+def over_reply(clip: np.ndarray, lead: int, split: Split, rng: np.random.Generator) -> np.ndarray:
+    """The positive `clip` (int16, its phrase from sample `lead`) said while the device plays
+    one of the split's replies through one of its echo paths, from before the phrase, its echo
+    at the device's levels against the talker, as the runtime's canceller hands it to the
+    words (int16, as long): half in a fresh room, half after cancelling another reply there.
+    What a user's word during playback sounds like to the heads, residue and all."""
+    variety = split.variety
+    replies, paths = variety.replies, variety.echo_paths
+    reply = replies[int(rng.integers(0, len(replies)))]
+    path = paths[int(rng.integers(0, len(paths)))]
+    level = float(rng.uniform(*OWN_LEVELS_DB))
+    earlier = None
+    if rng.random() >= FRESH_ROOM:
+        before = replies[int(rng.integers(0, len(replies)))]
+        earlier = (before, during_playback(before, path, level, rng=rng))
+    latest = max(1, lead - int(ECHO_BEFORE_PHRASE_S * SAMPLE_RATE_HZ))
+    start = int(rng.integers(0, latest))
+    played = np.zeros(len(clip), np.int16)
+    kept = reply[: len(clip) - start]
+    played[start : start + len(kept)] = kept
+    heard = through_canceller(played, during_playback(played, path, level, clip, 0.0, rng), earlier)
+    return np.concatenate([heard, np.zeros(len(clip) - len(heard), np.int16)])
+
+
 def residue_negative(split: Split, rng: np.random.Generator) -> np.ndarray:
     """The canceller's residue (int16) of one of the split's replies through one of its echo
     paths, at a level the device's echo has in a room."""
@@ -412,6 +447,9 @@ def positives(
         if split.variety.talk_over and rng.random() < split.variety.talk_over:
             under = talk_over_speech(split, rng)
         clip, end = place(speech, split, rng, babble, lead_s, 0.6, under)
+        share = split.variety.cancelled_talk_over
+        if share and rng.random() < share:  # no draw at 0: sets without it stay as they were
+            clip = over_reply(clip, int(lead_s * SAMPLE_RATE_HZ), split, rng)
         out.append(Positive(clip, end))
     return out
 

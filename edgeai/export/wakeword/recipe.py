@@ -92,6 +92,14 @@ class WakeWordRecipe(BaseModel):
         description="Share of training positives said over other speech 10-40 dB under the "
         "phrase: a reply's echo through a simulated echo path, as the canceller leaves it",
     )
+    cancelled_talk_over: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of training positives said while a reply plays, its echo -10 to "
+        "+10 dB over the talker through a simulated echo path, heard through the runtime's echo "
+        "canceller as the words hear it (half of them in a fresh, unconverged room)",
+    )
     echo_residue: float = Field(
         default=0.0,
         ge=0,

@@ -138,8 +138,10 @@ def _variety(
         simulate_room(rng)
         for _ in tqdm(range(ROOMS if recipe.rooms else 0), desc="rooms", unit="room", disable=None)
     )
-    echo = bool(recipe.talk_over or recipe.echo_residue)
-    if recipe.echo_residue:  # the canceller's libraries are there, before hours of synthesis
+    echo = bool(recipe.talk_over or recipe.echo_residue or recipe.cancelled_talk_over)
+    if (
+        recipe.echo_residue or recipe.cancelled_talk_over
+    ):  # the canceller's libraries are there, before hours of synthesis
         load_linear_canceller()
         load_audio_processing(EchoSettings())
     paths = tuple(
@@ -149,7 +151,7 @@ def _variety(
     replies = dataset.reply_pool(synth, split, rng, recipe.phrase) if echo else ()
     return dataset.Variety(
         recipe.new_speakers, recipe.rooms, rooms, recipe.quiet,
-        recipe.talk_over, recipe.echo_residue, paths, replies,
+        recipe.talk_over, recipe.echo_residue, paths, replies, recipe.cancelled_talk_over,
     )  # fmt: skip
 
 
