@@ -106,6 +106,11 @@ def test_heads_of_different_phrases_or_without_manifests_are_refused_by_name(tmp
         build_mean([first, other], None, Catalog.load(), tmp_path / "out")  # type: ignore[arg-type]
     with pytest.raises(EdgeAIError, match="at least 2 heads"):
         build_mean([first], None, Catalog.load(), tmp_path / "out")  # type: ignore[arg-type]
+    manifest = json.loads(other.with_suffix(".json").read_text())
+    del manifest["frontend"], manifest["input"]
+    other.with_suffix(".json").write_text(json.dumps(manifest))
+    with pytest.raises(EdgeAIError, match=r"hey_robot\.json: no input, frontend; expected"):
+        load_member(other)
     other.with_suffix(".json").unlink()
     with pytest.raises(EdgeAIError, match=r"no hey_robot\.json beside it"):
         load_member(other)

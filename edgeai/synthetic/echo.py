@@ -142,11 +142,15 @@ def through_canceller(
     from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 
     canceller = EchoCanceller(EchoReference(), EchoSettings())
-    heard: list[np.ndarray] = []
-    for sound, recorded in ([] if earlier is None else [earlier]) + [(played, mic)]:
+
+    def cancel(sound: np.ndarray, recorded: np.ndarray) -> np.ndarray:
         heard = []
         for start in range(0, len(recorded) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
             canceller.reference.push(sound[start : start + BLOCK_SAMPLES])
             canceller.clean(recorded[start : start + BLOCK_SAMPLES])
             heard.append(canceller.for_words)
-    return np.concatenate(heard)
+        return np.concatenate(heard)
+
+    if earlier is not None:
+        cancel(*earlier)  # what it learnt of the room stays; its output does not
+    return cancel(played, mic)

@@ -310,8 +310,23 @@ def talk_over_speech(split: Split, rng: np.random.Generator) -> tuple[np.ndarray
 
 
 FRESH_ROOM = 0.5
-"""Share of echo-residue negatives whose canceller starts fresh (a new room, unconverged);
-the rest have first cancelled another reply in the same room."""
+"""Share of echo-residue negatives and cancelled talk-over positives whose canceller starts
+fresh (a new room, unconverged); the rest have first cancelled another reply in the same room."""
+
+
+def reply_in_room(
+    split: Split, rng: np.random.Generator
+) -> tuple[np.ndarray, EchoPath, float, np.ndarray | None]:
+    """One of the split's replies, one of its echo paths, a level the device's echo has in a
+    room (dB over a talker), and the reply the canceller cancelled there first (None: a fresh
+    room, FRESH_ROOM of the time)."""
+    variety = split.variety
+    replies, paths = variety.replies, variety.echo_paths
+    reply = replies[int(rng.integers(0, len(replies)))]
+    path = paths[int(rng.integers(0, len(paths)))]
+    level = float(rng.uniform(*OWN_LEVELS_DB))
+    warm_up = None if rng.random() < FRESH_ROOM else replies[int(rng.integers(0, len(replies)))]
+    return reply, path, level, warm_up
 
 
 ECHO_BEFORE_PHRASE_S = 0.3
@@ -325,15 +340,10 @@ def over_reply(clip: np.ndarray, lead: int, split: Split, rng: np.random.Generat
     at the device's levels against the talker, as the runtime's canceller hands it to the
     words (int16, as long): half in a fresh room, half after cancelling another reply there.
     What a user's word during playback sounds like to the heads, residue and all."""
-    variety = split.variety
-    replies, paths = variety.replies, variety.echo_paths
-    reply = replies[int(rng.integers(0, len(replies)))]
-    path = paths[int(rng.integers(0, len(paths)))]
-    level = float(rng.uniform(*OWN_LEVELS_DB))
+    reply, path, level, warm_up = reply_in_room(split, rng)
     earlier = None
-    if rng.random() >= FRESH_ROOM:
-        before = replies[int(rng.integers(0, len(replies)))]
-        earlier = (before, during_playback(before, path, level, rng=rng))
+    if warm_up is not None:
+        earlier = (warm_up, during_playback(warm_up, path, level, rng=rng))
     latest = max(1, lead - int(ECHO_BEFORE_PHRASE_S * SAMPLE_RATE_HZ))
     start = int(rng.integers(0, latest))
     played = np.zeros(len(clip), np.int16)
@@ -346,12 +356,7 @@ def over_reply(clip: np.ndarray, lead: int, split: Split, rng: np.random.Generat
 def residue_negative(split: Split, rng: np.random.Generator) -> np.ndarray:
     """The canceller's residue (int16) of one of the split's replies through one of its echo
     paths, at a level the device's echo has in a room."""
-    variety = split.variety
-    replies, paths = variety.replies, variety.echo_paths
-    reply = replies[int(rng.integers(0, len(replies)))]
-    path = paths[int(rng.integers(0, len(paths)))]
-    level = float(rng.uniform(*OWN_LEVELS_DB))
-    warm_up = None if rng.random() < FRESH_ROOM else replies[int(rng.integers(0, len(replies)))]
+    reply, path, level, warm_up = reply_in_room(split, rng)
     return echo_residue(reply, path, level, rng, warm_up)[0]
 
 

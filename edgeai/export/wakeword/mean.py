@@ -59,6 +59,9 @@ def load_member(head: Path) -> Member:
         raise EdgeAIError(
             f"{manifest_path}: not a trainer's manifest with its recipe ({error})"
         ) from None
+    missing = [field for field in ("name", *SHARED) if field not in manifest]
+    if missing:
+        raise EdgeAIError(f"{manifest_path}: no {', '.join(missing)}; expected the trainer's")
     return Member(head, manifest, recipe)
 
 
@@ -68,10 +71,10 @@ def check_members(members: Sequence[Member]) -> None:
     first = members[0]
     for member in members[1:]:
         for field in SHARED:
-            if member.manifest.get(field) != first.manifest.get(field):
+            if member.manifest[field] != first.manifest[field]:
                 raise EdgeAIError(
-                    f"{member.head}: {field} {member.manifest.get(field)!r} differs from "
-                    f"{first.head}'s {first.manifest.get(field)!r}; a mean needs one of each"
+                    f"{member.head}: {field} {member.manifest[field]!r} differs from "
+                    f"{first.head}'s {first.manifest[field]!r}; a mean needs one of each"
                 )
     if first.recipe.max_false_accepts_per_hour is None:
         raise EdgeAIError(

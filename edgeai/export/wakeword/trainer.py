@@ -138,10 +138,9 @@ def _variety(
         simulate_room(rng)
         for _ in tqdm(range(ROOMS if recipe.rooms else 0), desc="rooms", unit="room", disable=None)
     )
-    echo = bool(recipe.talk_over or recipe.echo_residue or recipe.cancelled_talk_over)
-    if (
-        recipe.echo_residue or recipe.cancelled_talk_over
-    ):  # the canceller's libraries are there, before hours of synthesis
+    cancels = bool(recipe.echo_residue or recipe.cancelled_talk_over)
+    echo = bool(recipe.talk_over or cancels)
+    if cancels:  # the canceller's libraries are there, before hours of synthesis
         load_linear_canceller()
         load_audio_processing(EchoSettings())
     paths = tuple(
