@@ -42,10 +42,13 @@ LEAD_SAMPLES = FRAME
 """The reference is shifted to 10 ms before its echo, never after: AEC3's filter is causal."""
 LINEAR_TAIL_MS = 200
 """Room reverberation the linear canceller models after the measured delay."""
-MOSTLY_ECHO_DB = -10.0
+MOSTLY_ECHO_DB = -15.0
 """Over the latest WORD_SPAN_S of playback, a linear canceller's output this far below the raw
 microphone held echo and little else: a word found in it then is the residue of edgeai's own
-voice (a talker under a reply 6 dB louder loses about 7 dB, the echo alone 10-20)."""
+voice. A talker under a reply 6 dB louder keeps -5..-10.5 dB of it, the residue of own replies
+that passes the own-word check -26 dB (`edgeai bench echo`'s cached trials, seeds 25 and 27,
+benchmarks/session-47); at -10 dB the gate took 2 of 24 users' "stop", at -20 it let a
+self-stop through on another draw."""
 WORD_SPAN_S = 1.0
 """How far apart two detections of one spoken word can be (a wake phrase lasts under a second)."""
 OWN_SCORE = 0.1
@@ -54,6 +57,11 @@ at this fraction of its threshold or more. The residue of a reply that only soun
 the word ("Say stop and I will..." for hey_jarvis: 0.08-0.24 on the clean playback) wakes the
 head in the room; a user's word over an unrelated reply found the playback at 0.000-0.002 for
 hey_jarvis, 0.1 once for stop (`edgeai bench echo`'s first 12 trials, 8 minutes of replies)."""
+OWN_LAG_S = 0.3
+"""How much later than the measured playback-to-capture delay the microphone's detector may fire
+on the echo of a played word: 0.19 s at most over 50 minutes of own replies in simulated rooms,
+where users' words said 0.3-1.3 s after the reply said the same word were taken for its own
+when the check looked back a whole WORD_SPAN_S (benchmarks/session-47)."""
 BLOCK_S = BLOCK_SAMPLES / SAMPLE_RATE_HZ
 EMBEDDING_CONTEXT_S = EMBEDDING_WINDOW_FRAMES / 100
 """Audio one wake embedding looks at (76 mel frames, 10 ms apart)."""
@@ -160,6 +168,12 @@ class EchoCanceller:
             self._cancelled / SAMPLE_RATE_HZ,
         )
 
+    @property
+    def delay_s(self) -> float | None:
+        """The measured playback-to-capture delay; None until something played loud enough."""
+        estimate = self._tracker.estimate
+        return estimate.samples / SAMPLE_RATE_HZ if estimate is not None else None
+
     def clean(self, block: np.ndarray) -> np.ndarray:
         """The block without the echo; the block itself while nothing has played for TAIL_S."""
         if len(block) % FRAME:
@@ -230,20 +244,20 @@ class OwnWords:
     """The wake and stop words edgeai itself says: the wake detector run on what it played.
 
     The canceller leaves some echo (less right after a reply starts, in a room ringing long);
-    a word found in the microphone shortly after the same word was found in the playback is
-    edgeai's own, never a reason to wake or stop. The playback of the latest seconds is kept
-    and goes through a fresh stream of the wake front end only when the microphone's detector
-    fires while something plays: run on every played block it cost as much as both cancellers
-    (4.9% of a core), on demand it costs nothing until a word is heard, then one pass over
-    `keep_s` of audio (its time is `busy_s`, and what the word waits)."""
+    a word found in the microphone one playback-to-capture delay (and at most OWN_LAG_S more)
+    after the same word was found in the playback is edgeai's own, never a reason to wake or
+    stop; the same word said by the user a moment later is the user's. The playback of the
+    latest seconds is kept and goes through a fresh stream of the wake front end only when the
+    microphone's detector fires while something plays: run on every played block it cost as
+    much as both cancellers (4.9% of a core), on demand it costs nothing until a word is heard,
+    then one pass over `keep_s` of audio (its time is `busy_s`, and what the word waits)."""
 
     def __init__(self, detector: WakeWordDetector, max_delay_s: float) -> None:
         self.detector = detector
-        self.look_back_s = WORD_SPAN_S + max_delay_s
-        """How long before the microphone's detection the played word may have been found (the
-        playback is ahead of its echo, so never after it)."""
+        self.max_delay_s = max_delay_s
+        """The look-back while no delay has been measured."""
         longest_head_s = max(head.window for head in detector.heads) * BLOCK_S
-        self.keep_s = self.look_back_s + longest_head_s + EMBEDDING_CONTEXT_S
+        self.keep_s = max_delay_s + OWN_LAG_S + longest_head_s + EMBEDDING_CONTEXT_S
         """A played word this long ago still gets its head's whole window of embeddings."""
         self._played: deque[np.ndarray] = deque(maxlen=math.ceil(self.keep_s / BLOCK_S))
         self._playing = False
@@ -264,11 +278,14 @@ class OwnWords:
         for start in range(0, len(played) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
             self._played.append(played[start : start + BLOCK_SAMPLES])
 
-    def said(self, name: str) -> bool:
+    def said(self, name: str, delay_s: float | None) -> bool:
         """Whether the word `name` the microphone's detector found just now is edgeai's own:
-        its head scored the playback within the window at OWN_SCORE of its threshold or more."""
+        its head scored the playback of the latest `delay_s` (the measured playback-to-capture
+        delay; None: not measured yet, the longest) and OWN_LAG_S at OWN_SCORE of its threshold
+        or more. The playback is ahead of its echo, so the word is never found after it."""
         if not self._playing:
             return False
+        look_back_s = (self.max_delay_s if delay_s is None else delay_s) + OWN_LAG_S
         started = time.thread_time()
         head = next(head for head in self.detector.heads if head.spec.name == name)
         stream = self.detector.frontend.stream()
@@ -276,7 +293,7 @@ class OwnWords:
         scores = [0.0]
         for index, block in enumerate(blocks):
             embeddings = stream.push(block)
-            if (len(blocks) - index - 1) * BLOCK_S <= self.look_back_s:
+            if (len(blocks) - index - 1) * BLOCK_S <= look_back_s:
                 scores.append(head.score(embeddings))
         self.busy_s += time.thread_time() - started
         self.checks += 1

@@ -142,7 +142,9 @@ class Listener:
             if self.own_words is not None:
                 self.own_words.push(played_block)
             for found in self.detector.push(words_block):
-                if self.own_words is not None and self.own_words.said(found.name):
+                if self.own_words is not None and self.own_words.said(
+                    found.name, self.echo.delay_s if self.echo is not None else None
+                ):
                     log.info("%s ignored: edgeai said it itself", found.name)
                 elif self.echo is not None and self.echo.mostly_echo():
                     log.info("%s ignored: heard in the residue of edgeai's own voice", found.name)
