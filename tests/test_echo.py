@@ -196,9 +196,35 @@ def test_clocks_drifting_apart_still_converge(reply: np.ndarray):
     long_reply = np.concatenate([reply, reply])
     mic = during_playback(long_reply, path, 0.0)
     drifted = soxr.resample(mic.astype(np.float32), 16000 * 1.0003, 16000).astype(np.int16)
-    cleaned = clean_recording(drifted, long_reply[: len(drifted)], canceller(), BLOCK_SAMPLES)
+    echo = canceller()
+    cleaned = clean_recording(drifted, long_reply[: len(drifted)], echo, BLOCK_SAMPLES)
     late = slice(len(cleaned) // 2, len(cleaned))
     assert 10 * np.log10(power(drifted[late]) / power(cleaned[late])) > 15
+    assert not echo.relearning  # a delay that creeps is the same path, not a new one
+
+
+def test_words_are_not_trusted_while_the_canceller_relearns_a_new_echo_path(reply: np.ndarray):
+    """A device moved, a speaker swapped: the delay moves, the linear filter no longer fits,
+    and for RELEARN_S of playback what it passes is mostly the reply's echo."""
+    echo = canceller()
+    first = 2 * 16000  # the delay is measured within two seconds of playback
+    clean_recording(
+        during_playback(reply[:first], simulate_echo_path(np.random.default_rng(0), 0.02), 6.0),
+        reply[:first],
+        echo,
+        LISTEN_BLOCK_SAMPLES,
+    )
+    assert echo.relearning  # nothing learnt yet
+    near = simulate_echo_path(np.random.default_rng(0), 0.02)
+    clean_recording(during_playback(reply, near, 6.0), reply, echo, LISTEN_BLOCK_SAMPLES)
+    assert not echo.relearning and echo.delay_s == pytest.approx(0.02, abs=0.02)
+    far = simulate_echo_path(np.random.default_rng(1), 0.2)
+    clean_recording(
+        during_playback(reply[:first], far, 6.0), reply[:first], echo, LISTEN_BLOCK_SAMPLES
+    )
+    assert echo.relearning and echo.delay_s == pytest.approx(0.2, abs=0.02)
+    clean_recording(during_playback(reply, far, 6.0), reply, echo, LISTEN_BLOCK_SAMPLES)
+    assert not echo.relearning
 
 
 def test_the_delay_line_keeps_only_what_the_longest_delay_needs(reply: np.ndarray):

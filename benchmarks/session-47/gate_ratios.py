@@ -1,6 +1,6 @@
 """What the residue gate (EchoCanceller.mostly_echo) sees at each detection that reaches it:
 the linear canceller's output over the raw microphone, in dB, over several spans ending at the
-detection; for the users' words said during playback (bench echo's cached word trials) and for
+detection, and AEC3's output over the linear canceller's; for the users' words said during playback (bench echo's cached word trials) and for
 every detection over the cache's own replies (the residue of edgeai's own voice).
 
 usage: gate_ratios.py CACHE.pkl CONFIG.yaml OUT.json
@@ -15,6 +15,14 @@ from edgeai.ears.listener import build_listener
 
 SPANS = (0.3, 0.5, 0.75, 1.0)
 history = []
+aec3 = []  # (raw energy, AEC3's output energy, linear output energy, samples) per block
+orig_process = ee.EchoCanceller._process
+def process(self, block, played):
+    out = orig_process(self, block, played)
+    e = lambda a: float(np.sum(np.asarray(a, np.float64) ** 2))
+    aec3.append((e(block), e(out), e(self.for_words), len(block)))
+    return out
+ee.EchoCanceller._process = process
 orig_remember, orig_mostly = ee.EchoCanceller._remember, ee.EchoCanceller.mostly_echo
 def remember(self, raw, cleaned, samples):
     history.append((raw, cleaned, samples)); orig_remember(self, raw, cleaned, samples)
@@ -27,6 +35,11 @@ def mostly(self):
             if n >= span * 16000: break
             raw += r; cleaned += c; n += s
         out[span] = 10 * np.log10(cleaned / raw) if raw > 0 and cleaned > 0 else None
+        a = l = 0.0; n = 0
+        for _, ao, lo, s in reversed(aec3):
+            if n >= span * 16000: break
+            a += ao; l += lo; n += s
+        out[f"aec3/linear {span}"] = 10 * np.log10(a / l) if a > 0 and l > 0 else None
     r = orig_mostly(self); seen.append(("gate", out, r)); return r
 orig_said = ee.OwnWords.said
 def said(self, name, *delay):
@@ -40,7 +53,7 @@ rows = []
 for i, t in enumerate(data["word_trials"]):
     listener = build_listener(conf, profile, app.store, app.catalog)
     be._heard(listener, t["earlier"], t["before"])
-    history.clear(); seen.clear()
+    history.clear(); seen.clear(); aec3.clear()
     orig_push = listener.detector.push
     times = []
     def push(block, orig_push=orig_push, listener=listener):

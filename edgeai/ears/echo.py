@@ -65,6 +65,15 @@ when the check looked back a whole WORD_SPAN_S (benchmarks/session-47)."""
 BLOCK_S = BLOCK_SAMPLES / SAMPLE_RATE_HZ
 EMBEDDING_CONTEXT_S = EMBEDDING_WINDOW_FRAMES / 100
 """Audio one wake embedding looks at (76 mel frames, 10 ms apart)."""
+RELEARN_S = 3.0
+"""After the measured delay moves (a new speaker, a moved device, a new room) or is first
+measured, the linear canceller's filter does not fit yet and takes almost nothing of the echo:
+for this much playback a word found is taken for the residue of edgeai's own voice. (`edgeai
+bench echo`'s own replies, seed 29: both self-stops of 30 minutes came 0.6 s into the first
+reply after the room changed, the canceller taking 0 dB for 1.5 s; it had taken 17-30 dB.)"""
+DELAY_MOVED_SAMPLES = 32
+"""A delay estimate this much off the one before is a new echo path, not two clocks drifting
+apart (0.3 ms a second at 300 ppm) or the estimate's own jitter."""
 TAIL_S = 1.0
 """After the reference stops, the room still rings: cancelling goes on this long (with a silent
 reference), then the microphone passes untouched at no cost."""
@@ -145,6 +154,8 @@ class EchoCanceller:
         """(microphone energy, cleaned energy, samples) of the blocks of the latest WORD_SPAN_S,
         (0, 0, samples) for silent playback."""
         self._recent_samples = 0
+        self._relearn_samples = 0
+        """Playback left before a word found is trusted again after the echo path changed."""
 
     def status(self) -> EchoStatus:
         if not self.reference.played_samples:
@@ -196,7 +207,14 @@ class EchoCanceller:
         return out
 
     def _process(self, block: np.ndarray, played: np.ndarray) -> np.ndarray:
+        before = self._tracker.estimate
         estimate = self._tracker.push(played, block)
+        if estimate is not None and (
+            before is None or abs(estimate.samples - before.samples) > DELAY_MOVED_SAMPLES
+        ):
+            self._relearn_samples = int(RELEARN_S * SAMPLE_RATE_HZ)
+        elif np.any(played):
+            self._relearn_samples = max(0, self._relearn_samples - len(block))
         kept = self._tracker.max_lag + FRAME + len(block)
         self._history = np.concatenate([self._history, played])[-kept:]
         shift = max(0, estimate.samples - LEAD_SAMPLES) if estimate is not None else 0
@@ -232,6 +250,12 @@ class EchoCanceller:
         self._recent_samples += samples
         while self._recent_samples - self._recent[0][2] >= WORD_SPAN_S * SAMPLE_RATE_HZ:
             self._recent_samples -= self._recent.popleft()[2]
+
+    @property
+    def relearning(self) -> bool:
+        """The echo path changed under RELEARN_S of playback ago: what the linear canceller
+        passes is still mostly echo."""
+        return self._relearn_samples > 0
 
     def mostly_echo(self) -> bool:
         """The latest second was playback the canceller took almost all of (MOSTLY_ECHO_DB)."""

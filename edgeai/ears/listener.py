@@ -148,6 +148,8 @@ class Listener:
                     log.info("%s ignored: edgeai said it itself", found.name)
                 elif self.echo is not None and self.echo.mostly_echo():
                     log.info("%s ignored: heard in the residue of edgeai's own voice", found.name)
+                elif self.echo is not None and self.echo.relearning:
+                    log.info("%s ignored: the echo canceller is relearning a new path", found.name)
                 elif found.name in self.stop_words:
                     events.append(StopWordHeard(found.name, found.score, found.at_s))
                 else:
