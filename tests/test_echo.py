@@ -227,6 +227,24 @@ def test_words_are_not_trusted_while_the_canceller_relearns_a_new_echo_path(repl
     assert not echo.relearning
 
 
+def test_a_canceller_whose_filter_fits_another_room_is_relearning_at_once(reply: np.ndarray):
+    """The device moved between two replies: before the delay tracker's next window sees it,
+    the filter of the old place subtracts an echo that is not there, and its output is louder
+    than the microphone."""
+    echo = canceller()
+    near = simulate_echo_path(np.random.default_rng(0), 0.02)
+    clean_recording(during_playback(reply, near, 6.0), reply, echo, LISTEN_BLOCK_SAMPLES)
+    assert not echo.relearning
+    pause = np.zeros(16000, np.int16)  # between two replies: nothing to learn from
+    clean_recording(pause, pause, echo, LISTEN_BLOCK_SAMPLES)
+    moved = simulate_echo_path(np.random.default_rng(4), 0.1)
+    start, heard = 8000, 8000  # the next reply's second half-second, moved
+    mic = during_playback(reply, moved, 6.0)[start : start + heard]
+    clean_recording(mic, reply[start : start + heard], echo, LISTEN_BLOCK_SAMPLES)
+    assert echo.delay_s == pytest.approx(0.02, abs=0.02)  # the tracker has not seen it yet
+    assert echo.relearning
+
+
 def test_the_delay_line_keeps_only_what_the_longest_delay_needs(reply: np.ndarray):
     """A service cancels for months: the reference kept for the delay line stays as long as the
     longest delay and a block, however much has played."""

@@ -71,6 +71,12 @@ measured, the linear canceller's filter does not fit yet and takes almost nothin
 for this much playback a word found is taken for the residue of edgeai's own voice. (`edgeai
 bench echo`'s own replies, seed 29: both self-stops of 30 minutes came 0.6 s into the first
 reply after the room changed, the canceller taking 0 dB for 1.5 s; it had taken 17-30 dB.)"""
+MISFIT_DB = 1.0
+"""A linear canceller whose output is this much louder than the microphone adds a wrong echo
+instead of taking the room's: a device that moved before the delay tracker's next window saw it
+(`edgeai bench echo --room-minutes 0`: +4.4 and +5.9 dB at 0.55 s into the first reply in a
+new room, at both self-stops of 10 minutes). A filter that fits only takes energy away: users'
+words during playback left -0.4 dB and less."""
 DELAY_MOVED_SAMPLES = 32
 """A delay estimate this much off the one before is a new echo path, not two clocks drifting
 apart (0.3 ms a second at 300 ppm) or the estimate's own jitter."""
@@ -253,15 +259,23 @@ class EchoCanceller:
 
     @property
     def relearning(self) -> bool:
-        """The echo path changed under RELEARN_S of playback ago: what the linear canceller
-        passes is still mostly echo."""
-        return self._relearn_samples > 0
+        """The linear canceller's filter does not fit the room: the echo path changed under
+        RELEARN_S of playback ago, or over the latest second its output was MISFIT_DB louder
+        than the microphone. What it passes is then mostly echo."""
+        gain = self._linear_gain()
+        return self._relearn_samples > 0 or (gain is not None and gain > 10 ** (MISFIT_DB / 10))
 
     def mostly_echo(self) -> bool:
         """The latest second was playback the canceller took almost all of (MOSTLY_ECHO_DB)."""
+        gain = self._linear_gain()
+        return gain is not None and gain < 10 ** (MOSTLY_ECHO_DB / 10)
+
+    def _linear_gain(self) -> float | None:
+        """The linear canceller's output energy over the microphone's in the latest second of
+        playback; None when nothing played."""
         raw = sum(r for r, _, _ in self._recent)
         cleaned = sum(c for _, c, _ in self._recent)
-        return raw > 0 and cleaned < raw * 10 ** (MOSTLY_ECHO_DB / 10)
+        return cleaned / raw if raw > 0 else None
 
 
 class OwnWords:
