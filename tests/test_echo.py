@@ -165,6 +165,27 @@ def test_a_reply_the_microphone_never_hears_leaves_the_microphone_untouched(repl
     assert echo.status().state is EchoState.NO_ECHO
 
 
+@pytest.mark.parametrize("said_at_s", [0.0, 0.2, 0.5])
+def test_a_user_heard_by_a_microphone_deaf_to_the_speaker_is_not_taken_for_an_echo(
+    model_store: ModelStore, said_at_s: float
+):
+    """Headphones or a muted speaker, and the user interrupts at once: their words correlate
+    with the reply only by chance, which must neither make up a delay nor hold the words back
+    as a canceller relearning a room."""
+    voice = next((TEST_MODEL_STORE / "piper-en-us-joe-medium").glob("*.onnx"))
+    reply = Synthesizer(voice).speak(
+        "It is twenty past three in the afternoon, and the sun will set at six.",
+        PiperStyle(1.0, 0.0, 0.0),
+    )
+    word = speak("Hey Jarvis.")
+    mic = np.zeros(len(reply), np.int16)
+    start = int(said_at_s * 16000)
+    mic[start : start + len(word)] = word
+    listener = ears()
+    assert heard(listener, mic, reply) == ["hey_jarvis"]
+    assert listener.echo is not None and listener.echo.delay_s is None
+
+
 def test_without_a_reference_the_microphone_passes_through():
     echo = canceller()
     block = np.random.default_rng(0).integers(-3000, 3000, BLOCK_SAMPLES).astype(np.int16)

@@ -17,9 +17,11 @@ from edgeai.audio import SAMPLE_RATE_HZ
 WINDOW_S = 1.5
 """Audio correlated at once: a few words of a reply."""
 EVERY_S = 0.5
-MIN_CONFIDENCE = 6.0
+MIN_CONFIDENCE = 20.0
 """Correlation peak over the spread of the other lags: below this the peak is chance (a quiet
-reply, double talk drowning the echo) and the previous estimate stands."""
+reply, double talk drowning the echo) and the previous estimate stands. A user talking into a
+microphone that does not hear the speaker reaches 10 by chance; a reply's echo 10 dB under a
+user talking over it 25 and more, alone 120-350 (simulated rooms, benchmarks/session-47)."""
 MIN_REFERENCE_RMS = 100.0
 """int16 RMS of the window's reference below which nothing audible played."""
 NO_ECHO_WINDOWS = 4

@@ -77,6 +77,8 @@ instead of taking the room's: a device that moved before the delay tracker's nex
 (`edgeai bench echo --room-minutes 0`: +4.4 and +5.9 dB at 0.55 s into the first reply in a
 new room, at both self-stops of 10 minutes). A filter that fits only takes energy away: users'
 words during playback left -0.4 dB and less."""
+QUIET_ROOM_RMS = 33.0
+"""int16 RMS of -60 dBFS: a microphone quieter than this heard no echo worth cancelling."""
 DELAY_MOVED_SAMPLES = 32
 """A delay estimate this much off the one before is a new echo path, not two clocks drifting
 apart (0.3 ms a second at 300 ppm) or the estimate's own jitter."""
@@ -263,12 +265,20 @@ class EchoCanceller:
         RELEARN_S of playback ago, or over the latest second its output was MISFIT_DB louder
         than the microphone. What it passes is then mostly echo."""
         gain = self._linear_gain()
-        return self._relearn_samples > 0 or (gain is not None and gain > 10 ** (MISFIT_DB / 10))
+        misfit = gain is not None and gain > 10 ** (MISFIT_DB / 10) and self._heard_echo()
+        return self._relearn_samples > 0 or misfit
 
     def mostly_echo(self) -> bool:
         """The latest second was playback the canceller took almost all of (MOSTLY_ECHO_DB)."""
         gain = self._linear_gain()
         return gain is not None and gain < 10 ** (MOSTLY_ECHO_DB / 10)
+
+    def _heard_echo(self) -> bool:
+        """The microphone held more than a quiet room over the latest second of playback: a
+        canceller louder than near-silence says nothing about the room."""
+        raw = sum(r for r, _, _ in self._recent)
+        playing = sum(n for r, c, n in self._recent if r > 0 or c > 0)
+        return playing > 0 and raw / playing >= QUIET_ROOM_RMS**2
 
     def _linear_gain(self) -> float | None:
         """The linear canceller's output energy over the microphone's in the latest second of
