@@ -263,29 +263,25 @@ class EchoCanceller:
     def relearning(self) -> bool:
         """The linear canceller's filter does not fit the room: the echo path changed under
         RELEARN_S of playback ago, or over the latest second its output was MISFIT_DB louder
-        than the microphone. What it passes is then mostly echo."""
-        gain = self._linear_gain()
-        misfit = gain is not None and gain > 10 ** (MISFIT_DB / 10) and self._heard_echo()
-        return self._relearn_samples > 0 or misfit
+        than a microphone that heard more than a quiet room. What it passes is mostly echo."""
+        if self._relearn_samples > 0:
+            return True
+        raw, cleaned, playing = self._latest_second()
+        heard_echo = playing > 0 and raw / playing >= QUIET_ROOM_RMS**2
+        return heard_echo and cleaned > raw * 10 ** (MISFIT_DB / 10)
 
     def mostly_echo(self) -> bool:
         """The latest second was playback the canceller took almost all of (MOSTLY_ECHO_DB)."""
-        gain = self._linear_gain()
-        return gain is not None and gain < 10 ** (MOSTLY_ECHO_DB / 10)
+        raw, cleaned, _ = self._latest_second()
+        return raw > 0 and cleaned < raw * 10 ** (MOSTLY_ECHO_DB / 10)
 
-    def _heard_echo(self) -> bool:
-        """The microphone held more than a quiet room over the latest second of playback: a
-        canceller louder than near-silence says nothing about the room."""
-        raw = sum(r for r, _, _ in self._recent)
-        playing = sum(n for r, c, n in self._recent if r > 0 or c > 0)
-        return playing > 0 and raw / playing >= QUIET_ROOM_RMS**2
-
-    def _linear_gain(self) -> float | None:
-        """The linear canceller's output energy over the microphone's in the latest second of
-        playback; None when nothing played."""
+    def _latest_second(self) -> tuple[float, float, int]:
+        """Over the latest WORD_SPAN_S: the microphone's energy, the linear canceller's output
+        energy, and the samples during which something played."""
         raw = sum(r for r, _, _ in self._recent)
         cleaned = sum(c for _, c, _ in self._recent)
-        return cleaned / raw if raw > 0 else None
+        playing = sum(n for r, c, n in self._recent if r > 0 or c > 0)
+        return raw, cleaned, playing
 
 
 class OwnWords:
