@@ -160,17 +160,25 @@ def bench_echo(
                 listener = make_listener(echo)
                 _heard(listener, earlier, before)
                 start_s = listener.now_s
+                busy_before = _busy(listener)
                 found = [(n, t - start_s) for n, t in _heard(listener, mic, reply)]
                 hits.setdefault(name, []).append(_found(found, name, word_at_s))
-                if listener.echo is not None:
+                if listener.echo is not None:  # the CPU of this reply, not the earlier one
                     cancelling_s += len(mic) / 16000
-                    busy_s += listener.echo.busy_s
-                    own_busy_s += listener.own_words.busy_s if listener.own_words else 0.0
+                    busy_s += _busy(listener)[0] - busy_before[0]
+                    own_busy_s += _busy(listener)[1] - busy_before[1]
     result.cancelling_cpu_percent = 100 * busy_s / max(cancelling_s, 1e-9)
     result.own_words_cpu_percent = 100 * own_busy_s / max(cancelling_s, 1e-9)
     _own_replies(make_listener, replies, own_minutes, room_minutes, rng, result, progress)
     result.idle_block_us = _idle_cost(make_listener(True))
     return result
+
+
+def _busy(listener: Listener) -> tuple[float, float]:
+    """CPU seconds the listener's canceller and own-word check have spent so far."""
+    canceller = listener.echo.busy_s if listener.echo is not None else 0.0
+    own = listener.own_words.busy_s if listener.own_words is not None else 0.0
+    return canceller, own
 
 
 def _own_replies(
