@@ -17,7 +17,13 @@ from edgeai.ears.wake.evaluate import head_spec
 from edgeai.ears.wake.frontend import EMBEDDING_DIM
 from edgeai.ears.wake.heads import WakeHead
 from edgeai.errors import EdgeAIError
-from edgeai.export.wakeword.mean import build_mean, load_member, mean_graph
+from edgeai.export.wakeword.mean import (
+    Combination,
+    build_mean,
+    either_graph,
+    load_member,
+    mean_graph,
+)
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.train import WINDOW
 from edgeai.models.catalog import Catalog
@@ -73,6 +79,46 @@ def test_the_mean_head_scores_the_mean_of_its_members(tmp_path: Path):
         members = [score(head, window) for head in heads]
         assert len(set(members)) == 3  # the members differ, so a wrong mean would show
         assert score(merged, window) == pytest.approx(np.mean(members), abs=1e-6)
+
+
+def test_the_either_head_fires_exactly_when_some_member_reaches_its_own_threshold(tmp_path: Path):
+    heads = [tiny_head(tmp_path / name, seed) for name, seed in (("a", 1), ("b", 2), ("c", 3))]
+    thresholds = [0.3, 0.5, 0.9]
+    merged = tmp_path / "either.onnx"
+    onnx.save(either_graph(heads, thresholds), str(merged))
+
+    def score(path: Path, window: np.ndarray) -> float:
+        return WakeHead(head_spec("w", path, 0.5)).score(window)
+
+    rng = np.random.default_rng(0)
+    fired = {True: 0, False: 0}
+    for _ in range(60):
+        window = (rng.standard_normal((WINDOW, EMBEDDING_DIM)) * 3).astype(np.float32)
+        members = [score(head, window) for head in heads]
+        pairs = list(zip(members, thresholds, strict=True))
+        any_member = any(s >= t for s, t in pairs)
+        either = score(merged, window)
+        assert (either >= 0.5) == any_member
+        fired[any_member] += 1
+        best = max(np.log(s / (1 - s)) - np.log(t / (1 - t)) for s, t in pairs)
+        assert either == pytest.approx(1 / (1 + np.exp(-best)), abs=1e-5)
+    assert fired[True] and fired[False]  # both sides of the threshold were tried
+
+
+def test_an_either_head_names_its_members_and_refuses_one_without_a_threshold(
+    model_store, tmp_path: Path
+):
+    tiny = {"dev_positives": 20, "dev_negative_minutes": 0.5, "max_false_accepts_per_hour": 120}
+    heads = [tiny_head(tmp_path / "a", 1, **tiny), tiny_head(tmp_path / "b", 2, **tiny)]
+    manifest = build_mean(heads, model_store, Catalog.load(), tmp_path / "out", Combination.EITHER)
+    assert [m["recipe"]["seed"] for m in manifest["either_of"]] == [1, 2]  # type: ignore[index]
+    assert "mean_of" not in manifest
+    broken = json.loads(heads[1].with_suffix(".json").read_text())
+    broken["threshold"] = "high"
+    heads[1].with_suffix(".json").write_text(json.dumps(broken))
+    with pytest.raises(EdgeAIError, match=r"hey_computer\.json: threshold 'high'; expected"):
+        build_mean(heads, model_store, Catalog.load(), tmp_path / "other", Combination.EITHER)
+    assert not (tmp_path / "other").exists()
 
 
 def test_a_mean_writes_a_head_whose_threshold_keeps_the_rule_on_the_dev_set(

@@ -1,7 +1,9 @@
 """Score heads (and means of heads) on sets.pkl: false rejects at equal false accepts.
 
 usage: score.py SETS.pkl OUT.json NAME=HEAD.onnx[+HEAD2.onnx...][@THR] ...
-A name with several heads joined by + is the mean of their scores. Thresholds: each head's
+A name with several heads joined by + is the mean of their scores; joined by | with each one's
+threshold (A.onnx:0.62|B.onnx:0.68), their calibrated maximum (session 48): each score's logit
+less its threshold's, the largest, through a sigmoid (0.5: either head at its own threshold). Thresholds: each head's
 @THR (its manifest's), and the lowest at which the negatives named by $FAKEY (default the
 in-family ones) give <= K false accepts, K in $FAS (default 1,2,4,8).
 """
@@ -33,10 +35,22 @@ results = {}
 for arg in sys.argv[3:]:
     name, spec = arg.split("=", 1)
     spec, _, thr = spec.partition("@")
-    heads = [session(p) for p in spec.split("+")]
+    if "|" in spec:
+        members = [m.rsplit(":", 1) for m in spec.split("|")]
+        heads = [session(p) for p, _ in members]
+        shifts = [np.log(float(t) / (1 - float(t))) for _, t in members]
 
-    def mean_trace(features):
-        return np.mean([trace(h, features, silence) for h in heads], axis=0)
+        def mean_trace(features):
+            logits = [
+                np.log(np.clip(s, 1e-7, 1 - 1e-7) / np.clip(1 - s, 1e-7, 1)) - shift
+                for s, shift in ((trace(h, features, silence), sh) for h, sh in zip(heads, shifts))
+            ]
+            return 1 / (1 + np.exp(-np.max(logits, axis=0)))
+    else:
+        heads = [session(p) for p in spec.split("+")]
+
+        def mean_trace(features):
+            return np.mean([trace(h, features, silence) for h in heads], axis=0)
 
     tr = {}
     for key, val in sets.items():

@@ -200,22 +200,29 @@ def _train_wakeword(app: AppContext, spec: WakeWordRecipe, out: Path | None, as_
 @export_group.command("wakeword-mean")
 @click.argument("heads", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
+@click.option(
+    "--combine",
+    type=click.Choice(["mean", "either"]),
+    default="mean",
+    show_default=True,
+    help="mean: the mean of the scores; either: fires when any head would at its own threshold.",
+)
 @json_option
 @pass_app
 def wakeword_mean(
-    app: AppContext, /, heads: tuple[Path, ...], out: Path | None, as_json: bool
+    app: AppContext, /, heads: tuple[Path, ...], out: Path | None, combine: str, as_json: bool
 ) -> None:
-    """One head that scores the mean of built HEADS (each NAME.onnx with the trainer's
-    NAME.json beside it, all for one phrase): builds that differ miss different phrases.
+    """One head that combines built HEADS (each NAME.onnx with the trainer's NAME.json beside
+    it, all for one phrase): builds that differ miss different phrases.
 
     Its threshold follows the first head's recipe (false accepts per hour on its dev set,
     which no member trained on). Writes NAME.onnx and NAME.json to --out, default
     $EDGEAI_HOME/wakewords.
     """
-    from edgeai.export.wakeword.mean import build_mean
+    from edgeai.export.wakeword.mean import Combination, build_mean
 
     target = out or user_data_dir("wakewords")
-    manifest = build_mean(heads, app.store, app.catalog, target)
+    manifest = build_mean(heads, app.store, app.catalog, target, Combination(combine))
     emit(manifest, as_json, lambda: _print_head(target / f"{manifest['name']}.onnx", manifest))
 
 

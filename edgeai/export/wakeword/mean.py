@@ -1,7 +1,15 @@
-"""Built heads in, one head out that scores their mean: builds that differ in seed and data
-miss different phrases, so their mean misses fewer at the same false accepts (README, "The
-bundled head is the mean of two builds"). Its threshold is chosen by the trainer's own rule on
-the first member's dev set, which no member trained on."""
+"""Built heads in, one head out: builds that differ in seed and data miss different phrases.
+
+Two ways to combine them:
+- `mean`: the mean of their scores, which misses fewer at the same false accepts (README, "The
+  bundled head is the mean of two builds");
+- `either`: fires when any member would at its own threshold (each score's logit less its
+  threshold's, the largest, through a sigmoid: 0.5 is "some member at its threshold"). Heads
+  trained on different conditions (talk-over, the canceller's output) hear different words
+  during playback, and a mean of them hears fewer than the best one.
+
+The threshold is chosen by the trainer's own rule on the first member's dev set, which no
+member trained on."""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +45,15 @@ from edgeai.synthetic.speech import Synthesizer
 
 SHARED = ("phrase", "kind", "format", "input", "frontend")
 """Manifest fields every member must agree on: one phrase, heard through one front end."""
+
+
+class Combination(str, Enum):
+    MEAN = "mean"
+    EITHER = "either"
+
+
+LOGIT_CLIP = 1e-6
+"""Member scores are clipped to [LOGIT_CLIP, 1 - LOGIT_CLIP] before their logit (float32)."""
 
 
 @dataclass(frozen=True)
@@ -85,12 +103,69 @@ def check_members(members: Sequence[Member]) -> None:
 
 def mean_graph(heads: Sequence[Path]) -> onnx.ModelProto:
     """One ONNX model: the heads side by side on the same input, their scores averaged."""
-    from onnx import compose, helper
+    from onnx import helper
 
+    models = _read_heads(heads)
+    shared_input, output, nodes, initializers, scores = _side_by_side(models)
+    nodes.append(helper.make_node("Mean", scores, [output.name]))
+    return _model(models[0], nodes, initializers, shared_input, output, "mean_of_heads")
+
+
+def either_graph(heads: Sequence[Path], thresholds: Sequence[float]) -> onnx.ModelProto:
+    """One ONNX model: the heads side by side on the same input, scoring
+    sigmoid(max_i(logit(score_i) - logit(threshold_i))), so it reaches 0.5 exactly when some
+    member reaches its own threshold, and higher the further the surest member is above it."""
+    from onnx import helper, numpy_helper
+
+    models = _read_heads(heads)
+    shared_input, output, nodes, initializers, scores = _side_by_side(models)
+    low, high, one = "either_low", "either_high", "either_one"
+    for name, value in ((low, LOGIT_CLIP), (high, 1 - LOGIT_CLIP), (one, 1.0)):
+        initializers.append(numpy_helper.from_array(np.array(value, np.float32), name))
+    shifted = []
+    for index, (score, threshold) in enumerate(zip(scores, thresholds, strict=True)):
+        shift = f"either_shift{index}"
+        initializers.append(
+            numpy_helper.from_array(
+                np.array(np.log(threshold / (1 - threshold)), np.float32), shift
+            )
+        )
+        p = f"either{index}_"
+        nodes += [
+            helper.make_node("Clip", [score, low, high], [p + "clipped"]),
+            helper.make_node("Sub", [one, p + "clipped"], [p + "rest"]),
+            helper.make_node("Div", [p + "clipped", p + "rest"], [p + "odds"]),
+            helper.make_node("Log", [p + "odds"], [p + "logit"]),
+            helper.make_node("Sub", [p + "logit", shift], [p + "shifted"]),
+        ]
+        shifted.append(p + "shifted")
+    nodes += [
+        helper.make_node("Max", shifted, ["either_best"]),
+        helper.make_node("Sigmoid", ["either_best"], [output.name]),
+    ]
+    return _model(models[0], nodes, initializers, shared_input, output, "either_of_heads")
+
+
+def _read_heads(heads: Sequence[Path]) -> list[onnx.ModelProto]:
     try:
-        models = [onnx.load(str(path)) for path in heads]
+        return [onnx.load(str(path)) for path in heads]
     except Exception as error:  # onnx raises its own DecodeError, protobuf's, or OSError
         raise EdgeAIError(f"a head could not be read as ONNX: {error}") from None
+
+
+def _side_by_side(
+    models: Sequence[onnx.ModelProto],
+) -> tuple[
+    onnx.ValueInfoProto,
+    onnx.ValueInfoProto,
+    list[onnx.NodeProto],
+    list[onnx.TensorProto],
+    list[str],
+]:
+    """The members' graphs, each name prefixed, fed the first one's input: (that input, the
+    first one's output to produce, the nodes, the initializers, each member's score name)."""
+    from onnx import compose, helper
+
     shared_input, output = models[0].graph.input[0], models[0].graph.output[0]
     nodes: list[onnx.NodeProto] = []
     initializers: list[onnx.TensorProto] = []
@@ -101,10 +176,22 @@ def mean_graph(heads: Sequence[Path]) -> onnx.ModelProto:
         nodes.extend(graph.node)
         initializers.extend(graph.initializer)
         scores.append(graph.output[0].name)
-    nodes.append(helper.make_node("Mean", scores, [output.name]))
-    graph = helper.make_graph(nodes, "mean_of_heads", [shared_input], [output], initializers)
-    merged = helper.make_model(graph, opset_imports=models[0].opset_import)
-    merged.ir_version = models[0].ir_version
+    return shared_input, output, nodes, initializers, scores
+
+
+def _model(
+    first: onnx.ModelProto,
+    nodes: list[onnx.NodeProto],
+    initializers: list[onnx.TensorProto],
+    shared_input: onnx.ValueInfoProto,
+    output: onnx.ValueInfoProto,
+    name: str,
+) -> onnx.ModelProto:
+    from onnx import helper
+
+    graph = helper.make_graph(nodes, name, [shared_input], [output], initializers)
+    merged = helper.make_model(graph, opset_imports=first.opset_import)
+    merged.ir_version = first.ir_version
     onnx.checker.check_model(merged)
     return merged
 
@@ -127,15 +214,23 @@ def stream_scores(head: WakeHead, features: np.ndarray, progress: str) -> np.nda
 
 
 def build_mean(
-    heads: Sequence[Path], store: ModelStore, catalog: Catalog, out: Path
+    heads: Sequence[Path],
+    store: ModelStore,
+    catalog: Catalog,
+    out: Path,
+    combine: Combination = Combination.MEAN,
 ) -> dict[str, object]:
-    """Write <out>/<name>.onnx and .json (the first member's name) atomically: the mean head,
-    its threshold by the first member's false-accept rule on its dev set, measured there."""
+    """Write <out>/<name>.onnx and .json (the first member's name) atomically: the combined
+    head, its threshold by the first member's false-accept rule on its dev set, measured there."""
     members = [load_member(Path(head)) for head in heads]
     check_members(members)
     first = members[0]
     started = time.monotonic()
-    merged = mean_graph([m.head for m in members])
+    paths = [m.head for m in members]
+    if combine is Combination.EITHER:
+        merged = either_graph(paths, [member_threshold(m) for m in members])
+    else:
+        merged = mean_graph(paths)
     frontend = WakeFrontend(store.require(catalog.get(FRONTEND)))
     dev = dataset.dev_set(
         Synthesizer(None), first.recipe.phrase, first.recipe.dev_positives,
@@ -159,7 +254,7 @@ def build_mean(
             "threshold": threshold,
             "threshold_rule": f"at most {per_hour} false accepts per hour on the dev set",
             "refractory_s": REFRACTORY_S,
-            "mean_of": [_member_summary(m) for m in members],
+            f"{combine.value}_of": [_member_summary(m) for m in members],
             "dev": dev_metrics(metrics),
             "build_seconds": round(time.monotonic() - started),
             "licence": "Apache-2.0 (trained here from synthetic speech)",
@@ -169,6 +264,17 @@ def build_mean(
         for suffix in (".onnx", ".json"):
             (Path(workdir) / f"{name}{suffix}").replace(out / f"{name}{suffix}")
     return manifest
+
+
+def member_threshold(member: Member) -> float:
+    """The threshold the member's own build chose: `either` calibrates each score by it."""
+    threshold = member.manifest.get("threshold")
+    if not isinstance(threshold, float) or not 0 < threshold < 1:
+        raise EdgeAIError(
+            f"{member.head.with_suffix('.json')}: threshold {threshold!r}; expected the "
+            "trainer's, a number between 0 and 1"
+        )
+    return threshold
 
 
 def _member_summary(member: Member) -> dict[str, object]:
