@@ -303,7 +303,7 @@ def _echo(config: Config, facts: HostFacts, play_record: PlayRecord | None) -> C
         load_audio_processing(settings)
         load_linear_canceller()
     except (AudioError, RuntimeError) as e:
-        fix = "apt-get install libspeexdsp1; pip install 'livekit>=1.2' 'speexdsp-aec>=0.1'"
+        fix = "apt-get install libspeexdsp1; pip install 'livekit>=1.2'"
         return Check("echo cancellation", Level.FAIL, str(e), fix)
     if play_record is None and not facts.sound_cards:
         return Check(

@@ -114,6 +114,46 @@ def test_the_wake_word_said_under_a_louder_reply_is_heard_through_the_canceller(
     assert heard(listener, mic, reply) == ["hey_jarvis"]
 
 
+def words_heard(echo: EchoCanceller, mic: np.ndarray, played: np.ndarray) -> list[np.ndarray]:
+    """What the wake words and what the stop words hear of `mic` while `played` plays."""
+    linear, suppressed = [], []
+    for start in range(0, len(mic) - LISTEN_BLOCK_SAMPLES + 1, LISTEN_BLOCK_SAMPLES):
+        echo.reference.push(played[start : start + LISTEN_BLOCK_SAMPLES])
+        echo.clean(mic[start : start + LISTEN_BLOCK_SAMPLES])
+        linear.append(echo.for_words)
+        suppressed.append(echo.for_stop_words)
+    return [np.concatenate(linear), np.concatenate(suppressed)]
+
+
+@pytest.mark.parametrize("seed,at_s", [(0, 2.5), (0, 6.0), (1, 6.0)])
+def test_stop_said_under_a_louder_reply_is_heard_through_the_residual_suppressor(
+    reply: np.ndarray, frontend: WakeFrontend, seed: int, at_s: float
+):
+    """The linear canceller's residue before the word hides it from the stop head; speex's
+    suppressor turns that residue down and leaves the word."""
+    path = simulate_echo_path(np.random.default_rng(seed))
+    earlier = during_playback(reply, path, 6.0)
+    mic = during_playback(reply, path, 6.0, speak("Stop."), talker_at_s=at_s)
+    echo = canceller()
+    words_heard(echo, earlier, reply)
+    linear, suppressed = words_heard(echo, mic, reply)
+    before = slice(16000, int(at_s * 16000))
+    assert power(suppressed[before]) < power(linear[before]) / 1.5  # 2-6 dB less residue
+    said = slice(int((at_s - 2.0) * 16000), int((at_s + 1.5) * 16000))
+    assert "stop" not in detections(frontend, linear[said])
+    assert "stop" in detections(frontend, suppressed[said])
+    listener = ears()
+    assert heard(listener, earlier, reply) == []
+    assert heard(listener, mic, reply) == ["stop"]
+
+
+def test_with_nothing_playing_every_word_hears_the_microphone_itself():
+    echo = canceller()
+    block = (np.random.default_rng(0).standard_normal(LISTEN_BLOCK_SAMPLES) * 300).astype(np.int16)
+    assert echo.clean(block) is block
+    assert echo.for_words is block and echo.for_stop_words is block
+
+
 def own_words(frontend: WakeFrontend) -> OwnWords:
     words = [resolve_wake_word(WakeWordSettings(name=name)) for name in ("hey_jarvis", "stop")]
     return OwnWords(WakeWordDetector(frontend, words), max_delay_s=0.5)

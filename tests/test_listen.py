@@ -15,7 +15,7 @@ from edgeai.audio.sources import ArraySource, RawPcmSource
 from edgeai.cli.main import cli
 from edgeai.config import Config, VadSettings
 from edgeai.device.profiles import Profiles
-from edgeai.ears.listener import LISTEN_BLOCK_SAMPLES, build_listener
+from edgeai.ears.listener import LISTEN_BLOCK_SAMPLES, PlaybackWords, build_listener
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES
 from edgeai.messages import (
     NoSpeech,
@@ -106,6 +106,25 @@ def test_a_stop_word_is_heard_but_does_not_wake(model_store):
     assert [type(e) for e in events] == [StopWordHeard, WakeDetected]
     assert events[0].name == "stop" and events[1].name == "hey_jarvis"
     assert ears.wake_words == ["hey_jarvis"]
+
+
+def test_words_heard_only_during_playback_fire_as_an_always_on_detector_would(model_store):
+    """The stop words' own front end rests while nothing plays and wakes with the latest
+    seconds heard: the same detection, at the same stream time, as a detector that never
+    rested."""
+    always = listener().detector.fresh(["stop"])
+    during = PlaybackWords(always.fresh())
+    audio = np.concatenate([silence(3.0), speak("hey jarvis"), speak("stop"), silence(1.0)])
+    playing_from = 3 * 16000 + BLOCK_SAMPLES  # the reply starts 80 ms after the 3 s of quiet
+    found: dict[str, list] = {"always": [], "during": []}
+    for start in range(0, len(audio) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
+        block = audio[start : start + BLOCK_SAMPLES]
+        found["always"] += always.push(block)
+        found["during"] += during.push(block, playing=start >= playing_from)
+    assert [d.name for d in found["always"]] == ["stop"]
+    assert [d.name for d in found["during"]] == ["stop"]
+    assert found["during"][0].at_s == pytest.approx(found["always"][0].at_s, abs=1e-6)
+    assert found["during"][0].score == pytest.approx(found["always"][0].score, abs=0.02)
 
 
 def test_without_stop_words_stop_is_nothing(model_store):

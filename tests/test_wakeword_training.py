@@ -543,14 +543,19 @@ def test_echo_options_at_zero_draw_nothing_so_the_data_stays_as_it_was():
 def test_echo_residue_without_the_canceller_library_fails_before_synthesis_in_one_line(
     monkeypatch,
 ):
-    import sys
+    import ctypes
 
     from edgeai.export.wakeword import trainer
 
-    monkeypatch.setitem(sys.modules, "speexdsp_aec", None)  # import fails as if not installed
+    def no_library(name: str) -> None:
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_library)  # as if libspeexdsp1 were not installed
     recipe = WakeWordRecipe(phrase="hey computer", echo_residue=0.1)
     train, _ = make_splits(np.random.default_rng(0), with_piper=False)
-    with pytest.raises(EdgeAIError, match=r"^echo cancellation needs libspeexdsp1 and [^\n]+$"):
+    with pytest.raises(
+        EdgeAIError, match=r"^echo cancellation needs libspeexdsp1: libspeexdsp not found[^\n]+$"
+    ):
         trainer._variety(recipe, np.random.default_rng(0), Synthesizer(None), train)
 
 

@@ -9,12 +9,16 @@ measures (`edgeai.ears.delay`):
   because it installs as a wheel, is released monthly and brings AEC3's nonlinear residual
   suppressor, which a loudspeaker's distortion needs (ERLE 25-45 dB on the simulated rooms).
 - AEC3's suppressor, not tunable through that binding, also takes most of a user talking under
-  a louder reply (in `edgeai bench echo`, 25% of wake words heard at +6 dB echo). The wake and
-  stop words therefore hear speex's linear canceller (libspeexdsp through the `speexdsp-aec`
-  package, a ctypes wrapper): less echo removed (10-20 dB), the user's voice kept (75%). Its
-  residue must not wake edgeai: see `OwnWords` and `EchoCanceller.mostly_echo`.
+  a louder reply (in `edgeai bench echo`, 25% of wake words heard at +6 dB echo). The wake
+  words therefore hear speex's linear canceller (libspeexdsp, `edgeai.ears.speex`): less echo
+  removed (10-20 dB), the user's voice kept (75%). The stop words hear that output through
+  speex's own residual echo suppressor, which turns the residue down and a talker under it
+  less: 66 "stop" of 72 heard during playback against 51 (the hey jarvis head lost 13 of 60
+  with it, so the wake words do without). Their residue must not wake or stop edgeai: see
+  `OwnWords` and `EchoCanceller.mostly_echo`.
 Checked and not used: `speexdsp` (2018, an sdist needing SWIG), `webrtc-audio-processing`
-(2019, the pre-AEC3 canceller), `webrtc-apm` (no wheel for this machine).
+(2019, the pre-AEC3 canceller), `webrtc-apm` (no wheel for this machine), `speexdsp-aec`
+(binds the canceller only, not its suppressor).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.reference import EchoReference
 from edgeai.config import EchoSettings
 from edgeai.ears.delay import DelayTracker
+from edgeai.ears.speex import SpeexCanceller, Suppression
 from edgeai.ears.wake.detector import WakeWordDetector
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES, EMBEDDING_WINDOW_FRAMES
 from edgeai.errors import AudioError
@@ -42,6 +47,12 @@ LEAD_SAMPLES = FRAME
 """The reference is shifted to 10 ms before its echo, never after: AEC3's filter is causal."""
 LINEAR_TAIL_MS = 200
 """Room reverberation the linear canceller models after the measured delay."""
+STOP_WORD_SUPPRESSION = Suppression(echo_db=-40, echo_active_db=-15, noise_db=-3)
+"""speex's suppressor on what the stop words hear. On `edgeai bench echo`'s cached word trials
+(seeds 27 / 25 / 29, echo 6 dB over the talker, the bundled heads): "stop" heard 23 / 21 / 22 of
+24 against 18 / 16 / 17 with the linear output alone, 0 self-stops over 50 minutes of own
+replies either way; -6 dB while someone talks 22 / 21 / 20, no noise suppression 22 / 21 / 22
+(benchmarks/session-48)."""
 MOSTLY_ECHO_DB = -15.0
 """Over the latest WORD_SPAN_S of playback, a linear canceller's output this far below the raw
 microphone held echo and little else: a word found in it then is the residue of edgeai's own
@@ -105,14 +116,15 @@ class EchoStatus:
     seconds_cancelled: float
 
 
-def load_linear_canceller() -> Any:
-    """Speex's linear echo canceller (libspeexdsp), for the words' path."""
+def load_linear_canceller() -> SpeexCanceller:
+    """Speex's linear echo canceller and its residual suppressor (libspeexdsp), for the words'
+    path."""
     try:
-        from speexdsp_aec import SpeexAec
-
-        return SpeexAec(SAMPLE_RATE_HZ, 1000 * FRAME // SAMPLE_RATE_HZ, LINEAR_TAIL_MS)
-    except (ImportError, RuntimeError) as e:
-        raise AudioError(f"echo cancellation needs libspeexdsp1 and speexdsp-aec: {e}") from None
+        return SpeexCanceller(
+            SAMPLE_RATE_HZ, FRAME, LINEAR_TAIL_MS * SAMPLE_RATE_HZ // 1000, STOP_WORD_SUPPRESSION
+        )
+    except AudioError as e:
+        raise AudioError(f"echo cancellation needs libspeexdsp1: {e}") from None
 
 
 def load_audio_processing(settings: EchoSettings) -> Any:
@@ -156,8 +168,11 @@ class EchoCanceller:
         self.last_played: np.ndarray | None = None
         """The reference taken for the latest block; None while nothing plays."""
         self.for_words: np.ndarray = np.zeros(0, np.int16)
-        """The latest block as the wake and stop words hear it: the linear canceller's output
-        while something plays (AEC3 would take the user's word with the echo)."""
+        """The latest block as the wake words hear it: the linear canceller's output while
+        something plays (AEC3 would take the user's word with the echo)."""
+        self.for_stop_words: np.ndarray = np.zeros(0, np.int16)
+        """The latest block as the stop words hear it: the linear output through speex's
+        residual echo suppressor while something plays (STOP_WORD_SUPPRESSION)."""
         self._recent: deque[tuple[float, float, int]] = deque()
         """(microphone energy, cleaned energy, samples) of the blocks of the latest WORD_SPAN_S,
         (0, 0, samples) for silent playback."""
@@ -202,7 +217,7 @@ class EchoCanceller:
             self._since_reference += len(block)
             if self._since_reference >= self._quiet_samples and not self._always:
                 self._remember(0.0, 0.0, len(block))
-                self.for_words = block
+                self.for_words = self.for_stop_words = block
                 return block
             played = np.zeros(len(block), np.int16)
         else:
@@ -236,11 +251,11 @@ class EchoCanceller:
             self._apm.set_stream_delay_ms(0)  # the delay line above did the coarse alignment
             self._apm.process_stream(near)
             out[start : start + FRAME] = np.frombuffer(near.data, np.int16)
-        linear = np.frombuffer(self._linear.process(block, aligned), np.int16)
-        if self._tracker.echo_missing or len(linear) != len(block):
-            self.for_words = block
+        linear, suppressed = self._linear.process(block, aligned)
+        if self._tracker.echo_missing:
+            self.for_words = self.for_stop_words = block
             return block  # the cancellers keep learning, but no echo was found to take out
-        self.for_words = linear
+        self.for_words, self.for_stop_words = linear, suppressed
         energies = (0.0, 0.0)
         if np.any(played):
             energies = (
