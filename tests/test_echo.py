@@ -398,6 +398,11 @@ def test_bench_echo_measures_each_thing_with_the_canceller_and_without(model_sto
     summary = result.summary()
     assert result.erle_db[0] > 10 and summary["delays_found"] == "1/1"
     assert set(result.detected) == set(result.detected_raw) == {"hey_jarvis", "stop"}
+    assert {word: len(hits) for word, hits in result.detected_held_out.items()} == {
+        "hey_jarvis": 1,
+        "stop": 1,
+    }
+    assert "held-out talkers (MBROLA)" in bench.markdown(summary)
     assert result.own_minutes >= 0.1 and result.cancelling_cpu_percent > 0
     assert result.own_rooms >= 2  # a new room every 0.05 min over 0.1 min of replies
     assert "| self-wakes over" in bench.markdown(summary)

@@ -379,9 +379,9 @@ def echo(
 ) -> None:
     """Barge-in with echo: edgeai's replies reach the microphone through simulated rooms.
 
-    ERLE, "hey jarvis" and "stop" heard during playback (echo 6 dB over the talker),
-    self-wakes and self-stops over MINUTES of own replies, canceller CPU; each with the
-    canceller and without it, on the same audio.
+    ERLE, "hey jarvis" and "stop" heard during playback (echo 6 dB over the talker; said by
+    in-family and by held-out talkers), self-wakes and self-stops over MINUTES of own replies,
+    canceller CPU; each with the canceller and without it, on the same audio.
     """
     run_echo(app, out, trials, minutes, live, seed, room_minutes)
 
