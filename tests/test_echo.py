@@ -208,9 +208,12 @@ def test_a_reply_the_microphone_never_hears_leaves_the_microphone_untouched(repl
     assert echo.status().state is EchoState.NO_ECHO
 
 
-@pytest.mark.parametrize("said_at_s", [0.0, 0.2, 0.5])
+@pytest.mark.parametrize(
+    "text,name,said_at_s",
+    [("Hey Jarvis.", "hey_jarvis", at) for at in (0.0, 0.2, 0.5)] + [("Stop.", "stop", 0.2)],
+)
 def test_a_user_heard_by_a_microphone_deaf_to_the_speaker_is_not_taken_for_an_echo(
-    model_store: ModelStore, said_at_s: float
+    model_store: ModelStore, text: str, name: str, said_at_s: float
 ):
     """Headphones or a muted speaker, and the user interrupts at once: their words correlate
     with the reply only by chance, which must neither make up a delay nor hold the words back
@@ -220,12 +223,12 @@ def test_a_user_heard_by_a_microphone_deaf_to_the_speaker_is_not_taken_for_an_ec
         "It is twenty past three in the afternoon, and the sun will set at six.",
         PiperStyle(1.0, 0.0, 0.0),
     )
-    word = speak("Hey Jarvis.")
+    word = speak(text)
     mic = np.zeros(len(reply), np.int16)
     start = int(said_at_s * 16000)
     mic[start : start + len(word)] = word
     listener = ears()
-    assert heard(listener, mic, reply) == ["hey_jarvis"]
+    assert heard(listener, mic, reply) == [name]
     assert listener.echo is not None and listener.echo.delay_s is None
 
 

@@ -145,10 +145,11 @@ class Listener:
         """Words of `detector` that are stop words: reported, never a reason to listen."""
         self._playback_detector = PlaybackWords(detector.fresh()) if echo is not None else None
         """While something plays, every word also hears the canceller's suppressed output
-        (`for_stop_words`) through a front end of its own: the stop words only that, the wake
-        words that or the linear output, whichever fires (on `bench echo`'s cached trials the
-        suppressor heard 66 "stop" of 72 against 51, and "hey jarvis" 63 with both outputs
-        against 60 with the linear one alone, 47 with the suppressor alone). While nothing
+        (`for_stop_words`) through a front end of its own, and fires on either output (on
+        `bench echo`'s cached trials the suppressor heard 66 "stop" of 72 against 51 on the
+        linear output, and "hey jarvis" 63 with both outputs against 60 with the linear one
+        alone, 47 with the suppressor alone; a fresh suppressor in a room whose microphone
+        does not hear the speaker can take a word the linear output keeps). While nothing
         plays the audio is the same, and `detector` alone hears it."""
         self.endpointer = endpointer
         self.no_speech_timeout_s = no_speech_timeout_s
@@ -201,12 +202,9 @@ class Listener:
                 self.own_words.push(played_block)
             found_words = self.detector.push(words_block)
             if self._playback_detector is not None:
-                playing = played_block is not None
-                suppressed = self._playback_detector.push(stop_block, playing)
-                if playing:
-                    found_words = [f for f in found_words if f.name not in self.stop_words]
-                    names = {f.name for f in found_words}
-                    found_words += [f for f in suppressed if f.name not in names]
+                suppressed = self._playback_detector.push(stop_block, played_block is not None)
+                names = {f.name for f in found_words}
+                found_words += [f for f in suppressed if f.name not in names]
             for found in found_words:
                 if self.own_words is not None and self.own_words.said(
                     found.name, self.echo.delay_s if self.echo is not None else None
