@@ -11,11 +11,12 @@ measures (`edgeai.ears.delay`):
 - AEC3's suppressor, not tunable through that binding, also takes most of a user talking under
   a louder reply (in `edgeai bench echo`, 25% of wake words heard at +6 dB echo). The wake
   words therefore hear speex's linear canceller (libspeexdsp, `edgeai.ears.speex`): less echo
-  removed (10-20 dB), the user's voice kept (75%). The stop words hear that output through
-  speex's own residual echo suppressor, which turns the residue down and a talker under it
-  less: 66 "stop" of 72 heard during playback against 51 (the hey jarvis head lost 13 of 60
-  with it, so the wake words do without). Their residue must not wake or stop edgeai: see
-  `OwnWords` and `EchoCanceller.mostly_echo`.
+  removed (10-20 dB), the user's voice kept (75%). While something plays they also hear that
+  output through speex's own residual echo suppressor, which turns the residue down and a
+  talker under it less, and fire on either (`Listener`): 67 "stop" of 72 heard during
+  playback against 51, "hey jarvis" 63 against 60 (alone the suppressor heard only 47 of
+  them). Their residue must not wake or stop edgeai: see `OwnWords` and
+  `EchoCanceller.mostly_echo`.
 Checked and not used: `speexdsp` (2018, an sdist needing SWIG), `webrtc-audio-processing`
 (2019, the pre-AEC3 canceller), `webrtc-apm` (no wheel for this machine), `speexdsp-aec`
 (binds the canceller only, not its suppressor).
@@ -48,11 +49,11 @@ LEAD_SAMPLES = FRAME
 LINEAR_TAIL_MS = 200
 """Room reverberation the linear canceller models after the measured delay."""
 STOP_WORD_SUPPRESSION = Suppression(echo_db=-40, echo_active_db=-15, noise_db=-3)
-"""speex's suppressor on what the stop words hear. On `edgeai bench echo`'s cached word trials
-(seeds 27 / 25 / 29, echo 6 dB over the talker, the bundled heads): "stop" heard 23 / 21 / 22 of
-24 against 18 / 16 / 17 with the linear output alone, 0 self-stops over 50 minutes of own
-replies either way; -6 dB while someone talks 22 / 21 / 20, no noise suppression 22 / 21 / 22
-(benchmarks/session-48)."""
+"""speex's suppressor on what the words also hear during playback. On `edgeai bench echo`'s
+cached word trials (seeds 27 / 25 / 29, echo 6 dB over the talker, the bundled heads), every
+word on it alone: "stop" heard 23 / 21 / 22 of 24 against 18 / 16 / 17 with the linear output,
+0 self-stops over 50 minutes of own replies either way; -6 dB while someone talks 22 / 21 / 20,
+no noise suppression 22 / 21 / 22 (benchmarks/session-48)."""
 MOSTLY_ECHO_DB = -15.0
 """Over the latest WORD_SPAN_S of playback, a linear canceller's output this far below the raw
 microphone held echo and little else: a word found in it then is the residue of edgeai's own
@@ -171,8 +172,8 @@ class EchoCanceller:
         """The latest block as the wake words hear it: the linear canceller's output while
         something plays (AEC3 would take the user's word with the echo)."""
         self.for_stop_words: np.ndarray = np.zeros(0, np.int16)
-        """The latest block as the stop words hear it: the linear output through speex's
-        residual echo suppressor while something plays (STOP_WORD_SUPPRESSION)."""
+        """The latest block through speex's residual echo suppressor while something plays
+        (STOP_WORD_SUPPRESSION), which the words hear beside `for_words`."""
         self._recent: deque[tuple[float, float, int]] = deque()
         """(microphone energy, cleaned energy, samples) of the blocks of the latest WORD_SPAN_S,
         (0, 0, samples) for silent playback."""
