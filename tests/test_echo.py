@@ -121,7 +121,7 @@ def words_heard(echo: EchoCanceller, mic: np.ndarray, played: np.ndarray) -> lis
         echo.reference.push(played[start : start + LISTEN_BLOCK_SAMPLES])
         echo.clean(mic[start : start + LISTEN_BLOCK_SAMPLES])
         linear.append(echo.for_words)
-        suppressed.append(echo.for_stop_words)
+        suppressed.append(echo.for_words_suppressed)
     return [np.concatenate(linear), np.concatenate(suppressed)]
 
 
@@ -154,7 +154,7 @@ def test_with_nothing_playing_every_word_hears_the_microphone_itself():
     echo = canceller()
     block = (np.random.default_rng(0).standard_normal(LISTEN_BLOCK_SAMPLES) * 300).astype(np.int16)
     assert echo.clean(block) is block
-    assert echo.for_words is block and echo.for_stop_words is block
+    assert echo.for_words is block and echo.for_words_suppressed is block
 
 
 def own_words(frontend: WakeFrontend) -> OwnWords:

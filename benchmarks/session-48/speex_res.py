@@ -11,7 +11,7 @@ from edgeai.ears import echo as ee
 from edgeai.ears.speex import SpeexCanceller, Suppression
 
 echo_db, active_db, noise_db = (int(x) for x in sys.argv[2].split(":"))
-ee.STOP_WORD_SUPPRESSION = Suppression(echo_db, active_db, noise_db)
+ee.PLAYBACK_SUPPRESSION = Suppression(echo_db, active_db, noise_db)
 if os.environ.get("ALL"):
     process = SpeexCanceller.process
     def every_word(self, near, far):

@@ -173,28 +173,38 @@ def bench_echo(
             result.detected_ideal.setdefault(name, []).append(ideal)
             for echo, hits in ((True, result.detected), (False, result.detected_raw)):
                 listener = make_listener(echo)
-                _heard(listener, earlier, before)
-                start_s = listener.now_s
-                busy_before = _busy(listener)
-                found = [(n, t - start_s) for n, t in _heard(listener, mic, reply)]
+                found, (canceller_s, own_s) = _heard_after(listener, (earlier, before), mic, reply)
                 hits.setdefault(name, []).append(_found(found, name, word_at_s))
-                if listener.echo is not None:  # the CPU of this reply, not the earlier one
+                if listener.echo is not None:
                     cancelling_s += len(mic) / 16000
-                    busy_s += _busy(listener)[0] - busy_before[0]
-                    own_busy_s += _busy(listener)[1] - busy_before[1]
+                    busy_s += canceller_s
+                    own_busy_s += own_s
             other = held_out[name][trial % len(held_out[name])]
             other_at_s = at_s + first / 16000 - voiced_span(other)[0] / 16000
             mic = during_playback(reply, path, ECHO_OVER_TALKER_DB, other, other_at_s, held_out_rng)
-            listener = make_listener(True)
-            _heard(listener, earlier, before)
-            start_s = listener.now_s
-            found = [(n, t - start_s) for n, t in _heard(listener, mic, reply)]
+            found, _ = _heard_after(make_listener(True), (earlier, before), mic, reply)
             result.detected_held_out.setdefault(name, []).append(_found(found, name, word_at_s))
     result.cancelling_cpu_percent = 100 * busy_s / max(cancelling_s, 1e-9)
     result.own_words_cpu_percent = 100 * own_busy_s / max(cancelling_s, 1e-9)
     _own_replies(make_listener, replies, own_minutes, room_minutes, rng, result, progress)
     result.idle_block_us = _idle_cost(make_listener(True))
     return result
+
+
+def _heard_after(
+    listener: Listener,
+    earlier: tuple[np.ndarray, np.ndarray],
+    mic: np.ndarray,
+    played: np.ndarray,
+) -> tuple[list[tuple[str, float]], tuple[float, float]]:
+    """The listener first hears `earlier` (microphone, playback: a reply in the same room),
+    then `mic` while `played` plays: the words reported then (name, seconds into `mic`) and
+    the CPU seconds its canceller and own-word check spent on `mic` alone."""
+    _heard(listener, *earlier)
+    start_s, busy_before = listener.now_s, _busy(listener)
+    found = [(n, t - start_s) for n, t in _heard(listener, mic, played)]
+    busy = _busy(listener)
+    return found, (busy[0] - busy_before[0], busy[1] - busy_before[1])
 
 
 def _busy(listener: Listener) -> tuple[float, float]:

@@ -48,7 +48,7 @@ LEAD_SAMPLES = FRAME
 """The reference is shifted to 10 ms before its echo, never after: AEC3's filter is causal."""
 LINEAR_TAIL_MS = 200
 """Room reverberation the linear canceller models after the measured delay."""
-STOP_WORD_SUPPRESSION = Suppression(echo_db=-40, echo_active_db=-15, noise_db=-3)
+PLAYBACK_SUPPRESSION = Suppression(echo_db=-40, echo_active_db=-15, noise_db=-3)
 """speex's suppressor on what the words also hear during playback. On `edgeai bench echo`'s
 cached word trials (seeds 27 / 25 / 29, echo 6 dB over the talker, the bundled heads), every
 word on it alone: "stop" heard 23 / 21 / 22 of 24 against 18 / 16 / 17 with the linear output,
@@ -122,7 +122,7 @@ def load_linear_canceller() -> SpeexCanceller:
     path."""
     try:
         return SpeexCanceller(
-            SAMPLE_RATE_HZ, FRAME, LINEAR_TAIL_MS * SAMPLE_RATE_HZ // 1000, STOP_WORD_SUPPRESSION
+            SAMPLE_RATE_HZ, FRAME, LINEAR_TAIL_MS * SAMPLE_RATE_HZ // 1000, PLAYBACK_SUPPRESSION
         )
     except AudioError as e:
         raise AudioError(f"echo cancellation needs libspeexdsp1: {e}") from None
@@ -171,9 +171,9 @@ class EchoCanceller:
         self.for_words: np.ndarray = np.zeros(0, np.int16)
         """The latest block as the wake words hear it: the linear canceller's output while
         something plays (AEC3 would take the user's word with the echo)."""
-        self.for_stop_words: np.ndarray = np.zeros(0, np.int16)
+        self.for_words_suppressed: np.ndarray = np.zeros(0, np.int16)
         """The latest block through speex's residual echo suppressor while something plays
-        (STOP_WORD_SUPPRESSION), which the words hear beside `for_words`."""
+        (PLAYBACK_SUPPRESSION), which the wake and stop words hear beside `for_words`."""
         self._recent: deque[tuple[float, float, int]] = deque()
         """(microphone energy, cleaned energy, samples) of the blocks of the latest WORD_SPAN_S,
         (0, 0, samples) for silent playback."""
@@ -218,7 +218,7 @@ class EchoCanceller:
             self._since_reference += len(block)
             if self._since_reference >= self._quiet_samples and not self._always:
                 self._remember(0.0, 0.0, len(block))
-                self.for_words = self.for_stop_words = block
+                self.for_words = self.for_words_suppressed = block
                 return block
             played = np.zeros(len(block), np.int16)
         else:
@@ -254,9 +254,9 @@ class EchoCanceller:
             out[start : start + FRAME] = np.frombuffer(near.data, np.int16)
         linear, suppressed = self._linear.process(block, aligned)
         if self._tracker.echo_missing:
-            self.for_words = self.for_stop_words = block
+            self.for_words = self.for_words_suppressed = block
             return block  # the cancellers keep learning, but no echo was found to take out
-        self.for_words, self.for_stop_words = linear, suppressed
+        self.for_words, self.for_words_suppressed = linear, suppressed
         energies = (0.0, 0.0)
         if np.any(played):
             energies = (

@@ -57,26 +57,27 @@ class Phase(str, Enum):
 
 class WakeBlocks:
     """The loop's short blocks gathered into the wake front end's 80 ms ones: the audio the
-    wake words hear, the audio the stop words hear, and what the speaker played meanwhile
+    wake and stop words hear (the canceller's linear output, and its suppressed one), and what
+    the speaker played meanwhile
     (None for a block during which nothing did, as the canceller reports it)."""
 
     def __init__(self) -> None:
         self._words = Rechunker(BLOCK_SAMPLES)
-        self._stop_words = Rechunker(BLOCK_SAMPLES)
+        self._suppressed = Rechunker(BLOCK_SAMPLES)
         self._played = Rechunker(BLOCK_SAMPLES)
         self._playing = Rechunker(BLOCK_SAMPLES)
         """1 where a sample had a reference, 0 where nothing played."""
 
     def push(
-        self, words: np.ndarray, stop_words: np.ndarray, played: np.ndarray | None
+        self, words: np.ndarray, suppressed: np.ndarray, played: np.ndarray | None
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         nothing = np.zeros(len(words), np.int16)
         playing = self._playing.push(nothing if played is None else nothing + 1)
         sound = self._played.push(nothing if played is None else played)
         return [
-            (block, stop_block, played_block if flags.any() else None)
-            for block, stop_block, played_block, flags in zip(
-                self._words.push(words), self._stop_words.push(stop_words), sound, playing,
+            (block, suppressed_block, played_block if flags.any() else None)
+            for block, suppressed_block, played_block, flags in zip(
+                self._words.push(words), self._suppressed.push(suppressed), sound, playing,
                 strict=True,
             )
         ]  # fmt: skip
@@ -145,7 +146,7 @@ class Listener:
         """Words of `detector` that are stop words: reported, never a reason to listen."""
         self._playback_detector = PlaybackWords(detector.fresh()) if echo is not None else None
         """While something plays, every word also hears the canceller's suppressed output
-        (`for_stop_words`) through a front end of its own, and fires on either output (on
+        (`for_words_suppressed`) through a front end of its own, and fires on either output (on
         `bench echo`'s cached trials the suppressor heard 66 "stop" of 72 against 51 on the
         linear output, and "hey jarvis" 63 with both outputs against 60 with the linear one
         alone, 47 with the suppressor alone; a fresh suppressor in a room whose microphone
@@ -187,24 +188,25 @@ class Listener:
 
     def push(self, block: np.ndarray) -> list[ListenEvent]:
         self._samples += len(block)
-        played, words, stop_words = None, block, block
+        played, words, suppressed = None, block, block
         if self.echo is not None:
             block = self.echo.clean(block)
             played, words = self.echo.last_played, self.echo.for_words
-            stop_words = self.echo.for_stop_words
+            suppressed = self.echo.for_words_suppressed
         # the wake front end sees all the audio, so its context is current when it is needed
         detections = []
         events: list[ListenEvent] = []
-        for words_block, stop_block, played_block in self._wake_blocks.push(
-            words, stop_words, played
+        for words_block, suppressed_block, played_block in self._wake_blocks.push(
+            words, suppressed, played
         ):
             if self.own_words is not None:
                 self.own_words.push(played_block)
             found_words = self.detector.push(words_block)
             if self._playback_detector is not None:
-                suppressed = self._playback_detector.push(stop_block, played_block is not None)
+                playing = played_block is not None
+                found_there = self._playback_detector.push(suppressed_block, playing)
                 names = {f.name for f in found_words}
-                found_words += [f for f in suppressed if f.name not in names]
+                found_words += [f for f in found_there if f.name not in names]
             for found in found_words:
                 if self.own_words is not None and self.own_words.said(
                     found.name, self.echo.delay_s if self.echo is not None else None
