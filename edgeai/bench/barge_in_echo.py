@@ -104,14 +104,15 @@ def bench_barge_in_echo(
     questions: list[np.ndarray],
     progress: Callable[[str], object],
     seed: int = 26,
+    rounds: int = 1,
 ) -> dict[bool, list[BargeInResult]]:
-    """Each interruption after each question, with the canceller on and off (`make_loop(echo,
-    open_sink)`), through the same rooms."""
+    """Each interruption after each question, `rounds` times (each in a new room, the word said
+    anew), with the canceller on and off (`make_loop(echo, open_sink)`) through the same room."""
     rng = np.random.default_rng(seed)
     calibration = int16_to_float(synth.speak(CALIBRATION, voice))
     results: dict[bool, list[BargeInResult]] = {True: [], False: []}
     for label, text in INTERRUPTIONS:
-        for index, question in enumerate(questions):
+        for index, question in [q for _ in range(rounds) for q in enumerate(questions)]:
             word = Word.spoken(synth, text, voice, None, rng)
             path = simulate_echo_path(rng)
             reply_rms = rms(path.apply(calibration))

@@ -354,6 +354,13 @@ def home_assistant(app: AppContext, out: Path) -> None:
     help="Also interrupt the live voice loop's replies (loads the STT and the LLM).",
 )
 @click.option(
+    "--live-rounds",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Times each live interruption is tried after each question (a new room each time).",
+)
+@click.option(
     "--seed",
     type=int,
     default=ECHO_SEED,
@@ -374,6 +381,7 @@ def echo(
     trials: int,
     minutes: float,
     live: bool,
+    live_rounds: int,
     seed: int,
     room_minutes: float,
 ) -> None:
@@ -383,7 +391,7 @@ def echo(
     in-family and by held-out talkers), self-wakes and self-stops over MINUTES of own replies,
     canceller CPU; each with the canceller and without it, on the same audio.
     """
-    run_echo(app, out, trials, minutes, live, seed, room_minutes)
+    run_echo(app, out, trials, minutes, live, seed, room_minutes, live_rounds)
 
 
 def run_echo(
@@ -394,6 +402,7 @@ def run_echo(
     live: bool = True,
     seed: int = ECHO_SEED,
     room_minutes: float = ECHO_ROOM_MINUTES,
+    live_rounds: int = 1,
 ) -> str:
     import numpy as np
     from tqdm import tqdm
@@ -451,7 +460,12 @@ def run_echo(
         questions = [make_clip(synth, q, voice, None, rng).audio for q in barge_in.QUESTIONS]
         with tqdm(desc="barge-in with echo", unit="reply", disable=None) as bar:
             interrupted = barge_in_echo.bench_barge_in_echo(
-                make_loop, synth, voice, questions, lambda step: bar.set_postfix_str(step)
+                make_loop,
+                synth,
+                voice,
+                questions,
+                lambda step: bar.set_postfix_str(step),
+                rounds=live_rounds,
             )
         data["barge_in"] = {
             ("on" if on else "off"): {
