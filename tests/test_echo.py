@@ -21,7 +21,7 @@ from edgeai.models.catalog import Catalog
 from edgeai.store import ModelStore
 from edgeai.synthetic.echo import during_playback, simulate_echo_path
 from edgeai.synthetic.speech import PiperStyle, Synthesizer
-from tests.conftest import TEST_MODEL_STORE, speak
+from tests.conftest import TEST_MODEL_STORE, silence, speak
 
 REPLY = (
     "Hey Jarvis is my name. I can stop the music, stop the timer, or tell you about the "
@@ -292,6 +292,22 @@ def test_words_are_not_trusted_while_the_canceller_relearns_a_new_echo_path(repl
     assert echo.relearning and echo.delay_s == pytest.approx(0.2, abs=0.02)
     clean_recording(during_playback(reply, far, 6.0), reply, echo, LISTEN_BLOCK_SAMPLES)
     assert not echo.relearning
+
+
+def test_after_a_short_first_reply_the_wake_word_is_heard_once_nothing_plays(reply: np.ndarray):
+    """A first reply can end before its canceller has had RELEARN_S of playback: the next
+    words during playback are still not trusted, but with nothing playing the microphone
+    passes untouched, and the user's wake word is heard (it was ignored until a later reply
+    had played long enough: "It is twenty past three." and the device was deaf)."""
+    short = reply[: 2 * 16000]
+    path = simulate_echo_path(np.random.default_rng(0), 0.02)
+    mic = np.concatenate(
+        [during_playback(short, path, 6.0), silence(1.5), speak("Hey Jarvis."), silence(1.0)]
+    )
+    listener = ears()
+    assert heard(listener, mic, short) == ["hey_jarvis"]
+    assert listener.echo is not None and listener.echo.delay_s is not None
+    assert listener.echo.status().state is EchoState.IDLE
 
 
 def test_a_canceller_whose_filter_fits_another_room_is_relearning_at_once(reply: np.ndarray):

@@ -32,7 +32,7 @@ def energy(a: np.ndarray) -> float:
 def instrumented(rows: list, tag: dict):
     listener = build_listener(conf, profile, app.store, app.catalog)
     echo, own = listener.echo, listener.own_words
-    blocks: deque = deque(maxlen=100)  # (raw, linear, suppressed, playing) per 10 ms-multiple block
+    blocks: deque = deque(maxlen=400)  # (raw, linear, suppressed, playing) per loop block (20 ms)
     estimates: deque = deque(maxlen=250)  # mic minus the linear output: the echo speex took out
     clean, said = echo.clean, own.said
     found_on: dict[str, tuple[str, float]] = {}
@@ -59,12 +59,14 @@ def instrumented(rows: list, tag: dict):
             found_on.setdefault(f.name, ("sup", f.score))
         return found
 
-    def window(seconds):
+    def window(seconds, skip_s=0.0):
         n, raw, li, su = 0, 0.0, 0.0, 0.0
         for r, l_, s, p, k in reversed(blocks):
-            if n >= seconds * 16000:
+            if n >= (seconds + skip_s) * 16000:
                 break
             n += k
+            if n <= skip_s * 16000 or (skip_s and not p):
+                continue
             raw, li, su = raw + r, li + l_, su + s
         db = lambda a, b: round(10 * np.log10((a + 1e-3) / (b + 1e-3)), 1)
         return db(li, raw), db(su, li)
@@ -86,9 +88,10 @@ def instrumented(rows: list, tag: dict):
         source, score = found_on.pop(name, ("?", 0.0))
         l5, s5 = window(0.5)
         l10, s10 = window(1.0)
+        base, _ = window(4.0, skip_s=1.5)  # the canceller in this room before the word
         rows.append(dict(tag, name=name, on=source, score=round(float(score), 3), own=round(own.last_score, 3),
                          own_said=bool(result), own_est=own_est, mostly_echo=echo.mostly_echo(), relearning=echo.relearning,
-                         lin_raw_05=l5, sup_lin_05=s5, lin_raw_10=l10, sup_lin_10=s10, at_s=round(listener.now_s, 2)))
+                         lin_raw_05=l5, lin_raw_base=base, sup_lin_05=s5, lin_raw_10=l10, sup_lin_10=s10, at_s=round(listener.now_s, 2)))
         return result
 
     echo.clean, own.said = clean_and_record, said_and_record

@@ -458,11 +458,13 @@ def run_echo(
         voice, _ = VOICES[1]  # a user's voice, not the device's own (Piper)
         rng = np.random.default_rng(27)
         questions = [make_clip(synth, q, voice, None, rng).audio for q in barge_in.QUESTIONS]
+        earlier = make_clip(synth, barge_in_echo.EARLIER_REQUEST, voice, None, rng).audio
         with tqdm(desc="barge-in with echo", unit="reply", disable=None) as bar:
             interrupted = barge_in_echo.bench_barge_in_echo(
                 make_loop,
                 synth,
                 voice,
+                earlier,
                 questions,
                 lambda step: bar.set_postfix_str(step),
                 rounds=live_rounds,

@@ -24,6 +24,7 @@ Checked and not used: `speexdsp` (2018, an sdist needing SWIG), `webrtc-audio-pr
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import deque
@@ -42,6 +43,8 @@ from edgeai.ears.wake.detector import WakeWordDetector
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES, EMBEDDING_WINDOW_FRAMES
 from edgeai.errors import AudioError
 
+log = logging.getLogger(__name__)
+
 FRAME = SAMPLE_RATE_HZ // 100
 """AEC3 takes exactly 10 ms at a time."""
 LEAD_SAMPLES = FRAME
@@ -57,7 +60,7 @@ no noise suppression 22 / 21 / 22 (benchmarks/session-48)."""
 MOSTLY_ECHO_DB = -13.0
 """Over the latest WORD_SPAN_S of playback, a linear canceller's output this far below the raw
 microphone held echo and little else: a word found in it then is the residue of edgeai's own
-voice. Users' words under a reply 6 dB louder kept -4.5..-11.5 dB of it (`edgeai bench echo`'s
+voice. Users' words under a reply 6 dB louder kept -4.2..-11.5 dB of it (`edgeai bench echo`'s
 cached trials, seeds 27 / 25 / 29); the residue of own replies that woke a head in their first
 second -14.3 dB ("Say stop", which the own-word check scored 0.03 on the clean playback) and
 -13.8 dB ("Jarvis here" heard as "stop", 0.086 there against the check's 0.062), over 120
@@ -238,6 +241,12 @@ class EchoCanceller:
         if estimate is not None and (
             before is None or abs(estimate.samples - before.samples) > DELAY_MOVED_SAMPLES
         ):
+            log.info(
+                "echo path %s: delay %s ms, words not trusted for %.0f s of playback",
+                "found" if before is None else "moved",
+                f"{estimate.ms:.1f}" if before is None else f"{before.ms:.1f} -> {estimate.ms:.1f}",
+                RELEARN_S,
+            )
             self._relearn_samples = int(RELEARN_S * SAMPLE_RATE_HZ)
         elif np.any(played):
             self._relearn_samples = max(0, self._relearn_samples - len(block))
@@ -281,7 +290,12 @@ class EchoCanceller:
     def relearning(self) -> bool:
         """The linear canceller's filter does not fit the room: the echo path changed under
         RELEARN_S of playback ago, or over the latest second its output was MISFIT_DB louder
-        than a microphone that heard more than a quiet room. What it passes is mostly echo."""
+        than a microphone that heard more than a quiet room. What it passes is mostly echo.
+        Never while nothing has played for TAIL_S: the microphone passes untouched then, with
+        no echo in it to mistake for a word (a first reply shorter than RELEARN_S left the
+        device deaf to its wake word until another reply had played)."""
+        if self._since_reference >= self._quiet_samples:
+            return False
         if self._relearn_samples > 0:
             return True
         raw, cleaned, playing = self._latest_second()
