@@ -227,3 +227,19 @@ def test_the_last_part_of_a_file_reaches_the_wake_words(model_store):
     assert len(audio) / 16000 <= stream.detector.heard_s
     assert [d.name for d in found] == ["hey_jarvis"] and stream.detected
     assert stream.finish() == []  # nothing left: no block of silence alone
+
+
+def test_a_wake_word_in_a_follow_up_window_starts_the_request_anew(model_store, turn):
+    """After a reply, a user who says the wake word again and pauses before the request (as
+    one who does not know the window is open will): the utterance is the request that follows
+    the wake word, not "hey jarvis" alone ended on the pause (which became an empty request,
+    "Sorry, I didn't catch that.", and the request said over it was lost)."""
+    audio, command_end_s = turn
+    ears = listener()
+    ears.follow_up(3.0)
+    events = heard(ears, ArraySource(audio))
+    ended = [e for e in events if isinstance(e, SpeechEnded)]
+    assert [type(e) for e in events][-3:] == [WakeDetected, SpeechStarted, SpeechEnded]
+    assert len(ended) == 1
+    assert ended[0].at_s == pytest.approx(command_end_s, abs=0.3)
+    assert ended[0].duration_s < 3.0

@@ -157,7 +157,7 @@ class Listener:
         self.phase = Phase.WAITING
         self._wake_blocks = WakeBlocks()
         self._recent = np.zeros(0, np.int16)
-        """The latest LOOKBACK_SAMPLES of audio while waiting."""
+        """The latest LOOKBACK_SAMPLES of audio, since the utterance last began."""
         self._samples = 0
         self._listening_since_s = 0.0
         self._speech_started = False
@@ -220,11 +220,18 @@ class Listener:
                     events.append(StopWordHeard(found.name, found.score, found.at_s))
                 else:
                     detections.append(found)
+        self._recent = np.concatenate([self._recent, block])[-LOOKBACK_SAMPLES:]
         if self._follow_up_s is not None and self.phase is Phase.WAITING:
             self._begin_listening(timeout_s=self._follow_up_s)
             self._follow_up_s = None
+        if detections and self.phase is Phase.LISTENING and not self._woken:
+            # the wake word in a follow-up window: the request follows it, as after any wake
+            # word; heard as speech, the phrase alone ended on the pause after it and became
+            # an empty request, and the request said over the apology was lost
+            events.append(detections[0])
+            self._begin_listening()
+            return events
         if self.phase is Phase.WAITING:
-            self._recent = np.concatenate([self._recent, block])[-LOOKBACK_SAMPLES:]
             if detections:
                 events.append(detections[0])
                 self._begin_listening()
