@@ -4,6 +4,7 @@ simulated echo path, 6 dB louder than the user who interrupts it; how long from 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,17 +22,25 @@ from edgeai.bench.barge_in import (
     PacedSink,
     Word,
 )
+from edgeai.ears.echo import RELEARN_S
 from edgeai.synthetic.echo import EchoPath, rms, simulate_echo_path
 from edgeai.synthetic.speech import Synthesizer, Voice
 from edgeai.voice.loop import VoiceLoop
 from edgeai.voice.timeline import TurnEnd
+
+log = logging.getLogger(__name__)
 
 ECHO_OVER_TALKER_DB = 6.0
 RESPONSE_S = 0.5
 """Of the room's impulse response used live: its tail below is under the noise here."""
 CALIBRATION = "Once upon a time, a small dragon lived in a cave above the sea."
 EARLIER_REQUEST = "What time is it?"
-"""Answered before each interrupted question: a local intent, a short reply of a few seconds."""
+"""Asked before each interrupted question, a local intent with a short reply, until the device
+has played WARM_UP_S in the room."""
+WARM_UP_S = RELEARN_S + 1.0
+"""Playback heard in the room before the interrupted question: past RELEARN_S a canceller has
+learned its room, as a device in use has (one reply of the time is about 1.3 s)."""
+WARM_UP_DEADLINE_S = 60.0
 
 
 class Air:
@@ -45,6 +54,8 @@ class Air:
         """Distorted speaker output, indexed by microphone sample (plus the response's length)."""
         self._heard = 0
         self._playing_until = 0
+        self.played_samples = 0
+        """All the speaker has been sent, at 16 kHz."""
         self._lock = threading.Lock()
 
     def play(self, audio: np.ndarray) -> None:
@@ -61,6 +72,12 @@ class Air:
                 )
             self._played[start:end] += distorted
             self._playing_until = end - len(self._response)
+            self.played_samples += len(distorted)
+
+    def sounding(self) -> bool:
+        """What was played has not all reached the microphone yet."""
+        with self._lock:
+            return self._heard < self._playing_until
 
     def echo(self, count: int) -> np.ndarray:
         """The echo in the microphone's next `count` samples."""
@@ -90,18 +107,20 @@ class EchoingSink(PacedSink):
 
 
 class EchoingSource(InterruptingSource):
-    """A request answered in full, then the user's question and interruption, with the replies'
-    echo mixed in. The first reply makes the device one that has spoken in this room before, as
-    a running one has: a fresh canceller trusts no word until it has measured the delay and
-    learned the path for RELEARN_S (`EchoCanceller.relearning`), so an interruption 1 s into a
-    fresh device's first reply is never heard (0 of 16 with the canceller on, 7 of 16 without,
-    benchmarks/session-49)."""
+    """Requests answered in full, then the user's question and interruption, with the replies'
+    echo mixed in. The earlier replies make the device one that has spoken in this room before,
+    as a running one has: a fresh canceller trusts no word until it has measured the delay and
+    learned the path for RELEARN_S of playback (`EchoCanceller.relearning`), so an interruption
+    1 s into a fresh device's first reply is never heard (0 of 16 with the canceller on, 7 of 16
+    without, benchmarks/session-49)."""
 
     def __init__(
         self, earlier: np.ndarray, question: np.ndarray, word: Word, loop: VoiceLoop, air: Air
     ) -> None:
         super().__init__(question, word, loop.speaking)
         self.earlier, self.air = earlier, air
+        self.answered = 0
+        """Earlier requests answered: the interrupted turn's index."""
 
     def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
         for block in chain(self._answered(block_samples), super().blocks(block_samples)):
@@ -109,12 +128,26 @@ class EchoingSource(InterruptingSource):
             yield float_to_int16(np.clip(mixed, -1.0, 1.0))
 
     def _answered(self, block_samples: int) -> Iterator[np.ndarray]:
-        """The earlier request, then silence until its reply has played (at most a minute)."""
-        yield from ArraySource(self.earlier, realtime=True).blocks(block_samples)
-        deadline = time.monotonic() + 60
-        for wanted in (True, False):  # the reply starts, then ends
-            while self.playing.is_set() is not wanted and time.monotonic() < deadline:
+        """The earlier request, then silence until its reply has played and reached the
+        microphone, again until WARM_UP_S has played. Read from the air, not from the loop's
+        speaking flag: a short reply can start and end before the request's trailing silence
+        has been fed."""
+        deadline = time.monotonic() + WARM_UP_DEADLINE_S
+        while self.air.played_samples < WARM_UP_S * SAMPLE_RATE_HZ:
+            played = self.air.played_samples
+            yield from ArraySource(self.earlier, realtime=True).blocks(block_samples)
+            while self.air.played_samples == played or self.air.sounding() or self.playing.is_set():
+                if time.monotonic() > deadline:
+                    log.warning(
+                        "barge-in with echo: %.1f s played in %.0f s, not the %.1f s wanted; "
+                        "the interruption may fall while the canceller relearns",
+                        self.air.played_samples / SAMPLE_RATE_HZ,
+                        WARM_UP_DEADLINE_S,
+                        WARM_UP_S,
+                    )
+                    return
                 yield from self._silence(block_samples, block_samples / SAMPLE_RATE_HZ)
+            self.answered += 1
 
 
 def bench_barge_in_echo(
@@ -169,7 +202,7 @@ def _interrupt(
     loop = make_loop(echo, open_sink)
     source = EchoingSource(earlier, question[: -int(1.2 * SAMPLE_RATE_HZ)], word, loop, air)
     timelines = loop.run(source)
-    interrupted = 1  # the turn after the earlier request's
+    interrupted = source.answered
     cut_short = len(timelines) > interrupted and timelines[interrupted].end is TurnEnd.CANCELLED
     ended = sinks[interrupted].audio_ended if len(sinks) > interrupted else None
     if ended is None or source.word_ended is None:
