@@ -189,7 +189,7 @@ class EchoCanceller:
     def status(self) -> EchoStatus:
         if not self.reference.played_samples:
             state = EchoState.NO_REFERENCE
-        elif self._since_reference >= self._quiet_samples:
+        elif self._quiet:
             state = EchoState.IDLE
         elif self._tracker.echo_missing:
             state = EchoState.NO_ECHO
@@ -209,6 +209,11 @@ class EchoCanceller:
         )
 
     @property
+    def _quiet(self) -> bool:
+        """Nothing has played for TAIL_S: the microphone holds no echo."""
+        return self._since_reference >= self._quiet_samples
+
+    @property
     def delay_s(self) -> float | None:
         """The measured playback-to-capture delay; None until something played loud enough."""
         estimate = self._tracker.estimate
@@ -221,13 +226,13 @@ class EchoCanceller:
         played = self.last_played = self.reference.take(len(block))
         if played is None:
             self._since_reference += len(block)
-            if self._since_reference >= self._quiet_samples and not self._always:
+            if self._quiet and not self._always:
                 self._remember(0.0, 0.0, len(block))
                 self.for_words = self.for_words_suppressed = block
                 return block
             played = np.zeros(len(block), np.int16)
         else:
-            if self._since_reference >= self._quiet_samples:  # a new reply: a new ERLE
+            if self._quiet:  # a new reply: a new ERLE
                 self._echo_power = self._clean_power = 0.0
             self._since_reference = 0
         started = time.thread_time()
@@ -241,10 +246,11 @@ class EchoCanceller:
         if estimate is not None and (
             before is None or abs(estimate.samples - before.samples) > DELAY_MOVED_SAMPLES
         ):
+            change = "found" if before is None else f"moved from {before.ms:.1f} ms"
             log.info(
-                "echo path %s: delay %s ms, words not trusted for %.0f s of playback",
-                "found" if before is None else "moved",
-                f"{estimate.ms:.1f}" if before is None else f"{before.ms:.1f} -> {estimate.ms:.1f}",
+                "echo path %s: delay %.1f ms, words not trusted for %.0f s of playback",
+                change,
+                estimate.ms,
                 RELEARN_S,
             )
             self._relearn_samples = int(RELEARN_S * SAMPLE_RATE_HZ)
@@ -294,7 +300,7 @@ class EchoCanceller:
         Never while nothing has played for TAIL_S: the microphone passes untouched then, with
         no echo in it to mistake for a word (a first reply shorter than RELEARN_S left the
         device deaf to its wake word until another reply had played)."""
-        if self._since_reference >= self._quiet_samples:
+        if self._quiet:
             return False
         if self._relearn_samples > 0:
             return True

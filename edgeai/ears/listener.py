@@ -224,17 +224,14 @@ class Listener:
         if self._follow_up_s is not None and self.phase is Phase.WAITING:
             self._begin_listening(timeout_s=self._follow_up_s)
             self._follow_up_s = None
-        if detections and self.phase is Phase.LISTENING and not self._woken:
-            # the wake word in a follow-up window: the request follows it, as after any wake
-            # word; heard as speech, the phrase alone ended on the pause after it and became
-            # an empty request, and the request said over the apology was lost
+        if detections and (self.phase is Phase.WAITING or not self._woken):
+            # a wake word starts the request after it, in a follow-up window too: heard there
+            # as speech, the phrase alone ended on the pause after it and became an empty
+            # request, and the request said over the apology was lost
             events.append(detections[0])
             self._begin_listening()
             return events
         if self.phase is Phase.WAITING:
-            if detections:
-                events.append(detections[0])
-                self._begin_listening()
             return events
         for event in self.endpointer.push(block):
             events.append(event)
