@@ -26,6 +26,7 @@ from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
 from edgeai.voice.llm import LLAMA_THREAD, ChatHistory, Flag, LocalLLM
 from edgeai.voice.loop import VoiceLoop, without_wake_phrase
 from edgeai.voice.respond import NOT_CAUGHT, Responder
+from edgeai.voice.stt import SpeechToText
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
 from edgeai.voice.timeline import TurnEnd, TurnTimeline
 from tests.conftest import TEST_MODEL_STORE, silence, speak
@@ -661,6 +662,54 @@ def test_a_stage_that_raises_gets_an_apology_and_the_loop_listens_on(
     assert all("the STT engine fell over" in (t.failure or "") for t in timelines)
     assert loop.faults.failed_turns == 2
     assert soundfile.info(replies[0]).duration > 0.5  # the apology was spoken
+
+
+class JokeHeardAsTheWakePhrase:
+    """Whisper, except that a request for a joke comes back as "Hey Jarvis." alone: the
+    transcript of "hey jarvis" said again in a follow-up window when the utterance ended on the
+    pause after it, before the wake word fired (it fires first for the voices measured, so
+    real audio cannot be made to do it on demand)."""
+
+    def __init__(self, stt: SpeechToText) -> None:
+        self.stt = stt
+
+    def warm_up(self) -> None:
+        self.stt.warm_up()
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        heard = self.stt.transcribe(audio)
+        return "Hey Jarvis." if "joke" in heard.lower() else heard
+
+    def segments(self, audio: np.ndarray):
+        return self.stt.segments(audio)
+
+
+def test_the_wake_phrase_alone_is_not_apologised_for_and_the_request_after_it_is_heard(
+    voice_config: Config, voice_models: VoiceModels, tmp_path: Path
+):
+    from dataclasses import replace
+
+    from edgeai.voice.loop import WAKE_PHRASE_ONLY
+
+    models = replace(voice_models, stt=JokeHeardAsTheWakePhrase(voice_models.stt))
+    catalog = Catalog.load()
+    profile = Profiles.load(catalog).get("x86-cpu")
+    replies: list[Path] = []
+
+    def open_sink(rate: int) -> WavSink:
+        replies.append(tmp_path / f"reply-{len(replies) + 1}.wav")
+        return WavSink(replies[-1], rate)
+
+    loop = build_voice_loop(
+        voice_config, profile, ModelStore(TEST_MODEL_STORE), catalog, models, open_sink
+    )
+    request = [speak("hey jarvis"), silence(0.4), speak("tell me a joke"), silence(2.0)]
+    after = [speak("what time is it"), silence(3.0)]  # no wake word: the window is open
+    audio = np.concatenate([silence(1.0), *request, *after])
+    timelines = loop.run(ArraySource(audio, realtime=True))
+    assert [t.route for t in timelines] == [WAKE_PHRASE_ONLY, "time"]
+    assert timelines[0].reply == "" and timelines[0].first_audio_s is None
+    assert len(replies) == 1  # only the time was spoken: no "Sorry, I didn't catch that."
 
 
 def test_announcements_beyond_the_cap_are_refused_and_capture_never_waits(

@@ -106,6 +106,8 @@ MAX_WAITING_ANNOUNCEMENTS = 8
 """Announcements (/say, camera rules) waiting for their turn before new ones are refused;
 typed requests (/ask) are capped at the same number of their own."""
 APOLOGY = "Sorry, something went wrong. Please try again."
+WAKE_PHRASE_ONLY = "wake phrase only"
+"""The route of a turn whose transcript was nothing but the wake phrase: nothing is said."""
 WAIT_BEAT_S = 0.1
 """How often a recording read ahead, waiting for an answer, says it is alive."""
 READ_AHEAD_S = 0.5
@@ -511,8 +513,11 @@ class VoiceLoop:
             timeline.speculative_stt = True
         else:
             transcript = self.stt.transcribe(turn.ended.audio)
-        transcript = without_wake_phrase(transcript, self.listener.wake_words)
+        heard, transcript = transcript, without_wake_phrase(transcript, self.listener.wake_words)
         timeline.stt_done_s = self.clock()
+        if understandable(heard) and not understandable(transcript):
+            self._wake_phrase_only(heard, turn, timeline)
+            return
         try:
             with self._speaking() as sink:
                 self.responder.respond(transcript, sink, timeline, self._cancelled, turn.held)
@@ -521,6 +526,17 @@ class VoiceLoop:
         if timeline.end is TurnEnd.ANSWERED and timeline.route != "not understood":
             self.listener.follow_up(self.follow_up_s)
         log.info("turn: %r -> %r (%s)", timeline.transcript, timeline.reply, timeline.route)
+
+    def _wake_phrase_only(self, heard: str, turn: _Turn, timeline: TurnTimeline) -> None:
+        """The utterance was the wake phrase alone (said again in a follow-up window and
+        ended on the pause after it, before the wake word fired): the request is still to
+        come, so listen for it without the wake word instead of saying "Sorry, I didn't catch
+        that." over it. Unless the wake word has since started one."""
+        turn.drop()
+        timeline.transcript, timeline.route = heard, WAKE_PHRASE_ONLY
+        if not self.listener.engaged:
+            self.listener.follow_up(self.follow_up_s)
+        log.info("turn: %r is the wake phrase alone: listening for the request", heard)
 
 
 def _read_ahead(stream_s: float, wall_s: float) -> bool:

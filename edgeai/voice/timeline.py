@@ -38,7 +38,8 @@ class TurnTimeline:
     reply: str = ""
     route: str = ""
     """Who answered: a local intent's name, 'home assistant <outcome>' (done, answered,
-    failed, unreachable), 'llm', 'llm tool <intent>', 'not understood' or 'announcement'."""
+    failed, unreachable), 'llm', 'llm tool <intent>', 'not understood', 'wake phrase only' (nothing
+    said: the request is listened for) or 'announcement'."""
     end: TurnEnd = TurnEnd.ANSWERED
     failure: str | None = None
     """Why the turn failed (`end` is FAILED)."""
