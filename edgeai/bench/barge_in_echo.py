@@ -210,7 +210,8 @@ def _interrupt(
     return cut_short, ended - source.word_ended
 
 
-def markdown(results: dict[bool, list[BargeInResult]]) -> str:
+def markdown(results: dict[str, dict[bool, list[BargeInResult]]]) -> str:
+    """One row per talker family (`results`' keys), interruption and canceller setting."""
     from edgeai.bench.barge_in import summary
 
     def ms(value: float | int | None) -> str:
@@ -220,13 +221,16 @@ def markdown(results: dict[bool, list[BargeInResult]]) -> str:
         f"### Barge-in with echo +{ECHO_OVER_TALKER_DB:g} dB: end of the word to the end of the "
         "reply's audio (live voice loop)",
         "",
-        "| interruption | canceller | replies cut short | p50 | max |",
-        "| --- | --- | --- | --- | --- |",
+        "| talker | interruption | canceller | replies cut short | p50 | max |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
-    for echo, trials in results.items():
-        for label, row in summary(trials).items():
-            lines.append(
-                f"| {label} | {'on' if echo else 'off'} | {row['cut_short']}/{row['trials']} | "
-                f"{ms(row['p50_s'])} | {ms(row['max_s'])} |"
-            )
+    for family, by_echo in results.items():
+        for echo, trials in by_echo.items():
+            talkers = ", ".join(sorted({t.voice for t in trials}))
+            for label, row in summary(trials).items():
+                lines.append(
+                    f"| {family} ({talkers}) | {label} | {'on' if echo else 'off'} | "
+                    f"{row['cut_short']}/{row['trials']} | {ms(row['p50_s'])} | "
+                    f"{ms(row['max_s'])} |"
+                )
     return "\n".join(lines) + "\n"

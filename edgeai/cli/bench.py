@@ -415,6 +415,7 @@ def run_echo(
     from edgeai.ears.listener import Listener, build_listener
     from edgeai.runtime.compose import compose
     from edgeai.runtime.models import LoadedModels, load_voice_models_for
+    from edgeai.synthetic.held_out_voices import mbrola_voices
     from edgeai.synthetic.speech import Synthesizer
     from edgeai.voice.loop import VoiceLoop
 
@@ -455,26 +456,33 @@ def run_echo(
             bench_app = app.with_config(configs[on])
             return compose(bench_app, profile, LoadedModels(models, None), open_sink).voice
 
-        voice, _ = VOICES[1]  # a user's voice, not the device's own (Piper)
-        rng = np.random.default_rng(27)
-        questions = [make_clip(synth, q, voice, None, rng).audio for q in barge_in.QUESTIONS]
-        earlier = make_clip(synth, barge_in_echo.EARLIER_REQUEST, voice, None, rng).audio
-        with tqdm(desc="barge-in with echo", unit="reply", disable=None) as bar:
-            interrupted = barge_in_echo.bench_barge_in_echo(
-                make_loop,
-                synth,
-                voice,
-                earlier,
-                questions,
-                lambda step: bar.set_postfix_str(step),
-                rounds=live_rounds,
-            )
+        # users' voices, not the device's own (Piper): a US man of the heads' training family
+        # and one of a family no part of edgeai heard; the same rooms and draws for both
+        talkers = {"in-family": VOICES[1][0], "held-out": mbrola_voices()[1]}
+        interrupted = {}
+        for family, voice in talkers.items():
+            rng = np.random.default_rng(27)
+            questions = [make_clip(synth, q, voice, None, rng).audio for q in barge_in.QUESTIONS]
+            earlier = make_clip(synth, barge_in_echo.EARLIER_REQUEST, voice, None, rng).audio
+            with tqdm(desc=f"barge-in with echo, {family}", unit="reply", disable=None) as bar:
+                interrupted[family] = barge_in_echo.bench_barge_in_echo(
+                    make_loop,
+                    synth,
+                    voice,
+                    earlier,
+                    questions,
+                    lambda step: bar.set_postfix_str(step),
+                    rounds=live_rounds,
+                )
         data["barge_in"] = {
-            ("on" if on else "off"): {
-                "summary": barge_in.summary(trials),
-                "trials": [t.as_dict() for t in trials],
+            family: {
+                ("on" if on else "off"): {
+                    "summary": barge_in.summary(trials),
+                    "trials": [t.as_dict() for t in trials],
+                }
+                for on, trials in by_echo.items()
             }
-            for on, trials in interrupted.items()
+            for family, by_echo in interrupted.items()
         }
         text += "\n" + barge_in_echo.markdown(interrupted)
     return write_results(out, "echo", data, text, lambda path: echo_results(result, path))
