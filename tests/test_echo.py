@@ -425,3 +425,22 @@ def test_bench_echo_measures_each_thing_with_the_canceller_and_without(model_sto
     assert result.own_minutes >= 0.1 and result.cancelling_cpu_percent > 0
     assert result.own_rooms >= 2  # a new room every 0.05 min over 0.1 min of replies
     assert "| self-wakes over" in bench.markdown(summary)
+
+
+def test_the_live_barge_in_table_keeps_each_talker_family_apart():
+    """A held-out talker's interruptions are reported beside the in-family talker's, never
+    pooled with them."""
+    from edgeai.bench.barge_in import BargeInResult
+    from edgeai.bench.barge_in_echo import markdown
+
+    def tried(voice: str, cut: bool, after_s: float) -> BargeInResult:
+        return BargeInResult("wake word", voice, "0", cut, after_s)
+
+    table = markdown(
+        {
+            "in-family": {True: [tried("espeak:en-us+m3", True, 0.05)]},
+            "held-out": {True: [tried("espeak:mb-us2", False, 8.0)]},
+        }
+    )
+    assert "| in-family (espeak:en-us+m3) | wake word | on | 1/1 | 50 ms | 50 ms |" in table
+    assert "| held-out (espeak:mb-us2) | wake word | on | 0/1 | - | - |" in table
