@@ -692,17 +692,7 @@ def test_the_wake_phrase_alone_is_not_apologised_for_and_the_request_after_it_is
     from edgeai.voice.loop import WAKE_PHRASE_ONLY
 
     models = replace(voice_models, stt=JokeHeardAsTheWakePhrase(voice_models.stt))
-    catalog = Catalog.load()
-    profile = Profiles.load(catalog).get("x86-cpu")
-    replies: list[Path] = []
-
-    def open_sink(rate: int) -> WavSink:
-        replies.append(tmp_path / f"reply-{len(replies) + 1}.wav")
-        return WavSink(replies[-1], rate)
-
-    loop = build_voice_loop(
-        voice_config, profile, ModelStore(TEST_MODEL_STORE), catalog, models, open_sink
-    )
+    loop, replies = loop_for(voice_config, models, tmp_path)
     request = [speak("hey jarvis"), silence(0.4), speak("tell me a joke"), silence(2.0)]
     after = [speak("what time is it"), silence(3.0)]  # no wake word: the window is open
     audio = np.concatenate([silence(1.0), *request, *after])

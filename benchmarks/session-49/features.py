@@ -8,16 +8,17 @@ self-triggers if they pass the checks.
 usage: features.py CONFIG.yaml OUT.jsonl CACHE.pkl ...
 (caches as benchmarks/session-45/echo_side.py writes them: word_trials and/or own)"""
 import json
-import pickle
 import sys
 from collections import deque
 from pathlib import Path
 
 import numpy as np
 
-from edgeai.bench import echo as be
 from edgeai.ears.listener import build_listener
 from edgeai.runtime.context import AppContext
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "session-50"))
+from cache_driver import drive_caches  # noqa: E402
 
 app = AppContext(Path(sys.argv[1]))
 profile = app.active_profile()
@@ -99,27 +100,4 @@ def instrumented(rows: list, tag: dict):
     return listener
 
 
-for cache in sys.argv[3:]:
-    d = pickle.load(open(cache, "rb"))
-    for i, t in enumerate(d.get("word_trials", [])):
-        rows: list = []
-        listener = instrumented(rows, dict(cache=cache, kind="word", trial=i, word=t["name"]))
-        be._heard(listener, t["earlier"], t["before"])
-        start = listener.now_s
-        rows.clear()
-        be._heard(listener, t["mic"], t["reply"])
-        for r in rows:
-            r["from_word_s"] = round(r["at_s"] - start - t["word_at_s"], 2)
-            out.write(json.dumps(r) + "\n")
-    rows = []
-    listener = instrumented(rows, dict(cache=cache, kind="own"))
-    for j, (reply, mic) in enumerate(d.get("own", [])):
-        start = listener.now_s
-        n = len(rows)
-        be._heard(listener, mic, reply)
-        for r in rows[n:]:
-            r["reply"], r["into_s"] = j, round(r["at_s"] - start, 2)
-    for r in rows:
-        out.write(json.dumps(r) + "\n")
-    out.flush()
-    print(cache, "done", flush=True)
+drive_caches(sys.argv[3:], instrumented, out)

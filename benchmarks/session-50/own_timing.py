@@ -6,12 +6,10 @@ trials give the users' words (their distance from the user's word), own replies 
 usage: own_timing.py CONFIG.yaml OUT.jsonl CACHE.pkl ...
 (caches as benchmarks/session-45/echo_side.py writes them)"""
 import json
-import pickle
 import sys
-import time
 from pathlib import Path
 
-from edgeai.bench import echo as be
+from cache_driver import drive_caches
 from edgeai.ears.echo import BLOCK_S
 from edgeai.ears.listener import build_listener
 from edgeai.runtime.context import AppContext
@@ -44,27 +42,4 @@ def instrumented(rows: list, tag: dict):
     return listener
 
 
-for cache in sys.argv[3:]:
-    d = pickle.load(open(cache, "rb"))
-    for i, t in enumerate(d.get("word_trials", [])):
-        rows: list = []
-        listener = instrumented(rows, dict(cache=cache, kind="word", trial=i, word=t["name"]))
-        be._heard(listener, t["earlier"], t["before"])
-        start = listener.now_s
-        rows.clear()
-        be._heard(listener, t["mic"], t["reply"])
-        for r in rows:
-            r["from_word_s"] = round(r["at_s"] - start - t["word_at_s"], 2)
-            out.write(json.dumps(r) + "\n")
-    rows = []
-    listener = instrumented(rows, dict(cache=cache, kind="own"))
-    for j, (reply, mic) in enumerate(d.get("own", [])):
-        start = listener.now_s
-        n = len(rows)
-        be._heard(listener, mic, reply)
-        for r in rows[n:]:
-            r["reply"], r["into_s"] = j, round(r["at_s"] - start, 2)
-    for r in rows:
-        out.write(json.dumps(r) + "\n")
-    out.flush()
-    print(cache, "done", time.strftime("%H:%M:%S"), flush=True)
+drive_caches(sys.argv[3:], instrumented, out)

@@ -4,8 +4,10 @@ latest seconds. Offline on bench wake's seed-2026 dev draws (the same functions 
 `edgeai bench wake`): in-family and held-out (MBROLA) positives, and an hour of ordinary
 speech of each family without the phrase: false rejects and false accepts per hour.
 
-usage: verifier_probe.py HEAD.onnx N_POS NEG_MINUTES OUT.json"""
+usage: verifier_probe.py HEAD.onnx N_POS NEG_MINUTES OUT.json
+(WHISPER=whisper-base-ct2: the catalog's Whisper base instead of tiny.en)"""
 import json
+import os
 import re
 import sys
 import time
@@ -30,7 +32,7 @@ BEFORE_S, AFTER_S = 2.0, 0.3
 """The window Whisper hears: from 2 s before the score's peak to 0.3 s after it."""
 JARVIS = re.compile(r"\b(jarvis|jervis|javis|jarvas|jarvi|garvis|charvis)\b", re.I)
 app = AppContext(None)
-whisper = WhisperModel(str(app.store.require(app.catalog.get("whisper-tiny-en-ct2"))), device="cpu",
+whisper = WhisperModel(str(app.store.require(app.catalog.get(os.environ.get("WHISPER", "whisper-tiny-en-ct2")))), device="cpu",
                        compute_type="int8", cpu_threads=1)
 fe = frontend()
 head = session(head_path)
