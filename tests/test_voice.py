@@ -24,7 +24,7 @@ from edgeai.store import ModelStore
 from edgeai.voice.build import VoiceModels, build_voice_loop
 from edgeai.voice.honesty import HONEST_FALLBACK, claims_unseen
 from edgeai.voice.llm import LLAMA_THREAD, ChatHistory, Flag, LocalLLM
-from edgeai.voice.loop import VoiceLoop, without_wake_phrase
+from edgeai.voice.loop import StreamClock, VoiceLoop, without_wake_phrase
 from edgeai.voice.respond import NOT_CAUGHT, Responder
 from edgeai.voice.stt import SpeechToText
 from edgeai.voice.stt.faster_whisper import FasterWhisperSTT
@@ -463,6 +463,18 @@ def test_a_recording_read_faster_than_real_time_waits_for_each_answer(
     assert len(beats) >= 3 and max(np.diff(beats)) < 1.0
     assert all(t.reply.startswith("It's ") for t in timelines)
     assert all(soundfile.info(reply).duration > 0.5 for reply in replies)
+
+
+def test_the_stream_clock_never_runs_back_when_a_block_arrives_late():
+    """Between blocks the clock runs on with the wall clock; a block whose audio ends a little
+    before where it had run to must not take it back (a turn's endpoint, stamped before that
+    block, came out after its transcript)."""
+    clock = StreamClock()
+    clock.tick(10.0)
+    time.sleep(0.05)
+    ran_on_to = clock()
+    clock.tick(10.02)  # the next block, later than the wall clock expected
+    assert clock() >= ran_on_to > 10.04
 
 
 def test_a_microphone_whose_clock_runs_fast_is_never_taken_for_a_recording():
