@@ -235,6 +235,11 @@ class WakeWordSettings(Strict):
     refractory_s: float = Field(
         default=2.0, ge=0, le=30, description="No second detection of this word for this long"
     )
+    second_look: bool = Field(
+        default=True,
+        description="Where the head's manifest sets one and no threshold is set here: a near "
+        "miss is scored again, said more slowly (fast talkers the head never heard)",
+    )
 
 
 class WakeSettings(Strict):

@@ -31,7 +31,7 @@ def bundled(
     threshold: float | None = None, name: str = "hey_jarvis", head: str = "hey_jarvis"
 ) -> WakeWordSpec:
     spec = resolve_wake_word(WakeWordSettings(name=head, threshold=threshold))
-    return WakeWordSpec(name, spec.model, spec.threshold, spec.refractory_s)
+    return WakeWordSpec(name, spec.model, spec.threshold, spec.refractory_s, spec.second_look)
 
 
 def test_the_bundled_head_and_its_manifest_threshold_are_found():

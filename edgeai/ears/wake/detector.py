@@ -8,6 +8,7 @@ import numpy as np
 
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES, FrontendStream, WakeFrontend
 from edgeai.ears.wake.heads import WakeHead, WakeWordSpec
+from edgeai.ears.wake.second_look import SecondLook
 from edgeai.messages import WakeDetected
 
 BLOCK_S = BLOCK_SAMPLES / 16000
@@ -36,6 +37,11 @@ class WakeWordDetector:
         self._stream: FrontendStream = frontend.stream()
         self._blocks = 0
         self._quiet_until_s = {head.spec.name: 0.0 for head in heads}
+        self._second_looks = {
+            head.spec.name: SecondLook(head.spec.second_look, frontend, head)
+            for head in heads
+            if head.spec.second_look is not None
+        }
 
     @property
     def heard_s(self) -> float:
@@ -50,7 +56,14 @@ class WakeWordDetector:
         for head in self.heads:
             score = head.score(embeddings)
             name = head.spec.name
-            if score >= head.spec.threshold and now_s >= self._quiet_until_s[name]:
+            quiet = now_s < self._quiet_until_s[name]
+            heard = score >= head.spec.threshold
+            second_look = self._second_looks.get(name)
+            if second_look is not None:
+                looked = second_look.push(block, score, now_s, quiet)
+                if looked is not None and looked >= second_look.spec.threshold:
+                    heard, score = True, looked  # the look's score: what made it count
+            if heard and not quiet:
                 self._quiet_until_s[name] = now_s + head.spec.refractory_s
                 detections.append(WakeDetected(name=name, score=score, at_s=now_s))
         return detections

@@ -13,6 +13,19 @@ from edgeai.errors import ModelLoadError
 
 
 @dataclass(frozen=True)
+class SecondLookSpec:
+    """Where a head nearly fires, the latest audio said more slowly and scored again
+    (edgeai/ears/wake/second_look.py); chosen with the head, so set in its manifest."""
+
+    low: float
+    """A score this high (under the head's threshold) asks for a second look."""
+    threshold: float
+    """The score the lengthened audio must reach for the word to count as spoken."""
+    lengthen: float
+    """How much longer the audio is said (1.25: a quarter slower)."""
+
+
+@dataclass(frozen=True)
 class WakeWordSpec:
     name: str
     model: Path
@@ -20,6 +33,7 @@ class WakeWordSpec:
     """Score (0..1) at or above which the word counts as spoken."""
     refractory_s: float
     """After a detection, the same word is not reported again for this long."""
+    second_look: SecondLookSpec | None = None
 
 
 class WakeHead:

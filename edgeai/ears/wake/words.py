@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from edgeai.config import WakeWordSettings
-from edgeai.ears.wake.heads import WakeWordSpec
+from edgeai.ears.wake.heads import SecondLookSpec, WakeWordSpec
 from edgeai.errors import ConfigError
 from edgeai.paths import bundled_data_dir, user_data_dir
 
@@ -17,6 +17,8 @@ def resolve_wake_word(settings: WakeWordSettings) -> WakeWordSpec:
     """The head at `model`, else `<name>.onnx` in the user's wakewords folder, then the bundle.
 
     The threshold comes from the config, else the head's manifest (`<name>.json` beside it).
+    The manifest's second look was chosen with the manifest's threshold, so it comes only with
+    that threshold, and not when the config turns it off.
     """
     if settings.model is not None:
         model = settings.model.expanduser()
@@ -32,18 +34,53 @@ def resolve_wake_word(settings: WakeWordSettings) -> WakeWordSpec:
                 f'train one with `edgeai export wakeword "{settings.name.replace("_", " ")}"`'
             )
         model = found[0]
-    threshold = settings.threshold or _manifest_threshold(model) or DEFAULT_THRESHOLD
-    return WakeWordSpec(settings.name, model, threshold, settings.refractory_s)
+    manifest = _manifest(model)
+    threshold = settings.threshold or _threshold(manifest, model) or DEFAULT_THRESHOLD
+    own_threshold = settings.threshold is None
+    second_look = _second_look(manifest, model) if settings.second_look and own_threshold else None
+    return WakeWordSpec(settings.name, model, threshold, settings.refractory_s, second_look)
 
 
-def _manifest_threshold(model: Path) -> float | None:
-    manifest = model.with_suffix(".json")
-    if not manifest.is_file():
-        return None
+def _manifest(model: Path) -> dict[str, object]:
+    path = model.with_suffix(".json")
+    if not path.is_file():
+        return {}
     try:
-        value = json.loads(manifest.read_text()).get("threshold")
-    except (json.JSONDecodeError, AttributeError) as e:
-        raise ConfigError(f"{manifest}: not a wake word manifest: {e}") from None
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}: not a wake word manifest: {e}") from None
+    if not isinstance(manifest, dict):
+        raise ConfigError(f"{path}: not a wake word manifest: expected an object")
+    return manifest
+
+
+def _threshold(manifest: dict[str, object], model: Path) -> float | None:
+    value = manifest.get("threshold")
+    if value is None:
+        return None
     if not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise ConfigError(f"{manifest}: threshold must be a number between 0 and 1, got {value!r}")
+        raise ConfigError(
+            f"{model.with_suffix('.json')}: threshold must be a number between 0 and 1, "
+            f"got {value!r}"
+        )
     return float(value)
+
+
+def _second_look(manifest: dict[str, object], model: Path) -> SecondLookSpec | None:
+    value = manifest.get("second_look")
+    if value is None:
+        return None
+    fields = {"low": (0.0, 1.0), "threshold": (0.0, 1.0), "lengthen": (1.0, 2.0)}
+    if not isinstance(value, dict) or set(value) != set(fields):
+        raise ConfigError(
+            f"{model.with_suffix('.json')}: second_look must be an object with "
+            f"{', '.join(fields)}, got {value!r}"
+        )
+    for key, (above, at_most) in fields.items():
+        number = value[key]
+        if not isinstance(number, (int, float)) or not above < number <= at_most:
+            raise ConfigError(
+                f"{model.with_suffix('.json')}: second_look.{key} must be a number over "
+                f"{above:g} and at most {at_most:g}, got {number!r}"
+            )
+    return SecondLookSpec(float(value["low"]), float(value["threshold"]), float(value["lengthen"]))
