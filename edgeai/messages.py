@@ -19,6 +19,8 @@ class WakeDetected:
     """Head output, 0..1."""
     at_s: float
     """End of the audio block on which the word fired."""
+    second_look: bool = False
+    """Heard on a second look (the head's near miss, said more slowly): `score` is that look's."""
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
+from click.testing import CliRunner
 
+from edgeai.cli.main import cli
 from edgeai.config import WakeWordSettings
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES, WakeFrontend
 from edgeai.ears.wake.heads import SecondLookSpec, WakeHead, WakeWordSpec
 from edgeai.ears.wake.second_look import SecondLook, lengthen
 from edgeai.ears.wake.words import resolve_wake_word
 from edgeai.errors import ConfigError
-from tests.conftest import REPO, silence, speak
+from tests.conftest import REPO, TEST_MODEL_STORE, silence, speak
 from tests.test_wake import detections
 
 HEAD = REPO / "wakewords" / "hey_jarvis.onnx"
@@ -51,8 +54,22 @@ def test_a_fast_phrase_the_head_misses_is_heard_on_a_second_look(frontend: WakeF
     assert detections(frontend, [spec(None)], audio) == []
     found = detections(frontend, [spec(LOOK)], audio)
     assert len(found) == 1
-    assert found[0].score >= LOOK.threshold
+    assert found[0].second_look and found[0].score >= LOOK.threshold
     assert 0 <= found[0].at_s - end_s <= 1.0
+
+
+def test_listen_says_which_wake_words_came_on_a_second_look(model_store, tmp_path: Path):
+    """The bundled head's own second look, end to end through `edgeai listen`."""
+    audio, _ = fast_phrase()
+    wav = tmp_path / "fast.wav"
+    soundfile.write(wav, audio, 16000, subtype="PCM_16")
+    config = tmp_path / "edgeai.yaml"
+    config.write_text(f"models:\n  store: {TEST_MODEL_STORE}\nprofile: x86-cpu\n")
+    args = ["--config", str(config), "listen", "--source", str(wav), "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.output.splitlines()[0])
+    assert (first["event"], first["name"], first["second_look"]) == ("wake", "hey_jarvis", True)
 
 
 def test_one_look_per_rise_and_none_in_silence_or_while_the_word_rests(frontend: WakeFrontend):

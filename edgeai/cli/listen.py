@@ -71,8 +71,11 @@ def listen(
 def _as_dict(event: ListenEvent) -> dict[str, object]:
     if isinstance(event, WakeDetected | StopWordHeard):
         kind = "wake" if isinstance(event, WakeDetected) else "stop-word"
-        return {"event": kind, "at_s": round(event.at_s, 3), "name": event.name,
-                "score": round(event.score, 3)}  # fmt: skip
+        found: dict[str, object] = {"event": kind, "at_s": round(event.at_s, 3),
+                                    "name": event.name, "score": round(event.score, 3)}  # fmt: skip
+        if isinstance(event, WakeDetected) and event.second_look:
+            found["second_look"] = True
+        return found
     if isinstance(event, SpeechStarted):
         return {"event": "speech-start", "at_s": round(event.at_s, 3)}
     if isinstance(event, SpeechEnded):
@@ -84,7 +87,10 @@ def _as_dict(event: ListenEvent) -> dict[str, object]:
 
 def _as_text(event: ListenEvent) -> str:
     if isinstance(event, WakeDetected | StopWordHeard):
-        detail = f"{event.name} (score {event.score:.2f})"
+        looked = (
+            ", on a second look" if isinstance(event, WakeDetected) and event.second_look else ""
+        )
+        detail = f"{event.name} (score {event.score:.2f}{looked})"
     elif isinstance(event, SpeechEnded):
         cut = ", cut at the maximum length" if event.truncated else ""
         detail = f"{event.duration_s:.2f} s of audio, endpoint at {event.endpoint_at_s:.2f} s{cut}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import numpy as np
@@ -12,6 +13,7 @@ from edgeai.ears.wake.second_look import SecondLook
 from edgeai.messages import WakeDetected
 
 BLOCK_S = BLOCK_SAMPLES / 16000
+log = logging.getLogger(__name__)
 
 
 class WakeWordDetector:
@@ -57,13 +59,16 @@ class WakeWordDetector:
             score = head.score(embeddings)
             name = head.spec.name
             quiet = now_s < self._quiet_until_s[name]
-            heard = score >= head.spec.threshold
+            heard, looked_again = score >= head.spec.threshold, False
             second_look = self._second_looks.get(name)
-            if second_look is not None:
+            if second_look is not None:  # it hears every block; at the threshold it waits no more
                 looked = second_look.push(block, score, now_s, quiet)
                 if looked is not None and looked >= second_look.spec.threshold:
-                    heard, score = True, looked  # the look's score: what made it count
+                    log.info(
+                        "%s heard on a second look: %.2f (the head: %.2f)", name, looked, score
+                    )
+                    heard, looked_again, score = True, True, looked
             if heard and not quiet:
                 self._quiet_until_s[name] = now_s + head.spec.refractory_s
-                detections.append(WakeDetected(name=name, score=score, at_s=now_s))
+                detections.append(WakeDetected(name, score, now_s, looked_again))
         return detections
