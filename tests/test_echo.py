@@ -46,8 +46,11 @@ def canceller() -> EchoCanceller:
     return EchoCanceller(EchoReference(), EchoSettings())
 
 
-def detections(frontend: WakeFrontend, audio: np.ndarray) -> list[str]:
-    words = [resolve_wake_word(WakeWordSettings(name=name)) for name in ("hey_jarvis", "stop")]
+def detections(frontend: WakeFrontend, audio: np.ndarray, second_look: bool = True) -> list[str]:
+    words = [
+        resolve_wake_word(WakeWordSettings(name=name, second_look=second_look))
+        for name in ("hey_jarvis", "stop")
+    ]
     detector = WakeWordDetector(frontend, words)
     found = []
     for start in range(0, len(audio) - BLOCK_SAMPLES + 1, BLOCK_SAMPLES):
@@ -133,7 +136,8 @@ def test_a_word_said_under_a_louder_reply_is_heard_through_the_residual_suppress
     reply: np.ndarray, frontend: WakeFrontend, text: str, name: str, seed: int, at_s: float
 ):
     """The linear canceller's residue before the word hides it from the word's head; speex's
-    suppressor turns that residue down and leaves the word (the wake words hear either)."""
+    suppressor turns that residue down and leaves the word (the wake words hear either). The
+    heads alone: a wake word's second look may catch the word on the linear output too."""
     path = simulate_echo_path(np.random.default_rng(seed))
     earlier = during_playback(reply, path, 6.0)
     mic = during_playback(reply, path, 6.0, speak(text), talker_at_s=at_s)
@@ -143,8 +147,8 @@ def test_a_word_said_under_a_louder_reply_is_heard_through_the_residual_suppress
     before = slice(16000, int(at_s * 16000))
     assert power(suppressed[before]) < power(linear[before]) / 1.5  # 2-6 dB less residue
     said = slice(int((at_s - 2.0) * 16000), int((at_s + 1.5) * 16000))
-    assert name not in detections(frontend, linear[said])
-    assert name in detections(frontend, suppressed[said])
+    assert name not in detections(frontend, linear[said], second_look=False)
+    assert name in detections(frontend, suppressed[said], second_look=False)
     listener = ears()
     assert heard(listener, earlier, reply) == []
     assert heard(listener, mic, reply) == [name]
