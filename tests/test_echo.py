@@ -111,7 +111,8 @@ def test_the_wake_word_said_under_a_louder_reply_is_heard_through_the_canceller(
     """To a device that spoke in this room before: its cancellers live as long as it runs."""
     path = simulate_echo_path(np.random.default_rng(0))
     mic = during_playback(reply, path, 6.0, speak("Hey Jarvis."), talker_at_s=3.5)
-    assert "hey_jarvis" not in detections(frontend, mic[3 * 16000 :])
+    # the head alone misses it without cancelling (a second look sometimes catches it)
+    assert "hey_jarvis" not in detections(frontend, mic[3 * 16000 :], second_look=False)
     listener = ears()
     assert heard(listener, during_playback(reply, path, 6.0), reply) == []
     assert heard(listener, mic, reply) == ["hey_jarvis"]
