@@ -7,13 +7,12 @@ man's); the pitch median and range are the rest of what makes a voice someone's.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from edgeai.audio import SAMPLE_RATE_HZ
 from edgeai.audio.convert import float_to_int16, int16_to_float
+from edgeai.audio.praat import praat
 
 FORMANT_RATIO = (0.82, 1.22)
 """Vocal tract 22% longer (a large man) to 18% shorter (a woman or a teenager) than the voice's."""
@@ -41,24 +40,11 @@ def any_speaker(rng: np.random.Generator) -> Speaker:
 
 def as_speaker(speech: np.ndarray, speaker: Speaker) -> np.ndarray:
     """int16 speech said by `speaker`: same words and timing, another vocal tract and pitch."""
-    import parselmouth  # imported on use: only the trainer needs it
-    from parselmouth.praat import call
-
-    sound = parselmouth.Sound(int16_to_float(speech).astype(np.float64), SAMPLE_RATE_HZ)
-    with warnings.catch_warnings():  # "no voiced segments": handled below, not a user's concern
-        warnings.simplefilter("ignore", parselmouth.PraatWarning)
-        try:
-            changed = call(
-                sound, "Change gender", PITCH_FLOOR_HZ, PITCH_CEILING_HZ, speaker.formant_ratio,
-                speaker.pitch_median_hz, speaker.pitch_range_factor, 1.0,
-            )  # fmt: skip
-        except parselmouth.PraatError:
-            # Praat cannot analyse some clips (too short for the pitch floor, or a pitch median
-            # it finds undefined); a whole build once died on one of 4000 clips. Such a clip
-            # keeps its voice, as one without voiced frames does.
-            return speech
-    out = np.asarray(changed.values[0], dtype=np.float32)
-    if not np.all(np.isfinite(out)) or not out.any():
-        return speech  # Praat found no voiced frames to work on: keep the voice as it was
+    out = praat(
+        speech, "Change gender", PITCH_FLOOR_HZ, PITCH_CEILING_HZ, speaker.formant_ratio,
+        speaker.pitch_median_hz, speaker.pitch_range_factor, 1.0,
+    )  # fmt: skip
+    if out is None or not np.all(np.isfinite(out)) or not out.any():
+        return speech  # Praat could not analyse it, or found no voiced frames: the voice stays
     peak = np.max(np.abs(int16_to_float(speech))) / (np.max(np.abs(out)) + 1e-9)
     return float_to_int16(out * peak)

@@ -12,15 +12,13 @@ ordinary speech and noise (about 20 an hour), none in silence.
 from __future__ import annotations
 
 import math
-import warnings
 from collections import deque
 
 import numpy as np
-import parselmouth
-from parselmouth.praat import call
 
 from edgeai.audio import SAMPLE_RATE_HZ
-from edgeai.audio.convert import float_to_int16, int16_to_float
+from edgeai.audio.convert import float_to_int16
+from edgeai.audio.praat import praat
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES, WakeFrontend
 from edgeai.ears.wake.heads import SecondLookSpec, WakeHead
 
@@ -39,14 +37,8 @@ PITCH_FLOOR_HZ, PITCH_CEILING_HZ = 75.0, 600.0
 
 def lengthen(samples: np.ndarray, factor: float) -> np.ndarray:
     """int16 speech said `factor` times as slowly, at the same pitch (Praat's overlap-add)."""
-    sound = parselmouth.Sound(int16_to_float(samples).astype(np.float64), SAMPLE_RATE_HZ)
-    with warnings.catch_warnings():  # silence has no periods: Praat warns, and copies it
-        warnings.simplefilter("ignore", parselmouth.PraatWarning)
-        try:
-            longer = call(sound, "Lengthen (overlap-add)", PITCH_FLOOR_HZ, PITCH_CEILING_HZ, factor)
-        except parselmouth.PraatError:
-            return samples  # too short to analyse: looked at as it is
-    return float_to_int16(np.asarray(longer.values[0], dtype=np.float32))
+    longer = praat(samples, "Lengthen (overlap-add)", PITCH_FLOOR_HZ, PITCH_CEILING_HZ, factor)
+    return samples if longer is None else float_to_int16(longer)  # unanalysable: as it is
 
 
 class SecondLook:

@@ -34,15 +34,15 @@ def resolve_wake_word(settings: WakeWordSettings) -> WakeWordSpec:
                 f'train one with `edgeai export wakeword "{settings.name.replace("_", " ")}"`'
             )
         model = found[0]
-    manifest = _manifest(model)
-    threshold = settings.threshold or _threshold(manifest, model) or DEFAULT_THRESHOLD
-    own_threshold = settings.threshold is None
-    second_look = _second_look(manifest, model) if settings.second_look and own_threshold else None
+    path = model.with_suffix(".json")
+    manifest = _manifest(path)
+    threshold = settings.threshold or _threshold(manifest, path) or DEFAULT_THRESHOLD
+    with_look = settings.second_look and settings.threshold is None  # its threshold's look
+    second_look = _second_look(manifest, path) if with_look else None
     return WakeWordSpec(settings.name, model, threshold, settings.refractory_s, second_look)
 
 
-def _manifest(model: Path) -> dict[str, object]:
-    path = model.with_suffix(".json")
+def _manifest(path: Path) -> dict[str, object]:
     if not path.is_file():
         return {}
     try:
@@ -54,33 +54,29 @@ def _manifest(model: Path) -> dict[str, object]:
     return manifest
 
 
-def _threshold(manifest: dict[str, object], model: Path) -> float | None:
+def _threshold(manifest: dict[str, object], path: Path) -> float | None:
     value = manifest.get("threshold")
     if value is None:
         return None
     if not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise ConfigError(
-            f"{model.with_suffix('.json')}: threshold must be a number between 0 and 1, "
-            f"got {value!r}"
-        )
+        raise ConfigError(f"{path}: threshold must be a number between 0 and 1, got {value!r}")
     return float(value)
 
 
-def _second_look(manifest: dict[str, object], model: Path) -> SecondLookSpec | None:
+def _second_look(manifest: dict[str, object], path: Path) -> SecondLookSpec | None:
     value = manifest.get("second_look")
     if value is None:
         return None
     fields = {"low": (0.0, 1.0), "threshold": (0.0, 1.0), "lengthen": (1.0, 2.0)}
     if not isinstance(value, dict) or set(value) != set(fields):
         raise ConfigError(
-            f"{model.with_suffix('.json')}: second_look must be an object with "
-            f"{', '.join(fields)}, got {value!r}"
+            f"{path}: second_look must be an object with {', '.join(fields)}, got {value!r}"
         )
     for key, (above, at_most) in fields.items():
         number = value[key]
         if not isinstance(number, (int, float)) or not above < number <= at_most:
             raise ConfigError(
-                f"{model.with_suffix('.json')}: second_look.{key} must be a number over "
+                f"{path}: second_look.{key} must be a number over "
                 f"{above:g} and at most {at_most:g}, got {number!r}"
             )
     return SecondLookSpec(float(value["low"]), float(value["threshold"]), float(value["lengthen"]))
