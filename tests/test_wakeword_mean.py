@@ -108,7 +108,8 @@ def test_the_either_head_fires_exactly_when_some_member_reaches_its_own_threshol
 def test_an_either_head_names_its_members_and_refuses_one_without_a_threshold(
     model_store, tmp_path: Path
 ):
-    tiny = {"dev_positives": 20, "dev_negative_minutes": 0.5, "max_false_accepts_per_hour": 120}
+    tiny = {"dev_positives": 20, "dev_negative_minutes": 0.5, "max_false_accepts_per_hour": 120,
+            "second_look_positives": 0}  # fmt: skip
     heads = [tiny_head(tmp_path / "a", 1, **tiny), tiny_head(tmp_path / "b", 2, **tiny)]
     manifest = build_mean(heads, model_store, Catalog.load(), tmp_path / "out", Combination.EITHER)
     assert [m["recipe"]["seed"] for m in manifest["either_of"]] == [1, 2]  # type: ignore[index]
@@ -124,8 +125,9 @@ def test_an_either_head_names_its_members_and_refuses_one_without_a_threshold(
 def test_a_mean_writes_a_head_whose_threshold_keeps_the_rule_on_the_dev_set(
     model_store, tmp_path: Path
 ):
-    tiny = {"dev_positives": 20, "dev_negative_minutes": 0.5, "max_false_accepts_per_hour": 120}
-    heads = [tiny_head(tmp_path / "a", 1, **tiny), tiny_head(tmp_path / "b", 2, **tiny)]
+    tiny = {"dev_positives": 20, "dev_negative_minutes": 0.5, "max_false_accepts_per_hour": 120,
+            "second_look_positives": 4}  # fmt: skip
+    heads = [tiny_head(tmp_path / "a", 1, kokoro=0.1, **tiny), tiny_head(tmp_path / "b", 2, **tiny)]
     out = tmp_path / "out"
 
     manifest = build_mean(heads, model_store, Catalog.load(), out)
@@ -140,6 +142,10 @@ def test_a_mean_writes_a_head_whose_threshold_keeps_the_rule_on_the_dev_set(
     assert dev["positives"] == 20
     # chosen on scores streamed here, measured by the runtime's detector: they must agree
     assert dev["false_accepts"] <= int(120 * dev["negative_hours"])
+    # its second look is chosen on the family neither member trained on (one trained on Kokoro)
+    tuning = manifest["second_look_tuning"]
+    assert isinstance(tuning, dict)
+    assert (tuning["families"], tuning["positives"]) == (["SVOX Pico"], 4)
 
 
 def test_heads_of_different_phrases_or_without_manifests_are_refused_by_name(tmp_path: Path):

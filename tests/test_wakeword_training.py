@@ -11,8 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from edgeai.cli.main import cli
+from edgeai.config import WakeWordSettings
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES, EMBEDDING_WINDOW_FRAMES, MEL_FRAMES_PER_BLOCK
-from edgeai.ears.wake.heads import WakeHead, WakeWordSpec
+from edgeai.ears.wake.heads import SecondLookSpec, WakeHead, WakeWordSpec
+from edgeai.ears.wake.words import resolve_wake_word
 from edgeai.errors import EdgeAIError
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.train import WINDOW
@@ -67,6 +69,7 @@ def test_a_tiny_training_run_writes_a_loadable_head_and_an_honest_manifest(
         phrase="hey computer", positives=60, negative_minutes=1.0, dev_positives=20,
         dev_negative_minutes=1.0, epochs=3, new_speakers=0.3, rooms=0.3, quiet=0.3,
         talk_over=0.3, echo_residue=0.2, kokoro=0.1, cancelled_talk_over=0.2,
+        second_look_positives=8,
     )  # fmt: skip
     manifest = build_wakeword(recipe, model_store, Catalog.load(), tmp_path)
 
@@ -80,6 +83,14 @@ def test_a_tiny_training_run_writes_a_loadable_head_and_an_honest_manifest(
     assert 0 <= dev["false_reject_rate"] <= 1
     assert dev["negative_hours"] > 1 / 60
     assert 0.2 <= manifest["threshold"] <= 0.95
+    # the second look is chosen on Pico's phrases (Kokoro trained the head) and loads as set
+    tuning = manifest["second_look_tuning"]
+    assert isinstance(tuning, dict)
+    assert (tuning["families"], tuning["positives"]) == (["SVOX Pico"], 8)
+    assert tuning["misses"] <= tuning["misses_alone"]
+    loaded = resolve_wake_word(WakeWordSettings(name="hey_computer", model=head))
+    look = manifest.get("second_look")
+    assert loaded.second_look == (None if look is None else SecondLookSpec(**look))
 
 
 def test_mined_averaged_heads_keep_the_dev_false_accepts_the_recipe_allows(
@@ -90,7 +101,7 @@ def test_mined_averaged_heads_keep_the_dev_false_accepts_the_recipe_allows(
     recipe = WakeWordRecipe(
         phrase="hey computer", positives=60, negative_minutes=1.0, dev_positives=20,
         dev_negative_minutes=2.0, epochs=3, heads=2, mining_minutes=1.0, mining_rounds=1,
-        max_false_accepts_per_hour=0,
+        max_false_accepts_per_hour=0, second_look_positives=0,
     )  # fmt: skip
     manifest = build_wakeword(recipe, model_store, Catalog.load(), tmp_path)
 
@@ -100,6 +111,7 @@ def test_mined_averaged_heads_keep_the_dev_false_accepts_the_recipe_allows(
     assert 0.2 <= manifest["threshold"] <= 0.999
     assert "false accepts per hour on the dev set" in str(manifest["threshold_rule"])
     assert manifest["recipe"]["heads"] == 2  # type: ignore[index]
+    assert not {"second_look", "second_look_rule"} & set(manifest)  # the recipe asked for none
 
 
 def test_count_firings_counts_detections_the_way_the_detector_does():

@@ -30,6 +30,7 @@ from edgeai.ears.wake.evaluate import REFRACTORY_S, evaluate, head_spec
 from edgeai.ears.wake.frontend import WakeFrontend
 from edgeai.ears.wake.heads import WakeHead
 from edgeai.errors import EdgeAIError
+from edgeai.export.wakeword.look_choice import manifest_fields, with_second_look
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.trainer import (
     DEV_SEED_OFFSET,
@@ -247,7 +248,11 @@ def build_mean(
         assert per_hour is not None  # check_members
         hours = len(dev.ordinary) / SAMPLE_RATE_HZ / 3600
         threshold = threshold_for_stream(stream, hours, per_hour)
-        metrics = evaluate(frontend, head_spec(name, head, threshold), dev)
+        spec, look = with_second_look(
+            frontend, store, catalog, head_spec(name, head, threshold),
+            [m.recipe for m in members], dev.ordinary,
+        )  # fmt: skip
+        metrics = evaluate(frontend, spec, dev)
         manifest = {
             **{field: first.manifest[field] for field in ("name", *SHARED)},
             "precision": "fp32",
@@ -255,6 +260,7 @@ def build_mean(
             "threshold_rule": f"at most {per_hour} false accepts per hour on the dev set",
             "refractory_s": REFRACTORY_S,
             f"{combine.value}_of": [_member_summary(m) for m in members],
+            **manifest_fields(look),
             "dev": dev_metrics(metrics),
             "build_seconds": round(time.monotonic() - started),
             "licence": "Apache-2.0 (trained here from synthetic speech)",

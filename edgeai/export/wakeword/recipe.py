@@ -139,6 +139,12 @@ class WakeWordRecipe(BaseModel):
         description="When set, the threshold is instead the lowest at which the trainer's dev "
         "negatives false-accept at most this often",
     )
+    second_look_positives: int = Field(
+        default=300,
+        ge=0,
+        description="Phrases per voice family the head never trained on (SVOX Pico, Kokoro) "
+        "on which the trainer chooses the head's second look at its near misses; 0: no look",
+    )
     out: Path | None = Field(default=None, description="Folder for <name>.onnx and <name>.json")
 
     @model_validator(mode="after")

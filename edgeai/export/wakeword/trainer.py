@@ -18,6 +18,7 @@ from edgeai.config import EchoSettings
 from edgeai.ears.echo import load_audio_processing, load_linear_canceller
 from edgeai.ears.wake.evaluate import REFRACTORY_S, WakeMetrics, evaluate, head_spec
 from edgeai.ears.wake.frontend import BLOCK_SAMPLES, EMBEDDING_DIM, WakeFrontend
+from edgeai.export.wakeword.look_choice import manifest_fields, with_second_look
 from edgeai.export.wakeword.recipe import WakeWordRecipe
 from edgeai.export.wakeword.train import (
     WINDOW,
@@ -118,10 +119,14 @@ def build_wakeword(
     with tempfile.TemporaryDirectory(dir=out, prefix=".wakeword-") as workdir:
         head = Path(workdir) / f"{recipe.name}.onnx"
         export_onnx(model, head)
-        metrics = evaluate(frontend, head_spec(recipe.name, head, threshold), dev)
+        spec, look = with_second_look(
+            frontend, store, catalog, head_spec(recipe.name, head, threshold), [recipe],
+            dev.ordinary,
+        )  # fmt: skip
+        metrics = evaluate(frontend, spec, dev)
         manifest = _manifest(
             recipe, threshold, metrics, len(train_pos), len(train_neg), time.monotonic() - started
-        )
+        ) | manifest_fields(look)
         (Path(workdir) / f"{recipe.name}.json").write_text(json.dumps(manifest, indent=2) + "\n")
         for suffix in (".onnx", ".json"):
             (Path(workdir) / f"{recipe.name}{suffix}").replace(out / f"{recipe.name}{suffix}")
