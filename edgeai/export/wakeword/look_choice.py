@@ -89,7 +89,7 @@ class LookChoice:
         }
 
 
-def held_out_voices(
+def untrained_families(
     recipes: Sequence[WakeWordRecipe], kokoro_model: bool
 ) -> dict[str, tuple[Voice, ...]]:
     """The families no recipe trained on (Kokoro only with its model in the store)."""
@@ -245,7 +245,7 @@ def with_second_look(
         return spec, None
     kokoro = catalog.get(KOKORO_MODEL)
     has_kokoro = store.status(kokoro) is ModelStatus.PRESENT
-    families = held_out_voices(recipes, has_kokoro)
+    families = untrained_families(recipes, has_kokoro)
     if not families:
         log.warning("no voice family is left apart from training: no second look is chosen")
         return spec, LookChoice(None, (), 0, 0, 0, 0.0, 0, 0)
