@@ -41,26 +41,27 @@ NEGATIVES = [look(10.0, x1_35=0.75)]  # a look at x1.35 from 0.7 down would fals
 def test_the_fewest_misses_within_the_false_accept_budget_win_ties_to_the_higher_threshold():
     # 0.5 an hour over one hour allows none: x1.35 at 0.7 would hear both near misses but
     # false-accepts; x1.35 at 0.8 and x1.5 at 0.9 each miss one: the higher threshold wins
-    chosen, alone, missed, accepts_alone, accepts = choose(POSITIVES, NEGATIVES, 1.0, 0.5, 2.0)
-    assert chosen == SecondLookSpec(LOW, 0.9, 1.5)
-    assert (alone, missed, accepts_alone, accepts) == (2, 1, 0, 0)
+    chosen = choose(POSITIVES, NEGATIVES, 1.0, 0.5, 2.0)
+    assert chosen.spec == SecondLookSpec(LOW, 0.9, 1.5)
+    assert (chosen.misses_alone, chosen.misses) == (2, 1)
+    assert (chosen.false_accepts_alone, chosen.false_accepts) == (0, 0)
     # two an hour allow it: none missed
-    chosen, _, missed, _, accepts = choose(POSITIVES, NEGATIVES, 1.0, 2.0, 2.0)
-    assert chosen == SecondLookSpec(LOW, 0.7, 1.35)
-    assert (missed, accepts) == (0, 1)
+    chosen = choose(POSITIVES, NEGATIVES, 1.0, 2.0, 2.0)
+    assert chosen.spec == SecondLookSpec(LOW, 0.7, 1.35)
+    assert (chosen.misses, chosen.false_accepts) == (0, 1)
 
 
 def test_no_look_where_none_hears_more_than_the_head_alone():
-    chosen, alone, missed, _, _ = choose([([FIRED], 2.0)], NEGATIVES, 1.0, 2.0, 2.0)
-    assert chosen is None and alone == missed == 0
+    chosen = choose([([FIRED], 2.0)], NEGATIVES, 1.0, 2.0, 2.0)
+    assert chosen.spec is None and chosen.misses_alone == chosen.misses == 0
     assert manifest_fields(None) == {}
 
 
 def test_a_head_over_the_budget_alone_keeps_its_false_accepts_and_the_look_adds_none():
     fired_twice = [Look(5.0, True, {}), Look(20.0, True, {}), look(40.0, x1_35=0.75)]
-    chosen, _, missed, accepts_alone, accepts = choose(POSITIVES, fired_twice, 1.0, 0.5, 2.0)
-    assert (accepts_alone, accepts) == (2, 2)
-    assert chosen == SecondLookSpec(LOW, 0.9, 1.5) and missed == 1
+    chosen = choose(POSITIVES, fired_twice, 1.0, 0.5, 2.0)
+    assert (chosen.false_accepts_alone, chosen.false_accepts) == (2, 2)
+    assert chosen.spec == SecondLookSpec(LOW, 0.9, 1.5) and chosen.misses == 1
 
 
 def test_false_accepts_count_as_the_detector_does_with_its_refractory():

@@ -23,6 +23,6 @@ def looks(row: dict) -> list[Look]:
 positives = [(looks(r), min([x["at"] for x in r["looks"]], default=0.0) + EARLY_S) for r in rows
              if r["family"] in ("pico", "kokoro") and r["group"] != "negatives"]
 negatives = next(r for r in rows if r["group"] == "negatives")
-spec, alone, missed, fa_alone, fa = choose(positives, looks(negatives), negatives["hours"], 0.5, 2.0)
-print(f"chosen {spec}; misses {missed} of {len(positives)} (head alone {alone}); "
-      f"false accepts {fa} in {negatives['hours']:.1f} h (head alone {fa_alone})")
+c = choose(positives, looks(negatives), negatives["hours"], 0.5, 2.0)
+print(f"chosen {c.spec}; misses {c.misses} of {c.positives} (head alone {c.misses_alone}); "
+      f"false accepts {c.false_accepts} in {c.negative_hours:.1f} h (head alone {c.false_accepts_alone})")

@@ -36,7 +36,8 @@ LOW = 0.1
 """A score this high asks for a look (the bundled head's; under it, session 51 found almost no
 phrase the head missed within reach)."""
 FACTORS = (1.15, 1.25, 1.35, 1.5)
-THRESHOLDS = (0.6, 0.7, 0.8, 0.9)
+THRESHOLDS = (0.9, 0.8, 0.7, 0.6)
+"""Highest first: of looks that miss as few, the one tried first, the surest, is kept."""
 TUNING_SEED_OFFSET = 3000
 """The tuning phrases draw from their own generator, apart from training's and the dev set's."""
 SHARES = {"ordinary": 0.5, "fast": 0.25, "after speech": 0.25}
@@ -177,32 +178,31 @@ def choose(
     negative_hours: float,
     allowed_per_hour: float | None,
     refractory_s: float,
-) -> tuple[SecondLookSpec | None, int, int, int, int]:
-    """(look, misses alone, misses with it, false accepts alone, with it): the (factor,
-    threshold) with the fewest misses of `positives` (each its looks and phrase end) whose
-    false accepts on `negatives` stay within the budget; ties to the higher threshold, then
-    the smaller factor. None when no look misses fewer than the head alone."""
+) -> LookChoice:
+    """The (factor, threshold) with the fewest misses of `positives` (each its looks and its
+    phrase's end) whose false accepts on `negatives` stay within the budget; ties to the higher
+    threshold, then the smaller factor. No look where none misses fewer than the head alone.
+    The choice names no family: the caller knows them."""
 
     def misses(factor: float | None, threshold: float) -> int:
         return sum(not caught(looks, end_s, factor, threshold) for looks, end_s in positives)
 
-    alone_misses = misses(None, 1.0)
-    alone_accepts = false_accepts(negatives, None, 1.0, refractory_s)
-    budget = max(int((allowed_per_hour or 0.0) * negative_hours), alone_accepts)
-    best: tuple[int, float, float, int] | None = None
-    for factor in FACTORS:
-        for threshold in THRESHOLDS:
+    alone = LookChoice(
+        None, (), len(positives), misses(None, 1.0), misses(None, 1.0), negative_hours,
+        false_accepts(negatives, None, 1.0, refractory_s),
+        false_accepts(negatives, None, 1.0, refractory_s),
+    )  # fmt: skip
+    budget = max(int((allowed_per_hour or 0.0) * negative_hours), alone.false_accepts)
+    best = alone
+    for threshold in THRESHOLDS:
+        for factor in FACTORS:
             accepts = false_accepts(negatives, factor, threshold, refractory_s)
-            if accepts > budget:
-                continue
-            candidate = (misses(factor, threshold), -threshold, factor, accepts)
-            if best is None or candidate < best:
-                best = candidate
-    if best is None or best[0] >= alone_misses:
-        return None, alone_misses, alone_misses, alone_accepts, alone_accepts
-    missed, negative_threshold, factor, accepts = best
-    spec = SecondLookSpec(LOW, -negative_threshold, factor)
-    return spec, alone_misses, missed, alone_accepts, accepts
+            missed = misses(factor, threshold)
+            if accepts > budget or missed >= best.misses:
+                continue  # a tie keeps the one tried first
+            spec = SecondLookSpec(LOW, threshold, factor)
+            best = dataclasses.replace(alone, spec=spec, misses=missed, false_accepts=accepts)
+    return best
 
 
 def choose_second_look(
@@ -220,14 +220,12 @@ def choose_second_look(
     ]
     negative_looks = trace_looks(frontend, head, negatives, "second look: dev negatives")
     hours = len(negatives) / SAMPLE_RATE_HZ / 3600
-    spec, alone, missed, accepts_alone, accepts = choose(
-        traced, negative_looks, hours, allowed_per_hour, head.spec.refractory_s
-    )
-    choice = LookChoice(
-        spec, tuple(tuning), len(traced), alone, missed, hours, accepts_alone, accepts
-    )
-    log.info("second look: %s (%d of %d missed, head alone %d)", spec, missed, len(traced), alone)
-    return choice
+    choice = choose(traced, negative_looks, hours, allowed_per_hour, head.spec.refractory_s)
+    log.info(
+        "second look: %s (%d of %d missed, head alone %d)",
+        choice.spec, choice.misses, choice.positives, choice.misses_alone,
+    )  # fmt: skip
+    return dataclasses.replace(choice, families=tuple(tuning))
 
 
 def with_second_look(
