@@ -12,6 +12,7 @@ from edgeai.export.wakeword.look_choice import (
     FACTORS,
     LOW,
     Look,
+    LookChoice,
     choose,
     choose_second_look,
     false_accepts,
@@ -94,3 +95,23 @@ def test_on_real_audio_the_chosen_look_hears_a_fast_phrase_the_head_missed(
         "low": LOW, "threshold": choice.spec.threshold, "lengthen": choice.spec.lengthen,
     }  # fmt: skip
     assert "fast" in str(fields["second_look_rule"])
+
+
+def test_the_export_command_says_which_look_was_chosen_or_why_none(capsys, tmp_path):
+    from edgeai.cli.export import _print_head
+
+    dev = {"false_reject_rate": 0.02, "false_accepts_per_hour": 0.5, "negative_hours": 8.0,
+           "delay_ms_p50": 0.0}  # fmt: skip
+    chosen = LookChoice(SecondLookSpec(LOW, 0.7, 1.35), ("SVOX Pico", "Kokoro"), 600, 99, 83,
+                        8.0, 4, 4)  # fmt: skip
+    _print_head(tmp_path / "hey_jarvis.onnx", {"threshold": 0.5, "dev": dev,
+                                               **manifest_fields(chosen)})  # fmt: skip
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "second look: x1.35 at 0.7; 83 of 600 phrases of SVOX Pico and Kokoro missed "
+        "(head alone 99)"
+    )
+    none = LookChoice(None, (), 0, 0, 0, 0.0, 0, 0)
+    _print_head(tmp_path / "stop.onnx", {"threshold": 0.5, "dev": dev, **manifest_fields(none)})
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "second look: none: every voice family apart from the dev set's trained the head"
+    )

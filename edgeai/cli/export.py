@@ -240,3 +240,12 @@ def _print_head(head: Path, manifest: dict[str, object]) -> None:
             else "no detections"
         )
     )
+    look, tuning = manifest.get("second_look"), manifest.get("second_look_tuning")
+    if isinstance(look, dict) and isinstance(tuning, dict):
+        click.echo(
+            f"second look: x{look['lengthen']:g} at {look['threshold']:g}; "
+            f"{tuning['misses']} of {tuning['positives']} phrases of "
+            f"{' and '.join(tuning['families'])} missed (head alone {tuning['misses_alone']})"
+        )
+    elif isinstance(tuning, dict):
+        click.echo(f"second look: {manifest.get('second_look_rule')}")

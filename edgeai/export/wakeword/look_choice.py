@@ -73,11 +73,13 @@ class LookChoice:
     def rule(self) -> str:
         if not self.families:
             return "none: every voice family apart from the dev set's trained the head"
-        chosen = "the lengthening and threshold" if self.spec else "none of the looks"
+        phrases = f"{' and '.join(self.families)} phrases (ordinary, fast, right after speech)"
+        budget = "beyond the recipe's budget on the dev set's ordinary speech"
+        if self.spec is None:
+            return f"none: no look missed fewer of {phrases} without false accepts {budget}"
         return (
-            f"{chosen} with the fewest misses of {' and '.join(self.families)}'s phrases "
-            "(ordinary, fast, right after speech; voices the head never trained on) adding no "
-            "false accept beyond the recipe's budget on the dev set's ordinary speech"
+            f"the lengthening and threshold with the fewest misses of {phrases}, voices the "
+            f"head never trained on, adding no false accept {budget}"
         )
 
     def summary(self) -> dict[str, object]:
