@@ -189,10 +189,11 @@ def choose(
     def misses(factor: float | None, threshold: float) -> int:
         return sum(not caught(looks, end_s, factor, threshold) for looks, end_s in positives)
 
+    missed_alone = misses(None, 1.0)
+    accepts_alone = false_accepts(negatives, None, 1.0, refractory_s)
     alone = LookChoice(
-        None, (), len(positives), misses(None, 1.0), misses(None, 1.0), negative_hours,
-        false_accepts(negatives, None, 1.0, refractory_s),
-        false_accepts(negatives, None, 1.0, refractory_s),
+        None, (), len(positives), missed_alone, missed_alone, negative_hours,
+        accepts_alone, accepts_alone,
     )  # fmt: skip
     budget = max(int((allowed_per_hour or 0.0) * negative_hours), alone.false_accepts)
     best = alone
