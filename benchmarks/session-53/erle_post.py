@@ -52,12 +52,10 @@ def run(mic, reply):
     step = LISTEN_BLOCK_SAMPLES
     for start in range(0, len(mic) - step + 1, step):
         block = mic[start:start + step]
-        piece = reply[start:start + step]
-        if len(piece):
-            echo.reference.push(piece)
+        echo.reference.push(reply[start:start + step])  # as long as the microphone: always a block
         out = echo.clean(block)
         outs["aec3"].append(out)
-        aligned = aligned_blocks[-1] if len(aligned_blocks) and len(piece) else np.zeros(step, np.int16)
+        aligned = aligned_blocks[-1]  # the reference AEC3 was just given, aligned by the delay line
         for k, canceller in post.items():
             lin, sup = canceller.process(out, aligned)
             outs[k + "_lin"].append(lin)
@@ -99,7 +97,7 @@ for trial in range(n):
         names = list(erle)
         print("trial rt60  " + "  ".join(f"{k:>14s}" for k in names) + "   (ERLE dB / talker SI-SDR dB)", flush=True)
     rows.append([path.room.rt60_s] + [erle[k] for k in names] + [sdr[k] for k in names] + [sdr["mic"]])
-    print(f"{trial:5d} {path.room.rt60_s:4.2f}  " + "  ".join(f"{erle[k]:6.1f}/{sdr[k]:6.1f}" + " " * 1 for k in names)
+    print(f"{trial:5d} {path.room.rt60_s:4.2f}  " + "  ".join(f"{erle[k]:6.1f}/{sdr[k]:6.1f} " for k in names)
           + f"  mic sdr {sdr['mic']:.1f}", flush=True)
 a = np.array(rows)
 m = len(names)

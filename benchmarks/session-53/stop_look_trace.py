@@ -24,17 +24,19 @@ app = AppContext(Path(sys.argv[1]))
 profile = app.active_profile()
 conf = app.config.model_copy(update={"echo": app.config.echo.model_copy(update={"enabled": True})})
 out = open(sys.argv[2], "w")
-where: dict = {}
+now: dict = {}
+"""What is being heard: `tag` (the row's fields) and the `listener` whose stream time a look has."""
 original = sl.SecondLook._score
 
 
 def traced(self, audio):
+    """Every lengthening's score for a stop look (`audio` is the look's own, at spec.lengthen)."""
     if self._head.spec.name != "stop":
         return original(self, audio)
     raw = np.concatenate(self._audio)  # what the look hears, before its own lengthening
-    scores = {str(f): round(original(self, sl.lengthen(raw, f)), 4) for f in FACTORS}
-    out.write(json.dumps(dict(where, kind_row="look", at_s=round(where["listener"].now_s, 3), scores=scores),
-                         default=lambda o: None) + "\n")
+    scores = {str(f): round(original(self, audio if f == self.spec.lengthen else sl.lengthen(raw, f)), 4)
+              for f in FACTORS}
+    out.write(json.dumps(dict(now["tag"], kind_row="look", at_s=round(now["listener"].now_s, 3), scores=scores)) + "\n")
     return 0.0
 
 
@@ -42,7 +44,7 @@ sl.SecondLook._score = traced
 
 
 def heard(listener, mic, played, tag):
-    where.update(tag, listener=listener)
+    now.update(tag=tag, listener=listener)
     return be._heard(listener, mic, played)
 
 
